@@ -1,0 +1,118 @@
+"""Password hashing, API keys and access tokens.
+
+bcrypt is slow on purpose: callers on the event loop run ``hash_password``
+and ``verify_password`` in an executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import bcrypt
+import jwt
+
+from stocky.core.errors import InvalidInput, NotAuthenticated
+
+BCRYPT_MAX_BYTES = 72
+API_KEY_PREFIX_LENGTH = 8
+TOKEN_ALGORITHM = "HS256"
+
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check when a username does not exist, so a login for an
+    unknown user takes as long as one with a wrong password."""
+    return bcrypt.hashpw(b"stocky-timing-equaliser", bcrypt.gensalt()).decode("ascii")
+
+
+def check_password_length(password: str) -> None:
+    """bcrypt ignores everything past 72 bytes; refuse rather than truncate."""
+    if not password:
+        raise InvalidInput(
+            "The password must not be empty.",
+            [{"field": "password", "message": "must not be empty"}],
+        )
+    if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+        raise InvalidInput(
+            f"The password is longer than {BCRYPT_MAX_BYTES} bytes.",
+            [{"field": "password", "message": f"at most {BCRYPT_MAX_BYTES} bytes"}],
+        )
+
+
+def hash_password(password: str) -> str:
+    check_password_length(password)
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Constant-effort check; a missing hash still costs one bcrypt round."""
+    encoded = password.encode("utf-8")
+    if len(encoded) > BCRYPT_MAX_BYTES:
+        return False
+    target = password_hash or _dummy_hash()
+    try:
+        ok = bcrypt.checkpw(encoded, target.encode("ascii"))
+    except ValueError:
+        return False
+    return ok and password_hash is not None
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    key: str  # shown once, never stored
+    key_hash: str
+    prefix: str
+
+
+def new_api_key() -> NewApiKey:
+    key = "sk_" + secrets.token_urlsafe(32)
+    return NewApiKey(key=key, key_hash=hash_api_key(key), prefix=key[:API_KEY_PREFIX_LENGTH])
+
+
+def hash_api_key(key: str) -> str:
+    """API keys carry 256 random bits, so a fast hash is enough to store them."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def api_key_matches(key: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_api_key(key), stored_hash)
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    token_version: int
+
+
+def create_access_token(
+    secret: str, user_id: uuid.UUID, token_version: int, lifetime: timedelta
+) -> str:
+    now = datetime.now(UTC)
+    payload = {
+        "sub": str(user_id),
+        "ver": token_version,
+        "iat": now,
+        "exp": now + lifetime,
+    }
+    return jwt.encode(payload, secret, algorithm=TOKEN_ALGORITHM)
+
+
+def decode_access_token(secret: str, token: str) -> TokenClaims:
+    """Verify strictly: HS256 only, ``exp``, ``iat`` and ``sub`` required."""
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[TOKEN_ALGORITHM],
+            options={"require": ["exp", "iat", "sub"]},
+        )
+        return TokenClaims(user_id=uuid.UUID(payload["sub"]), token_version=int(payload["ver"]))
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise NotAuthenticated("The sign-in token is invalid or has expired.") from exc

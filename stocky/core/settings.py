@@ -1,0 +1,92 @@
+"""Settings from the environment and ``.env`` (see ``.env.example``).
+
+The seed's names (``DATABASE_URL``, ``SECRET_KEY``, ``UDA_API_URL``) work as
+written; everything else is prefixed ``STOCKY_`` so it cannot collide with a
+generic ``HOST`` or ``PORT`` of the surrounding system.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE_NAME = "secret_key"
+MIN_SECRET_LENGTH = 32
+OPEN_FOOD_FACTS_V2 = "https://world.openfoodfacts.org/api/v2/product"
+
+
+def _alias(name: str) -> AliasChoices:
+    return AliasChoices(name, f"STOCKY_{name}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STOCKY_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(default=None, validation_alias=_alias("DATABASE_URL"))
+    secret_key: str | None = Field(default=None, validation_alias=_alias("SECRET_KEY"))
+    uda_api_url: str = Field(default=OPEN_FOOD_FACTS_V2, validation_alias=_alias("UDA_API_URL"))
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=8000, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    access_token_minutes: int = Field(default=12 * 60, ge=1)
+    trust_forwarded_for: bool = False
+
+    mqtt_url: str | None = None
+    mqtt_topic: str = "stocky/scan"
+
+    hid_devices: str | None = None
+    hid_name_pattern: str | None = None
+
+    kiosk_user: str | None = None
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @field_validator("database_url", "mqtt_url", "hid_devices", "hid_name_pattern", "kiosk_user")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'stocky.db'}"
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """Return the configured key, or the one kept in the data directory.
+
+    On first start a fresh key (48 random bytes) is written there with mode
+    0600, so tokens stay valid across restarts and no key is ever built in.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / SECRET_FILE_NAME
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if len(key) >= MIN_SECRET_LENGTH:
+            return key
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    os.chmod(path, 0o600)
+    return key

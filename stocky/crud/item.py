@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stocky.crud.common import matches_any
+from stocky.models import Item, Location, Sku, StockChange
+
+
+def listing(search: str | None, stock: str) -> Select[tuple[Item]]:
+    query = select(Item)
+    if search:
+        query = query.where(matches_any(search, Item.name, Item.description, Item.upc, Item.id))
+    if stock == "in":
+        query = query.where(Item.total_quantity > 0)
+    elif stock == "zero":
+        query = query.where(Item.total_quantity == 0)
+    if stock == "zero":
+        # The shopping list: what ran out most recently first.
+        return query.order_by(Item.stock_changed_at.desc(), Item.id)
+    label = func.lower(func.coalesce(Item.name, Item.upc))
+    return query.order_by(label, Item.id)
+
+
+async def page(
+    session: AsyncSession, search: str | None, stock: str, limit: int, offset: int
+) -> tuple[Sequence[Item], int]:
+    query = listing(search, stock)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.scalars(query.limit(limit).offset(offset))).all()
+    return rows, int(total or 0)
+
+
+async def by_upc(session: AsyncSession, upc: str) -> Item | None:
+    return await session.scalar(select(Item).where(Item.upc == upc))
+
+
+async def skus_with_locations(session: AsyncSession, item_id: uuid.UUID) -> list[tuple[Sku, str]]:
+    rows = await session.execute(
+        select(Sku, Location.name)
+        .join(Location, Location.id == Sku.location_id)
+        .where(Sku.item_id == item_id)
+        .order_by(func.lower(Location.name))
+    )
+    return [(sku, name) for sku, name in rows.all()]
+
+
+async def history(session: AsyncSession, item_id: uuid.UUID, limit: int) -> Sequence[StockChange]:
+    return (
+        await session.scalars(
+            select(StockChange)
+            .where(StockChange.item_id == item_id)
+            .order_by(StockChange.timestamp.desc())
+            .limit(limit)
+        )
+    ).all()
+
+
+async def ids_with_lookup_status(session: AsyncSession, status: str) -> list[uuid.UUID]:
+    return list(await session.scalars(select(Item.id).where(Item.lookup_status == status)))

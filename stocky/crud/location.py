@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stocky.models import Item, Location, Sku
+
+
+def _with_totals():
+    total = func.coalesce(func.sum(Sku.quantity), 0).label("total_quantity")
+    return (
+        select(Location, total)
+        .outerjoin(Sku, Sku.location_id == Location.id)
+        .group_by(Location.id)
+    )
+
+
+async def all_with_totals(session: AsyncSession) -> list[tuple[Location, int]]:
+    rows = await session.execute(_with_totals().order_by(func.lower(Location.name)))
+    return [(location, int(total)) for location, total in rows.all()]
+
+
+async def one_with_total(session: AsyncSession, location_id: uuid.UUID) -> tuple[Location, int] | None:
+    row = (await session.execute(_with_totals().where(Location.id == location_id))).first()
+    return (row[0], int(row[1])) if row else None
+
+
+async def by_name(session: AsyncSession, name: str) -> Location | None:
+    """Names are unique regardless of case: "pantry" is the Pantry."""
+    return await session.scalar(select(Location).where(func.lower(Location.name) == name.lower()))
+
+
+async def stocked_items(session: AsyncSession, location_id: uuid.UUID) -> Sequence[tuple[Sku, Item]]:
+    rows = await session.execute(
+        select(Sku, Item)
+        .join(Item, Item.id == Sku.item_id)
+        .where(Sku.location_id == location_id, Sku.quantity > 0)
+        .order_by(func.lower(func.coalesce(Item.name, Item.upc)))
+    )
+    return [(sku, item) for sku, item in rows.all()]

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from stocky.core.vocabulary import LOOKUP_STATUSES, STORAGE_TYPES
+from stocky.models.base import Base, IdMixin, TimestampMixin, one_of
+from stocky.models.types import UTCDateTime, utcnow
+
+
+class Item(IdMixin, TimestampMixin, Base):
+    __tablename__ = "item"
+    __table_args__ = (
+        CheckConstraint(one_of("storage_type", STORAGE_TYPES), name="storage_type"),
+        CheckConstraint(one_of("lookup_status", LOOKUP_STATUSES), name="lookup_status"),
+        CheckConstraint("total_quantity >= 0", name="total_not_negative"),
+    )
+
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    upc: Mapped[str | None] = mapped_column(String(48), unique=True)
+    storage_type: Mapped[str | None] = mapped_column(String(50))
+    lookup_status: Mapped[str | None] = mapped_column(String(20))
+    # The sum of this item's SKU quantities, kept by the same statement path
+    # that changes a SKU. It lets the inventory filter and sort 100,000 items
+    # without aggregating every SKU on each keystroke of a search.
+    total_quantity: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    # When stock last changed: the shopping list shows the newest first.
+    stock_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

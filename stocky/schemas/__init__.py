@@ -1,0 +1,1 @@
+"""Pydantic models: what the API reads and writes, and the DTOs services return."""

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from stocky.core.vocabulary import ChangeSource, Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change, and through which door (for the journal)."""
+
+    user_id: uuid.UUID | None
+    username: str
+    role: Role
+    source: ChangeSource = "api"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "Admin"
+
+
+SYSTEM = Actor(user_id=None, username="system", role="Admin", source="api")

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from stocky.core.errors import InvalidInput
+
+
+class Input(BaseModel):
+    """Base of request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    total: int
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+
+
+def field_errors(error: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(part) for part in e["loc"]) or "body", "message": e["msg"]}
+        for e in error.errors(include_url=False)
+    ]
+
+
+def parse(model: type[M], data: Any) -> M:
+    """``data`` as ``model``, or ``InvalidInput`` naming every failing field."""
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = field_errors(error)
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        raise InvalidInput(f"Invalid input ({summary}).", fields) from error

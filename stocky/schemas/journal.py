@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from stocky.core.vocabulary import ChangeSource
+from stocky.schemas.common import Output
+
+
+class StockChangeOut(Output):
+    id: uuid.UUID
+    timestamp: datetime
+    item_id: uuid.UUID
+    location_id: uuid.UUID | None
+    location_name: str
+    delta: int
+    quantity_after: int
+    user_id: uuid.UUID | None
+    source: ChangeSource
+    scan_id: str | None

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from stocky.schemas.common import Input, Output
+from stocky.schemas.item import ItemOut
+
+MAX_QUANTITY = 1_000_000
+Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+
+
+class SkuCreate(Input):
+    item_id: uuid.UUID
+    location_id: uuid.UUID
+    quantity: Quantity = 0
+
+
+class SkuUpdate(Input):
+    quantity: Quantity
+
+
+class SkuAdjust(Input):
+    delta: Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+
+
+class SkuMove(Input):
+    location_id: uuid.UUID
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+
+
+class SkuOut(Output):
+    id: uuid.UUID
+    item_id: uuid.UUID
+    item_name: str | None
+    location_id: uuid.UUID
+    location_name: str
+    quantity: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SkuMoved(Output):
+    source: SkuOut
+    target: SkuOut
+
+
+class StockResult(Output):
+    """A quantity change and where it left the item, for messages like
+    "Added Milk to Pantry (now 3)"."""
+
+    sku: SkuOut
+    item: ItemOut
+    delta: int

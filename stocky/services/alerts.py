@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import func, select
+
+from stocky.core.vocabulary import AlertSeverity
+from stocky.crud import alert as crud
+from stocky.crud.common import get_or_404
+from stocky.models import Alert
+from stocky.schemas.alert import AlertCreate, AlertOut, AlertUpdate
+from stocky.schemas.common import Page, parse
+from stocky.services.base import Service, UnitOfWork
+
+log = logging.getLogger("stocky.alerts")
+
+_LOG_LEVEL = {"Info": logging.INFO, "Warning": logging.WARNING, "Error": logging.ERROR}
+
+
+class AlertService(Service):
+    async def list(
+        self, acknowledged: bool | None = None, limit: int = 100, offset: int = 0
+    ) -> Page[AlertOut]:
+        async with self.read() as session:
+            rows, total = await crud.page(session, acknowledged, limit, offset)
+            return Page[AlertOut](data=[AlertOut.model_validate(r) for r in rows], total=total)
+
+    async def unacknowledged_count(self) -> int:
+        async with self.read() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(Alert).where(Alert.is_acknowledged.is_(False))
+            )
+            return int(count or 0)
+
+    async def get(self, alert_id: uuid.UUID) -> AlertOut:
+        async with self.read() as session:
+            return AlertOut.model_validate(await get_or_404(session, Alert, alert_id, "alert"))
+
+    async def create(self, data: AlertCreate | dict) -> AlertOut:
+        data = parse(AlertCreate, data)
+        async with self.write() as work:
+            alert = await raise_alert(work, data.severity, data.message)
+        return AlertOut.model_validate(alert)
+
+    async def update(self, alert_id: uuid.UUID, data: AlertUpdate | dict) -> AlertOut:
+        data = parse(AlertUpdate, data)
+        async with self.write() as work:
+            alert = await get_or_404(work.session, Alert, alert_id, "alert")
+            alert.is_acknowledged = data.is_acknowledged
+            work.emit("alert", alert.id, "updated")
+        return AlertOut.model_validate(alert)
+
+    async def acknowledge(self, alert_id: uuid.UUID) -> AlertOut:
+        return await self.update(alert_id, AlertUpdate(is_acknowledged=True))
+
+    async def acknowledge_all(self) -> int:
+        async with self.write() as work:
+            ids = await crud.acknowledge_all(work.session)
+            for id_ in ids:
+                work.emit("alert", id_, "updated")
+        return len(ids)
+
+    async def delete(self, alert_id: uuid.UUID) -> None:
+        async with self.write() as work:
+            alert = await get_or_404(work.session, Alert, alert_id, "alert")
+            await work.session.delete(alert)
+            work.emit("alert", alert_id, "deleted")
+
+
+async def raise_alert(
+    work: UnitOfWork, severity: AlertSeverity, message: str, *, once: bool = False
+) -> Alert:
+    """Add an alert inside ``work``. With ``once``, an identical alert still
+    waiting to be acknowledged is returned instead of a second copy, so six
+    cans scanned into the wrong shelf do not raise six alerts."""
+    if once and (existing := await crud.open_with_message(work.session, message)):
+        return existing
+    alert = Alert(severity=severity, message=message)
+    work.session.add(alert)
+    await work.session.flush()
+    work.emit("alert", alert.id, "created", severity=severity, message=message)
+    work.log(log, _LOG_LEVEL[severity], "Alert: %s", message)
+    return alert

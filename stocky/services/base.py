@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stocky.core.errors import Conflict
+from stocky.core.events import Event, EventBus, Op
+from stocky.db.engine import Database
+
+log = logging.getLogger("stocky.services")
+
+
+@dataclass
+class UnitOfWork:
+    """One write transaction and the events it will publish once committed."""
+
+    session: AsyncSession
+    events: list[Event] = field(default_factory=list)
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def emit(self, entity: str, id_: object, op: Op, **data: object) -> None:
+        self.events.append(Event(entity=entity, id=str(id_), op=op, data=dict(data)))
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` only once the change is committed (a log line, say)."""
+        self._after_commit.append(action)
+
+    def log(self, logger: logging.Logger, level: int, message: str, *args: object, source: str | None = None) -> None:
+        extra = {"source": source} if source else None
+        self.after_commit(lambda: logger.log(level, message, *args, extra=extra))
+
+
+class Service:
+    def __init__(self, db: Database, bus: EventBus) -> None:
+        self.db = db
+        self.bus = bus
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[UnitOfWork]:
+        """Commit everything or nothing; publish only what was committed."""
+        async with self.db.writer() as session:
+            work = UnitOfWork(session)
+            try:
+                async with session.begin():
+                    yield work
+            except IntegrityError as error:
+                # The checks before a write give the friendly message; this
+                # catches the race a second process can still win.
+                raise Conflict("That conflicts with data that already exists.") from error
+        self.bus.publish_all(work.events)
+        for action in work._after_commit:
+            action()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self.db.reader() as session:
+            yield session

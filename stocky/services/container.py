@@ -1,0 +1,74 @@
+"""All services over one database and one event bus."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from stocky.core.events import EventBus
+from stocky.core.logbuffer import BufferHandler, LogBuffer
+from stocky.core.settings import Settings, ensure_secret_key
+from stocky.db import migrations
+from stocky.db.engine import Database
+from stocky.services.alerts import AlertService
+from stocky.services.items import ItemService
+from stocky.services.locations import LocationService
+from stocky.services.lookups import LookupQueue
+from stocky.services.skus import SkuService
+from stocky.services.users import UserService
+
+
+@dataclass
+class Services:
+    settings: Settings
+    secret_key: str
+    db: Database
+    bus: EventBus
+    logs: LogBuffer
+    lookups: LookupQueue
+    items: ItemService
+    locations: LocationService
+    skus: SkuService
+    alerts: AlertService
+    users: UserService
+    _log_handler: BufferHandler
+
+    @classmethod
+    def create(cls, settings: Settings) -> Services:
+        db = Database(settings.resolved_database_url)
+        bus = EventBus()
+        logs = LogBuffer()
+        handler = BufferHandler(logs)
+        logging.getLogger("stocky").addHandler(handler)
+        lookups = LookupQueue()
+        return cls(
+            settings=settings,
+            secret_key=ensure_secret_key(settings),
+            db=db,
+            bus=bus,
+            logs=logs,
+            lookups=lookups,
+            items=ItemService(db, bus, lookups),
+            locations=LocationService(db, bus),
+            skus=SkuService(db, bus),
+            alerts=AlertService(db, bus),
+            users=UserService(db, bus),
+            _log_handler=handler,
+        )
+
+    async def close(self) -> None:
+        logging.getLogger("stocky").removeHandler(self._log_handler)
+        await self.db.dispose()
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Upgrade the database to the newest schema, then hand out the services."""
+    await migrations.upgrade(settings.resolved_database_url)
+    services = Services.create(settings)
+    try:
+        yield services
+    finally:
+        await services.close()

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import delete
+
+from stocky.core.barcodes import normalize_barcode
+from stocky.core.errors import Conflict, PermissionDenied
+from stocky.core.events import EventBus
+from stocky.core.vocabulary import LookupStatus
+from stocky.crud import item as crud
+from stocky.crud.common import get_or_404
+from stocky.db.engine import Database
+from stocky.models import Item
+from stocky.schemas.actor import Actor
+from stocky.schemas.common import Page, parse
+from stocky.schemas.item import ItemCreate, ItemDetail, ItemOut, ItemSkuOut, ItemUpdate, StockFilter
+from stocky.schemas.journal import StockChangeOut
+from stocky.services.base import Service, UnitOfWork
+from stocky.services.lookups import LookupQueue
+from stocky.services.stock import item_label
+
+log = logging.getLogger("stocky.items")
+
+MAX_PAGE = 500
+
+
+class ItemService(Service):
+    def __init__(self, db: Database, bus: EventBus, lookups: LookupQueue) -> None:
+        super().__init__(db, bus)
+        self.lookups = lookups
+
+    async def list(
+        self,
+        search: str | None = None,
+        stock: StockFilter = "in",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[ItemOut]:
+        """``stock="in"`` is the inventory, ``"zero"`` the shopping list
+        (most recently emptied first), ``"all"`` both."""
+        search = (search or "").strip() or None
+        async with self.read() as session:
+            rows, total = await crud.page(session, search, stock, min(limit, MAX_PAGE), offset)
+            return Page[ItemOut](data=[ItemOut.model_validate(r) for r in rows], total=total)
+
+    async def get(self, item_id: uuid.UUID) -> ItemDetail:
+        async with self.read() as session:
+            item = await get_or_404(session, Item, item_id, "item")
+            skus = await crud.skus_with_locations(session, item_id)
+            return _detail(item, skus)
+
+    async def by_upc(self, code: str) -> ItemOut | None:
+        async with self.read() as session:
+            item = await crud.by_upc(session, normalize_barcode(code))
+            return ItemOut.model_validate(item) if item else None
+
+    async def history(self, item_id: uuid.UUID, limit: int = 100) -> list[StockChangeOut]:
+        async with self.read() as session:
+            await get_or_404(session, Item, item_id, "item")
+            rows = await crud.history(session, item_id, limit)
+            return [StockChangeOut.model_validate(r) for r in rows]
+
+    async def create(self, data: ItemCreate | dict, actor: Actor) -> ItemOut:
+        """A barcode without a name is looked up in the background."""
+        data = parse(ItemCreate, data)
+        async with self.write() as work:
+            item = await create_item(work, data)
+            work.log(log, logging.INFO, "Created item %s", item_label(item), source=actor.username)
+        if item.lookup_status == "pending":
+            self.lookups.enqueue(item.id)
+        return ItemOut.model_validate(item)
+
+    async def update(self, item_id: uuid.UUID, data: ItemUpdate | dict, actor: Actor) -> ItemOut:
+        data = parse(ItemUpdate, data)
+        changes = data.model_dump(exclude_unset=True)
+        async with self.write() as work:
+            item = await get_or_404(work.session, Item, item_id, "item")
+            if changes.get("upc") and changes["upc"] != item.upc:
+                await _check_upc_free(work, changes["upc"])
+            for field, value in changes.items():
+                setattr(item, field, value)
+            await work.session.flush()
+            work.emit("item", item.id, "updated")
+            work.log(log, logging.INFO, "Updated item %s", item_label(item), source=actor.username)
+        return ItemOut.model_validate(item)
+
+    async def delete(self, item_id: uuid.UUID, actor: Actor) -> None:
+        """Admins only, and only at zero stock; its SKUs go with it."""
+        if not actor.is_admin:
+            raise PermissionDenied("Only an Admin can delete an item.")
+        async with self.write() as work:
+            item = await get_or_404(work.session, Item, item_id, "item")
+            if item.total_quantity > 0:
+                raise Conflict(
+                    f"{item_label(item)} is still in stock ({item.total_quantity}): "
+                    "only items at zero can be deleted.",
+                    total_quantity=item.total_quantity,
+                )
+            await work.session.execute(delete(Item).where(Item.id == item_id))
+            work.emit("item", item_id, "deleted")
+            work.log(log, logging.INFO, "Deleted item %s", item_label(item), source=actor.username)
+
+    async def request_lookup(self, item_id: uuid.UUID, actor: Actor) -> ItemOut:
+        """Look the product up again ("refresh"); it needs a barcode."""
+        async with self.write() as work:
+            item = await get_or_404(work.session, Item, item_id, "item")
+            if not item.upc:
+                raise Conflict(f"{item_label(item)} has no barcode to look up.")
+            item.lookup_status = "pending"
+            work.emit("item", item.id, "updated")
+        self.lookups.enqueue(item.id)
+        return ItemOut.model_validate(item)
+
+    async def pending_lookups(self) -> list[uuid.UUID]:
+        async with self.read() as session:
+            return await crud.ids_with_lookup_status(session, "pending")
+
+    async def record_lookup(
+        self,
+        item_id: uuid.UUID,
+        status: LookupStatus,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> ItemOut:
+        """Store what the product service said. A name or description a person
+        already typed is never overwritten."""
+        async with self.write() as work:
+            item = await get_or_404(work.session, Item, item_id, "item")
+            item.lookup_status = status
+            if name and not item.name:
+                item.name = name[:255]
+            if description and not item.description:
+                item.description = description
+            await work.session.flush()
+            work.emit("item", item.id, "updated", lookup_status=status)
+        return ItemOut.model_validate(item)
+
+
+async def create_item(work: UnitOfWork, data: ItemCreate) -> Item:
+    if data.upc:
+        await _check_upc_free(work, data.upc)
+    item = Item(
+        name=data.name,
+        description=data.description,
+        upc=data.upc,
+        storage_type=data.storage_type,
+        lookup_status="pending" if data.upc and not data.name else None,
+        total_quantity=0,
+    )
+    work.session.add(item)
+    await work.session.flush()
+    work.emit("item", item.id, "created")
+    return item
+
+
+async def _check_upc_free(work: UnitOfWork, upc: str) -> None:
+    if existing := await crud.by_upc(work.session, upc):
+        raise Conflict(f"The barcode {upc} already belongs to {item_label(existing)}.", id=str(existing.id))
+
+
+def _detail(item: Item, skus: list) -> ItemDetail:
+    base = ItemOut.model_validate(item).model_dump()
+    return ItemDetail(
+        **base,
+        skus=[
+            ItemSkuOut(
+                id=sku.id,
+                location_id=sku.location_id,
+                location_name=name,
+                quantity=sku.quantity,
+                updated_at=sku.updated_at,
+            )
+            for sku, name in skus
+        ],
+    )

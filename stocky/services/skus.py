@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import logging
+import uuid
+
+from stocky.core.errors import Conflict, InvalidInput
+from stocky.crud import location as location_crud
+from stocky.crud import sku as crud
+from stocky.crud.common import get_or_404
+from stocky.models import Item, Location, Sku
+from stocky.schemas.actor import Actor
+from stocky.schemas.common import Page, parse
+from stocky.schemas.sku import (
+    SkuAdjust,
+    SkuCreate,
+    SkuMove,
+    SkuMoved,
+    SkuOut,
+    SkuUpdate,
+    StockResult,
+)
+from stocky.services.base import Service, UnitOfWork
+from stocky.services.stock import change_stock, ensure_sku, item_label, item_out, sku_out
+
+log = logging.getLogger("stocky.skus")
+
+
+class SkuService(Service):
+    async def list(
+        self,
+        item_id: uuid.UUID | None = None,
+        location_id: uuid.UUID | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Page[SkuOut]:
+        async with self.read() as session:
+            rows, total = await crud.listing(session, item_id, location_id, limit, offset)
+            data = [
+                SkuOut(
+                    id=sku.id,
+                    item_id=sku.item_id,
+                    item_name=item_name,
+                    location_id=sku.location_id,
+                    location_name=location_name,
+                    quantity=sku.quantity,
+                    created_at=sku.created_at,
+                    updated_at=sku.updated_at,
+                )
+                for sku, item_name, location_name in rows
+            ]
+            return Page[SkuOut](data=data, total=total)
+
+    async def get(self, sku_id: uuid.UUID) -> SkuOut:
+        async with self.read() as session:
+            sku, item, location = await _load(session, sku_id)
+            return sku_out(sku, item, location)
+
+    async def create(self, data: SkuCreate | dict, actor: Actor) -> SkuOut:
+        data = parse(SkuCreate, data)
+        async with self.write() as work:
+            item = await get_or_404(work.session, Item, data.item_id, "item")
+            location = await get_or_404(work.session, Location, data.location_id, "location")
+            sku, created = await ensure_sku(work, item, location)
+            if not created:
+                raise Conflict(f"{item_label(item)} already has a place in {location.name}.")
+            await change_stock(work, sku, item, location, data.quantity, actor)
+            _log_change(work, actor, f"Put {item_label(item)} in {location.name} ({data.quantity})")
+        return sku_out(sku, item, location)
+
+    async def set_quantity(self, sku_id: uuid.UUID, data: SkuUpdate | dict, actor: Actor) -> SkuOut:
+        data = parse(SkuUpdate, data)
+        async with self.write() as work:
+            sku, item, location = await _load(work.session, sku_id, lock=True)
+            delta = data.quantity - sku.quantity
+            await change_stock(work, sku, item, location, delta, actor)
+            _log_change(work, actor, f"Set {item_label(item)} in {location.name} to {data.quantity}")
+        return sku_out(sku, item, location)
+
+    async def adjust(
+        self, sku_id: uuid.UUID, data: SkuAdjust | dict, actor: Actor, scan_id: str | None = None
+    ) -> StockResult:
+        data = parse(SkuAdjust, data)
+        if data.delta == 0:
+            raise InvalidInput("Change the quantity by at least 1.", [{"field": "delta", "message": "must not be 0"}])
+        async with self.write() as work:
+            sku, item, location = await _load(work.session, sku_id)
+            await change_stock(work, sku, item, location, data.delta, actor, scan_id)
+            _log_change(work, actor, f"{_verb(data.delta)} {item_label(item)} in {location.name} (now {sku.quantity})")
+        return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta)
+
+    async def add_to(
+        self,
+        item_id: uuid.UUID,
+        location_id: uuid.UUID,
+        delta: int,
+        actor: Actor,
+        scan_id: str | None = None,
+    ) -> StockResult:
+        """Change the stock of an item at a location, creating its SKU on the
+        way in. The touch UI's +/- and every scan take this path."""
+        async with self.write() as work:
+            item = await get_or_404(work.session, Item, item_id, "item")
+            location = await get_or_404(work.session, Location, location_id, "location")
+            sku, _ = await ensure_sku(work, item, location)
+            await change_stock(work, sku, item, location, delta, actor, scan_id)
+        return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=delta)
+
+    async def move(self, sku_id: uuid.UUID, data: SkuMove | dict, actor: Actor) -> SkuMoved:
+        data = parse(SkuMove, data)
+        async with self.write() as work:
+            source, item, origin = await _load(work.session, sku_id)
+            destination = await get_or_404(work.session, Location, data.location_id, "location")
+            target = await _move(work, source, item, origin, destination, data.quantity, actor)
+        return SkuMoved(source=sku_out(source, item, origin), target=sku_out(target, item, destination))
+
+    async def empty_location(self, location_id: uuid.UUID, into_id: uuid.UUID, actor: Actor) -> int:
+        """Move everything in one location to another (before deleting it).
+        Returns how many units moved; all or nothing."""
+        moved = 0
+        async with self.write() as work:
+            origin = await get_or_404(work.session, Location, location_id, "location")
+            destination = await get_or_404(work.session, Location, into_id, "location")
+            for sku, item in await location_crud.stocked_items(work.session, location_id):
+                quantity = sku.quantity
+                await _move(work, sku, item, origin, destination, quantity, actor)
+                moved += quantity
+        return moved
+
+    async def delete(self, sku_id: uuid.UUID, actor: Actor) -> None:
+        async with self.write() as work:
+            sku, item, location = await _load(work.session, sku_id, lock=True)
+            if sku.quantity > 0:
+                raise Conflict(
+                    f"{location.name} still holds {sku.quantity} of {item_label(item)}: "
+                    "remove or move them first.",
+                    quantity=sku.quantity,
+                )
+            await work.session.delete(sku)
+            work.emit("sku", sku_id, "deleted", item_id=str(item.id))
+            _log_change(work, actor, f"Removed {item_label(item)} from {location.name}")
+
+
+async def _load(session, sku_id: uuid.UUID, lock: bool = False) -> tuple[Sku, Item, Location]:
+    # On PostgreSQL a read-then-set (PATCH quantity) locks the row; SQLite
+    # writers already hold the database lock from BEGIN IMMEDIATE.
+    sku = await get_or_404(session, Sku, sku_id, "stock entry")
+    if lock and session.bind.dialect.name == "postgresql":
+        await session.refresh(sku, with_for_update=True)
+    item = await session.get(Item, sku.item_id)
+    location = await session.get(Location, sku.location_id)
+    return sku, item, location
+
+
+async def _move(
+    work: UnitOfWork,
+    source: Sku,
+    item: Item,
+    origin: Location,
+    destination: Location,
+    quantity: int,
+    actor: Actor,
+) -> Sku:
+    if origin.id == destination.id:
+        raise InvalidInput(
+            f"{item_label(item)} is already in {origin.name}.",
+            [{"field": "location_id", "message": "must differ from the current location"}],
+        )
+    await change_stock(work, source, item, origin, -quantity, actor)
+    target, _ = await ensure_sku(work, item, destination)
+    await change_stock(work, target, item, destination, quantity, actor)
+    _log_change(work, actor, f"Moved {quantity} {item_label(item)} from {origin.name} to {destination.name}")
+    return target
+
+
+def _verb(delta: int) -> str:
+    return f"Added {delta}" if delta > 0 else f"Removed {-delta}"
+
+
+def _log_change(work: UnitOfWork, actor: Actor, message: str) -> None:
+    work.log(log, logging.INFO, "%s", message, source=actor.username)

@@ -1,0 +1,121 @@
+"""The one path every quantity change takes: a single conditional UPDATE on
+the SKU, the item's total in the same transaction, a journal row, and a
+storage-mismatch alert when stock lands somewhere it should not be."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from stocky.core.errors import Conflict
+from stocky.crud import sku as crud
+from stocky.models import Item, Location, Sku, StockChange
+from stocky.models.types import utcnow
+from stocky.schemas.actor import Actor
+from stocky.schemas.item import ItemOut
+from stocky.schemas.sku import SkuOut
+from stocky.services.alerts import raise_alert
+from stocky.services.base import UnitOfWork
+
+log = logging.getLogger("stocky.stock")
+
+
+def item_label(item: Item) -> str:
+    return item.name or item.upc or str(item.id)
+
+
+def sku_out(sku: Sku, item: Item, location: Location) -> SkuOut:
+    return SkuOut(
+        id=sku.id,
+        item_id=sku.item_id,
+        item_name=item.name,
+        location_id=sku.location_id,
+        location_name=location.name,
+        quantity=sku.quantity,
+        created_at=sku.created_at,
+        updated_at=sku.updated_at,
+    )
+
+
+def item_out(item: Item) -> ItemOut:
+    return ItemOut.model_validate(item)
+
+
+async def check_storage(work: UnitOfWork, item: Item, location: Location) -> None:
+    """Stock put where its storage type says it should not be: the change
+    stands, and a Warning alert says so."""
+    if item.storage_type and location.storage_type and item.storage_type != location.storage_type:
+        await raise_alert(
+            work,
+            "Warning",
+            f"Storage mismatch: {item_label(item)} is {item.storage_type} "
+            f"but {location.name} is {location.storage_type}.",
+            once=True,
+        )
+
+
+async def change_stock(
+    work: UnitOfWork,
+    sku: Sku,
+    item: Item,
+    location: Location,
+    delta: int,
+    actor: Actor,
+    scan_id: str | None = None,
+) -> int:
+    """Apply ``delta`` to ``sku``; returns the quantity after.
+
+    Raises ``Conflict`` when the SKU holds fewer than ``-delta``: the quantity
+    never goes below zero and nothing is written.
+    """
+    if delta == 0:
+        return sku.quantity
+    session = work.session
+    now = utcnow()
+    after = await crud.change_quantity(session, sku.id, delta, now)
+    if after is None:
+        held = await session.scalar(select(Sku.quantity).where(Sku.id == sku.id))
+        raise Conflict(
+            f"Only {held or 0} of {item_label(item)} in {location.name}: "
+            f"cannot remove {-delta}.",
+            quantity=held or 0,
+        )
+    total = await crud.change_item_total(session, item.id, delta, now)
+    set_committed_value(sku, "quantity", after)
+    set_committed_value(sku, "updated_at", now)
+    for name, value in (("total_quantity", total), ("stock_changed_at", now), ("updated_at", now)):
+        set_committed_value(item, name, value)
+    session.add(
+        StockChange(
+            timestamp=now,
+            item_id=item.id,
+            location_id=location.id,
+            location_name=location.name,
+            delta=delta,
+            quantity_after=after,
+            user_id=actor.user_id,
+            source=actor.source,
+            scan_id=scan_id,
+        )
+    )
+    if delta > 0:
+        await check_storage(work, item, location)
+    work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=after)
+    work.emit("item", item.id, "updated", total_quantity=total)
+    return after
+
+
+async def ensure_sku(work: UnitOfWork, item: Item, location: Location) -> tuple[Sku, bool]:
+    """The SKU of ``item`` at ``location``, created at quantity 0 if missing."""
+    sku = await crud.find(work.session, item.id, location.id)
+    if sku is not None:
+        return sku, False
+    now = utcnow()
+    sku = Sku(item_id=item.id, location_id=location.id, quantity=0, created_at=now, updated_at=now)
+    work.session.add(sku)
+    await work.session.flush()
+    work.emit("sku", sku.id, "created", item_id=str(item.id))
+    await check_storage(work, item, location)
+    return sku, True

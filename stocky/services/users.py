@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from functools import partial
+
+from stocky.core import security
+from stocky.core.errors import Conflict, NotAuthenticated
+from stocky.crud import user as crud
+from stocky.crud.common import get_or_404
+from stocky.models import User
+from stocky.schemas.actor import Actor
+from stocky.schemas.common import Page, parse
+from stocky.schemas.user import ApiKeyOut, ScannerState, UserCreate, UserCreated, UserOut, UserUpdate
+from stocky.services.base import Service, UnitOfWork
+
+log = logging.getLogger("stocky.users")
+
+
+async def _in_executor(func, *args):
+    """bcrypt takes a quarter of a second on purpose: never on the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, partial(func, *args))
+
+
+def actor_of(user: UserOut, source: str = "api") -> Actor:
+    return Actor(user_id=user.id, username=user.username, role=user.role, source=source)
+
+
+class UserService(Service):
+    async def list(self) -> Page[UserOut]:
+        async with self.read() as session:
+            rows = await crud.all(session)
+            return Page[UserOut](data=[UserOut.model_validate(u) for u in rows], total=len(rows))
+
+    async def count(self) -> int:
+        async with self.read() as session:
+            return await crud.count(session)
+
+    async def get(self, user_id: uuid.UUID) -> UserOut:
+        async with self.read() as session:
+            return UserOut.model_validate(await get_or_404(session, User, user_id, "user"))
+
+    async def by_username(self, username: str) -> UserOut | None:
+        async with self.read() as session:
+            user = await crud.by_username(session, username)
+            return UserOut.model_validate(user) if user else None
+
+    async def create(self, data: UserCreate | dict, actor: Actor) -> UserCreated:
+        """A Scanner (or anyone asked ``with_api_key``) gets a key, shown once."""
+        data = parse(UserCreate, data)
+        password_hash = (
+            await _in_executor(security.hash_password, data.password) if data.password else None
+        )
+        key = security.new_api_key() if data.role == "Scanner" or data.with_api_key else None
+        async with self.write() as work:
+            if existing := await crud.by_username(work.session, data.username):
+                raise Conflict(f"The username {existing.username} is taken.")
+            user = User(
+                username=data.username,
+                role=data.role,
+                password_hash=password_hash,
+                api_key_hash=key.key_hash if key else None,
+                api_key_prefix=key.prefix if key else None,
+                details={"current_mode": "add"} if data.role == "Scanner" else {},
+                is_active=True,
+                token_version=0,
+            )
+            work.session.add(user)
+            await work.session.flush()
+            work.emit("user", user.id, "created")
+            work.log(log, logging.INFO, "Created %s user %s", user.role, user.username, source=actor.username)
+        return UserCreated(**UserOut.model_validate(user).model_dump(), api_key=key.key if key else None)
+
+    async def update(self, user_id: uuid.UUID, data: UserUpdate | dict, actor: Actor) -> UserOut:
+        """A new password or deactivation ends every token issued before."""
+        data = parse(UserUpdate, data)
+        password_hash = (
+            await _in_executor(security.hash_password, data.password) if data.password else None
+        )
+        async with self.write() as work:
+            user = await get_or_404(work.session, User, user_id, "user")
+            losing_admin = user.role == "Admin" and user.is_active and (
+                (data.role is not None and data.role != "Admin") or data.is_active is False
+            )
+            if losing_admin:
+                await _keep_one_admin(work)
+            if data.role is not None:
+                user.role = data.role
+            if password_hash is not None:
+                user.password_hash = password_hash
+                user.token_version += 1
+            if data.is_active is not None and data.is_active != user.is_active:
+                user.is_active = data.is_active
+                user.token_version += 1
+            await work.session.flush()
+            work.emit("user", user.id, "updated")
+            work.log(log, logging.INFO, "Updated user %s", user.username, source=actor.username)
+        return UserOut.model_validate(user)
+
+    async def deactivate(self, user_id: uuid.UUID, actor: Actor) -> UserOut:
+        return await self.update(user_id, UserUpdate(is_active=False), actor)
+
+    async def delete(self, user_id: uuid.UUID, actor: Actor) -> None:
+        async with self.write() as work:
+            user = await get_or_404(work.session, User, user_id, "user")
+            if user.role == "Admin" and user.is_active:
+                await _keep_one_admin(work)
+            await work.session.delete(user)
+            work.emit("user", user_id, "deleted")
+            work.log(log, logging.INFO, "Deleted user %s", user.username, source=actor.username)
+
+    async def rotate_api_key(self, user_id: uuid.UUID, actor: Actor) -> ApiKeyOut:
+        """A new key replaces the old one at once; it is shown only here."""
+        key = security.new_api_key()
+        async with self.write() as work:
+            user = await get_or_404(work.session, User, user_id, "user")
+            user.api_key_hash = key.key_hash
+            user.api_key_prefix = key.prefix
+            work.emit("user", user.id, "updated")
+            work.log(log, logging.INFO, "New API key for %s", user.username, source=actor.username)
+        return ApiKeyOut(api_key=key.key)
+
+    async def authenticate(self, username: str, password: str) -> UserOut:
+        """The user whose password this is, or ``NotAuthenticated``. An
+        unknown name costs the same bcrypt round as a wrong password."""
+        security.check_password_length(password)
+        async with self.read() as session:
+            user = await crud.by_username(session, username)
+        stored = user.password_hash if user and user.is_active else None
+        if not await _in_executor(security.verify_password, password, stored):
+            raise NotAuthenticated("Wrong username or password.")
+        return UserOut.model_validate(user)
+
+    async def by_api_key(self, key: str) -> UserOut | None:
+        key_hash = security.hash_api_key(key)
+        async with self.read() as session:
+            user = await crud.by_key_hash(session, key_hash)
+        if user is None or not user.is_active or not security.api_key_matches(key, user.api_key_hash or ""):
+            return None
+        return UserOut.model_validate(user)
+
+    async def for_token(self, claims: security.TokenClaims) -> UserOut:
+        """The token's user, if the token is still theirs to use."""
+        async with self.read() as session:
+            user = await session.get(User, claims.user_id)
+        if user is None or not user.is_active or user.token_version != claims.token_version:
+            raise NotAuthenticated("The sign-in token is no longer valid; sign in again.")
+        return UserOut.model_validate(user)
+
+    async def token_version(self, user_id: uuid.UUID) -> int:
+        async with self.read() as session:
+            return (await get_or_404(session, User, user_id, "user")).token_version
+
+    async def scanner_states(self) -> list[ScannerState]:
+        async with self.read() as session:
+            scanners = await crud.all(session, role="Scanner")
+            return [scanner_state(u) for u in scanners]
+
+
+def scanner_state(user: User | UserOut) -> ScannerState:
+    return ScannerState.model_validate({"id": user.id, "username": user.username, **(user.details or {})})
+
+
+async def _keep_one_admin(work: UnitOfWork) -> None:
+    if await crud.active_admin_count(work.session) <= 1:
+        raise Conflict("Stocky needs at least one active Admin; make another Admin first.")
