@@ -93,14 +93,20 @@ class BufferHandler(logging.Handler):
     """Feeds log records into a ``LogBuffer``.
 
     ``source`` comes from ``extra={"source": ...}`` (a scan logs the scanner's
-    name) or else from the logger's name.
+    name) or else from the logger's name. The HTTP access log stays out: the
+    kitchen's log tells what happened in the kitchen, not which page loaded.
     """
 
-    def __init__(self, buffer: LogBuffer, level: int = logging.INFO) -> None:
+    def __init__(
+        self, buffer: LogBuffer, level: int = logging.INFO, exclude: tuple[str, ...] = ("stocky.http",)
+    ) -> None:
         super().__init__(level)
         self.buffer = buffer
+        self.exclude = exclude
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(self.exclude):
+            return
         try:
             message = record.getMessage()
             if record.exc_info and record.exc_info[1] is not None:

@@ -1,0 +1,3 @@
+from stocky.cli import main
+
+main()

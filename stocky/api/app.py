@@ -1,0 +1,44 @@
+"""The application factory: builds routes and middlewares, does no I/O."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from stocky.api import keys
+from stocky.api.access_log import access_log_middleware
+from stocky.api.errors import error_middleware
+from stocky.api.resources import alert, auth, item, location, log, qr, sku, system, user
+from stocky.api.routing import Route, add_routes, check_policies
+from stocky.core.throttle import LoginThrottle
+from stocky.services.container import Services
+
+MAX_BODY_BYTES = 256 * 1024
+
+RESOURCES = (auth, user, item, location, sku, alert, log, qr, system)
+
+log_ = logging.getLogger("stocky.api")
+
+
+def all_routes() -> list[Route]:
+    return [route for module in RESOURCES for route in module.ROUTES]
+
+
+async def _refuse_undeclared_routes(app: web.Application) -> None:
+    # Run again at start-up so a route added after the factory is caught too.
+    check_policies(app)
+
+
+def create_app(services: Services) -> web.Application:
+    app = web.Application(
+        middlewares=[access_log_middleware, error_middleware],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    app[keys.SERVICES] = services
+    app[keys.ROUTES] = {}
+    app[keys.THROTTLE] = LoginThrottle()
+    add_routes(app, all_routes())
+    check_policies(app)
+    app.on_startup.append(_refuse_undeclared_routes)
+    return app

@@ -1,0 +1,83 @@
+"""One middleware turns every error into ``{"error": {"code", "message"}}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from stocky.core import errors
+
+log = logging.getLogger("stocky.api")
+
+STATUS: dict[type[errors.StockyError], int] = {
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.InvalidInput: 422,
+    errors.NotAuthenticated: 401,
+    errors.PermissionDenied: 403,
+    errors.TooManyAttempts: 429,
+}
+
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    fields: list[dict[str, Any]] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def status_of(error: errors.StockyError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    detail: dict[str, Any] = {"code": code, "message": message, **extra}
+    return web.json_response({"error": detail}, status=status)
+
+
+def _domain(error: errors.StockyError) -> web.Response:
+    status = status_of(error)
+    extra = {"fields": error.fields} if isinstance(error, errors.InvalidInput) else {}
+    response = error_response(status, error.code, error.message, **extra)
+    if isinstance(error, errors.TooManyAttempts):
+        response.headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, errors.NotAuthenticated):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except errors.StockyError as error:
+        return _domain(error)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        code = HTTP_CODES.get(error.status, "error")
+        message = "The request body is too large." if error.status == 413 else error.reason
+        response = error_response(error.status, code, message)
+        if allow := error.headers.get("Allow"):
+            response.headers["Allow"] = allow
+        return response
+    except Exception:
+        log.exception("Unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal", "Something went wrong inside Stocky; it is logged.")

@@ -1,0 +1,16 @@
+"""Typed application state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from stocky.api.routing import Route
+    from stocky.core.throttle import LoginThrottle
+    from stocky.services.container import Services
+
+SERVICES: web.AppKey[Services] = web.AppKey("services")
+ROUTES: web.AppKey[dict[str, Route]] = web.AppKey("routes")
+THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("throttle")

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from stocky.api import keys
+from stocky.api.auth import client_address
+from stocky.api.policy import Policy
+from stocky.api.routing import Call, Route
+from stocky.core import security
+from stocky.core.errors import NotAuthenticated, TooManyAttempts
+from stocky.schemas.auth import LoginRequest, TokenOut
+
+
+async def login(call: Call) -> TokenOut:
+    """Password in, bearer token out; more than five failures for one name
+    from one client within 15 minutes locks that pair out for a while."""
+    body: LoginRequest = call.body
+    settings = call.services.settings
+    throttle = call.request.app[keys.THROTTLE]
+    client = client_address(call.request, settings.trust_forwarded_for)
+    if wait := throttle.retry_after(body.username, client):
+        raise TooManyAttempts(f"Too many failed sign-ins; try again in {wait} seconds.", wait)
+    try:
+        user = await call.services.users.authenticate(body.username, body.password)
+    except NotAuthenticated:
+        throttle.failed(body.username, client)
+        raise
+    throttle.succeeded(body.username, client)
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    version = await call.services.users.token_version(user.id)
+    token = security.create_access_token(call.services.secret_key, user.id, version, lifetime)
+    return TokenOut(access_token=token, expires_in=int(lifetime.total_seconds()))
+
+
+ROUTES = [
+    Route("POST", "/auth/login", login, Policy.ANYONE, "Sign in; returns a bearer token", "auth",
+          body=LoginRequest, response=TokenOut, errors=(401, 429)),
+]

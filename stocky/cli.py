@@ -1,0 +1,131 @@
+"""The ``stocky`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from stocky.core.errors import StockyError
+
+
+def run_guarded(action: Callable[[Any], None], args: Any) -> None:
+    """Run a command; a person's mistake ends with a plain message, not a traceback."""
+    try:
+        action(args)
+    except StockyError as error:
+        print(f"stocky: {error.message}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except ValidationError as error:  # settings from the environment or .env
+        lines = "\n".join(
+            f"  {'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        print(f"stocky: the settings are not valid:\n{lines}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+def _db_upgrade(_args: argparse.Namespace) -> None:
+    from stocky.core.settings import Settings
+    from stocky.db import migrations
+
+    settings = Settings()
+    asyncio.run(migrations.upgrade(settings.resolved_database_url))
+    print(f"The database is at the newest schema ({migrations.head_revision()}).")
+
+
+def _user_add(args: argparse.Namespace) -> None:
+    from stocky.core.settings import Settings
+    from stocky.db.initial_data import read_password
+    from stocky.schemas.actor import SYSTEM
+    from stocky.services.container import open_services
+
+    password = read_password() if args.password_stdin else None
+
+    async def main() -> None:
+        async with open_services(Settings()) as services:
+            user = await services.users.create(
+                {
+                    "username": args.name,
+                    "role": args.role,
+                    "password": password,
+                    "with_api_key": args.api_key,
+                },
+                SYSTEM,
+            )
+        print(f"Created {user.role} {user.username}.")
+        if user.api_key:
+            print(f"API key (shown only now): {user.api_key}")
+            print(_terminal_qr(user.api_key))
+
+    asyncio.run(main())
+
+
+def _terminal_qr(text: str) -> str:
+    import qrcode
+
+    code = qrcode.QRCode(border=2)
+    code.add_data(text)
+    out = io.StringIO()
+    code.print_ascii(out=out, invert=True)
+    return out.getvalue()
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from stocky.server import serve
+
+    serve(demo=args.demo, host=args.host, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from stocky.db import demo_data, initial_data
+
+    parser = argparse.ArgumentParser(
+        prog="stocky", description="Stocky, the kitchen inventory appliance."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API headless (no screen needed)")
+    serve.add_argument("--demo", action="store_true", help="fill an empty database with a demo kitchen")
+    serve.add_argument("--host", help="listen address (default from STOCKY_HOST, 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="listen port (default from STOCKY_PORT, 8000)")
+    serve.set_defaults(action=_serve)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_commands.add_parser("upgrade", help="bring the database to the newest schema").set_defaults(
+        action=_db_upgrade
+    )
+
+    admin = commands.add_parser("create-admin", help="create an Admin user")
+    initial_data.add_arguments(admin)
+    admin.set_defaults(action=initial_data.run)
+
+    commands.add_parser("demo-data", help="fill an empty database with a demo kitchen").set_defaults(
+        action=demo_data.run
+    )
+
+    user = commands.add_parser("user", help="manage users")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")
+    add = user_commands.add_parser("add", help="add a user; a Scanner gets an API key, shown once")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, help="Admin, Member, Scanner or Read-only")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--api-key", action="store_true", help="give a person an API key as well")
+    add.set_defaults(action=_user_add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    run_guarded(args.action, args)
+
+
+if __name__ == "__main__":
+    main()

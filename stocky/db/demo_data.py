@@ -1,0 +1,114 @@
+"""A believable kitchen to try Stocky with: ``stocky demo-data`` or
+``python -m stocky.db.demo_data``. Only fills an empty database."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from stocky.core.settings import Settings
+from stocky.schemas.actor import SYSTEM
+from stocky.services.container import Services, open_services
+
+DEMO_ADMIN = ("admin", "stocky-demo")
+DEMO_SCANNER = "Kitchen scanner"
+
+LOCATIONS = [
+    ("Pantry", "Ambient", "Tall cupboard left of the oven"),
+    ("Fridge", "Refrigerated", None),
+    ("Freezer", "Frozen", "Bottom drawers of the fridge-freezer"),
+    ("Spice rack", "Ambient", "Above the hob"),
+]
+
+# name, EAN-13, storage type, where, how many
+ITEMS = [
+    ("Spaghetti 500 g", "8076800195057", "Ambient", "Pantry", 3),
+    ("Penne rigate 500 g", "8076802085738", "Ambient", "Pantry", 2),
+    ("Basmati rice 1 kg", "5011157630019", "Ambient", "Pantry", 1),
+    ("Chopped tomatoes 400 g", "5000119025219", "Ambient", "Pantry", 6),
+    ("Chickpeas 400 g", "5000119015401", "Ambient", "Pantry", 4),
+    ("Red lentils 500 g", "5010067013504", "Ambient", "Pantry", 1),
+    ("Rolled oats 1 kg", "5000108030515", "Ambient", "Pantry", 2),
+    ("Plain flour 1.5 kg", "5000354907013", "Ambient", "Pantry", 1),
+    ("Caster sugar 1 kg", "5010040001119", "Ambient", "Pantry", 1),
+    ("Extra virgin olive oil 750 ml", "8005510001181", "Ambient", "Pantry", 1),
+    ("Peanut butter 340 g", "5017689002048", "Ambient", "Pantry", 0),
+    ("Tuna chunks in brine", "5000232824715", "Ambient", "Pantry", 5),
+    ("Coffee beans 1 kg", "8000070038523", "Ambient", "Pantry", 1),
+    ("Black tea, 80 bags", "5000208011127", "Ambient", "Pantry", 0),
+    ("Whole milk 2 l", "5000128104470", "Refrigerated", "Fridge", 2),
+    ("Salted butter 250 g", "5740900400528", "Refrigerated", "Fridge", 1),
+    ("Mature cheddar 400 g", "5000436589373", "Refrigerated", "Fridge", 1),
+    ("Greek yoghurt 500 g", "5201054017814", "Refrigerated", "Fridge", 2),
+    ("Free-range eggs, 6", "5051413704127", "Refrigerated", "Fridge", 2),
+    ("Smoked bacon 300 g", "5010251643951", "Refrigerated", "Fridge", 0),
+    ("Hummus 200 g", "5000169131329", "Refrigerated", "Fridge", 1),
+    ("Orange juice 1 l", "5449000131836", "Refrigerated", "Fridge", 1),
+    ("Frozen peas 900 g", "5000354001026", "Frozen", "Freezer", 2),
+    ("Fish fingers, 10", "5000116101282", "Frozen", "Freezer", 1),
+    ("Vanilla ice cream 1 l", "8711327351428", "Frozen", "Freezer", 1),
+    ("Frozen spinach 450 g", "3083681025514", "Frozen", "Freezer", 0),
+    ("Pizza margherita", "4001724819806", "Frozen", "Freezer", 2),
+    ("Ground cumin", "5000184321019", "Ambient", "Spice rack", 1),
+    ("Smoked paprika", "5000184201137", "Ambient", "Spice rack", 1),
+    ("Dried oregano", "5000184321118", "Ambient", "Spice rack", 1),
+    ("Black peppercorns", "5000184100133", "Ambient", "Spice rack", 1),
+    ("Sea salt flakes", "5016542001004", "Ambient", "Spice rack", 1),
+    ("Cinnamon sticks", "5000184321200", "Ambient", "Spice rack", 0),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogins:
+    admin_username: str
+    admin_password: str
+    scanner_username: str
+    scanner_api_key: str | None
+
+
+async def load_demo(services: Services) -> DemoLogins | None:
+    """Fill an empty database with a demo kitchen; None if it held anything."""
+    if await services.users.count() or (await services.locations.list()).total:
+        return None
+    admin = await services.users.create(
+        {"username": DEMO_ADMIN[0], "role": "Admin", "password": DEMO_ADMIN[1]}, SYSTEM
+    )
+    scanner = await services.users.create({"username": DEMO_SCANNER, "role": "Scanner"}, SYSTEM)
+    places = {}
+    for name, storage_type, details in LOCATIONS:
+        location = await services.locations.create(
+            {"name": name, "storage_type": storage_type, "details": details}, SYSTEM
+        )
+        places[name] = location.id
+    for name, upc, storage_type, where, quantity in ITEMS:
+        item = await services.items.create(
+            {"name": name, "upc": upc, "storage_type": storage_type}, SYSTEM
+        )
+        await services.skus.create(
+            {"item_id": item.id, "location_id": places[where], "quantity": quantity}, SYSTEM
+        )
+    return DemoLogins(admin.username, DEMO_ADMIN[1], scanner.username, scanner.api_key)
+
+
+def describe(logins: DemoLogins) -> str:
+    return (
+        f"Demo kitchen loaded. Sign in as {logins.admin_username!r} "
+        f"with password {logins.admin_password!r}.\n"
+        f"Demo scanner {logins.scanner_username!r} has the API key: {logins.scanner_api_key}"
+    )
+
+
+async def _main() -> None:
+    async with open_services(Settings()) as services:
+        logins = await load_demo(services)
+    print(describe(logins) if logins else "The database is not empty; demo data not loaded.")
+
+
+def run(_args: object = None) -> None:
+    asyncio.run(_main())
+
+
+if __name__ == "__main__":
+    from stocky.cli import run_guarded
+
+    run_guarded(run, None)

@@ -1,0 +1,75 @@
+"""The composition root: settings, database, services, the HTTP site and the
+background parts, started in order and stopped in reverse. ``stocky serve``
+and the kiosk both run one of these on their event loop."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import AsyncExitStack
+
+from aiohttp import web
+
+from stocky.api import create_app
+from stocky.core.settings import Settings
+from stocky.db import migrations
+from stocky.db.demo_data import DemoLogins, load_demo
+from stocky.services.container import Services
+
+log = logging.getLogger("stocky.runtime")
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        demo: bool = False,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.demo = demo
+        self.host = host or settings.host
+        self.port = settings.port if port is None else port
+        self.services: Services | None = None
+        self.demo_logins: DemoLogins | None = None
+        self._runner: web.AppRunner | None = None
+        self._stack = AsyncExitStack()
+
+    @property
+    def bound_port(self) -> int:
+        """The port actually listened on (useful with port 0)."""
+        assert self._runner is not None
+        for address in self._runner.addresses:
+            return int(address[1])
+        return self.port
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        await migrations.upgrade(self.settings.resolved_database_url)
+        services = Services.create(self.settings)
+        self.services = services
+        self._stack.push_async_callback(services.close)
+        if self.demo:
+            self.demo_logins = await load_demo(services)
+        if not await services.users.count():
+            log.warning(
+                "No users yet: create the first Admin with "
+                "'stocky create-admin --username NAME --password-stdin'"
+            )
+        runner = web.AppRunner(create_app(services), access_log=None, shutdown_timeout=5)
+        await runner.setup()
+        self._runner = runner
+        self._stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        log.info("Stocky is listening on http://%s:%d", self.host, self.bound_port)
+
+    async def stop(self) -> None:
+        await self._stack.aclose()

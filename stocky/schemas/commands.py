@@ -1,0 +1,38 @@
+"""The commands a scanned QR code can carry (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Literal, Self
+
+from pydantic import model_validator
+
+from stocky.schemas.common import Input
+
+VIEWS = ("inventory", "locations", "scanners", "log", "users", "shopping")
+MODES = ("add", "remove")
+
+CommandName = Literal["associate_ui", "show_view", "set_mode", "set_location"]
+
+
+class ScanCommand(Input):
+    command: CommandName
+    payload: str
+
+    @model_validator(mode="after")
+    def _payload_fits(self) -> Self:
+        if self.command in ("associate_ui", "set_location"):
+            try:
+                self.payload = str(uuid.UUID(self.payload))
+            except ValueError:
+                raise ValueError(f"{self.command} needs an id as payload") from None
+        elif self.command == "show_view" and self.payload not in VIEWS:
+            raise ValueError(f"show_view takes one of: {', '.join(VIEWS)}")
+        elif self.command == "set_mode" and self.payload not in MODES:
+            raise ValueError(f"set_mode takes one of: {', '.join(MODES)}")
+        return self
+
+    def encode(self) -> str:
+        """The text a QR code holds: compact JSON, as a scanner types it back."""
+        return json.dumps({"command": self.command, "payload": self.payload}, separators=(",", ":"))

@@ -1,0 +1,36 @@
+"""``stocky serve``: the API headless, on a plain asyncio loop (no Qt)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from stocky.core.logconfig import configure_console
+from stocky.core.settings import Settings
+from stocky.db.demo_data import describe
+from stocky.runtime import Runtime
+
+
+async def run_until_stopped(runtime: Runtime, stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await runtime.start()
+    try:
+        if runtime.demo_logins:
+            print(describe(runtime.demo_logins), flush=True)
+        shown_host = "localhost" if runtime.host in ("0.0.0.0", "::", "") else runtime.host
+        print(
+            f"Stocky is running: http://{shown_host}:{runtime.bound_port}/api/v1/docs "
+            "(Ctrl+C stops it)",
+            flush=True,
+        )
+        await stop.wait()
+    finally:
+        await runtime.stop()
+
+
+def serve(demo: bool = False, host: str | None = None, port: int | None = None) -> None:
+    settings = Settings()
+    configure_console(settings.log_level)
+    asyncio.run(run_until_stopped(Runtime(settings, demo=demo, host=host, port=port), asyncio.Event()))

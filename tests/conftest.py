@@ -1,0 +1,100 @@
+"""Shared fixtures: real services over a real SQLite file in a temporary directory.
+
+Every test gets its own database file (never ``:memory:``), migrated to head by
+``open_services``, so what is tested is what the appliance runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from stocky.core.events import Event
+from stocky.core.settings import Settings
+from stocky.models import Base
+from stocky.schemas.actor import Actor
+from stocky.schemas.location import LocationOut
+from stocky.services.container import Services, open_services
+
+# Settings the environment of the machine running the tests must not leak into.
+_SETTINGS_ENV = ("DATABASE_URL", "SECRET_KEY", "UDA_API_URL")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """No Stocky variable from the surrounding shell, and no stray ``.env``."""
+    for name in list(os.environ):
+        if name.startswith("STOCKY_") or name in _SETTINGS_ENV:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def settings(clean_env, tmp_path) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path)
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    async with open_services(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+def admin() -> Actor:
+    return Actor(user_id=None, username="root", role="Admin", source="ui")
+
+
+@pytest.fixture
+def member() -> Actor:
+    return Actor(user_id=None, username="anna", role="Member", source="ui")
+
+
+@pytest.fixture
+async def locations(services: Services, admin: Actor) -> dict[str, LocationOut]:
+    """A small kitchen: one location per storage type, and one without."""
+    created = {}
+    for name, storage_type in (
+        ("Pantry", "Ambient"),
+        ("Fridge", "Refrigerated"),
+        ("Freezer", "Frozen"),
+        ("Counter", None),
+    ):
+        created[name] = await services.locations.create(
+            {"name": name, "storage_type": storage_type}, admin
+        )
+    return created
+
+
+@pytest.fixture
+def events(services: Services) -> list[Event]:
+    """Every event published on the bus from now on, in order."""
+    seen: list[Event] = []
+    unsubscribe = services.bus.subscribe(seen.append)
+    yield seen
+    unsubscribe()
+
+
+TableDump = dict[str, list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def db_snapshot(services: Services) -> Callable[[], Awaitable[TableDump]]:
+    """Every row of every table, read straight from the database file.
+
+    Comparing two snapshots proves a refused operation wrote nothing at all.
+    """
+
+    async def snapshot() -> TableDump:
+        dump: TableDump = {}
+        async with services.db.reader() as session:
+            for table in Base.metadata.sorted_tables:
+                rows = await session.execute(text(f'SELECT * FROM "{table.name}"'))
+                dump[table.name] = sorted((tuple(row) for row in rows.all()), key=repr)
+        return dump
+
+    return snapshot
