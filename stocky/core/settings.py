@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _secret_long_enough(cls, value: str | None) -> str | None:
-        if value is not None and len(value) < MIN_SECRET_LENGTH:
+        if not value:
+            return None
+        if len(value) < MIN_SECRET_LENGTH:
             raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return value
 
