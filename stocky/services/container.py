@@ -16,7 +16,9 @@ from stocky.services.alerts import AlertService
 from stocky.services.items import ItemService
 from stocky.services.locations import LocationService
 from stocky.services.lookups import LookupQueue
+from stocky.services.scanning import ScanService
 from stocky.services.skus import SkuService
+from stocky.services.ui_registry import UiRegistry
 from stocky.services.users import UserService
 
 
@@ -28,11 +30,13 @@ class Services:
     bus: EventBus
     logs: LogBuffer
     lookups: LookupQueue
+    screens: UiRegistry
     items: ItemService
     locations: LocationService
     skus: SkuService
     alerts: AlertService
     users: UserService
+    scans: ScanService
     _log_handler: BufferHandler
 
     @classmethod
@@ -43,6 +47,8 @@ class Services:
         handler = BufferHandler(logs)
         logging.getLogger("stocky").addHandler(handler)
         lookups = LookupQueue()
+        screens = UiRegistry()
+        users = UserService(db, bus)
         return cls(
             settings=settings,
             secret_key=ensure_secret_key(settings),
@@ -50,11 +56,13 @@ class Services:
             bus=bus,
             logs=logs,
             lookups=lookups,
+            screens=screens,
             items=ItemService(db, bus, lookups),
             locations=LocationService(db, bus),
             skus=SkuService(db, bus),
             alerts=AlertService(db, bus),
-            users=UserService(db, bus),
+            users=users,
+            scans=ScanService(db, bus, lookups, screens, users),
             _log_handler=handler,
         )
 

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from stocky.core.vocabulary import ScanMode, StorageType
+from stocky.schemas.common import Input, Output
+from stocky.schemas.item import ItemOut
+from stocky.schemas.user import ScannerState
+
+MAX_SCAN_LENGTH = 1024
+
+ScanOutcome = Literal[
+    "added", "removed", "associated", "view", "mode", "location", "duplicate"
+]
+
+
+class ScanRequest(Input):
+    msg: Annotated[str, Field(max_length=MAX_SCAN_LENGTH)]
+    scan_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class LocationRef(Output):
+    id: uuid.UUID
+    name: str
+    storage_type: StorageType | None
+
+
+class ScanResult(Output):
+    result: ScanOutcome
+    message: str
+    item: ItemOut | None = None
+    location: LocationRef | None = None
+    quantity: int | None = None
+    created: bool = False  # a new, unnamed product: offer to name it
+    scanner: ScannerState
+
+
+class ScannerStateUpdate(Input):
+    current_mode: ScanMode | None = None
+    current_location_id: uuid.UUID | None = None

@@ -1,0 +1,312 @@
+"""What a scan means (DESIGN.md section 4): a command card, an item or
+location label, or a product barcode, applied in the scanner's mode.
+
+HTTP, MQTT and USB scanners all end here. One scan is one transaction: the
+stock change, its journal row and the scanner's new state commit together,
+or nothing does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from stocky.core.barcodes import normalize_barcode
+from stocky.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    StockyError,
+)
+from stocky.core.events import EventBus
+from stocky.crud import item as item_crud
+from stocky.crud.common import get_or_404
+from stocky.db.engine import Database
+from stocky.models import Item, Location, Sku, StockChange, User
+from stocky.models.types import utcnow
+from stocky.schemas.actor import Actor
+from stocky.schemas.commands import ScanCommand
+from stocky.schemas.common import parse
+from stocky.schemas.item import ItemCreate, ItemOut
+from stocky.schemas.scan import MAX_SCAN_LENGTH, LocationRef, ScannerStateUpdate, ScanResult
+from stocky.schemas.user import ScannerState, UserOut
+from stocky.services.base import Service, UnitOfWork
+from stocky.services.items import create_item
+from stocky.services.lookups import LookupQueue
+from stocky.services.stock import change_stock, ensure_sku, item_label
+from stocky.services.ui_registry import UiRegistry
+from stocky.services.users import UserService, scanner_state
+
+log = logging.getLogger("stocky.scan")
+
+# People who may change stock can scan too (a phone app, home automation).
+SCANNING_ROLES = frozenset({"Scanner", "Member", "Admin"})
+
+
+def clean_scan(raw: str) -> str:
+    """The scanned text, trimmed; refuses empty, overlong and control characters."""
+    text = raw.strip()
+    if not text:
+        raise InvalidInput("The scan is empty.", [{"field": "msg", "message": "empty"}])
+    if len(text) > MAX_SCAN_LENGTH:
+        raise InvalidInput(
+            f"The scan is longer than {MAX_SCAN_LENGTH} characters.",
+            [{"field": "msg", "message": f"at most {MAX_SCAN_LENGTH} characters"}],
+        )
+    if not text.isprintable():
+        raise InvalidInput(
+            "The scan contains control characters.",
+            [{"field": "msg", "message": "control characters"}],
+        )
+    return text
+
+
+def _as_uuid(text: str) -> uuid.UUID | None:
+    if len(text) not in (32, 36):
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+class ScanService(Service):
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        lookups: LookupQueue,
+        screens: UiRegistry,
+        users: UserService,
+    ) -> None:
+        super().__init__(db, bus)
+        self.lookups = lookups
+        self.screens = screens
+        self.users = users
+
+    async def scan(self, scanner: UserOut, raw: str, scan_id: str | None = None) -> ScanResult:
+        """Apply one scan for ``scanner``; the result also goes to its screen."""
+        ui_id = scanner.details.get("associated_ui_id")
+        try:
+            text = clean_scan(raw)
+            result = await self._apply(scanner, text, scan_id)
+        except StockyError as error:
+            log.warning("Scan %r refused: %s", raw[:80], error.message, extra={"source": scanner.username})
+            if ui_id:
+                self.screens.send(ui_id, {"action": "scan_result", "ok": False, "message": error.message})
+            raise
+        log.info("%s", result.message, extra={"source": scanner.username})
+        ui_id = result.scanner.associated_ui_id
+        if ui_id:
+            self.screens.send(
+                ui_id, {"action": "scan_result", "ok": True, **result.model_dump(mode="json")}
+            )
+        if result.created and result.item is not None:
+            self.lookups.enqueue(result.item.id)
+        return result
+
+    async def scan_with_key(self, api_key: str, raw: str, scan_id: str | None = None) -> ScanResult:
+        """A scan from an input that names its scanner by API key (MQTT, the bridge)."""
+        scanner = await self.users.by_api_key(api_key)
+        if scanner is None:
+            raise NotAuthenticated("The API key is not valid.")
+        if scanner.role not in SCANNING_ROLES:
+            raise PermissionDenied(f"{scanner.role} accounts cannot scan.")
+        return await self.scan(scanner, raw, scan_id)
+
+    async def _apply(self, scanner: UserOut, text: str, scan_id: str | None) -> ScanResult:
+        async with self.write() as work:
+            user = await get_or_404(work.session, User, scanner.id, "scanner")
+            if text.startswith("{"):
+                result = await self._command(work, user, text)
+            elif (id_ := _as_uuid(text)) is not None:
+                result = await self._label(work, user, id_, scan_id)
+            else:
+                code = normalize_barcode(text, field="msg")
+                result = await self._barcode(work, user, code, scan_id)
+        return result
+
+    # -- commands -----------------------------------------------------------
+
+    async def _command(self, work: UnitOfWork, user: User, text: str) -> ScanResult:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise InvalidInput("The scan looks like a command but is not valid JSON.") from None
+        if not isinstance(data, dict) or "command" not in data:
+            raise InvalidInput("The scanned code is not a Stocky command.")
+        command = parse(ScanCommand, data)
+        if command.command == "associate_ui":
+            _set_state(work, user, associated_ui_id=command.payload)
+            return _result(user, "associated", f"{user.username} now talks to this screen.")
+        if command.command == "set_mode":
+            _set_state(work, user, current_mode=command.payload)
+            return _result(user, "mode", f"{user.username} is now in {command.payload} mode.")
+        if command.command == "set_location":
+            location = await get_or_404(work.session, Location, uuid.UUID(command.payload), "location")
+            return self._set_location(work, user, location)
+        ui_id = (user.details or {}).get("associated_ui_id")
+        if not ui_id:
+            raise Conflict("This scanner is not linked to a screen: scan the screen's link code first.")
+        _set_state(work, user)
+        view = command.payload
+        work.after_commit(lambda: self.screens.send(ui_id, {"action": "show_view", "view": view}))
+        return _result(user, "view", f"Showing {view}.")
+
+    def _set_location(self, work: UnitOfWork, user: User, location: Location) -> ScanResult:
+        _set_state(work, user, current_location_id=str(location.id))
+        return _result(user, "location", f"{user.username} now scans into {location.name}.", location=location)
+
+    # -- labels and barcodes ------------------------------------------------
+
+    async def _label(
+        self, work: UnitOfWork, user: User, id_: uuid.UUID, scan_id: str | None
+    ) -> ScanResult:
+        if (item := await work.session.get(Item, id_)) is not None:
+            return await self._stock(work, user, item, scan_id, created=False)
+        if (location := await work.session.get(Location, id_)) is not None:
+            return self._set_location(work, user, location)
+        raise NotFound(f"Nothing in Stocky has the id {id_}.")
+
+    async def _barcode(
+        self, work: UnitOfWork, user: User, code: str, scan_id: str | None
+    ) -> ScanResult:
+        item = await item_crud.by_upc(work.session, code)
+        created = False
+        if item is None:
+            if _mode(user) == "remove":
+                raise NotFound(f"No product has the barcode {code}; nothing to remove.")
+            item = await create_item(work, ItemCreate(upc=code))
+            created = True
+        return await self._stock(work, user, item, scan_id, created=created)
+
+    async def _stock(
+        self, work: UnitOfWork, user: User, item: Item, scan_id: str | None, *, created: bool
+    ) -> ScanResult:
+        if scan_id and (repeat := await _already_applied(work, user, scan_id)):
+            _set_state(work, user)
+            return _result(
+                user, "duplicate", f"Already counted: {item_label(item)}.",
+                item=item, quantity=repeat.quantity_after,
+            )
+        actor = Actor(user_id=user.id, username=user.username, role=user.role, source="scan")
+        if _mode(user) == "add":
+            location = await self._where_to_add(work, user, item)
+            sku, _ = await ensure_sku(work, item, location)
+            quantity = await change_stock(work, sku, item, location, +1, actor, scan_id)
+            outcome, message = "added", f"Added {item_label(item)} to {location.name} (now {quantity})"
+        else:
+            sku, location = await self._where_to_remove(work, user, item)
+            quantity = await change_stock(work, sku, item, location, -1, actor, scan_id)
+            outcome, message = "removed", f"Removed {item_label(item)} from {location.name} (now {quantity})"
+        _set_state(work, user)
+        return _result(
+            user, outcome, message, item=item, location=location, quantity=quantity, created=created
+        )
+
+    async def _where_to_add(self, work: UnitOfWork, user: User, item: Item) -> Location:
+        if (current := await _current_location(work, user)) is not None:
+            return current
+        places = await _places(work, item, stocked_only=False)
+        if len(places) == 1:
+            return places[0][1]
+        raise Conflict(f"Where does {item_label(item)} go? Scan a location label first.")
+
+    async def _where_to_remove(self, work: UnitOfWork, user: User, item: Item) -> tuple[Sku, Location]:
+        stocked = await _places(work, item, stocked_only=True)
+        current = await _current_location(work, user)
+        for sku, location in stocked:
+            if current is not None and location.id == current.id:
+                return sku, location
+        if len(stocked) == 1:
+            return stocked[0]
+        if not stocked:
+            raise Conflict(f"Nothing to remove: {item_label(item)} is not in stock.")
+        names = ", ".join(f"{location.name} ({sku.quantity})" for sku, location in stocked)
+        raise Conflict(
+            f"{item_label(item)} is in several places: {names}. Scan the location label first."
+        )
+
+    # -- scanner state ------------------------------------------------------
+
+    async def states(self) -> list[ScannerState]:
+        async with self.read() as session:
+            users = await session.scalars(select(User).where(User.role == "Scanner").order_by(User.username))
+            return [scanner_state(u) for u in users]
+
+    async def set_state(self, scanner_id: uuid.UUID, data: ScannerStateUpdate | dict) -> ScannerState:
+        """Change a scanner's mode or location by hand (the Scanners tab, an Admin)."""
+        data = parse(ScannerStateUpdate, data)
+        async with self.write() as work:
+            user = await get_or_404(work.session, User, scanner_id, "scanner")
+            changes: dict[str, Any] = {}
+            if "current_mode" in data.model_fields_set and data.current_mode:
+                changes["current_mode"] = data.current_mode
+            if "current_location_id" in data.model_fields_set:
+                if data.current_location_id is not None:
+                    await get_or_404(work.session, Location, data.current_location_id, "location")
+                changes["current_location_id"] = (
+                    str(data.current_location_id) if data.current_location_id else None
+                )
+            _set_state(work, user, touch=False, **changes)
+        return scanner_state(user)
+
+
+def _mode(user: User) -> str:
+    return (user.details or {}).get("current_mode", "add")
+
+
+def _set_state(work: UnitOfWork, user: User, *, touch: bool = True, **changes: Any) -> None:
+    details = dict(user.details or {})
+    details.update(changes)
+    details.setdefault("current_mode", "add")
+    if touch:
+        details["last_scan_timestamp"] = utcnow().isoformat()
+    user.details = details  # a new dict, so the JSON column is written
+    work.emit("scanner", user.id, "updated")
+
+
+async def _current_location(work: UnitOfWork, user: User) -> Location | None:
+    raw = (user.details or {}).get("current_location_id")
+    return await work.session.get(Location, uuid.UUID(raw)) if raw else None
+
+
+async def _places(work: UnitOfWork, item: Item, *, stocked_only: bool) -> list[tuple[Sku, Location]]:
+    query = select(Sku, Location).join(Location, Location.id == Sku.location_id).where(Sku.item_id == item.id)
+    if stocked_only:
+        query = query.where(Sku.quantity > 0)
+    rows = await work.session.execute(query.order_by(Location.name))
+    return [(sku, location) for sku, location in rows.all()]
+
+
+async def _already_applied(work: UnitOfWork, user: User, scan_id: str) -> StockChange | None:
+    return await work.session.scalar(
+        select(StockChange).where(StockChange.user_id == user.id, StockChange.scan_id == scan_id)
+    )
+
+
+def _result(
+    user: User,
+    outcome: str,
+    message: str,
+    *,
+    item: Item | None = None,
+    location: Location | None = None,
+    quantity: int | None = None,
+    created: bool = False,
+) -> ScanResult:
+    return ScanResult(
+        result=outcome,
+        message=message,
+        item=ItemOut.model_validate(item) if item is not None else None,
+        location=LocationRef.model_validate(location) if location is not None else None,
+        quantity=quantity,
+        created=created,
+        scanner=scanner_state(user),
+    )

@@ -1,0 +1,105 @@
+"""Migrations: up from nothing, all the way down, up again; and the models and
+the migrations describe the same schema."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from stocky.db import migrations
+from stocky.db.engine import create_engine
+from stocky.models import Base
+
+TABLES = {"alert", "item", "location", "sku", "stock_change", "user"}
+
+
+async def table_names(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'stocky.db'}"
+
+
+async def test_upgrade_downgrade_and_upgrade_again(tmp_path):
+    url = sqlite_url(tmp_path)
+
+    await migrations.upgrade(url)
+    assert (tmp_path / "stocky.db").exists()
+    assert await table_names(url) == TABLES | {"alembic_version"}
+    assert await migrations.current_revision(url) == migrations.head_revision()
+
+    await migrations.downgrade(url, "base")
+    assert await table_names(url) <= {"alembic_version"}
+    assert await migrations.current_revision(url) is None
+
+    await migrations.upgrade(url)
+    assert await table_names(url) == TABLES | {"alembic_version"}
+    assert await migrations.current_revision(url) == migrations.head_revision()
+
+
+async def test_upgrading_twice_is_harmless(tmp_path):
+    url = sqlite_url(tmp_path)
+
+    await migrations.upgrade(url)
+    await migrations.upgrade(url)
+
+    assert await migrations.current_revision(url) == migrations.head_revision()
+
+
+async def test_models_and_migrations_agree(tmp_path):
+    url = sqlite_url(tmp_path)
+    await migrations.upgrade(url)
+
+    def diff(sync_connection):
+        context = MigrationContext.configure(sync_connection, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(diff)
+    finally:
+        await engine.dispose()
+
+    assert differences == []
+
+
+async def test_the_schema_enforces_quantities_uniqueness_and_references(
+    services, member, locations
+):
+    """What the migration built holds the rules even against a bare statement."""
+    tea = await services.items.create({"name": "Tea", "upc": "4006381333931"}, member)
+    sku = (await services.skus.add_to(tea.id, locations["Pantry"].id, 1, member)).sku
+    copy_sku = (
+        "INSERT INTO sku (id, item_id, location_id, quantity, created_at, updated_at) "
+        "SELECT :new_id, {item}, location_id, 0, created_at, updated_at FROM sku WHERE id = :id"
+    )
+    refused = {
+        "negative quantity": "UPDATE sku SET quantity = -1 WHERE id = :id",
+        "negative item total": "UPDATE item SET total_quantity = -1",
+        "unknown storage type": "UPDATE location SET storage_type = 'Cold'",
+        "second sku for item and location": copy_sku.format(item="item_id"),
+        "sku of a missing item": copy_sku.format(item="'00000000-0000-0000-0000-0000000000ff'"),
+    }
+    params = {"id": str(sku.id), "new_id": "00000000-0000-0000-0000-000000000001"}
+    accepted = []
+    for what, statement in refused.items():
+        async with services.db.writer() as session:
+            try:
+                async with session.begin():
+                    await session.execute(text(statement), params)
+            except IntegrityError:
+                continue
+        accepted.append(what)
+
+    assert accepted == []
+    assert (await services.skus.get(sku.id)).quantity == 1
+    assert (await services.items.get(tea.id)).total_quantity == 1
