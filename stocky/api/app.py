@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
 from stocky.api import keys
 from stocky.api.access_log import access_log_middleware
 from stocky.api.errors import error_middleware
 from stocky.api.resources import alert, auth, item, location, log, qr, scanner, sku, system, user
+from stocky.api import ws
 from stocky.api.routing import Route, add_routes, check_policies
 from stocky.core.throttle import LoginThrottle
 from stocky.services.container import Services
@@ -18,11 +17,10 @@ MAX_BODY_BYTES = 256 * 1024
 
 RESOURCES = (auth, user, item, location, sku, alert, scanner, log, qr, system)
 
-log_ = logging.getLogger("stocky.api")
 
 
 def all_routes() -> list[Route]:
-    return [route for module in RESOURCES for route in module.ROUTES]
+    return [route for module in (*RESOURCES, ws) for route in module.ROUTES]
 
 
 async def _refuse_undeclared_routes(app: web.Application) -> None:
@@ -38,7 +36,9 @@ def create_app(services: Services) -> web.Application:
     app[keys.SERVICES] = services
     app[keys.ROUTES] = {}
     app[keys.THROTTLE] = LoginThrottle()
+    app[keys.SOCKETS] = set()
     add_routes(app, all_routes())
     check_policies(app)
     app.on_startup.append(_refuse_undeclared_routes)
+    app.on_shutdown.append(ws.close_all)
     return app

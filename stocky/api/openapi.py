@@ -59,6 +59,7 @@ def _query_parameters(model: type[BaseModel], schemas: dict[str, Any]) -> list[d
 
 def build_spec(routes: list[Route]) -> dict[str, Any]:
     models: list[tuple[type[BaseModel], str]] = [(ErrorBody, "serialization")]
+    routes = [route for route in routes if route.documented]
     for route in routes:
         if route.body is not None:
             models.append((route.body, "validation"))

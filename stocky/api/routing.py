@@ -76,6 +76,7 @@ class Route:
     errors: tuple[int, ...] = ()
     media_type: str = "application/json"  # of the success response
     prefixed: bool = True
+    documented: bool = True  # in openapi.json (the WebSocket is not REST)
 
     @property
     def full_path(self) -> str:

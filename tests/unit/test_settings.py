@@ -91,3 +91,13 @@ def test_dotenv_in_the_working_directory_is_read(clean_env, tmp_path):
     (tmp_path / ".env").write_text("UDA_API_URL=https://from-dotenv.example/{upc}\n")
 
     assert Settings(data_dir=tmp_path).uda_api_url == "https://from-dotenv.example/{upc}"
+
+
+def test_a_blank_secret_key_counts_as_unset(clean_env, monkeypatch, tmp_path):
+    # .env.example ships "SECRET_KEY=" empty: that must mean "generate one".
+    monkeypatch.setenv("SECRET_KEY", "")
+
+    key = ensure_secret_key(Settings(data_dir=tmp_path))
+
+    assert decoded_length(key) >= 32
+    assert (tmp_path / "secret_key").read_text().strip() == key

@@ -4,6 +4,7 @@ alerts (DESIGN.md sections 2 and 3)."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -309,3 +310,33 @@ async def test_unknown_sku_id_is_not_found(services, member):
         await services.skus.set_quantity(missing, {"quantity": 1}, member)
     with pytest.raises(NotFound):
         await services.skus.delete(missing, member)
+
+
+async def test_a_repeated_scan_id_is_counted_once(services, admin, beans, locations):
+    scanner = await services.users.create({"username": "pantry-scanner", "role": "Scanner"}, admin)
+    by_scan = Actor(user_id=scanner.id, username=scanner.username, role="Scanner", source="scan")
+    sku = (await services.skus.add_to(beans.id, locations["Pantry"].id, 1, by_scan, "scan-7")).sku
+
+    with pytest.raises(Conflict):
+        await services.skus.adjust(sku.id, {"delta": 1}, by_scan, scan_id="scan-7")
+
+    assert (await services.skus.get(sku.id)).quantity == 1
+    assert len(await services.items.history(beans.id)) == 1
+    # Another scanner may use the same scan id for its own scans.
+    other = await services.users.create({"username": "fridge-scanner", "role": "Scanner"}, admin)
+    by_other = Actor(user_id=other.id, username=other.username, role="Scanner", source="scan")
+    await services.skus.adjust(sku.id, {"delta": 1}, by_other, scan_id="scan-7")
+    assert (await services.skus.get(sku.id)).quantity == 2
+
+
+async def test_timestamps_are_timezone_aware_utc(services, member, beans, locations):
+    result = await services.skus.add_to(beans.id, locations["Pantry"].id, 1, member)
+    item = await services.items.get(beans.id)
+    [change] = await services.items.history(beans.id)
+
+    for stamp in (
+        item.created_at, item.updated_at, item.stock_changed_at,
+        result.sku.updated_at, item.skus[0].updated_at, change.timestamp,
+    ):
+        assert stamp.utcoffset() == timedelta(0)
+    assert item.created_at <= item.stock_changed_at <= datetime.now(UTC)
