@@ -34,6 +34,7 @@ class Runtime:
         self.services: Services | None = None
         self.demo_logins: DemoLogins | None = None
         self._runner: web.AppRunner | None = None
+        self.hid_running = False
         self._stack = AsyncExitStack()
 
     @property

@@ -45,7 +45,11 @@ class Services:
         bus = EventBus()
         logs = LogBuffer()
         handler = BufferHandler(logs)
-        logging.getLogger("stocky").addHandler(handler)
+        stocky_logger = logging.getLogger("stocky")
+        stocky_logger.addHandler(handler)
+        # The in-memory log keeps INFO whatever the console shows.
+        if not stocky_logger.level or stocky_logger.level > logging.INFO:
+            stocky_logger.setLevel(logging.INFO)
         lookups = LookupQueue()
         screens = UiRegistry()
         users = UserService(db, bus)

@@ -240,6 +240,15 @@ class ScanService(Service):
             users = await session.scalars(select(User).where(User.role == "Scanner").order_by(User.username))
             return [scanner_state(u) for u in users]
 
+    async def associate(self, scanner_id: uuid.UUID, ui_id: str) -> ScannerState:
+        """Bind a scanner to a screen without a scan (a USB scanner plugged
+        into the kiosk belongs to the kiosk's own screen)."""
+        async with self.write() as work:
+            user = await get_or_404(work.session, User, scanner_id, "scanner")
+            if (user.details or {}).get("associated_ui_id") != ui_id:
+                _set_state(work, user, touch=False, associated_ui_id=ui_id)
+        return scanner_state(user)
+
     async def set_state(self, scanner_id: uuid.UUID, data: ScannerStateUpdate | dict) -> ScannerState:
         """Change a scanner's mode or location by hand (the Scanners tab, an Admin)."""
         data = parse(ScannerStateUpdate, data)

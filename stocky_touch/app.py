@@ -1,0 +1,184 @@
+"""``stocky kiosk``: the API, the scanner inputs and the touch window on one
+qasync event loop, started in order and stopped in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import traceback
+from types import TracebackType
+
+from stocky.core.errors import StockyError
+from stocky.core.logconfig import configure_console
+from stocky.core.settings import Settings
+from stocky.db.demo_data import describe
+from stocky.runtime import Runtime
+from stocky.schemas.actor import SYSTEM
+from stocky.schemas.user import UserOut
+
+log = logging.getLogger("stocky.kiosk")
+
+
+class NoDisplay(StockyError):
+    code = "no_display"
+
+
+def check_display(environ: dict[str, str] | None = None) -> None:
+    """Fail with advice, not a Qt abort, when there is no screen to draw on."""
+    env = os.environ if environ is None else environ
+    if env.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return
+    raise NoDisplay(
+        "No display found (DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM are all unset). "
+        "For the API without a screen run 'stocky serve'; to draw off screen set "
+        "QT_QPA_PLATFORM=offscreen; on a bare console use QT_QPA_PLATFORM=eglfs."
+    )
+
+
+async def choose_kiosk_user(runtime: Runtime) -> UserOut | None:
+    """The configured kiosk user, else the first active Admin."""
+    users = runtime.services.users
+    if name := runtime.settings.kiosk_user:
+        user = await users.by_username(name)
+        if user is not None and user.is_active:
+            return user
+        log.warning("The kiosk user %s does not exist or is inactive", name)
+    admins = [u for u in (await users.list()).data if u.role == "Admin" and u.is_active]
+    return admins[0] if admins else None
+
+
+class Kiosk:
+    """The window and what feeds it, on a running qasync loop."""
+
+    def __init__(self, runtime: Runtime, windowed: bool = False) -> None:
+        self.runtime = runtime
+        self.windowed = windowed
+        self.window = None
+        self.live = None
+        self.wedge = None
+        self.stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        import resources
+        from stocky_touch.keywedge import KeyWedge
+        from stocky_touch.live import Live
+        from stocky_touch.main_window import MainWindow
+        from stocky_touch.session import ActivityFilter, Session
+        from stocky_touch.views.base import Context
+        from stocky_touch.widgets.common import Notifier
+
+        app = QApplication.instance()
+        app.setStyleSheet(resources.path("style.qss").read_text(encoding="utf-8"))
+        await self.runtime.start()
+        services = self.runtime.services
+        self.live = Live(services)
+        session = Session()
+        self._activity = ActivityFilter(session)
+        app.installEventFilter(self._activity)
+        ctx = Context(services=services, session=session, live=self.live, notifier=Notifier())
+        self.window = MainWindow(ctx)
+        self.window.closing.connect(self.stopping.set)
+        install_excepthook(ctx.notifier)
+        kiosk_user = await choose_kiosk_user(self.runtime)
+        session.start(kiosk_user)
+        self.window.start()
+        if kiosk_user is None:
+            self.window.signin_page.show_first_start()
+            self.window.stack.setCurrentWidget(self.window.signin_page)
+        if not self.runtime.hid_running:
+            self.wedge = KeyWedge(self._wedge_scan)
+            self.wedge.install()
+        if self.windowed:
+            self.window.resize(1280, 800)
+            self.window.show()
+        else:
+            self.window.showFullScreen()
+
+    def _wedge_scan(self, text: str) -> None:
+        from stocky_touch.widgets.common import run
+
+        async def scan() -> None:
+            services = self.runtime.services
+            scanner = await services.users.scanner_for_device(
+                f"keywedge:{self.live.ui_id}", "Kiosk scanner", SYSTEM)
+            if scanner.details.get("associated_ui_id") != self.live.ui_id:
+                await services.scans.associate(scanner.id, self.live.ui_id)
+                scanner = await services.users.get(scanner.id)
+            await services.scans.scan(scanner, text)
+
+        run(self.window.ctx.notifier, scan())
+
+    async def stop(self) -> None:
+        if self.wedge is not None:
+            self.wedge.remove()
+        if self.live is not None:
+            self.live.close()
+        await self.runtime.stop()
+        if self.window is not None:
+            self.window.hide()
+            self.window.deleteLater()
+            self.window = None
+
+
+def install_excepthook(notifier) -> None:
+    """An exception in a slot reaches only sys.excepthook: log it and show it."""
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        log.error("Unexpected error in the touch screen:\n%s", "".join(traceback.format_exception(kind, error, tb)))
+        notifier.error(f"Something went wrong: {error}")
+
+    sys.excepthook = hook
+
+
+async def run_kiosk_until_stopped(kiosk: Kiosk, stop: asyncio.Event) -> None:
+    await kiosk.start()
+    runtime = kiosk.runtime
+    if runtime.demo_logins:
+        print(describe(runtime.demo_logins), flush=True)
+    print(f"Stocky kiosk is running; API on port {runtime.bound_port}.", flush=True)
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(kiosk.stopping.wait())]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await kiosk.stop()
+
+
+def run_kiosk(demo: bool = False, windowed: bool = False, host: str | None = None,
+              port: int | None = None) -> None:
+    check_display()
+    settings = Settings()
+    configure_console(settings.log_level)
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Stocky")
+    app.setQuitOnLastWindowClosed(False)  # the runtime decides when to quit
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    kiosk = Kiosk(Runtime(settings, demo=demo, host=host, port=port), windowed=windowed)
+    try:
+        loop.run_until_complete(run_kiosk_until_stopped(kiosk, stop))
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        loop.close()
+        asyncio.set_event_loop(None)
+        app.processEvents()
+        # Delete Qt objects before the interpreter tears down, or PySide can
+        # crash at exit.
+        del kiosk
+        app.shutdown() if hasattr(app, "shutdown") else None

@@ -1,0 +1,270 @@
+"""The kiosk window: top bar, tabs, item page, banner, scanner status bar,
+and the on-screen keyboard."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stocky.schemas.user import ScannerState
+from stocky_touch.views.alerts import AlertsPage
+from stocky_touch.views.base import Context
+from stocky_touch.views.inventory import InventoryView
+from stocky_touch.views.item_page import ItemPage
+from stocky_touch.views.locations import LocationsView
+from stocky_touch.views.log import LogView
+from stocky_touch.views.scanners import ScannersView
+from stocky_touch.views.signin import SignInPage
+from stocky_touch.views.users import UsersView
+from stocky_touch.widgets.banner import Banner
+from stocky_touch.widgets.common import Debounce, button, run
+from stocky_touch.widgets.keyboard import OnScreenKeyboard
+
+TABS = ("inventory", "locations", "scanners", "log", "users")
+ADMIN_TABS = frozenset({"scanners", "users"})
+
+
+def ago(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((datetime.now(UTC) - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} d ago"
+
+
+class MainWindow(QMainWindow):
+    closing = Signal()
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle("Stocky")
+        self._locations: dict[str, str] = {}
+        self._scanners: list[ScannerState] = []
+
+        root = QWidget()
+        root.setObjectName("page")
+        outer = QVBoxLayout(root)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self._top_bar())
+
+        self.banner = Banner()
+        banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(16, 8, 16, 0)
+        banner_row.addWidget(self.banner)
+        outer.addLayout(banner_row)
+
+        self.stack = QStackedWidget()
+        self.tabs = QTabWidget()
+        self.tabs.tabBar().setExpanding(True)
+        self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.inventory = InventoryView(ctx)
+        self.locations = LocationsView(ctx)
+        self.scanners = ScannersView(ctx)
+        self.log_view = LogView(ctx)
+        self.users = UsersView(ctx)
+        self.views = {
+            "inventory": (self.inventory, "Inventory"),
+            "locations": (self.locations, "Locations"),
+            "scanners": (self.scanners, "Scanners"),
+            "log": (self.log_view, "Log"),
+            "users": (self.users, "Users"),
+        }
+        self.item_page = ItemPage(ctx)
+        self.alerts_page = AlertsPage(ctx)
+        self.signin_page = SignInPage(ctx)
+        for page in (self.tabs, self.item_page, self.alerts_page, self.signin_page):
+            self.stack.addWidget(page)
+        outer.addWidget(self.stack, 1)
+
+        self.keyboard = OnScreenKeyboard()
+        outer.addWidget(self.keyboard)
+        outer.addWidget(self._status_bar())
+        self.setCentralWidget(root)
+
+        self.inventory.openItem.connect(self.open_item)
+        self.item_page.back.connect(self.show_tabs)
+        self.item_page.typeInto.connect(self.keyboard.open_for)
+        self.alerts_page.back.connect(self.show_tabs)
+        self.signin_page.back.connect(self.show_tabs)
+        ctx.notifier.message.connect(lambda text, error: self.banner.show_message(text, error))
+        ctx.live.screenMessage.connect(self._screen_message)
+        ctx.live.changed.connect(self._changed)
+        ctx.session.userChanged.connect(self._user_changed)
+        self._refresh_bars = Debounce(self.refresh_bars, 150, self)
+
+        self._clock_timer = QTimer(self)
+        self._clock_timer.timeout.connect(self._tick)
+        self._clock_timer.start(15_000)
+        self._tick()
+
+    # -- bars ---------------------------------------------------------------
+
+    def _top_bar(self) -> QWidget:
+        bar = QWidget()
+        bar.setObjectName("topbar")
+        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        layout = QHBoxLayout(bar)
+        layout.setContentsMargins(12, 8, 12, 8)
+        self.user_button = button("", self.show_sign_in)
+        self.alerts_button = button("No alerts", self.show_alerts)
+        self.alerts_button.setObjectName("alerts")
+        self.clock = QLabel()
+        self.clock.setObjectName("clock")
+        brand = QLabel("Stocky")
+        brand.setObjectName("clock")
+        layout.addWidget(brand)
+        layout.addSpacing(16)
+        layout.addWidget(self.user_button)
+        layout.addWidget(self.alerts_button)
+        layout.addStretch(1)
+        layout.addWidget(self.clock)
+        return bar
+
+    def _status_bar(self) -> QWidget:
+        bar = QWidget()
+        bar.setObjectName("statusbar")
+        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        layout = QHBoxLayout(bar)
+        layout.setContentsMargins(12, 6, 12, 6)
+        self.scanner_status = QLabel("No scanners yet")
+        self.scanner_status.setWordWrap(True)
+        layout.addWidget(self.scanner_status, 1)
+        return bar
+
+    def _tick(self) -> None:
+        self.clock.setText(QDateTime.currentDateTime().toString("ddd HH:mm"))
+        self._show_scanners()
+
+    def refresh_bars(self) -> None:
+        async def load():
+            count = await self.ctx.services.alerts.unacknowledged_count()
+            scanners = await self.ctx.services.scans.states()
+            locations = await self.ctx.services.locations.list()
+            return count, scanners, locations
+
+        def show(result) -> None:
+            count, scanners, locations = result
+            self.alerts_button.setText(f"⚠ {count} alert{'s' if count != 1 else ''}" if count else "No alerts")
+            self.alerts_button.setProperty("active", "true" if count else "false")
+            self.alerts_button.style().unpolish(self.alerts_button)
+            self.alerts_button.style().polish(self.alerts_button)
+            self._scanners = scanners
+            self._locations = {str(loc.id): loc.name for loc in locations.data}
+            self._show_scanners()
+
+        run(self.ctx.notifier, load(), show)
+
+    def _show_scanners(self) -> None:
+        if not self._scanners:
+            self.scanner_status.setText("No scanners yet")
+            return
+        parts = []
+        for state in self._scanners:
+            where = self._locations.get(str(state.current_location_id), "no location")
+            parts.append(f"{state.username}: {state.current_mode} · {where} · {ago(state.last_scan_timestamp)}")
+        self.scanner_status.setText("    |    ".join(parts))
+
+    def _changed(self, entity: str, _id: str, _op: str) -> None:
+        if entity in ("alert", "scanner", "location", "user"):
+            self._refresh_bars()
+
+    # -- people ---------------------------------------------------------------
+
+    def _user_changed(self, user) -> None:
+        self.user_button.setText(user.username if user else "Sign in")
+        admin = self.ctx.session.is_admin
+        current = self.current_view()
+        self.tabs.clear()
+        for name in TABS:
+            if name in ADMIN_TABS and not admin:
+                continue
+            widget, label = self.views[name]
+            self.tabs.addTab(widget, label)
+        self.show_view(current if current in self.visible_views() else "inventory")
+        self.show_tabs()
+
+    def visible_views(self) -> list[str]:
+        return [name for name, (widget, _) in self.views.items() if self.tabs.indexOf(widget) >= 0]
+
+    def current_view(self) -> str:
+        widget = self.tabs.currentWidget()
+        for name, (candidate, _) in self.views.items():
+            if candidate is widget:
+                return name
+        return "inventory"
+
+    # -- navigation -----------------------------------------------------------
+
+    def show_view(self, view: str) -> bool:
+        """Switch tab; "shopping" is the inventory's Zero Stock filter."""
+        name = "inventory" if view == "shopping" else view
+        if name not in self.views or self.tabs.indexOf(self.views[name][0]) < 0:
+            return False
+        self.show_tabs()
+        self.tabs.setCurrentWidget(self.views[name][0])
+        if view == "shopping":
+            self.inventory.set_filter("zero")
+        return True
+
+    def show_tabs(self) -> None:
+        self.stack.setCurrentWidget(self.tabs)
+
+    def open_item(self, item_id: uuid.UUID, edit_name: bool = False) -> None:
+        self.item_page.load(item_id, edit_name=edit_name)
+        self.stack.setCurrentWidget(self.item_page)
+
+    def show_alerts(self) -> None:
+        self.alerts_page.reload()
+        self.stack.setCurrentWidget(self.alerts_page)
+
+    def show_sign_in(self) -> None:
+        self.signin_page.reload()
+        self.stack.setCurrentWidget(self.signin_page)
+
+    def _screen_message(self, message: dict) -> None:
+        action = message.get("action")
+        if action == "show_view":
+            if not self.show_view(str(message.get("view"))):
+                self.banner.show_message("That view needs an Admin: tap your name to switch.", True)
+        elif action == "scan_result":
+            item = message.get("item") or {}
+            if message.get("ok") and message.get("created") and item.get("id"):
+                item_id = uuid.UUID(item["id"])
+                self.banner.show_message(
+                    message.get("message", ""), False,
+                    action=("Name it", lambda: self.open_item(item_id, edit_name=True)),
+                )
+            else:
+                self.banner.show_message(message.get("message", ""), not message.get("ok", False))
+
+    def start(self) -> None:
+        self.centralWidget().setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.centralWidget().setFocus()
+        self.refresh_bars()
+        self.inventory.reload()
+        for view in (self.locations, self.scanners, self.log_view, self.users):
+            view.reload()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        # The runtime decides when to quit: it stops the API and the inputs first.
+        event.ignore()
+        self.closing.emit()

@@ -1,0 +1,2 @@
+"""Qt item models (after Vorta's table models: column constants, custom roles,
+resets for new data and dataChanged for single changes)."""

@@ -1,0 +1,74 @@
+"""Who is using the screen now, and falling back to the kiosk user when idle."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+
+from stocky.schemas.actor import Actor
+from stocky.schemas.user import UserOut
+from stocky.services.users import actor_of
+
+DEFAULT_IDLE_SECONDS = 120
+
+
+class Session(QObject):
+    userChanged = Signal(object)  # UserOut | None
+
+    def __init__(self, idle_seconds: int = DEFAULT_IDLE_SECONDS, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.kiosk_user: UserOut | None = None
+        self.user: UserOut | None = None
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(idle_seconds * 1000)
+        self._idle.timeout.connect(self.return_to_kiosk_user)
+
+    @property
+    def actor(self) -> Actor:
+        if self.user is None:
+            raise RuntimeError("nobody is signed in")
+        return actor_of(self.user, "ui")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user is not None and self.user.role == "Admin"
+
+    @property
+    def can_change(self) -> bool:
+        return self.user is not None and self.user.role in ("Admin", "Member")
+
+    def start(self, kiosk_user: UserOut | None) -> None:
+        self.kiosk_user = kiosk_user
+        self.sign_in(kiosk_user)
+
+    def sign_in(self, user: UserOut | None) -> None:
+        self.user = user
+        if user is not None and self.kiosk_user is not None and user.id != self.kiosk_user.id:
+            self._idle.start()
+        else:
+            self._idle.stop()
+        self.userChanged.emit(user)
+
+    def return_to_kiosk_user(self) -> None:
+        if self.user is None or self.kiosk_user is None or self.user.id != self.kiosk_user.id:
+            self.sign_in(self.kiosk_user)
+
+    def touched(self) -> None:
+        """Any input keeps a switched-to user signed in a while longer."""
+        if self._idle.isActive():
+            self._idle.start()
+
+
+class ActivityFilter(QObject):
+    """Application-wide event filter: taps and keys count as activity."""
+
+    ACTIVITY = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin}
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.session = session
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in self.ACTIVITY:
+            self.session.touched()
+        return False

@@ -1,0 +1,214 @@
+"""The Inventory tab: search, an accordion of items with +/- per location,
+and the Zero Stock filter that is the shopping list."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stocky.schemas.item import ItemSkuOut, StockFilter
+from stocky_touch.models.inventory import NAME, QUANTITY, InventoryModel, ItemRole, KindRole
+from stocky_touch.views.base import Context
+from stocky_touch.widgets.common import Debounce, button, hint, kinetic, run
+from stocky_touch.widgets.keyboard import ask_number
+
+PAGE = 100
+FILTERS: tuple[tuple[StockFilter, str], ...] = (
+    ("in", "In stock"),
+    ("zero", "Shopping list"),
+    ("all", "All"),
+)
+
+
+class SkuControls(QWidget):
+    """− quantity + for one location; tapping the number opens the keypad."""
+
+    def __init__(self, view: InventoryView, sku: ItemSkuOut, label: str) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 4, 20, 4)
+        layout.addStretch(1)
+        self.minus = button("−", lambda: view.adjust(sku, -1), name="minus")
+        self.quantity = button(str(sku.quantity), lambda: view.ask_quantity(sku, label), name="qty")
+        self.plus = button("+", lambda: view.adjust(sku, +1), name="plus")
+        self.minus.setEnabled(sku.quantity > 0)
+        for widget in (self.minus, self.quantity, self.plus):
+            layout.addWidget(widget)
+
+
+class InventoryView(QWidget):
+    openItem = Signal(object)  # uuid.UUID
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.stock: StockFilter = "in"
+        self.model = InventoryModel(self)
+        self._loading_more = False
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 0)
+        top = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search name, brand, barcode…")
+        self.search.setClearButtonEnabled(True)
+        top.addWidget(self.search, 1)
+        self.filters = QButtonGroup(self)
+        for position, (value, text) in enumerate(FILTERS):
+            choice = button(text, checkable=True)
+            choice.setChecked(value == self.stock)
+            self.filters.addButton(choice, position)
+            top.addWidget(choice)
+        layout.addLayout(top)
+        self.summary = hint("")
+        layout.addWidget(self.summary)
+
+        self.tree = QTreeView()
+        self.tree.setModel(self.model)
+        self.tree.setHeaderHidden(True)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setIndentation(0)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setExpandsOnDoubleClick(False)
+        self.tree.setSelectionMode(QTreeView.SelectionMode.NoSelection)
+        self.tree.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(QUANTITY, QHeaderView.ResizeMode.Fixed)
+        self.tree.header().resizeSection(QUANTITY, 290)
+        kinetic(self.tree)
+        layout.addWidget(self.tree, 1)
+        self.empty = QLabel()
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setObjectName("hint")
+        self.empty.hide()
+        layout.addWidget(self.empty)
+
+        self._refresh = Debounce(self.reload, 150, self)
+        self._search_debounce = Debounce(self.reload, 300, self)
+        self.search.textChanged.connect(self._search_debounce)
+        self.filters.idClicked.connect(self._filter_chosen)
+        self.tree.clicked.connect(self._tapped)
+        self.model.moreWanted.connect(self._load_more)
+        ctx.live.changed.connect(self._changed)
+
+    # -- loading ----------------------------------------------------------
+
+    def set_filter(self, stock: StockFilter) -> None:
+        self.stock = stock
+        for position, (value, _) in enumerate(FILTERS):
+            self.filters.button(position).setChecked(value == stock)
+        self.reload()
+
+    def _filter_chosen(self, position: int) -> None:
+        self.set_filter(FILTERS[position][0])
+
+    def reload(self) -> None:
+        expanded = self.model.expanded_ids()
+        scrolled = self.tree.verticalScrollBar().value()
+
+        def show(page) -> None:
+            self.model.set_items(page.data, page.total)
+            self._update_summary()
+            self.tree.verticalScrollBar().setValue(scrolled)
+            for item_id in expanded:
+                if self.model.row_of(item_id) is not None:
+                    self.expand(item_id)
+
+        search = self.search.text().strip() or None
+        run(self.ctx.notifier, self.ctx.services.items.list(search, self.stock, PAGE, 0), show)
+
+    def _load_more(self) -> None:
+        if self._loading_more:
+            return
+        self._loading_more = True
+
+        def add(page) -> None:
+            self.model.append_items(page.data, page.total)
+            self._loading_more = False
+
+        search = self.search.text().strip() or None
+        task = run(self.ctx.notifier, self.ctx.services.items.list(
+            search, self.stock, PAGE, self.model.rowCount()), add)
+        task.add_done_callback(lambda _t: setattr(self, "_loading_more", False))
+
+    def _update_summary(self) -> None:
+        total = self.model.total
+        what = {"in": "in stock", "zero": "to buy (newest first)", "all": "in all"}[self.stock]
+        self.summary.setText(f"{total} item{'s' if total != 1 else ''} {what}")
+        self.empty.setVisible(total == 0)
+        self.tree.setVisible(total != 0)
+        if total == 0:
+            self.empty.setText(
+                "Nothing matches." if self.search.text().strip()
+                else "Nothing here yet: scan a product to add it."
+                if self.stock != "zero" else "Nothing to buy."
+            )
+
+    # -- expanding and +/- ------------------------------------------------
+
+    def _tapped(self, index: QModelIndex) -> None:
+        kind = index.data(KindRole)
+        if kind == "item":
+            item = index.data(ItemRole)
+            name_index = index.siblingAtColumn(NAME)
+            if self.tree.isExpanded(name_index):
+                self.tree.collapse(name_index)
+                self.model.forget_skus(item.id)
+            else:
+                self.expand(item.id)
+        elif kind == "details":
+            self.openItem.emit(self.model.item_at(index.parent().row()).id)
+
+    def expand(self, item_id: uuid.UUID) -> None:
+        def show(detail) -> None:
+            row = self.model.row_of(item_id)
+            if row is None:
+                return
+            self.model.update_item(detail)
+            self.model.set_skus(item_id, detail.skus)
+            parent = self.model.index(row, NAME)
+            label = detail.name or detail.upc or ""
+            for child_row, sku in enumerate(detail.skus):
+                self.tree.setIndexWidget(
+                    self.model.index(child_row, QUANTITY, parent), SkuControls(self, sku, label)
+                )
+            self.tree.expand(parent)
+
+        run(self.ctx.notifier, self.ctx.services.items.get(item_id), show)
+
+    def adjust(self, sku: ItemSkuOut, delta: int) -> None:
+        if not self._may_change():
+            return
+        run(self.ctx.notifier, self.ctx.services.skus.adjust(sku.id, {"delta": delta}, self.ctx.session.actor))
+
+    def ask_quantity(self, sku: ItemSkuOut, label: str) -> None:
+        if not self._may_change():
+            return
+
+        def chosen(value: int) -> None:
+            run(self.ctx.notifier, self.ctx.services.skus.set_quantity(
+                sku.id, {"quantity": value}, self.ctx.session.actor))
+
+        ask_number(self, f"How many {label} in {sku.location_name}?", sku.quantity, chosen)
+
+    def _may_change(self) -> bool:
+        if self.ctx.session.can_change:
+            return True
+        self.ctx.notifier.error("This account can only look. Tap your name to switch user.")
+        return False
+
+    def _changed(self, entity: str, _id: str, _op: str) -> None:
+        if entity in ("item", "sku", "location"):
+            self._refresh()

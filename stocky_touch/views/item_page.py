@@ -1,0 +1,245 @@
+"""One item: edit it, its stock per location, its history, its QR label,
+"look up again", and (Admins, at zero stock) delete."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stocky.schemas.item import ItemDetail
+from stocky_touch.views.base import Context
+from stocky_touch.widgets.choice import Choice
+from stocky_touch.widgets.common import Debounce, button, hint, kinetic, row, run, title
+from stocky_touch.widgets.keyboard import ask_number
+from stocky_touch.widgets.qr import QrCode
+
+STORAGE = ((None, "Any"), ("Ambient", "Ambient"), ("Refrigerated", "Fridge"), ("Frozen", "Freezer"))
+SOURCES = {"scan": "scanner", "ui": "screen", "api": "API"}
+
+
+class ItemPage(QWidget):
+    back = Signal()
+    typeInto = Signal(object)  # a text field that wants the on-screen keyboard
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.item: ItemDetail | None = None
+        self._edit_name = False
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        kinetic(scroll)
+        outer.addWidget(scroll)
+        body = QWidget()
+        body.setObjectName("page")
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(16, 12, 16, 12)
+
+        self.heading = title("")
+        self.save_button = button("Save", self.save, name="primary")
+        layout.addLayout(row(button("‹ Back", self.back.emit), self.heading, self.save_button, stretch_at=2))
+        self.status = hint("")
+        layout.addWidget(self.status)
+
+        form = QFormLayout()
+        form.setVerticalSpacing(12)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("What is it? e.g. Whole milk 1 l")
+        self.upc = QLineEdit()
+        self.upc.setPlaceholderText("Barcode")
+        self.description = QPlainTextEdit()
+        self.description.setFixedHeight(96)
+        self.storage = Choice(STORAGE)
+        form.addRow("Name", self.name)
+        form.addRow("Barcode", self.upc)
+        form.addRow("Description", self.description)
+        form.addRow("Keep", self.storage)
+        layout.addLayout(form)
+
+        layout.addWidget(title("Where it is"))
+        self.skus = QGridLayout()
+        self.skus.setHorizontalSpacing(12)
+        layout.addLayout(self.skus)
+        self.add_place = button("Put some in another place…", self._choose_place)
+        self.places = QWidget()
+        self.places_layout = QGridLayout(self.places)
+        self.places.hide()
+        layout.addWidget(self.add_place, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.places)
+
+        lower = QGridLayout()
+        history_box = QVBoxLayout()
+        history_box.addWidget(title("History"))
+        self.history = QListWidget()
+        self.history.setMinimumHeight(240)
+        kinetic(self.history)
+        history_box.addWidget(self.history)
+        label_box = QVBoxLayout()
+        label_box.addWidget(title("Label"))
+        self.qr = QrCode(size=220)
+        label_box.addWidget(self.qr)
+        label_box.addWidget(hint("Scan this to count the item when it has no barcode."))
+        lower.addLayout(history_box, 0, 0)
+        lower.addLayout(label_box, 0, 1)
+        lower.setColumnStretch(0, 1)
+        layout.addLayout(lower)
+
+        self.lookup_button = button("Look up again", self.look_up)
+        self.delete_button = button("Delete item", self.delete, name="danger")
+        layout.addLayout(row(self.lookup_button, self.delete_button, stretch_at=1))
+        layout.addStretch(1)
+        self._reload = Debounce(self.reload, 150, self)
+        ctx.live.changed.connect(self._changed)
+
+    # -- loading --------------------------------------------------------------
+
+    def load(self, item_id: uuid.UUID, edit_name: bool = False) -> None:
+        self.item = None
+        self._edit_name = edit_name
+        self._load(item_id)
+
+    def reload(self) -> None:
+        if self.item is not None:
+            self._load(self.item.id)
+
+    def _load(self, item_id: uuid.UUID) -> None:
+        async def fetch():
+            return (await self.ctx.services.items.get(item_id),
+                    await self.ctx.services.items.history(item_id, 50))
+
+        run(self.ctx.notifier, fetch(), self._show)
+
+    def _show(self, loaded) -> None:
+        first = self.item is None or self.item.id != loaded[0].id
+        item, history = loaded
+        self.item = item
+        self.heading.setText(item.name or item.upc or "New item")
+        status = {"pending": "Looking the product up…", "not_found": "Not found in the product database.",
+                  "failed": "The product lookup failed; try again later.", "found": "Found in the product database."}
+        self.status.setText(f"{item.total_quantity} in stock. {status.get(item.lookup_status or '', '')}")
+        if first:
+            self.name.setText(item.name or "")
+            self.upc.setText(item.upc or "")
+            self.description.setPlainText(item.description or "")
+            self.storage.set_value(item.storage_type)
+        self._show_skus(item)
+        self.history.clear()
+        for change in history:
+            sign = f"+{change.delta}" if change.delta > 0 else str(change.delta)
+            self.history.addItem(
+                f"{change.timestamp.astimezone():%d %b %H:%M}   {sign} in {change.location_name}"
+                f"  → {change.quantity_after}   ({SOURCES.get(change.source, change.source)})"
+            )
+        self.qr.set_text(str(item.id))
+        can_change = self.ctx.session.can_change
+        self.save_button.setEnabled(can_change)
+        self.lookup_button.setEnabled(can_change and bool(item.upc))
+        self.delete_button.setVisible(self.ctx.session.is_admin)
+        self.delete_button.setEnabled(item.total_quantity == 0)
+        self.delete_button.setText("Delete item" if item.total_quantity == 0 else "Delete (only at zero stock)")
+        if first and self._edit_name:
+            self.typeInto.emit(self.name)
+
+    def _show_skus(self, item: ItemDetail) -> None:
+        while self.skus.count():
+            widget = self.skus.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        if not item.skus:
+            self.skus.addWidget(hint("Not stored anywhere yet."), 0, 0)
+        for position, sku in enumerate(item.skus):
+            name = QLabel(sku.location_name)
+            minus = button("−", lambda s=sku: self._adjust(s.id, -1), name="minus")
+            minus.setEnabled(sku.quantity > 0)
+            quantity = button(str(sku.quantity), lambda s=sku: self._ask(s), name="qty")
+            plus = button("+", lambda s=sku: self._adjust(s.id, +1), name="plus")
+            remove = button("Remove place", lambda s=sku: self._delete_sku(s.id), name="danger")
+            remove.setEnabled(sku.quantity == 0)
+            for column, widget in enumerate((name, minus, quantity, plus, remove)):
+                self.skus.addWidget(widget, position, column)
+        self.skus.setColumnStretch(0, 1)
+
+    # -- actions ----------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.item is None:
+            return
+        changes = {
+            "name": self.name.text().strip() or None,
+            "upc": self.upc.text().strip() or None,
+            "description": self.description.toPlainText().strip() or None,
+            "storage_type": self.storage.value(),
+        }
+        if changes["name"] is None and self.item.name is None:
+            changes.pop("name")
+        run(self.ctx.notifier, self.ctx.services.items.update(self.item.id, changes, self.ctx.session.actor),
+            success="Saved")
+
+    def _adjust(self, sku_id: uuid.UUID, delta: int) -> None:
+        run(self.ctx.notifier, self.ctx.services.skus.adjust(sku_id, {"delta": delta}, self.ctx.session.actor))
+
+    def _ask(self, sku) -> None:
+        ask_number(self, f"How many in {sku.location_name}?", sku.quantity,
+                   lambda value: run(self.ctx.notifier, self.ctx.services.skus.set_quantity(
+                       sku.id, {"quantity": value}, self.ctx.session.actor)))
+
+    def _delete_sku(self, sku_id: uuid.UUID) -> None:
+        run(self.ctx.notifier, self.ctx.services.skus.delete(sku_id, self.ctx.session.actor))
+
+    def _choose_place(self) -> None:
+        if self.item is None:
+            return
+
+        def show(page) -> None:
+            while self.places_layout.count():
+                self.places_layout.takeAt(0).widget().deleteLater()
+            taken = {sku.location_id for sku in self.item.skus}
+            free = [loc for loc in page.data if loc.id not in taken]
+            if not free:
+                self.places_layout.addWidget(hint("It already has a place in every location."), 0, 0)
+            for position, location in enumerate(free):
+                self.places_layout.addWidget(
+                    button(location.name, lambda loc=location: self._put_in(loc.id)), position // 4, position % 4)
+            self.places.setVisible(not self.places.isVisible())
+
+        run(self.ctx.notifier, self.ctx.services.locations.list(), show)
+
+    def _put_in(self, location_id: uuid.UUID) -> None:
+        self.places.hide()
+        run(self.ctx.notifier, self.ctx.services.skus.add_to(
+            self.item.id, location_id, 1, self.ctx.session.actor))
+
+    def look_up(self) -> None:
+        if self.item is not None:
+            run(self.ctx.notifier, self.ctx.services.items.request_lookup(self.item.id, self.ctx.session.actor),
+                success="Looking it up again…")
+
+    def delete(self) -> None:
+        if self.item is None:
+            return
+        run(self.ctx.notifier, self.ctx.services.items.delete(self.item.id, self.ctx.session.actor),
+            done=lambda _r: self.back.emit(), success=f"Deleted {self.heading.text()}")
+
+    def _changed(self, entity: str, id_: str, op: str) -> None:
+        if self.item is None or not self.isVisible():
+            return
+        if entity == "item" and id_ == str(self.item.id) and op == "deleted":
+            self.item = None
+            self.back.emit()
+        elif entity in ("item", "sku"):
+            self._reload()

@@ -1,0 +1,154 @@
+"""The Locations tab: create, rename, storage type, delete (with the reason
+when it is not empty) and "move everything to…"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QGridLayout, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from stocky.schemas.location import LocationOut
+from stocky_touch.views.base import Context
+from stocky_touch.widgets.choice import Choice
+from stocky_touch.widgets.common import Debounce, button, hint, kinetic, row, run, title
+
+STORAGE = ((None, "Any"), ("Ambient", "Ambient"), ("Refrigerated", "Fridge"), ("Frozen", "Freezer"))
+ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class LocationsView(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.locations: list[LocationOut] = []
+        self.selected: LocationOut | None = None
+        layout = QGridLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setHorizontalSpacing(24)
+
+        left = QVBoxLayout()
+        left.addLayout(row(title("Locations"), button("+ New location", self.new, name="primary"), stretch_at=1))
+        self.list = QListWidget()
+        kinetic(self.list)
+        left.addWidget(self.list, 1)
+        layout.addLayout(left, 0, 0)
+
+        right = QVBoxLayout()
+        self.heading = title("New location")
+        right.addWidget(self.heading)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("e.g. Pantry, Fridge door")
+        self.storage = Choice(STORAGE)
+        self.details = QLineEdit()
+        self.details.setPlaceholderText("Where exactly (optional)")
+        form.addRow("Name", self.name)
+        form.addRow("Keeps", self.storage)
+        form.addRow("Details", self.details)
+        right.addLayout(form)
+        self.save_button = button("Save", self.save, name="primary")
+        self.delete_button = button("Delete", self.delete, name="danger")
+        right.addLayout(row(self.save_button, self.delete_button, stretch_at=2))
+        self.contents = hint("")
+        right.addWidget(self.contents)
+        self.move_heading = hint("Move everything here to:")
+        self.move_targets = QGridLayout()
+        right.addWidget(self.move_heading)
+        right.addLayout(self.move_targets)
+        right.addStretch(1)
+        layout.addLayout(right, 0, 1)
+        layout.setColumnStretch(0, 2)
+        layout.setColumnStretch(1, 3)
+
+        self.list.currentItemChanged.connect(self._picked)
+        self._reload = Debounce(self.reload, 150, self)
+        ctx.live.changed.connect(lambda entity, *_: entity in ("location", "sku") and self._reload())
+        self.new()
+
+    def reload(self) -> None:
+        def show(page) -> None:
+            selected = self.selected.id if self.selected else None
+            self.locations = page.data
+            self.list.blockSignals(True)
+            self.list.clear()
+            for location in page.data:
+                kind = f" · {location.storage_type}" if location.storage_type else ""
+                entry = QListWidgetItem(f"{location.name}{kind}   ({location.total_quantity})")
+                entry.setData(ROLE, location)
+                self.list.addItem(entry)
+                if location.id == selected:
+                    self.list.setCurrentItem(entry)
+            self.list.blockSignals(False)
+            if selected and not any(loc.id == selected for loc in page.data):
+                self.new()
+            elif selected:
+                self._show(next(loc for loc in page.data if loc.id == selected))
+
+        run(self.ctx.notifier, self.ctx.services.locations.list(), show)
+
+    def new(self) -> None:
+        self.selected = None
+        self.list.clearSelection()
+        self.heading.setText("New location")
+        self.name.clear()
+        self.details.clear()
+        self.storage.set_value(None)
+        self.delete_button.hide()
+        self.contents.setText("")
+        self._show_targets(None)
+
+    def _picked(self, current: QListWidgetItem | None, _previous: object) -> None:
+        if current is not None:
+            self._show(current.data(ROLE))
+
+    def _show(self, location: LocationOut) -> None:
+        self.selected = location
+        self.heading.setText(location.name)
+        self.name.setText(location.name)
+        self.details.setText(location.details or "")
+        self.storage.set_value(location.storage_type)
+        self.delete_button.show()
+        self.contents.setText(
+            "Empty: it can be deleted." if location.total_quantity == 0
+            else f"Holds {location.total_quantity} things. Empty it before deleting."
+        )
+        self._show_targets(location)
+
+    def _show_targets(self, location: LocationOut | None) -> None:
+        while self.move_targets.count():
+            self.move_targets.takeAt(0).widget().deleteLater()
+        visible = location is not None and location.total_quantity > 0
+        self.move_heading.setVisible(visible)
+        if not visible:
+            return
+        others = [loc for loc in self.locations if loc.id != location.id]
+        for position, target in enumerate(others):
+            self.move_targets.addWidget(
+                button(target.name, lambda t=target: self.move_all(location, t)), position // 3, position % 3)
+
+    def save(self) -> None:
+        data = {
+            "name": self.name.text().strip(),
+            "storage_type": self.storage.value(),
+            "details": self.details.text().strip() or None,
+        }
+        actor = self.ctx.session.actor
+        if self.selected is None:
+            run(self.ctx.notifier, self.ctx.services.locations.create(data, actor),
+                done=self._created, success=f"Created {data['name']}")
+        else:
+            run(self.ctx.notifier, self.ctx.services.locations.update(self.selected.id, data, actor),
+                success="Saved")
+
+    def _created(self, location: LocationOut) -> None:
+        self.selected = location
+        self.reload()
+
+    def delete(self) -> None:
+        if self.selected is not None:
+            name = self.selected.name
+            run(self.ctx.notifier, self.ctx.services.locations.delete(self.selected.id, self.ctx.session.actor),
+                done=lambda _r: self.new(), success=f"Deleted {name}")
+
+    def move_all(self, origin: LocationOut, target: LocationOut) -> None:
+        run(self.ctx.notifier, self.ctx.services.skus.empty_location(origin.id, target.id, self.ctx.session.actor),
+            done=lambda moved: self.ctx.notifier.ok(f"Moved {moved} from {origin.name} to {target.name}"))

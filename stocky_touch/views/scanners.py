@@ -1,0 +1,88 @@
+"""The Scanners tab (Admins): each scanner's mode and location, and the code
+that links a scanner to this screen."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from stocky.schemas.commands import ScanCommand
+from stocky.schemas.user import ScannerState
+from stocky_touch.views.base import Context
+from stocky_touch.widgets.choice import Choice
+from stocky_touch.widgets.common import Debounce, hint, kinetic, run, title
+from stocky_touch.widgets.qr import QrCode
+
+MODES = (("add", "Add"), ("remove", "Remove"))
+
+
+class ScannerRow(QWidget):
+    def __init__(self, view: ScannersView, state: ScannerState, locations: list) -> None:
+        super().__init__()
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 8, 0 ,8)
+        name = QLabel(state.username)
+        name.setObjectName("title")
+        self.mode = Choice(MODES, state.current_mode)
+        options = [(None, "No location")] + [(loc.id, loc.name) for loc in locations]
+        self.location = Choice(options, state.current_location_id)
+        layout.addWidget(name, 0, 0, 1, 2)
+        layout.addWidget(QLabel("Mode"), 1, 0)
+        layout.addWidget(self.mode, 1, 1)
+        layout.addWidget(QLabel("Location"), 2, 0)
+        layout.addWidget(self.location, 2, 1)
+        self.mode.changed.connect(lambda mode: view.set_state(state, {"current_mode": mode}))
+        self.location.changed.connect(
+            lambda loc: view.set_state(state, {"current_location_id": str(loc) if loc else None}))
+
+
+class ScannersView(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        layout = QGridLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setHorizontalSpacing(24)
+        left = QVBoxLayout()
+        left.addWidget(title("Scanners"))
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        kinetic(scroll)
+        self.rows = QWidget()
+        self.rows.setObjectName("page")
+        self.rows_layout = QVBoxLayout(self.rows)
+        scroll.setWidget(self.rows)
+        left.addWidget(scroll, 1)
+        layout.addLayout(left, 0, 0)
+        right = QVBoxLayout()
+        right.addWidget(title("Link a scanner"))
+        right.addWidget(hint("Scan this code with a scanner: its scans then show on this screen, "
+                             "and its view commands switch these tabs."))
+        command = ScanCommand(command="associate_ui", payload=ctx.live.ui_id)
+        self.link_code = QrCode(command.encode(), size=260)
+        right.addWidget(self.link_code)
+        right.addStretch(1)
+        layout.addLayout(right, 0, 1)
+        layout.setColumnStretch(0, 3)
+        self._reload = Debounce(self.reload, 200, self)
+        ctx.live.changed.connect(lambda entity, *_: entity in ("scanner", "location", "user") and self._reload())
+
+    def reload(self) -> None:
+        async def load():
+            return await self.ctx.services.scans.states(), (await self.ctx.services.locations.list()).data
+
+        def show(result) -> None:
+            states, locations = result
+            while self.rows_layout.count():
+                item = self.rows_layout.takeAt(0)
+                if item.widget():
+                    item.widget().deleteLater()
+            if not states:
+                self.rows_layout.addWidget(hint("No scanners yet: add a Scanner user on the Users tab."))
+            for state in states:
+                self.rows_layout.addWidget(ScannerRow(self, state, locations))
+            self.rows_layout.addStretch(1)
+
+        run(self.ctx.notifier, load(), show)
+
+    def set_state(self, state: ScannerState, changes: dict) -> None:
+        run(self.ctx.notifier, self.ctx.services.scans.set_state(state.id, changes))

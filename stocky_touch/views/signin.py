@@ -1,0 +1,118 @@
+"""Switching user with a password, and the first start's "create
+administrator" screen."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QGridLayout, QLineEdit, QVBoxLayout, QWidget
+
+from stocky.schemas.actor import SYSTEM
+from stocky.schemas.user import UserOut
+from stocky_touch.views.base import Context
+from stocky_touch.widgets.common import button, hint, row, run, title
+
+
+class SignInPage(QWidget):
+    back = Signal()
+
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.first_start = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 16)
+        self.back_button = button("‹ Back", self.back.emit)
+        self.heading = title("Who is there?")
+        layout.addLayout(row(self.back_button, self.heading, stretch_at=2))
+        self.explain = hint("")
+        layout.addWidget(self.explain)
+        self.people = QGridLayout()
+        layout.addLayout(self.people)
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.username.setPlaceholderText("Name")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("Password")
+        self.repeat = QLineEdit()
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat.setPlaceholderText("The same password again")
+        form.addRow("Name", self.username)
+        form.addRow("Password", self.password)
+        form.addRow("Again", self.repeat)
+        self._repeat_row = form.rowCount() - 1
+        self.form = form
+        layout.addLayout(form)
+        self.go = button("Sign in", self.submit, name="primary")
+        layout.addLayout(row(self.go, stretch_at=1))
+        layout.addStretch(1)
+        self.password.returnPressed.connect(self.submit)
+        self.repeat.returnPressed.connect(self.submit)
+
+    def reload(self) -> None:
+        run(self.ctx.notifier, self.ctx.services.users.list(), self._show_people)
+
+    def show_first_start(self) -> None:
+        self.first_start = True
+        self.heading.setText("Welcome to Stocky")
+        self.explain.setText("Create the administrator: the person who sets up locations, scanners and users.")
+        self.back_button.hide()
+        self.go.setText("Create administrator")
+        self.form.setRowVisible(self._repeat_row, True)
+        self._clear_people()
+        self.username.setFocus()
+
+    def _clear_people(self) -> None:
+        while self.people.count():
+            self.people.takeAt(0).widget().deleteLater()
+
+    def _show_people(self, page) -> None:
+        self.first_start = False
+        self.heading.setText("Who is there?")
+        self.explain.setText("Tap your name and enter your password.")
+        self.back_button.show()
+        self.go.setText("Sign in")
+        self.form.setRowVisible(self._repeat_row, False)
+        self._clear_people()
+        people = [u for u in page.data if u.is_active and u.role != "Scanner"]
+        for position, user in enumerate(people):
+            self.people.addWidget(button(user.username, lambda u=user: self._pick(u)), position // 4, position % 4)
+        if self.ctx.session.kiosk_user is not None:
+            self.people.addWidget(
+                button(f"Back to {self.ctx.session.kiosk_user.username}", self._kiosk),
+                len(people) // 4 + 1, 0, 1, 2)
+        self.password.clear()
+
+    def _pick(self, user: UserOut) -> None:
+        self.username.setText(user.username)
+        self.password.clear()
+        self.password.setFocus()
+
+    def _kiosk(self) -> None:
+        self.ctx.session.return_to_kiosk_user()
+        self.back.emit()
+
+    def submit(self) -> None:
+        username, password = self.username.text().strip(), self.password.text()
+        if self.first_start:
+            if password != self.repeat.text():
+                self.ctx.notifier.error("The two passwords differ.")
+                return
+            work = self.ctx.services.users.create(
+                {"username": username, "role": "Admin", "password": password}, SYSTEM)
+        else:
+            work = self.ctx.services.users.authenticate(username, password)
+
+        def signed_in(user) -> None:
+            if self.first_start:
+                self.ctx.session.start(user)
+                self.ctx.notifier.ok(f"Welcome, {user.username}. Add locations next.")
+            else:
+                self.ctx.session.sign_in(user)
+                self.ctx.notifier.ok(f"Hello, {user.username}")
+            self.password.clear()
+            self.repeat.clear()
+            self.first_start = False
+            self.back.emit()
+
+        run(self.ctx.notifier, work, signed_in)

@@ -1,0 +1,158 @@
+"""The Users tab (Admins): add, change role, deactivate, new API key (shown
+once, with its QR code)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stocky.schemas.user import UserOut
+from stocky_touch.views.base import Context
+from stocky_touch.widgets.choice import Choice
+from stocky_touch.widgets.common import Debounce, button, hint, kinetic, row, run, title
+from stocky_touch.widgets.qr import QrCode
+
+ROLES = (("Admin", "Admin"), ("Member", "Member"), ("Read-only", "Read-only"), ("Scanner", "Scanner"))
+ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class UsersView(QWidget):
+    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.selected: UserOut | None = None
+        layout = QGridLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setHorizontalSpacing(24)
+        left = QVBoxLayout()
+        left.addLayout(row(title("Users"), button("+ New user", self.new, name="primary"), stretch_at=1))
+        self.list = QListWidget()
+        kinetic(self.list)
+        left.addWidget(self.list, 1)
+        layout.addLayout(left, 0, 0)
+
+        right = QVBoxLayout()
+        self.heading = title("New user")
+        right.addWidget(self.heading)
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.username.setPlaceholderText("Name")
+        self.role = Choice(ROLES, "Member")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("Password (not needed for a Scanner)")
+        form.addRow("Name", self.username)
+        form.addRow("Role", self.role)
+        form.addRow("Password", self.password)
+        right.addLayout(form)
+        self.save_button = button("Add user", self.save, name="primary")
+        self.active_button = button("Deactivate", self.toggle_active, name="danger")
+        self.key_button = button("New API key", self.rotate_key)
+        right.addLayout(row(self.save_button, self.key_button, self.active_button, stretch_at=3))
+        self.key_label = QLabel()
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.key_label.setWordWrap(True)
+        self.key_qr = QrCode(size=220)
+        self.key_hint = hint("Shown only now: set it as the scanner's id, or scan the code into its setup.")
+        for widget in (self.key_label, self.key_qr, self.key_hint):
+            right.addWidget(widget)
+        right.addStretch(1)
+        layout.addLayout(right, 0, 1)
+        layout.setColumnStretch(0, 2)
+        layout.setColumnStretch(1, 3)
+        self.list.currentItemChanged.connect(self._picked)
+        self._reload = Debounce(self.reload, 150, self)
+        ctx.live.changed.connect(lambda entity, *_: entity == "user" and self._reload())
+        self.new()
+
+    def reload(self) -> None:
+        if not self.ctx.session.is_admin:
+            return
+
+        def show(page) -> None:
+            selected = self.selected.id if self.selected else None
+            self.list.blockSignals(True)
+            self.list.clear()
+            for user in page.data:
+                state = "" if user.is_active else "  (inactive)"
+                entry = QListWidgetItem(f"{user.username} · {user.role}{state}")
+                entry.setData(ROLE, user)
+                self.list.addItem(entry)
+                if user.id == selected:
+                    self.list.setCurrentItem(entry)
+                    self.selected = user
+            self.list.blockSignals(False)
+
+        run(self.ctx.notifier, self.ctx.services.users.list(), show)
+
+    def new(self) -> None:
+        self.selected = None
+        self.list.clearSelection()
+        self.heading.setText("New user")
+        self.username.clear()
+        self.username.setReadOnly(False)
+        self.password.clear()
+        self.role.set_value("Member")
+        self.save_button.setText("Add user")
+        self.active_button.hide()
+        self.key_button.hide()
+        self._show_key(None)
+
+    def _picked(self, current: QListWidgetItem | None, _previous: object) -> None:
+        if current is None:
+            return
+        user: UserOut = current.data(ROLE)
+        self.selected = user
+        self.heading.setText(user.username)
+        self.username.setText(user.username)
+        self.username.setReadOnly(True)
+        self.password.clear()
+        self.role.set_value(user.role)
+        self.save_button.setText("Save")
+        self.active_button.setText("Deactivate" if user.is_active else "Activate")
+        self.active_button.show()
+        self.key_button.show()
+        self._show_key(None)
+
+    def _show_key(self, key: str | None) -> None:
+        self.key_label.setText(f"API key: {key}" if key else "")
+        self.key_qr.set_text(key or "")
+        for widget in (self.key_label, self.key_qr, self.key_hint):
+            widget.setVisible(bool(key))
+
+    def save(self) -> None:
+        actor = self.ctx.session.actor
+        password = self.password.text() or None
+        if self.selected is None:
+            data = {"username": self.username.text().strip(), "role": self.role.value(), "password": password}
+
+            def created(user) -> None:
+                self.new()
+                self.ctx.notifier.ok(f"Added {user.username}")
+                self._show_key(user.api_key)
+
+            run(self.ctx.notifier, self.ctx.services.users.create(data, actor), done=created)
+            return
+        changes: dict = {"role": self.role.value()}
+        if password:
+            changes["password"] = password
+        run(self.ctx.notifier, self.ctx.services.users.update(self.selected.id, changes, actor), success="Saved")
+
+    def toggle_active(self) -> None:
+        if self.selected is not None:
+            run(self.ctx.notifier, self.ctx.services.users.update(
+                self.selected.id, {"is_active": not self.selected.is_active}, self.ctx.session.actor))
+
+    def rotate_key(self) -> None:
+        if self.selected is not None:
+            run(self.ctx.notifier, self.ctx.services.users.rotate_api_key(self.selected.id, self.ctx.session.actor),
+                done=lambda result: self._show_key(result.api_key))

@@ -1,0 +1,127 @@
+"""Small helpers every view uses: touch-sized buttons, kinetic scrolling,
+and a way to run a service call from a tap and show what went wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScroller,
+    QWidget,
+)
+
+from stocky.core.errors import StockyError
+
+log = logging.getLogger("stocky.touch")
+
+TOUCH_MIN = 48
+
+
+def button(text: str, on_click: Callable[[], Any] | None = None, *, name: str | None = None,
+           checkable: bool = False, parent: QWidget | None = None) -> QPushButton:
+    widget = QPushButton(text, parent)
+    widget.setMinimumSize(TOUCH_MIN, TOUCH_MIN)
+    widget.setCheckable(checkable)
+    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a tap must not steal the text field's focus
+    if name:
+        widget.setObjectName(name)
+    if on_click is not None:
+        widget.clicked.connect(lambda _checked=False: on_click())
+    return widget
+
+
+def row(*widgets: QWidget, stretch_at: int | None = None, spacing: int = 12) -> QHBoxLayout:
+    layout = QHBoxLayout()
+    layout.setSpacing(spacing)
+    for index, widget in enumerate(widgets):
+        if stretch_at == index:
+            layout.addStretch(1)
+        layout.addWidget(widget)
+    if stretch_at is not None and stretch_at >= len(widgets):
+        layout.addStretch(1)
+    return layout
+
+
+def kinetic(view: QAbstractScrollArea) -> None:
+    """Drag to scroll with a flick, as on a phone (touch arrives as mouse events)."""
+    if isinstance(view, QAbstractItemView):
+        view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    QScroller.grabGesture(view.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+
+
+def title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("title")
+    return label
+
+
+def hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("hint")
+    label.setWordWrap(True)
+    return label
+
+
+class Notifier(QObject):
+    """Where views report outcomes; the main window shows them as a banner."""
+
+    message = Signal(str, bool)  # text, is_error
+
+    def ok(self, text: str) -> None:
+        self.message.emit(text, False)
+
+    def error(self, text: str) -> None:
+        self.message.emit(text, True)
+
+
+def run(notifier: Notifier, work: Awaitable[Any], done: Callable[[Any], None] | None = None,
+        success: str | None = None) -> asyncio.Task[Any]:
+    """Run a service call from a tap. A domain error becomes a banner; anything
+    else is logged and shown too, never swallowed."""
+
+    async def runner() -> Any:
+        try:
+            result = await work
+        except StockyError as error:
+            notifier.error(error.message)
+            return None
+        except Exception as error:  # shown, logged, and the screen keeps working
+            log.exception("The touch screen hit an error")
+            notifier.error(f"Something went wrong: {error}")
+            return None
+        if success:
+            notifier.ok(success)
+        if done is not None:
+            done(result)
+        return result
+
+    return asyncio.ensure_future(runner())
+
+
+class Debounce(QObject):
+    """Collapse bursts of change events into one refresh."""
+
+    def __init__(self, action: Callable[[], Any], msec: int = 120, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(msec)
+        self._timer.timeout.connect(action)
+
+    def __call__(self, *_args: Any) -> None:
+        self._timer.start()
+
+    def flush(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            self._timer.timeout.emit()

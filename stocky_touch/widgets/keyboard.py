@@ -1,0 +1,206 @@
+"""An on-screen keyboard docked in the main window, and a number pad.
+
+Ours rather than Qt Virtual Keyboard: that one lives in PySide6-Addons, needs
+PulseAudio libraries and opens its own top-level window, which a bare-console
+kiosk (eglfs) refuses. Keys are delivered as real key events to whatever text
+field has focus, so every QLineEdit works with it unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stocky_touch.widgets.common import button
+
+LETTERS = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"]
+SYMBOLS = ["1234567890", "@#&*-+=()/", "%$!?:;'\"", ".,_<>[]"]
+
+
+def _send_key(key: Qt.Key, text: str = "") -> None:
+    target = QApplication.focusWidget()
+    if target is None:
+        return
+    for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        QCoreApplication.sendEvent(target, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, text))
+
+
+def is_text_field(widget: QWidget | None) -> bool:
+    return isinstance(widget, (QLineEdit, QPlainTextEdit)) and not getattr(widget, "isReadOnly")()
+
+
+class OnScreenKeyboard(QWidget):
+    """Appears when a text field takes focus, hides with "Done" or when none has it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("keyboard")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self._shift = False
+        self._symbols = False
+        self._grid = QVBoxLayout(self)
+        self._grid.setContentsMargins(8, 8, 8, 8)
+        self._grid.setSpacing(6)
+        self._rows: list[QHBoxLayout] = []
+        self._keys: list[QPushButton] = []
+        self._build()
+        self.hide()
+        app = QApplication.instance()
+        app.focusChanged.connect(self._focus_changed)
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        # Only a tap on a text field opens the keyboard: a field that merely
+        # receives focus (a tab switch) must not cover half the screen.
+        if event.type() == QEvent.Type.MouseButtonPress and isinstance(watched, QWidget):
+            field = watched if is_text_field(watched) else watched.parentWidget()
+            if is_text_field(field) and field.window() is self.window():
+                self.show()
+        return False
+
+    def _build(self) -> None:
+        for chars in LETTERS:
+            layout = QHBoxLayout()
+            layout.setSpacing(6)
+            for _ in chars:
+                key = button("", parent=self)
+                key.clicked.connect(lambda _=False, k=key: self._type(k.text()))
+                layout.addWidget(key)
+                self._keys.append(key)
+            self._grid.addLayout(layout)
+            self._rows.append(layout)
+        bottom = QHBoxLayout()
+        bottom.setSpacing(6)
+        self.shift_key = button("⇧ Shift", self._toggle_shift, checkable=True, parent=self)
+        self.symbols_key = button("?123", self._toggle_symbols, checkable=True, parent=self)
+        space = button("space", lambda: self._type(" "), parent=self)
+        backspace = button("⌫", lambda: _send_key(Qt.Key.Key_Backspace), parent=self)
+        done = button("Done", self.close_keyboard, name="primary", parent=self)
+        enter = button("⏎", lambda: _send_key(Qt.Key.Key_Return, "\r"), parent=self)
+        for widget, stretch in ((self.shift_key, 2), (self.symbols_key, 2), (space, 6),
+                                (backspace, 2), (enter, 2), (done, 2)):
+            bottom.addWidget(widget, stretch)
+        self._grid.addLayout(bottom)
+        self._label_keys()
+
+    def _label_keys(self) -> None:
+        rows = SYMBOLS if self._symbols else LETTERS
+        chars = "".join(rows)
+        for key, char in zip(self._keys, chars.ljust(len(self._keys)), strict=True):
+            text = char.upper() if self._shift and not self._symbols else char
+            key.setText(text.strip() and text)
+            key.setVisible(bool(char.strip()))
+
+    def _type(self, text: str) -> None:
+        if not text:
+            return
+        _send_key(Qt.Key.Key_unknown, text)
+        if self._shift:
+            self._shift = False
+            self.shift_key.setChecked(False)
+            self._label_keys()
+
+    def _toggle_shift(self) -> None:
+        self._shift = self.shift_key.isChecked()
+        self._label_keys()
+
+    def _toggle_symbols(self) -> None:
+        self._symbols = self.symbols_key.isChecked()
+        self._label_keys()
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is None or (not self.isAncestorOf(new) and not is_text_field(new)):
+            self.hide()
+
+    def open_for(self, field: QWidget) -> None:
+        """Focus ``field`` and show the keyboard (e.g. "Name it" after a scan)."""
+        field.setFocus()
+        self.show()
+
+    def close_keyboard(self) -> None:
+        focused = QApplication.focusWidget()
+        if focused is not None:
+            focused.clearFocus()
+        self.hide()
+
+
+class NumberPad(QDialog):
+    """A big number pad for quantities: opened with ``open()``, never ``exec()``."""
+
+    chosen = Signal(int)
+
+    def __init__(self, title: str, value: int = 0, parent: QWidget | None = None,
+                 maximum: int = 1_000_000) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.maximum = maximum
+        layout = QVBoxLayout(self)
+        heading = QLabel(title)
+        heading.setObjectName("title")
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        self.display = QLabel(str(value))
+        self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.display.setStyleSheet("font-size: 44px; font-weight: bold; padding: 8px;")
+        layout.addWidget(self.display)
+        self._fresh = True
+        grid = QGridLayout()
+        for index, digit in enumerate("789456123"):
+            grid.addWidget(self._digit(digit), index // 3, index % 3)
+        grid.addWidget(button("C", self._clear), 3, 0)
+        grid.addWidget(self._digit("0"), 3, 1)
+        grid.addWidget(button("⌫", self._back), 3, 2)
+        layout.addLayout(grid)
+        actions = QHBoxLayout()
+        actions.addWidget(button("Cancel", self.reject))
+        actions.addWidget(button("Set", self._accept, name="primary"))
+        layout.addLayout(actions)
+        for key in self.findChildren(QPushButton):
+            key.setMinimumSize(88, 72)
+
+    def _digit(self, digit: str) -> QPushButton:
+        return button(digit, lambda: self._press(digit))
+
+    def _press(self, digit: str) -> None:
+        current = "" if self._fresh else self.display.text()
+        self._fresh = False
+        candidate = (current + digit).lstrip("0") or "0"
+        if int(candidate) <= self.maximum:
+            self.display.setText(candidate)
+
+    def _clear(self) -> None:
+        self.display.setText("0")
+        self._fresh = False
+
+    def _back(self) -> None:
+        self._fresh = False
+        self.display.setText(self.display.text()[:-1] or "0")
+
+    def value(self) -> int:
+        return int(self.display.text())
+
+    def _accept(self) -> None:
+        self.chosen.emit(self.value())
+        self.accept()
+
+
+def ask_number(parent: QWidget, title: str, value: int, on_chosen: Callable[[int], None]) -> NumberPad:
+    pad = NumberPad(title, value, parent)
+    pad.chosen.connect(on_chosen)
+    pad.open()
+    return pad
