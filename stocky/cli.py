@@ -83,6 +83,21 @@ def _serve(args: argparse.Namespace) -> None:
     serve(demo=args.demo, host=args.host, port=args.port)
 
 
+def _bridge(args: argparse.Namespace) -> None:
+    from stocky.core.errors import InvalidInput
+    from stocky.core.logconfig import configure_console
+    from stocky.core.settings import Settings
+    from stocky.inputs.bridge import Bridge, run_until_signalled
+
+    settings = Settings()
+    configure_console(settings.log_level)
+    broker = args.broker or settings.mqtt_url
+    if not broker:
+        raise InvalidInput("No MQTT broker: set STOCKY_MQTT_URL or pass --broker mqtt://host:1883.")
+    bridge = Bridge(broker, args.topic or settings.mqtt_topic, args.backend)
+    asyncio.run(run_until_signalled(bridge))
+
+
 def build_parser() -> argparse.ArgumentParser:
     from stocky.db import demo_data, initial_data
 
@@ -96,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default from STOCKY_HOST, 0.0.0.0)")
     serve.add_argument("--port", type=int, help="listen port (default from STOCKY_PORT, 8000)")
     serve.set_defaults(action=_serve)
+
+    bridge = commands.add_parser("bridge", help="forward scans from an MQTT broker to a Stocky over HTTP")
+    bridge.add_argument("--broker", help="mqtt://user:password@host:1883 (default from STOCKY_MQTT_URL)")
+    bridge.add_argument("--topic", help="topic to listen on (default from STOCKY_MQTT_TOPIC, stocky/scan)")
+    bridge.add_argument(
+        "--backend", default="http://127.0.0.1:8000", help="the Stocky to post scans to (default %(default)s)"
+    )
+    bridge.set_defaults(action=_bridge)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, cast, func, or_
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stocky.core.errors import NotFound
@@ -20,11 +20,14 @@ async def get_or_404(session: AsyncSession, model: type[T], id_: uuid.UUID, what
 
 def like_pattern(text: str) -> str:
     """A case-folded ``LIKE`` pattern matching ``text`` anywhere, wildcards escaped."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def matches_any(text: str, *columns: Any) -> ColumnElement[bool]:
-    """Case-insensitive substring match on any of ``columns`` (ids included)."""
-    pattern = like_pattern(text)
-    return or_(*(func.lower(cast(column, String)).like(pattern, escape="\\") for column in columns))
+def contains_folded(column: Any, text: str) -> ColumnElement[bool]:
+    """``column`` (already case-folded text) contains ``text``, case-insensitively."""
+    return column.like(like_pattern(text), escape="\\")
+
+
+def same_folded(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stocky.crud.common import matches_any
+from stocky.crud.common import contains_folded
 from stocky.models import Item, Location, Sku, StockChange
 
 
 def listing(search: str | None, stock: str) -> Select[tuple[Item]]:
     query = select(Item)
     if search:
-        query = query.where(matches_any(search, Item.name, Item.description, Item.upc, Item.id))
+        query = query.where(contains_folded(Item.search_text, search))
     if stock == "in":
         query = query.where(Item.total_quantity > 0)
     elif stock == "zero":

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stocky.crud.common import same_folded
 from stocky.models import Item, Location, Sku
 
 
@@ -29,8 +30,12 @@ async def one_with_total(session: AsyncSession, location_id: uuid.UUID) -> tuple
 
 
 async def by_name(session: AsyncSession, name: str) -> Location | None:
-    """Names are unique regardless of case: "pantry" is the Pantry."""
-    return await session.scalar(select(Location).where(func.lower(Location.name) == name.lower()))
+    """Names are unique regardless of case, "KÜHLSCHRANK" included: compared
+    in Python because SQLite folds only A-Z. A kitchen has a few dozen places."""
+    for location in await session.scalars(select(Location)):
+        if same_folded(location.name, name):
+            return location
+    return None
 
 
 async def stocked_items(session: AsyncSession, location_id: uuid.UUID) -> Sequence[tuple[Sku, Item]]:

@@ -66,3 +66,14 @@ async def change_item_total(
         .execution_options(synchronize_session=False)
     )
     return result.scalar_one()
+
+
+async def ids_of(
+    session: AsyncSession, *, item_id: uuid.UUID | None = None, location_id: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    query = select(Sku.id)
+    if item_id is not None:
+        query = query.where(Sku.item_id == item_id)
+    if location_id is not None:
+        query = query.where(Sku.location_id == location_id)
+    return list(await session.scalars(query))

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stocky.crud.common import same_folded
 from stocky.models import User
 
 
@@ -16,7 +17,12 @@ async def all(session: AsyncSession, role: str | None = None) -> Sequence[User]:
 
 
 async def by_username(session: AsyncSession, username: str) -> User | None:
-    return await session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    """Case-insensitive, "JÖRG" included (Python folds what SQLite cannot);
+    a household has a handful of users."""
+    for user in await session.scalars(select(User)):
+        if same_folded(user.username, username):
+            return user
+    return None
 
 
 async def by_key_hash(session: AsyncSession, key_hash: str) -> User | None:

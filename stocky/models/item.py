@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy import CheckConstraint, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stocky.core.vocabulary import LOOKUP_STATUSES, STORAGE_TYPES
@@ -29,3 +30,19 @@ class Item(IdMixin, TimestampMixin, Base):
     total_quantity: Mapped[int] = mapped_column(Integer, default=0, index=True)
     # When stock last changed: the shopping list shows the newest first.
     stock_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # Name, description, barcode and id, case-folded by Python: SQLite's
+    # lower() folds only A-Z, so "ÄPFEL" would never find "Äpfel". One
+    # column also makes a search one LIKE instead of four.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    def refresh_search_text(self) -> None:
+        parts = (self.name, self.description, self.upc, str(self.id) if self.id else None)
+        self.search_text = " ".join(part for part in parts if part).casefold()
+
+
+@event.listens_for(Item, "before_insert")
+@event.listens_for(Item, "before_update")
+def _keep_search_text(_mapper: object, _connection: object, item: Item) -> None:
+    if item.id is None:
+        item.id = uuid.uuid4()
+    item.refresh_search_text()

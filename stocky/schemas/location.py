@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pydantic import field_validator
 
 from stocky.core.vocabulary import StorageType
 from stocky.schemas.common import Input, Name, Output, Text
@@ -19,6 +20,14 @@ class LocationUpdate(Input):
     name: Name | None = None
     storage_type: StorageType | None = None
     details: Text | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _keeps_a_name(cls, name: str | None) -> str:
+        # Runs only for a name that was sent: sending null would erase it.
+        if name is None:
+            raise ValueError("a location needs a name")
+        return name
 
 
 class LocationOut(Output):

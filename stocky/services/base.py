@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stocky.core.errors import Conflict
+from stocky.core.errors import Conflict, InvalidInput, NotFound
 from stocky.core.events import Event, EventBus, Op
 from stocky.db.engine import Database
 
@@ -35,6 +35,15 @@ class UnitOfWork:
         self.after_commit(lambda: logger.log(level, message, *args, extra=extra))
 
 
+def integrity_error(error: IntegrityError) -> Exception:
+    text = str(error.orig).lower()
+    if "unique" in text or "duplicate" in text:
+        return Conflict("That conflicts with data that already exists.")
+    if "foreign key" in text:
+        return NotFound("Something this refers to does not exist (any more).")
+    return InvalidInput("That value is not allowed here.")
+
+
 class Service:
     def __init__(self, db: Database, bus: EventBus) -> None:
         self.db = db
@@ -50,8 +59,9 @@ class Service:
                     yield work
             except IntegrityError as error:
                 # The checks before a write give the friendly message; this
-                # catches the race a second process can still win.
-                raise Conflict("That conflicts with data that already exists.") from error
+                # catches the race a second process can still win, and any
+                # rule the database holds that a check missed.
+                raise integrity_error(error) from error
         self.bus.publish_all(work.events)
         for action in work._after_commit:
             action()

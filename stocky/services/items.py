@@ -6,10 +6,11 @@ import uuid
 from sqlalchemy import delete
 
 from stocky.core.barcodes import normalize_barcode
-from stocky.core.errors import Conflict, PermissionDenied
+from stocky.core.errors import Conflict, InvalidInput, PermissionDenied
 from stocky.core.events import EventBus
 from stocky.core.vocabulary import LookupStatus
 from stocky.crud import item as crud
+from stocky.crud import sku as sku_crud
 from stocky.crud.common import get_or_404
 from stocky.db.engine import Database
 from stocky.models import Item
@@ -81,6 +82,11 @@ class ItemService(Service):
                 await _check_upc_free(work, changes["upc"])
             for field, value in changes.items():
                 setattr(item, field, value)
+            if not item.name and not item.upc:
+                raise InvalidInput(
+                    "An item needs a name or a barcode.",
+                    [{"field": "name", "message": "needed when there is no barcode"}],
+                )
             await work.session.flush()
             work.emit("item", item.id, "updated")
             work.log(log, logging.INFO, "Updated item %s", item_label(item), source=actor.username)
@@ -98,6 +104,8 @@ class ItemService(Service):
                     "only items at zero can be deleted.",
                     total_quantity=item.total_quantity,
                 )
+            for sku_id in await sku_crud.ids_of(work.session, item_id=item_id):
+                work.emit("sku", sku_id, "deleted", item_id=str(item_id))
             await work.session.execute(delete(Item).where(Item.id == item_id))
             work.emit("item", item_id, "deleted")
             work.log(log, logging.INFO, "Deleted item %s", item_label(item), source=actor.username)

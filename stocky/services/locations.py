@@ -7,6 +7,7 @@ from sqlalchemy import delete
 
 from stocky.core.errors import Conflict, NotFound
 from stocky.crud import location as crud
+from stocky.crud import sku as sku_crud
 from stocky.crud.common import get_or_404
 from stocky.models import Location
 from stocky.schemas.actor import Actor
@@ -80,6 +81,8 @@ class LocationService(Service):
                     f"{location.name} is not empty: {names}{more}. Move or remove them first.",
                     items=len(stocked),
                 )
+            for sku_id in await sku_crud.ids_of(work.session, location_id=location_id):
+                work.emit("sku", sku_id, "deleted")
             await work.session.execute(delete(Location).where(Location.id == location_id))
             work.emit("location", location_id, "deleted")
             work.log(log, logging.INFO, "Deleted location %s", location.name, source=actor.username)

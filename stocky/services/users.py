@@ -152,6 +152,32 @@ class UserService(Service):
         async with self.read() as session:
             return (await get_or_404(session, User, user_id, "user")).token_version
 
+    async def scanner_for_device(self, device_key: str, device_name: str, actor: Actor) -> UserOut:
+        """The Scanner user bound to a USB scanner (``details["hid_device"]``),
+        made on first use and named after the device; it needs no API key."""
+        async with self.write() as work:
+            for user in await crud.all(work.session, role="Scanner"):
+                if (user.details or {}).get("hid_device") == device_key:
+                    return UserOut.model_validate(user)
+            base = " ".join(device_name.split())[:60] or "USB scanner"
+            username, number = base, 1
+            while await crud.by_username(work.session, username):
+                number += 1
+                username = f"{base} {number}"
+            user = User(
+                username=username,
+                role="Scanner",
+                details={"current_mode": "add", "hid_device": device_key},
+                is_active=True,
+                token_version=0,
+            )
+            work.session.add(user)
+            await work.session.flush()
+            work.emit("user", user.id, "created")
+            work.log(log, logging.INFO, "Created Scanner user %s for the USB scanner %s",
+                     username, device_name, source=actor.username)
+        return UserOut.model_validate(user)
+
     async def scanner_states(self) -> list[ScannerState]:
         async with self.read() as session:
             scanners = await crud.all(session, role="Scanner")

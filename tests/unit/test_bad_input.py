@@ -48,13 +48,6 @@ async def test_duplicate_username_is_a_conflict(services, admin, refused, second
     assert (await services.users.count()) == 1
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: stocky/crud/user.py by_username() compares SQL lower(username) with Python "
-        "username.lower(); SQLite's lower() folds ASCII only, so 'JÖRG' and 'jörg' are two users"
-    ),
-    strict=True,
-)
 async def test_duplicate_username_differing_in_non_ascii_case_is_a_conflict(services, admin):
     await services.users.create({"username": "JÖRG", "role": "Scanner"}, admin)
 
@@ -210,15 +203,6 @@ async def test_a_malformed_id_is_invalid(services, member, locations, refused):
 # --- clearing a field that must stay filled -------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: stocky/schemas/location.py LocationUpdate.name accepts null and "
-        "stocky/services/locations.py:64-65 sets it; the NOT NULL failure surfaces as "
-        "Conflict('That conflicts with data that already exists.') from "
-        "stocky/services/base.py:51-54 instead of InvalidInput naming the field"
-    ),
-    strict=True,
-)
 async def test_clearing_a_location_name_is_invalid(services, member, locations, refused):
     error = await refused(
         services.locations.update(locations["Pantry"].id, {"name": None}, member),
@@ -228,14 +212,6 @@ async def test_clearing_a_location_name_is_invalid(services, member, locations, 
     assert [f["field"] for f in error.fields] == ["name"]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: stocky/schemas/item.py ItemUpdate has no 'name or barcode' check (ItemCreate "
-        "has one) and stocky/services/items.py:82-83 applies it, so {'name': null} leaves an "
-        "item with neither a name nor a barcode, shown only by its UUID"
-    ),
-    strict=True,
-)
 async def test_clearing_the_only_name_of_an_item_without_barcode_is_invalid(
     services, member, refused
 ):

@@ -134,15 +134,6 @@ async def test_a_failing_subscriber_does_not_stop_the_others_or_the_change(
     assert (await services.items.get(tea.id)).name == "Tea"
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: stocky/services/locations.py LocationService.delete (line 83) removes the "
-        "location's zero-quantity SKUs through the database's ON DELETE CASCADE and publishes "
-        "only 'location deleted', no 'sku deleted' for them, so other screens keep showing "
-        "SKUs that no longer exist (same in ItemService.delete, stocky/services/items.py:101)"
-    ),
-    strict=True,
-)
 async def test_deleting_a_location_publishes_the_skus_it_takes_along(
     services, member, locations, events
 ):

@@ -192,14 +192,6 @@ async def test_search_respects_the_stock_filter(services, pantry_items, member, 
     }
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: stocky/crud/common.py like_pattern()/matches_any() fold the search text with "
-        "Python str.lower() but the columns with SQL lower(), which on SQLite folds ASCII only; "
-        "searching 'äpfel' does not find 'Äpfel'"
-    ),
-    strict=True,
-)
 async def test_search_is_case_insensitive_beyond_ascii(services, member):
     await services.items.create({"name": "Äpfel", "description": "GRÜNE SORTE"}, member)
 

@@ -106,14 +106,6 @@ async def test_a_location_can_be_renamed_to_a_different_case_of_its_own_name(
     assert renamed.name == "PANTRY"
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: stocky/crud/location.py by_name() compares SQL lower(name) with Python "
-        "name.lower(); SQLite's lower() folds ASCII only, so 'KÜHLSCHRANK' and 'Kühlschrank' "
-        "both get created"
-    ),
-    strict=True,
-)
 async def test_location_names_are_unique_regardless_of_case_beyond_ascii(services, member):
     await services.locations.create({"name": "KÜHLSCHRANK"}, member)
 

@@ -42,6 +42,7 @@ def upgrade() -> None:
     sa.Column('lookup_status', sa.String(length=20), nullable=True),
     sa.Column('total_quantity', sa.Integer(), nullable=False),
     sa.Column('stock_changed_at', stocky.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('created_at', stocky.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', stocky.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("lookup_status IS NULL OR lookup_status IN ('pending', 'found', 'not_found', 'failed')", name=op.f('ck_item_lookup_status')),

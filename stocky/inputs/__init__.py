@@ -1,0 +1,1 @@
+"""Scanner front doors: the MQTT subscriber, USB HID readers and the MQTT-to-HTTP bridge."""
