@@ -94,29 +94,58 @@ def _bridge(args: argparse.Namespace) -> None:
     broker = args.broker or settings.mqtt_url
     if not broker:
         raise InvalidInput("No MQTT broker: set STOCKY_MQTT_URL or pass --broker mqtt://host:1883.")
-    bridge = Bridge(broker, args.topic or settings.mqtt_topic, args.backend)
+    bridge = Bridge(broker, args.topic or settings.mqtt_topic, args.backend or settings.bridge_backend_url)
     asyncio.run(run_until_signalled(bridge))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from stocky.db import demo_data, initial_data
+def _kiosk(args: argparse.Namespace) -> None:
+    # The only command that loads Qt; stocky itself never imports it.
+    from stocky_touch.app import run_kiosk
 
+    run_kiosk(demo=args.demo, windowed=args.windowed, host=args.host, port=args.port)
+
+
+def _create_admin(args: argparse.Namespace) -> None:
+    from stocky.db import initial_data
+
+    initial_data.run(args)
+
+
+def _demo_data(args: argparse.Namespace) -> None:
+    from stocky.db import demo_data
+
+    demo_data.run(args)
+
+
+def _listen_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--demo", action="store_true", help="fill an empty database with a demo kitchen")
+    command.add_argument("--host", help="listen address (default from STOCKY_HOST, 0.0.0.0)")
+    command.add_argument("--port", type=int, help="listen port (default from STOCKY_PORT, 8000)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Commands import what they need when they run, so `stocky --help` and
+    # the bridge start in a blink.
     parser = argparse.ArgumentParser(
         prog="stocky", description="Stocky, the kitchen inventory appliance."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the API headless (no screen needed)")
-    serve.add_argument("--demo", action="store_true", help="fill an empty database with a demo kitchen")
-    serve.add_argument("--host", help="listen address (default from STOCKY_HOST, 0.0.0.0)")
-    serve.add_argument("--port", type=int, help="listen port (default from STOCKY_PORT, 8000)")
+    kiosk = commands.add_parser("kiosk", help="the appliance: touch screen, API and scanners in one process")
+    _listen_options(kiosk)
+    kiosk.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+    kiosk.set_defaults(action=_kiosk)
+
+    serve = commands.add_parser("serve", help="run the API and scanners headless (no screen needed)")
+    _listen_options(serve)
     serve.set_defaults(action=_serve)
 
     bridge = commands.add_parser("bridge", help="forward scans from an MQTT broker to a Stocky over HTTP")
     bridge.add_argument("--broker", help="mqtt://user:password@host:1883 (default from STOCKY_MQTT_URL)")
     bridge.add_argument("--topic", help="topic to listen on (default from STOCKY_MQTT_TOPIC, stocky/scan)")
     bridge.add_argument(
-        "--backend", default="http://127.0.0.1:8000", help="the Stocky to post scans to (default %(default)s)"
+        "--backend", help="the Stocky to post scans to (default from STOCKY_BRIDGE_BACKEND_URL, "
+        "http://127.0.0.1:8000)"
     )
     bridge.set_defaults(action=_bridge)
 
@@ -127,11 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     admin = commands.add_parser("create-admin", help="create an Admin user")
-    initial_data.add_arguments(admin)
-    admin.set_defaults(action=initial_data.run)
+    admin.add_argument("--username", required=True)
+    admin.add_argument(
+        "--password-stdin", action="store_true", required=True,
+        help="read the password from the first line of standard input",
+    )
+    admin.set_defaults(action=_create_admin)
 
     commands.add_parser("demo-data", help="fill an empty database with a demo kitchen").set_defaults(
-        action=demo_data.run
+        action=_demo_data
     )
 
     user = commands.add_parser("user", help="manage users")

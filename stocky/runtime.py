@@ -10,10 +10,14 @@ from contextlib import AsyncExitStack
 from aiohttp import web
 
 from stocky.api import create_app
+from stocky.core.sdnotify import Notifier
 from stocky.core.settings import Settings
 from stocky.db import migrations
 from stocky.db.demo_data import DemoLogins, load_demo
+from stocky.inputs.hid import HidScanInput
+from stocky.inputs.mqtt import MqttScanInput
 from stocky.services.container import Services
+from stocky.services.lookup_worker import LookupWorker
 
 log = logging.getLogger("stocky.runtime")
 
@@ -26,15 +30,19 @@ class Runtime:
         demo: bool = False,
         host: str | None = None,
         port: int | None = None,
+        ui_id: str | None = None,
+        hid: bool = True,
     ) -> None:
         self.settings = settings
         self.demo = demo
         self.host = host or settings.host
         self.port = settings.port if port is None else port
+        self.ui_id = ui_id  # the kiosk's screen, which USB scanners talk to
+        self.hid = hid
         self.services: Services | None = None
         self.demo_logins: DemoLogins | None = None
+        self.systemd = Notifier()
         self._runner: web.AppRunner | None = None
-        self.hid_running = False
         self._stack = AsyncExitStack()
 
     @property
@@ -53,8 +61,9 @@ class Runtime:
             raise
 
     async def _start(self) -> None:
-        await migrations.upgrade(self.settings.resolved_database_url)
-        services = Services.create(self.settings)
+        settings = self.settings
+        await migrations.upgrade(settings.resolved_database_url)
+        services = Services.create(settings)
         self.services = services
         self._stack.push_async_callback(services.close)
         if self.demo:
@@ -68,9 +77,27 @@ class Runtime:
         await runner.setup()
         self._runner = runner
         self._stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
+        await web.TCPSite(runner, self.host, self.port).start()
         log.info("Stocky is listening on http://%s:%d", self.host, self.bound_port)
 
+        lookups = LookupWorker(services)
+        await lookups.start()
+        self._stack.push_async_callback(lookups.stop)
+        if settings.mqtt_url:
+            mqtt = MqttScanInput(
+                services, settings.mqtt_url, settings.mqtt_topic, client_id=settings.mqtt_client_id
+            )
+            await mqtt.start()
+            self._stack.push_async_callback(mqtt.stop)
+        if self.hid:
+            hid = HidScanInput.from_settings(services, associate_ui=self.ui_id)
+            await hid.start()
+            self._stack.push_async_callback(hid.stop)
+
+    def ready(self) -> None:
+        """Tell systemd Stocky is up (the kiosk calls this once its window shows)."""
+        self.systemd.ready()
+
     async def stop(self) -> None:
+        await self.systemd.stopping()
         await self._stack.aclose()

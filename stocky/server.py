@@ -16,6 +16,7 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await runtime.start()
+    runtime.ready()
     try:
         if runtime.demo_logins:
             print(describe(runtime.demo_logins), flush=True)

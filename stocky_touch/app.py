@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 import traceback
+from concurrent.futures import ThreadPoolExecutor
+import uuid
 from types import TracebackType
 
 from stocky.core.errors import StockyError
@@ -52,6 +54,19 @@ async def choose_kiosk_user(runtime: Runtime) -> UserOut | None:
     return admins[0] if admins else None
 
 
+def screen_id(settings: Settings) -> str:
+    """This screen's ``ui_instance_id``, kept in the data directory so a
+    printed "link a scanner" card stays valid across restarts."""
+    path = settings.data_dir / "ui_instance_id"
+    try:
+        return str(uuid.UUID(path.read_text(encoding="utf-8").strip()))
+    except (OSError, ValueError):
+        value = str(uuid.uuid4())
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(value + "\n", encoding="utf-8")
+        return value
+
+
 class Kiosk:
     """The window and what feeds it, on a running qasync loop."""
 
@@ -76,9 +91,10 @@ class Kiosk:
 
         app = QApplication.instance()
         app.setStyleSheet(resources.path("style.qss").read_text(encoding="utf-8"))
+        self.runtime.ui_id = self.runtime.ui_id or screen_id(self.runtime.settings)
         await self.runtime.start()
         services = self.runtime.services
-        self.live = Live(services)
+        self.live = Live(services, self.runtime.ui_id)
         session = Session()
         self._activity = ActivityFilter(session)
         app.installEventFilter(self._activity)
@@ -92,22 +108,23 @@ class Kiosk:
         if kiosk_user is None:
             self.window.signin_page.show_first_start()
             self.window.stack.setCurrentWidget(self.window.signin_page)
-        if not self.runtime.hid_running:
-            self.wedge = KeyWedge(self._wedge_scan)
-            self.wedge.install()
+        # Always on: a scanner evdev has grabbed never reaches Qt, so the
+        # wedge only sees the scanners evdev could not open.
+        self.wedge = KeyWedge(self._wedge_scan)
+        self.wedge.install()
         if self.windowed:
             self.window.resize(1280, 800)
             self.window.show()
         else:
             self.window.showFullScreen()
+        self.runtime.ready()
 
     def _wedge_scan(self, text: str) -> None:
         from stocky_touch.widgets.common import run
 
         async def scan() -> None:
             services = self.runtime.services
-            scanner = await services.users.scanner_for_device(
-                f"keywedge:{self.live.ui_id}", "Kiosk scanner", SYSTEM)
+            scanner = await services.users.scanner_for_device("keywedge", "Kiosk scanner", SYSTEM)
             if scanner.details.get("associated_ui_id") != self.live.ui_id:
                 await services.scans.associate(scanner.id, self.live.ui_id)
                 scanner = await services.users.get(scanner.id)
@@ -152,19 +169,29 @@ async def run_kiosk_until_stopped(kiosk: Kiosk, stop: asyncio.Event) -> None:
         await kiosk.stop()
 
 
+def new_qt_loop(app) -> asyncio.AbstractEventLoop:
+    """A qasync loop whose executor (bcrypt, images) is a plain thread pool:
+    qasync's default runs QThreads, which can outlive the application and
+    crash the interpreter at exit."""
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=4, thread_name_prefix="stocky"))
+    return loop
+
+
 def run_kiosk(demo: bool = False, windowed: bool = False, host: str | None = None,
               port: int | None = None) -> None:
     check_display()
     settings = Settings()
     configure_console(settings.log_level)
 
-    import qasync
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Stocky")
     app.setQuitOnLastWindowClosed(False)  # the runtime decides when to quit
-    loop = qasync.QEventLoop(app)
+    loop = new_qt_loop(app)
     asyncio.set_event_loop(loop)
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -63,6 +63,9 @@ class KeyWedge(QObject):
         QApplication.instance().removeEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.MouseButtonPress and self._held:
+            self.release()  # typed text must land before the tap that follows it
+            return False
         # Only keys from real hardware: the on-screen keyboard's are not spontaneous.
         if self._replaying or event.type() != QEvent.Type.KeyPress or not event.spontaneous():
             return False

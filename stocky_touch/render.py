@@ -71,11 +71,12 @@ def main() -> None:
     parser.add_argument("out", nargs="?", default="docs/screens", type=Path)
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
     from PySide6.QtWidgets import QApplication
 
+    from stocky_touch.app import new_qt_loop
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    loop = qasync.QEventLoop(app)
+    loop = new_qt_loop(app)
     asyncio.set_event_loop(loop)
     try:
         for path in loop.run_until_complete(render(args.out)):

@@ -47,9 +47,15 @@ class Settings(BaseSettings):
 
     mqtt_url: str | None = None
     mqtt_topic: str = "stocky/scan"
+    # With an id the broker keeps Stocky's session: scans sent while it
+    # restarts wait for it.
+    mqtt_client_id: str | None = None
+    bridge_backend_url: str = "http://127.0.0.1:8000"
 
     hid_devices: str | None = None
     hid_name_pattern: str | None = None
+    hid_vendor_product: str | None = None
+    hid_key_timeout_ms: int = Field(default=100, ge=10, le=2000)
 
     kiosk_user: str | None = None
 
@@ -62,7 +68,10 @@ class Settings(BaseSettings):
             raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return value
 
-    @field_validator("database_url", "mqtt_url", "hid_devices", "hid_name_pattern", "kiosk_user")
+    @field_validator(
+        "database_url", "mqtt_url", "mqtt_client_id", "hid_devices", "hid_name_pattern",
+        "hid_vendor_product", "kiosk_user",
+    )
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None

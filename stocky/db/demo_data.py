@@ -109,6 +109,6 @@ def run(_args: object = None) -> None:
 
 
 if __name__ == "__main__":
-    from stocky.cli import run_guarded
+    from stocky.cli import main
 
-    run_guarded(run, None)
+    main(["demo-data"])

@@ -30,23 +30,11 @@ async def _main(username: str, password: str) -> None:
     print(f"Created Admin {user.username}.")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--username", required=True)
-    parser.add_argument(
-        "--password-stdin",
-        action="store_true",
-        required=True,
-        help="read the password from the first line of standard input",
-    )
-
-
 def run(args: argparse.Namespace) -> None:
     asyncio.run(_main(args.username, read_password()))
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Create the first Stocky Admin.")
-    add_arguments(parser)
-    from stocky.cli import run_guarded
+    from stocky.cli import main
 
-    run_guarded(run, parser.parse_args())
+    main(["create-admin", *sys.argv[1:]])

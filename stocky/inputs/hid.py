@@ -126,8 +126,11 @@ class HidScanInput:
         rescan_interval: float = 2.0,
         open_device: Callable[[str], Device] | None = None,
         list_devices: Callable[[], Iterable[str]] | None = None,
+        associate_ui: str | None = None,
     ) -> None:
         self.services = services
+        # A scanner plugged into the kiosk talks to the kiosk's own screen.
+        self.associate_ui = associate_ui
         self.device_glob = device_glob
         # A typo in the configuration disables USB scanners, not the appliance.
         self._config_error: str | None = None
@@ -157,14 +160,15 @@ class HidScanInput:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
-    def from_settings(cls, services: Any) -> HidScanInput:
+    def from_settings(cls, services: Any, associate_ui: str | None = None) -> HidScanInput:
         settings = services.settings
         return cls(
             services,
+            associate_ui=associate_ui,
             device_glob=settings.hid_devices,
             name_pattern=settings.hid_name_pattern,
-            vendor_product=getattr(settings, "hid_vendor_product", None),
-            key_timeout=getattr(settings, "hid_key_timeout_ms", DEFAULT_TIMEOUT * 1000) / 1000,
+            vendor_product=settings.hid_vendor_product,
+            key_timeout=settings.hid_key_timeout_ms / 1000,
         )
 
     @property
@@ -344,6 +348,9 @@ class HidScanInput:
                 one.scanner_id = None
         scanner = await self.services.users.scanner_for_device(one.key, one.name, HID_ACTOR)
         one.scanner_id = scanner.id
+        if self.associate_ui and scanner.details.get("associated_ui_id") != self.associate_ui:
+            await self.services.scans.associate(scanner.id, self.associate_ui)
+            scanner = await self.services.users.get(scanner.id)
         return scanner
 
 

@@ -300,15 +300,16 @@ class LookupWorker:
             product = await self.fetch(barcode)
         except LookupFailed as failure:
             return await self._failed(item_id, barcode, failure.reason)
+        # Logged before it is stored, so whoever sees the new status finds the line too.
         try:
             if product is None:
-                await items.record_lookup(item_id, "not_found")
                 log.info("No product is known for barcode %s", barcode)
+                await items.record_lookup(item_id, "not_found")
                 return "not_found"
+            log.info("Barcode %s is %s", barcode, product.name or product.description)
             await items.record_lookup(item_id, "found", product.name, product.description)
         except NotFound:
             return None
-        log.info("Barcode %s is %s", barcode, product.name or product.description)
         return "found"
 
     async def _failed(self, item_id: uuid.UUID, barcode: str, reason: str) -> str | None:

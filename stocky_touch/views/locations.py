@@ -26,7 +26,8 @@ class LocationsView(QWidget):
         layout.setHorizontalSpacing(24)
 
         left = QVBoxLayout()
-        left.addLayout(row(title("Locations"), button("+ New location", self.new, name="primary"), stretch_at=1))
+        self.new_button = button("+ New location", self.new, name="primary")
+        left.addLayout(row(title("Locations"), self.new_button, stretch_at=1))
         self.list = QListWidget()
         kinetic(self.list)
         left.addWidget(self.list, 1)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScroller,
+    QScrollerProperties,
     QWidget,
 )
 
@@ -56,7 +57,14 @@ def kinetic(view: QAbstractScrollArea) -> None:
     if isinstance(view, QAbstractItemView):
         view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    QScroller.grabGesture(view.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    viewport = view.viewport()
+    QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    # Hand a tap to the +/- button under the finger at once instead of
+    # holding it back while the scroller decides whether a drag begins.
+    scroller = QScroller.scroller(viewport)
+    properties = scroller.scrollerProperties()
+    properties.setScrollMetric(QScrollerProperties.ScrollMetric.MousePressEventDelay, 0)
+    scroller.setScrollerProperties(properties)
 
 
 def title(text: str) -> QLabel:

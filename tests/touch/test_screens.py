@@ -1,0 +1,254 @@
+"""Each tab and the item page, driven through their widgets like a person would."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from stocky.schemas.actor import SYSTEM
+from stocky_touch.models.inventory import NAME, ItemRole, KindRole
+from stocky_touch.views.inventory import SkuControls
+from stocky_touch.views.scanners import ScannerRow
+from tests.touch.conftest import until
+
+
+def tap(widget, pos: QPoint | None = None) -> None:
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     pos if pos is not None else widget.rect().center())
+
+
+def row_named(model, name: str) -> int | None:
+    for row in range(model.rowCount()):
+        if model.index(row, NAME).data(ItemRole).name == name:
+            return row
+    return None
+
+
+def tap_row(tree, index) -> None:
+    tree.scrollTo(index)
+    tap(tree.viewport(), tree.visualRect(index).center())
+
+
+def test_inventory_plus_and_minus_change_the_count(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    view = window.inventory
+
+    async def scenario():
+        await until(lambda: row_named(view.model, "Chickpeas 400 g") is not None, what="inventory loaded")
+        row = row_named(view.model, "Chickpeas 400 g")
+        tap_row(view.tree, view.model.index(row, NAME))
+        parent = view.model.index(row, NAME)
+        await until(lambda: view.model.rowCount(parent) == 2, what="locations shown")
+        controls = view.tree.indexWidget(view.model.index(0, 1, parent))
+        assert isinstance(controls, SkuControls)
+        assert controls.quantity.text() == "4"
+        tap(controls.plus)
+        item = view.model.index(row, NAME).data(ItemRole)
+        await until(lambda: view.model.index(row_named(view.model, "Chickpeas 400 g"), 1).data() == "5",
+                    what="row shows 5")
+        assert (await services.items.get(item.id)).total_quantity == 5
+        row = row_named(view.model, "Chickpeas 400 g")
+        parent = view.model.index(row, NAME)
+        await until(lambda: view.model.rowCount(parent) == 2, what="still expanded")
+        controls = view.tree.indexWidget(view.model.index(0, 1, parent))
+        tap(controls.minus)
+        tap(controls.minus)
+        await until(lambda: view.model.index(row_named(view.model, "Chickpeas 400 g"), 1).data() == "3",
+                    what="row shows 3")
+        history = await services.items.history(item.id)
+        assert [change.delta for change in history[:3]] == [-1, -1, 1]
+        assert all(change.source == "ui" for change in history[:3])
+
+    loop.run_until_complete(scenario())
+
+
+def test_search_and_the_shopping_list(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    view = kiosk.window.inventory
+
+    async def scenario():
+        await until(lambda: view.model.rowCount() > 20, what="inventory loaded")
+        QTest.keyClicks(view.search, "MILK")
+        await until(lambda: view.model.rowCount() == 1, what="one match")
+        assert view.model.index(0, NAME).data(ItemRole).name == "Whole milk 2 l"
+        view.search.clear()
+        await until(lambda: view.model.rowCount() > 20, what="all back")
+        tap(view.filters.button(1))  # "Shopping list"
+        await until(lambda: view.stock == "zero" and view.model.rowCount() == view.model.total
+                    and view.model.total > 0 and all(
+                        view.model.index(r, NAME).data(ItemRole).total_quantity == 0
+                        for r in range(view.model.rowCount())), what="zero stock only")
+        assert "to buy" in view.summary.text()
+
+    loop.run_until_complete(scenario())
+
+
+def test_item_runs_out_and_lands_on_the_shopping_list_first(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    view, services = kiosk.window.inventory, kiosk.runtime.services
+
+    async def scenario():
+        page = await services.items.list(search="Hummus")
+        hummus = await services.items.get(page.data[0].id)
+        await services.skus.adjust(hummus.skus[0].id, {"delta": -1}, SYSTEM)
+        view.set_filter("zero")
+        await until(lambda: view.model.rowCount() > 0
+                    and view.model.index(0, NAME).data(ItemRole).name == "Hummus 200 g",
+                    what="hummus first on the shopping list")
+
+    loop.run_until_complete(scenario())
+
+
+def test_create_a_location(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    view = window.locations
+    window.show_view("locations")
+
+    async def scenario():
+        await until(lambda: view.list.count() == 4, what="demo locations")
+        tap(view.save_button)  # nothing typed yet
+        await until(lambda: window.banner.is_error(), what="an error for an empty name")
+        view.new()
+        QTest.keyClicks(view.name, "Cellar")
+        tap(view.storage.group.button(1))  # Ambient
+        tap(view.save_button)
+        await until(lambda: any("Cellar" in view.list.item(i).text() for i in range(view.list.count())),
+                    what="Cellar listed")
+        names = {loc.name: loc.storage_type for loc in (await services.locations.list()).data}
+        assert names["Cellar"] == "Ambient"
+
+    loop.run_until_complete(scenario())
+
+
+def test_deleting_a_full_location_says_why_and_move_everything_empties_it(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    view = window.locations
+    window.show_view("locations")
+
+    async def scenario():
+        await until(lambda: view.list.count() == 4, what="demo locations")
+        spice = next(i for i in range(view.list.count()) if view.list.item(i).text().startswith("Spice rack"))
+        view.list.setCurrentRow(spice)
+        tap(view.delete_button)
+        await until(lambda: "not empty" in window.banner.text(), what="refusal with the reason")
+        pantry_button = next(b for b in view.findChildren(type(view.save_button)) if b.text() == "Pantry")
+        tap(pantry_button)
+        await until(lambda: "Moved" in window.banner.text(), what="moved")
+        tap(view.delete_button)
+        await until(lambda: not any(loc.name == "Spice rack" for loc in view.locations), what="deleted")
+        assert "Spice rack" not in {loc.name for loc in (await services.locations.list()).data}
+
+    loop.run_until_complete(scenario())
+
+
+def test_acknowledge_an_alert(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+
+    async def scenario():
+        await services.alerts.create({"severity": "Warning", "message": "The freezer door is open"})
+        await until(lambda: "1 alert" in window.alerts_button.text(), what="alert count in the top bar")
+        tap(window.alerts_button)
+        page = window.alerts_page
+        await until(lambda: page.list.count() == 1, what="alert listed")
+        row = page.list.itemWidget(page.list.item(0))
+        tap(row.acknowledge)
+        await until(lambda: window.alerts_button.text() == "No alerts", what="count cleared")
+        assert await services.alerts.unacknowledged_count() == 0
+
+    loop.run_until_complete(scenario())
+
+
+def test_change_a_scanners_mode(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    window.show_view("scanners")
+
+    async def scenario():
+        await until(lambda: window.scanners.findChildren(ScannerRow), what="scanner rows")
+        row = window.scanners.findChildren(ScannerRow)[0]
+        tap(row.mode.group.button(1))  # Remove
+        await until(lambda: False, timeout=0.0) if False else None
+        states = []
+
+        async def mode():
+            states[:] = await services.scans.states()
+            return states[0].current_mode
+
+        for _ in range(100):
+            if await mode() == "remove":
+                break
+            await until(lambda: True)
+        assert states[0].current_mode == "remove"
+
+    loop.run_until_complete(scenario())
+
+
+def test_add_a_user(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    window.show_view("users")
+    view = window.users
+
+    async def scenario():
+        await until(lambda: view.list.count() == 2, what="demo users")
+        tap(view.new_button)
+        QTest.keyClicks(view.username, "Sam")
+        tap(view.role.group.button(1))  # Member
+        QTest.keyClicks(view.password, "sam-kitchen-1")
+        tap(view.save_button)
+        await until(lambda: view.list.count() == 3, timeout=8, what="Sam listed")
+        sam = await services.users.by_username("Sam")
+        assert sam is not None and sam.role == "Member"
+        await services.users.authenticate("Sam", "sam-kitchen-1")
+
+    loop.run_until_complete(scenario())
+
+
+def test_item_page_edits_the_item(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+
+    async def scenario():
+        item = (await services.items.list(search="Rolled oats")).data[0]
+        window.open_item(item.id)
+        page = window.item_page
+        await until(lambda: page.item is not None and page.name.text() == "Rolled oats 1 kg", what="loaded")
+        assert page.history.count() >= 1
+        assert page.qr.text == str(item.id)
+        page.name.clear()
+        QTest.keyClicks(page.name, "Porridge oats 1 kg")
+        tap(page.save_button)
+        await until(lambda: window.banner.text() == "Saved", what="saved")
+        assert (await services.items.get(item.id)).name == "Porridge oats 1 kg"
+        assert not page.delete_button.isEnabled()  # still in stock
+
+    loop.run_until_complete(scenario())
+
+
+def test_admin_tabs_only_for_admins_and_idle_returns_to_the_kiosk_user(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    session = window.ctx.session
+
+    async def scenario():
+        assert set(window.visible_views()) == {"inventory", "locations", "scanners", "log", "users"}
+        await services.users.create({"username": "kid", "role": "Read-only", "password": "pw-kid-1"}, SYSTEM)
+        tap(window.user_button)
+        page = window.signin_page
+        await until(lambda: any(b.text() == "kid" for b in page.findChildren(type(page.go))), what="people")
+        tap(next(b for b in page.findChildren(type(page.go)) if b.text() == "kid"))
+        QTest.keyClicks(page.password, "pw-kid-1")
+        tap(page.go)
+        await until(lambda: session.user is not None and session.user.username == "kid", what="signed in")
+        assert set(window.visible_views()) == {"inventory", "locations", "log"}
+        assert window.user_button.text() == "kid"
+        session._idle.setInterval(50)
+        session._idle.start()
+        await until(lambda: session.user.username == "admin", what="back to the kiosk user")
+        assert "users" in window.visible_views()
+
+    loop.run_until_complete(scenario())
