@@ -1,0 +1,306 @@
+"""``stocky bridge``: a real mosquitto in front, a live Stocky (or a stand-in
+HTTP backend where a failure must be staged) behind."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from aiohttp import web
+from mosquitto import Mosquitto, free_port, require_mosquitto
+from test_mqtt import (
+    MILK,
+    OFFLINE_LOOKUP,
+    TEA,
+    TOPIC,
+    eventually,
+    publish,
+    quantity_of,
+    scan_message,
+    set_location,
+    wait_for_flag,
+)
+
+from stocky.core.settings import Settings
+from stocky.inputs.bridge import Bridge
+from stocky.runtime import Runtime
+from stocky.schemas.actor import SYSTEM
+from stocky.services.container import open_services
+
+FAST = {"backoff_initial": 0.05, "backoff_max": 0.5, "retry_initial": 0.05, "retry_max": 0.2}
+
+
+def bridge_records(caplog: pytest.LogCaptureFixture, level: int = logging.WARNING) -> list[str]:
+    return [
+        r.getMessage() for r in caplog.records if r.name == "stocky.bridge" and r.levelno == level
+    ]
+
+
+@pytest.fixture
+def settings(clean_env, tmp_path) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path, uda_api_url=OFFLINE_LOOKUP)
+
+
+@pytest.fixture
+def broker(tmp_path):
+    with Mosquitto(require_mosquitto(), tmp_path / "broker") as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _log_levels(caplog):
+    caplog.set_level(logging.DEBUG, logger="stocky")
+
+
+@pytest.fixture
+async def run_bridge():
+    """Run bridges in the test's loop; each one is stopped after the test."""
+    running: list[tuple[Bridge, asyncio.Task[None]]] = []
+
+    async def start(broker_url: str, backend: str, **options: Any) -> Bridge:
+        bridge = Bridge(broker_url, TOPIC, backend, **{**FAST, **options})
+        running.append((bridge, asyncio.create_task(bridge.run())))
+        await bridge.wait_connected(10)
+        return bridge
+
+    yield start
+    for bridge, task in running:
+        await bridge.stop()
+        await asyncio.wait_for(task, 5)
+
+
+@pytest.fixture
+async def stocky(settings):
+    runtime = Runtime(settings, host="127.0.0.1", port=0)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+async def kitchen_in(services) -> tuple[str, Any]:
+    scanner = await services.users.create({"username": "Kitchen", "role": "Scanner"}, SYSTEM)
+    pantry = await services.locations.create({"name": "Pantry", "storage_type": "Ambient"}, SYSTEM)
+    return scanner.api_key, pantry
+
+
+class FakeBackend:
+    """Answers scans with the statuses it is given, then 200; remembers every request."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.statuses = list(statuses or [])
+        self.requests: list[dict[str, Any]] = []
+        self.app = web.Application()
+        self.app.router.add_post("/api/v1/scanner/scan", self.scan)
+
+    async def scan(self, request: web.Request) -> web.Response:
+        self.requests.append(
+            {
+                "key": request.headers.get("X-API-Key"),
+                "query": dict(request.query),
+                "body": await request.json(),
+            }
+        )
+        status = self.statuses.pop(0) if self.statuses else 200
+        if status >= 400:
+            return web.json_response({"error": {"code": "x", "message": f"staged {status}"}}, status=status)
+        return web.json_response({"result": "added", "message": "Added something"})
+
+
+@pytest.fixture
+async def fake_backend(aiohttp_server):
+    async def start(statuses: list[int] | None = None) -> tuple[FakeBackend, str]:
+        backend = FakeBackend(statuses)
+        server = await aiohttp_server(backend.app, host="127.0.0.1")
+        return backend, str(server.make_url("")).rstrip("/")
+
+    return start
+
+
+# -- against a live Stocky ----------------------------------------------------------
+
+
+async def test_bridge_forwards_scans_to_a_live_stocky(broker, stocky, run_bridge, caplog):
+    services = stocky.services
+    key, pantry = await kitchen_in(services)
+    await run_bridge(broker.url, f"http://127.0.0.1:{stocky.bound_port}")
+
+    await publish(
+        broker.port,
+        set_location(key, pantry.id),
+        scan_message(key, MILK, "b-1"),
+        scan_message(key, MILK, "b-1"),  # delivered twice, counted once
+        scan_message(key, MILK, "b-2"),
+        scan_message(key, MILK),  # no scan id of its own
+    )
+    await eventually(quantity_of(services, MILK), 3)
+    milk = await services.items.by_upc(MILK)
+    detail = await services.items.get(milk.id)
+    assert [(s.location_name, s.quantity) for s in detail.skus] == [("Pantry", 3)]
+    assert any("Added" in m and "Pantry (now 3)" in m for m in bridge_records(caplog, logging.INFO))
+
+    # A 4xx (unknown key) is dropped, not retried, and the bridge carries on.
+    stranger = "sk_" + "B" * 43
+    await publish(
+        broker.port,
+        scan_message(stranger, TEA, "s-1"),
+        b"not json at all",
+        scan_message(key, TEA, "t-1"),
+    )
+    await eventually(quantity_of(services, TEA), 1)
+    refusals = [w for w in bridge_records(caplog) if "refused" in w]
+    assert len(refusals) == 1 and "HTTP 401" in refusals[0], refusals
+    assert not [w for w in bridge_records(caplog) if "retrying" in w]
+    assert any("not JSON" in w for w in bridge_records(caplog))
+    assert stranger not in caplog.text and key not in caplog.text
+
+
+async def test_bridge_retries_until_stocky_is_up(broker, settings, run_bridge, caplog):
+    async with open_services(settings) as services:
+        key, pantry = await kitchen_in(services)
+        await services.scans.set_state(
+            (await services.users.by_api_key(key)).id, {"current_location_id": pantry.id}
+        )
+    port = free_port()
+    await run_bridge(broker.url, f"http://127.0.0.1:{port}", attempts=50, retry_max=0.2)
+
+    await publish(broker.port, scan_message(key, MILK, "early-1"))
+    await wait_for_flag(lambda: any("retrying" in w for w in bridge_records(caplog)))
+    runtime = Runtime(settings, host="127.0.0.1", port=port)
+    await runtime.start()
+    try:
+        await eventually(quantity_of(runtime.services, MILK), 1)
+    finally:
+        await runtime.stop()
+
+
+# -- failures staged by a stand-in backend -----------------------------------------
+
+
+async def test_5xx_is_retried_with_the_same_scan_id_and_4xx_is_not(
+    broker, fake_backend, run_bridge, caplog
+):
+    backend, url = await fake_backend([503, 502, 200, 404, 422])
+    await run_bridge(broker.url, url)
+
+    await publish(broker.port, scan_message("sk_kitchen", "12345"))
+    await wait_for_flag(lambda: len(backend.requests) == 3)
+    bodies = [r["body"] for r in backend.requests]
+    assert {b["msg"] for b in bodies} == {"12345"}
+    # The bridge gave the scan an id so that the retries cannot count it twice.
+    assert len({b["scan_id"] for b in bodies}) == 1 and bodies[0]["scan_id"]
+    assert all(r["key"] == "sk_kitchen" and r["query"] == {} for r in backend.requests)
+
+    await publish(
+        broker.port,
+        scan_message("sk_kitchen", "404-me", "own-id"),
+        scan_message("sk_kitchen", "422-me", "own-id-2"),
+        scan_message("sk_kitchen", "fine", "own-id-3"),
+    )
+    await wait_for_flag(lambda: len(backend.requests) == 6)
+    await asyncio.sleep(0.3)  # no retry of the 4xx shows up late
+    assert [r["body"] for r in backend.requests[3:]] == [
+        {"msg": "404-me", "scan_id": "own-id"},
+        {"msg": "422-me", "scan_id": "own-id-2"},
+        {"msg": "fine", "scan_id": "own-id-3"},
+    ]
+    assert sum("retrying" in w for w in bridge_records(caplog)) == 2
+    assert sum("refused" in w for w in bridge_records(caplog)) == 2
+
+
+async def test_a_scan_is_dropped_after_the_last_attempt_and_the_next_one_goes_through(
+    broker, fake_backend, run_bridge, caplog
+):
+    backend, url = await fake_backend([500, 500, 500])
+    await run_bridge(broker.url, url, attempts=3)
+
+    await publish(broker.port, scan_message("sk_kitchen", "doomed"), scan_message("sk_kitchen", "next"))
+    await wait_for_flag(lambda: len(backend.requests) == 4)
+    assert [r["body"]["msg"] for r in backend.requests] == ["doomed"] * 3 + ["next"]
+    errors = bridge_records(caplog, logging.ERROR)
+    assert len(errors) == 1 and "after 3 attempts" in errors[0] and "sk_kit…" in errors[0]
+
+
+async def test_bridge_survives_a_broker_restart(broker, fake_backend, run_bridge):
+    backend, url = await fake_backend()
+    bridge = await run_bridge(broker.url, url)
+    await publish(broker.port, scan_message("sk_kitchen", "before"))
+    await wait_for_flag(lambda: len(backend.requests) == 1)
+
+    await asyncio.to_thread(broker.restart)
+    await wait_for_flag(lambda: bridge.subscriber.sessions == 2)
+    await bridge.wait_connected(10)
+    await publish(broker.port, scan_message("sk_kitchen", "after"))
+    await wait_for_flag(lambda: len(backend.requests) == 2)
+    assert [r["body"]["msg"] for r in backend.requests] == ["before", "after"]
+
+
+async def test_stop_ends_run_quickly(broker, fake_backend):
+    _, url = await fake_backend()
+    bridge = Bridge(broker.url, TOPIC, url, **FAST)
+    task = asyncio.create_task(bridge.run())
+    await bridge.wait_connected(10)
+    began = time.monotonic()
+    await bridge.stop()
+    await asyncio.wait_for(task, 2)
+    assert time.monotonic() - began < 2
+    assert task.exception() is None
+
+
+# -- the command --------------------------------------------------------------------
+
+
+async def test_stocky_bridge_command_forwards_and_exits_cleanly_on_sigterm(
+    broker, fake_backend, tmp_path
+):
+    backend, url = await fake_backend()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKY_")}
+    env["STOCKY_MQTT_TOPIC"] = TOPIC
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "stocky", "bridge", "--broker", broker.url, "--backend", url,
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    seen: list[str] = []
+    try:
+        async def read_until(text: str) -> None:
+            assert process.stderr is not None
+            while not any(text in line for line in seen):
+                line = await process.stderr.readline()
+                if not line:
+                    pytest.fail("stocky bridge ended early:\n" + "".join(seen))
+                seen.append(line.decode(errors="replace"))
+
+        await asyncio.wait_for(read_until("listening for scans"), 20)
+        await publish(broker.port, scan_message("sk_kitchen", "from-the-command", "c-1"))
+        await wait_for_flag(lambda: len(backend.requests) == 1)
+        assert backend.requests[0]["body"] == {"msg": "from-the-command", "scan_id": "c-1"}
+
+        process.send_signal(signal.SIGTERM)
+        _, rest = await asyncio.wait_for(process.communicate(), 10)
+        output = "".join(seen) + rest.decode(errors="replace")
+        assert process.returncode == 0, output
+        assert "Traceback" not in output
+        assert "Bridge stopped" in output
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+def test_stocky_bridge_without_a_broker_says_what_to_set(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKY_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "stocky", "bridge"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert done.returncode == 1
+    assert "STOCKY_MQTT_URL" in done.stderr and "Traceback" not in done.stderr
