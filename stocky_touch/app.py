@@ -133,10 +133,13 @@ class Kiosk:
         run(self.window.ctx.notifier, scan())
 
     async def stop(self) -> None:
+        from stocky_touch.widgets.common import cancel_running
+
         if self.wedge is not None:
             self.wedge.remove()
         if self.live is not None:
             self.live.close()
+        await cancel_running()
         await self.runtime.stop()
         if self.window is not None:
             self.window.hide()

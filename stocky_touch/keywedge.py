@@ -63,11 +63,17 @@ class KeyWedge(QObject):
         QApplication.instance().removeEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        # Only keys from real hardware: the on-screen keyboard's are not spontaneous.
+        if event.type() == QEvent.Type.KeyPress and not event.spontaneous():
+            return False
+        return self.handle(watched, event)
+
+    def handle(self, watched: QObject, event: QEvent) -> bool:
+        """True when the event was taken (held back, or part of a scan)."""
         if event.type() == QEvent.Type.MouseButtonPress and self._held:
             self.release()  # typed text must land before the tap that follows it
             return False
-        # Only keys from real hardware: the on-screen keyboard's are not spontaneous.
-        if self._replaying or event.type() != QEvent.Type.KeyPress or not event.spontaneous():
+        if self._replaying or event.type() != QEvent.Type.KeyPress:
             return False
         if not watched.isWidgetType():
             return False

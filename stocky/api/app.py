@@ -36,7 +36,7 @@ def create_app(services: Services) -> web.Application:
     app[keys.SERVICES] = services
     app[keys.ROUTES] = {}
     app[keys.THROTTLE] = LoginThrottle()
-    app[keys.SOCKETS] = set()
+    app[keys.SOCKETS] = {}
     add_routes(app, all_routes())
     check_policies(app)
     app.on_startup.append(_refuse_undeclared_routes)

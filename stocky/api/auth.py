@@ -39,5 +39,7 @@ async def authenticate(request: web.Request, services: Services) -> UserOut:
 
 def client_address(request: web.Request, trust_forwarded_for: bool) -> str:
     if trust_forwarded_for and (forwarded := request.headers.get("X-Forwarded-For")):
-        return forwarded.split(",")[0].strip()
+        # The right-most address is the one our own proxy added; anything to
+        # its left is whatever the caller chose to send.
+        return forwarded.split(",")[-1].strip()
     return request.remote or "unknown"

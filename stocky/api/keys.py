@@ -14,4 +14,4 @@ if TYPE_CHECKING:
 SERVICES: web.AppKey[Services] = web.AppKey("services")
 ROUTES: web.AppKey[dict[str, Route]] = web.AppKey("routes")
 THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("throttle")
-SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")
+SOCKETS: web.AppKey[dict[web.WebSocketResponse, web.Request]] = web.AppKey("sockets")

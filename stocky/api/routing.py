@@ -101,7 +101,7 @@ async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
         raise BadRequest("This request needs a JSON body.")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The body is not valid JSON.") from None
     return parse(model, data)
 

@@ -10,7 +10,6 @@ grow memory.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -33,6 +32,7 @@ log = logging.getLogger("stocky.ws")
 MAX_MESSAGE_BYTES = 64 * 1024
 SEND_QUEUE = 256
 HEARTBEAT_SECONDS = 20.0
+CLOSE_TIMEOUT = 2.0
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4408
 PUBLIC_ACTIONS = frozenset({"show_view"})
@@ -55,9 +55,26 @@ def _header_token(request: web.Request) -> str | None:
     return request.headers.get("X-API-Key") or request.query.get("token")
 
 
+async def close_quickly(ws: web.WebSocketResponse, request: web.Request, code: int, why: bytes) -> None:
+    """Close politely, but never wait long on a client that stopped reading:
+    its close frame may sit behind a full buffer forever, so after a grace
+    period the connection is cut."""
+    closing = asyncio.ensure_future(ws.close(code=code, message=why))
+    await asyncio.wait({closing}, timeout=CLOSE_TIMEOUT)
+    transport = request.transport
+    if transport is not None and (not closing.done() or transport.get_write_buffer_size()):
+        transport.abort()
+    # The close ends (in error, once cut off); collect its outcome quietly.
+    closing.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+
 class Client:
-    def __init__(self, ws: web.WebSocketResponse, services: Services) -> None:
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request, services: Services) -> None:
         self.ws = ws
+        self.request = request
+        self.sender: asyncio.Task[None] | None = None
+        self.handler: asyncio.Task[Any] | None = None  # the request's own task
+        self._dropping: asyncio.Task[None] | None = None
         self.services = services
         self.user: UserOut | None = None
         self.ui_id: str | None = None
@@ -74,14 +91,27 @@ class Client:
         except asyncio.QueueFull:
             self._dropped = True
             log.warning("Dropped a screen that could not keep up (ui %s)", self.ui_id)
-            asyncio.get_running_loop().create_task(
-                self.ws.close(code=CLOSE_TOO_SLOW, message=b"too slow")
-            )
+            self._dropping = asyncio.get_running_loop().create_task(self._drop())
+
+    async def _drop(self) -> None:
+        """Forget this client now, without waiting for it to read: its close
+        frame goes behind what is already buffered, and the connection ends
+        once the client reads or the operating system gives up on it."""
+        if self.sender is not None:
+            self.sender.cancel()
+        closing = asyncio.ensure_future(self.ws.close(code=CLOSE_TOO_SLOW, message=b"too slow"))
+        closing.add_done_callback(lambda task: task.cancelled() or task.exception())
+        await asyncio.wait({closing}, timeout=0.1)  # long enough to queue the frame
+        if self.handler is not None:
+            self.handler.cancel()
 
     async def send_loop(self) -> None:
-        while True:
-            message = await self.queue.get()
-            await self.ws.send_json(message)
+        try:
+            while True:
+                message = await self.queue.get()
+                await self.ws.send_json(message)
+        except ConnectionError:
+            return  # the screen went away; the receive side notices too
 
     def authenticate(self, user: UserOut) -> None:
         if self.user is not None:
@@ -145,10 +175,11 @@ async def websocket(call: Call) -> web.WebSocketResponse:
     request = call.request
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
-    client = Client(ws, call.services)
+    client = Client(ws, request, call.services)
     sockets = request.app[keys.SOCKETS]
-    sockets.add(ws)
-    sender = asyncio.create_task(client.send_loop())
+    sockets[ws] = request
+    sender = client.sender = asyncio.create_task(client.send_loop())
+    client.handler = asyncio.current_task()
     try:
         if token := _header_token(request):
             try:
@@ -162,18 +193,20 @@ async def websocket(call: Call) -> web.WebSocketResponse:
             elif message.type == WSMsgType.BINARY:
                 client.offer({"action": "error", "message": "Send text frames with JSON."})
     finally:
+        sockets.pop(ws, None)
         client.close_registrations()
         sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
-        sockets.discard(ws)
+        await asyncio.gather(sender, return_exceptions=True)
     return ws
 
 
 async def close_all(app: web.Application) -> None:
-    """On shutdown, say goodbye to every screen instead of cutting it off."""
-    for ws in list(app[keys.SOCKETS]):
-        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Stocky is shutting down")
+    """On shutdown, say goodbye to every screen at once; one that stopped
+    reading is cut off rather than allowed to hold the shutdown up."""
+    await asyncio.gather(*(
+        close_quickly(ws, request, WSCloseCode.GOING_AWAY, b"Stocky is shutting down")
+        for ws, request in list(app[keys.SOCKETS].items())
+    ))
 
 
 ROUTES = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -74,6 +75,15 @@ class NewApiKey:
 def new_api_key() -> NewApiKey:
     key = "sk_" + secrets.token_urlsafe(32)
     return NewApiKey(key=key, key_hash=hash_api_key(key), prefix=key[:API_KEY_PREFIX_LENGTH])
+
+
+API_KEY_SHAPE = re.compile(r"sk_[A-Za-z0-9_-]{43}")
+
+
+def looks_like_api_key(text: str) -> bool:
+    """A Stocky API key (e.g. its QR code scanned by mistake): never to be
+    logged, stored as a barcode or sent to a product service."""
+    return API_KEY_SHAPE.search(text) is not None
 
 
 def hash_api_key(key: str) -> str:

@@ -78,10 +78,13 @@ class ItemService(Service):
         changes = data.model_dump(exclude_unset=True)
         async with self.write() as work:
             item = await get_or_404(work.session, Item, item_id, "item")
-            if changes.get("upc") and changes["upc"] != item.upc:
+            new_code = changes.get("upc") and changes["upc"] != item.upc
+            if new_code:
                 await _check_upc_free(work, changes["upc"])
             for field, value in changes.items():
                 setattr(item, field, value)
+            if new_code and not item.name:
+                item.lookup_status = "pending"  # a barcode typed in: find its name
             if not item.name and not item.upc:
                 raise InvalidInput(
                     "An item needs a name or a barcode.",
@@ -90,6 +93,8 @@ class ItemService(Service):
             await work.session.flush()
             work.emit("item", item.id, "updated")
             work.log(log, logging.INFO, "Updated item %s", item_label(item), source=actor.username)
+        if new_code and item.lookup_status == "pending":
+            self.lookups.enqueue(item.id)
         return ItemOut.model_validate(item)
 
     async def delete(self, item_id: uuid.UUID, actor: Actor) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from stocky.core.barcodes import normalize_barcode
+from stocky.core.security import looks_like_api_key
 from stocky.core.errors import (
     Conflict,
     InvalidInput,
@@ -49,9 +50,20 @@ log = logging.getLogger("stocky.scan")
 SCANNING_ROLES = frozenset({"Scanner", "Member", "Admin"})
 
 
+def described(raw: str) -> str:
+    """The scan as it may appear in the log: a scanned API key is hidden."""
+    return "an API key" if looks_like_api_key(raw) else repr(raw[:80])
+
+
 def clean_scan(raw: str) -> str:
-    """The scanned text, trimmed; refuses empty, overlong and control characters."""
+    """The scanned text, trimmed; refuses empty, overlong and control
+    characters, and API keys (their QR code is not a product)."""
     text = raw.strip()
+    if looks_like_api_key(text):
+        raise InvalidInput(
+            "That is an API key, not a barcode: keep its QR code away from the groceries.",
+            [{"field": "msg", "message": "an API key"}],
+        )
     if not text:
         raise InvalidInput("The scan is empty.", [{"field": "msg", "message": "empty"}])
     if len(text) > MAX_SCAN_LENGTH:
@@ -97,7 +109,7 @@ class ScanService(Service):
             text = clean_scan(raw)
             result = await self._apply(scanner, text, scan_id)
         except StockyError as error:
-            log.warning("Scan %r refused: %s", raw[:80], error.message, extra={"source": scanner.username})
+            log.warning("Scan %s refused: %s", described(raw), error.message, extra={"source": scanner.username})
             if ui_id:
                 self.screens.send(ui_id, {"action": "scan_result", "ok": False, "message": error.message})
             raise
@@ -244,7 +256,7 @@ class ScanService(Service):
         """Bind a scanner to a screen without a scan (a USB scanner plugged
         into the kiosk belongs to the kiosk's own screen)."""
         async with self.write() as work:
-            user = await get_or_404(work.session, User, scanner_id, "scanner")
+            user = await _scanning_user(work, scanner_id)
             if (user.details or {}).get("associated_ui_id") != ui_id:
                 _set_state(work, user, touch=False, associated_ui_id=ui_id)
         return scanner_state(user)
@@ -253,7 +265,7 @@ class ScanService(Service):
         """Change a scanner's mode or location by hand (the Scanners tab, an Admin)."""
         data = parse(ScannerStateUpdate, data)
         async with self.write() as work:
-            user = await get_or_404(work.session, User, scanner_id, "scanner")
+            user = await _scanning_user(work, scanner_id)
             changes: dict[str, Any] = {}
             if "current_mode" in data.model_fields_set and data.current_mode:
                 changes["current_mode"] = data.current_mode
@@ -265,6 +277,13 @@ class ScanService(Service):
                 )
             _set_state(work, user, touch=False, **changes)
         return scanner_state(user)
+
+
+async def _scanning_user(work: UnitOfWork, user_id: uuid.UUID) -> User:
+    user = await work.session.get(User, user_id)
+    if user is None or user.role not in SCANNING_ROLES:
+        raise NotFound(f"No scanner with id {user_id}.")
+    return user
 
 
 def _mode(user: User) -> str:

@@ -92,6 +92,9 @@ class Notifier(QObject):
         self.message.emit(text, True)
 
 
+_running: set[asyncio.Task[Any]] = set()
+
+
 def run(notifier: Notifier, work: Awaitable[Any], done: Callable[[Any], None] | None = None,
         success: str | None = None) -> asyncio.Task[Any]:
     """Run a service call from a tap. A domain error becomes a banner; anything
@@ -113,7 +116,20 @@ def run(notifier: Notifier, work: Awaitable[Any], done: Callable[[Any], None] | 
             done(result)
         return result
 
-    return asyncio.ensure_future(runner())
+    task = asyncio.ensure_future(runner())
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+    return task
+
+
+async def cancel_running() -> None:
+    """At shutdown: stop every call still under way before the widgets it
+    would update are deleted."""
+    loop = asyncio.get_running_loop()
+    while tasks := [task for task in _running if task.get_loop() is loop]:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class Debounce(QObject):

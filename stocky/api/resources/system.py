@@ -36,6 +36,7 @@ DOCS_PAGE = """<!doctype html>
       deepLinking: true,
       persistAuthorization: false,
       tryItOutEnabled: true,
+      validatorUrl: null,
     });
   </script>
 </body>
@@ -89,5 +90,5 @@ ROUTES = [
           media_type="text/html"),
     Route("GET", "/docs/assets/{name}", docs_asset, Policy.ANYONE,
           "Files of the documentation page (served locally, no internet needed)", "system",
-          media_type="application/octet-stream"),
+          media_type="*/*"),
 ]

@@ -1,0 +1,203 @@
+"""QR labels, /health, the OpenAPI description and the offline docs page."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from stocky.api.app import all_routes
+from stocky.core import qr
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+# -- QR -----------------------------------------------------------------------
+
+
+async def test_item_label_is_a_png_by_default(api):
+    reply = await api.get(f"/qr/item/{api.item('milk')}", who="Read-only")
+    assert reply.status == 200, reply
+    assert reply.headers["Content-Type"] == "image/png"
+    assert reply.body.startswith(PNG_SIGNATURE)
+    assert reply.body[12:16] == b"IHDR"
+    # The label holds the item's id: a scan of it acts as the item's barcode.
+    assert reply.body == qr.render(api.item("milk"), "png")
+
+
+async def test_item_label_as_svg(api):
+    reply = await api.get(f"/qr/item/{api.item('milk')}", params={"format": "svg"})
+    assert reply.status == 200, reply
+    assert reply.headers["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in reply.body[:300]
+    assert not reply.body.startswith(PNG_SIGNATURE)
+
+
+async def test_location_label_holds_the_set_location_command(api):
+    pantry = api.loc("Pantry")
+    label = await api.get(f"/qr/location/{pantry}", params={"format": "svg"})
+    assert label.status == 200, label
+    # What DESIGN.md section 4 says a location label holds, rendered the same way.
+    expected = json.dumps({"command": "set_location", "payload": pantry}, separators=(",", ":"))
+    assert label.body == qr.render(expected, "svg")
+    # ... and the same picture as the command card for it.
+    card = await api.post(
+        "/qr/command", params={"format": "svg"}, json={"command": "set_location", "payload": pantry}
+    )
+    assert card.status == 200, card
+    assert card.body == label.body
+    png = await api.get(f"/qr/location/{pantry}")
+    assert png.headers["Content-Type"] == "image/png" and png.body.startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        {"command": "show_view", "payload": "inventory"},
+        {"command": "set_mode", "payload": "remove"},
+        {"command": "associate_ui", "payload": "0b6f5ad6-3c43-4bd2-8a84-8b2f4d6a3f11"},
+    ],
+)
+async def test_command_cards(api, command):
+    reply = await api.post("/qr/command", who="Read-only", json=command)
+    assert reply.status == 200, reply
+    assert reply.headers["Content-Type"] == "image/png"
+    assert reply.body.startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize(
+    ("command", "field"),
+    [
+        ({"command": "self_destruct", "payload": "now"}, "command"),
+        ({"command": "set_mode", "payload": "sideways"}, None),
+        ({"command": "show_view", "payload": "kitchen"}, None),
+        ({"command": "set_location", "payload": "Pantry"}, None),
+        ({"command": "associate_ui", "payload": ""}, None),
+        ({"command": "set_mode"}, "payload"),
+        ({"command": "set_mode", "payload": "add", "extra": 1}, "extra"),
+    ],
+)
+async def test_an_invalid_command_is_422(api, command, field):
+    reply = await api.post("/qr/command", json=command)
+    fields = api.failing_fields(reply)
+    if field:
+        assert field in fields
+    assert PNG_SIGNATURE not in reply.body
+
+
+async def test_an_unknown_image_format_is_422(api):
+    reply = await api.get(f"/qr/item/{api.item('milk')}", params={"format": "gif"})
+    assert "format" in api.failing_fields(reply)
+
+
+# -- /health --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/health", "/api/v1/health"])
+async def test_health_needs_no_sign_in(api, path):
+    reply = await api.get(path, who="anonymous")
+    assert reply.status == 200, reply
+    body = reply.json
+    assert body["status"] == "ok" and body["database"] == "ok"
+    assert isinstance(body["version"], str) and body["version"]
+
+
+async def test_health_is_503_when_the_database_is_gone(api, monkeypatch):
+    def broken():
+        raise OSError("disk unplugged")
+
+    monkeypatch.setattr(api.services.db, "reader", broken)
+    reply = await api.get("/health", who="anonymous")
+    assert reply.status == 503, reply
+    assert reply.json["status"] == "degraded" and reply.json["database"] == "unreachable"
+    assert "disk unplugged" not in reply.text
+
+
+# -- /openapi.json ------------------------------------------------------------------
+
+
+async def test_openapi_is_3_1_and_lists_every_route_with_its_policy(api):
+    reply = await api.get("/openapi.json", who="anonymous")
+    assert reply.status == 200, reply
+    spec = reply.json
+    assert spec["openapi"].startswith("3.1")
+    assert spec["info"]["title"] and spec["info"]["version"]
+    documented = {
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    # Every REST route; only the WebSocket, which is no REST operation, says it is not documented.
+    rest = [route for route in all_routes() if getattr(route, "documented", True)]
+    assert {route.full_path for route in all_routes() if route not in rest} <= {"/ws"}
+    declared = {(route.method, route.full_path) for route in rest}
+    assert documented == declared
+    for route in rest:
+        operation = spec["paths"][route.full_path][route.method.lower()]
+        assert operation["x-policy"] == route.policy.value
+        assert str(route.status) in operation["responses"]
+        assert (operation["security"] == []) == (route.policy.value == "anyone"), route.key
+    operation_ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearer"]["scheme"] == "bearer"
+    assert (schemes["apiKey"]["in"], schemes["apiKey"]["name"]) == ("header", "X-API-Key")
+
+
+async def test_openapi_references_resolve(api):
+    spec = (await api.get("/openapi.json", who="anonymous")).json
+    refs = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(spec)))
+    assert refs
+    assert refs <= set(spec["components"]["schemas"])
+
+
+# -- /docs ------------------------------------------------------------------------
+
+
+def _referenced_urls(html: str) -> list[str]:
+    return re.findall(r'(?:src|href|url)\s*[=:]\s*["\']([^"\']+)["\']', html)
+
+
+async def test_docs_page_uses_only_local_assets_and_they_are_served(api):
+    reply = await api.get("/docs", who="anonymous")
+    assert reply.status == 200, reply
+    assert reply.headers["Content-Type"].startswith("text/html")
+    html = reply.text
+    external = [url for url in re.findall(r'(?:https?:)?//[^\s"\'<>)]+', html)]
+    assert external == [], f"the docs page reaches out to {external}"
+    urls = _referenced_urls(html)
+    assert "/api/v1/openapi.json" in urls
+    assets = [url for url in urls if url != "/api/v1/openapi.json"]
+    assert any(url.endswith(".js") for url in assets) and any(
+        url.endswith(".css") for url in assets
+    )
+    for url in urls:
+        assert not urlsplit(url).netloc, url
+        served = await api.get(url, who="anonymous")
+        assert served.status == 200, (url, served)
+        assert served.body, url
+        if url.endswith(".js"):
+            assert "javascript" in served.headers["Content-Type"]
+        elif url.endswith(".css"):
+            assert served.headers["Content-Type"].startswith("text/css")
+            # The stylesheet pulls nothing from the internet either.
+            assert not re.search(r"url\(\s*[\"']?(https?:)?//", served.text)
+        elif url.endswith(".png"):
+            assert served.body.startswith(PNG_SIGNATURE)
+
+
+async def test_docs_page_turns_off_the_online_validator(api):
+    html = (await api.get("/docs", who="anonymous")).text
+    assert re.search(r"validatorUrl\s*:\s*(null|[\"']none[\"'])", html)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["index.html", "..%2F..%2F..%2Fpyproject.toml", "swagger-ui-bundle.js.map", "secret_key"],
+)
+async def test_only_the_docs_files_are_served(api, name):
+    reply = await api.get(f"/api/v1/docs/assets/{name}", who="anonymous")
+    api.error(reply, 404)

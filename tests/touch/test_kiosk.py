@@ -1,0 +1,196 @@
+"""The kiosk as one process: scans over HTTP reach the screen; the command
+starts, serves /health and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import aiohttp
+import pytest
+
+from stocky_touch.app import NoDisplay, check_display
+from stocky_touch.models.inventory import NAME, InventoryModel, ItemRole
+from stocky_touch.models.log import LogModel
+from tests.touch.conftest import until
+
+
+async def scan(kiosk, key: str, msg: str) -> dict:
+    url = f"http://127.0.0.1:{kiosk.runtime.bound_port}/api/v1/scanner/scan"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json={"msg": msg}, headers={"X-API-Key": key}) as response:
+            return {"status": response.status, **(await response.json())}
+
+
+def test_http_scan_updates_the_row_and_shows_the_banner(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window = kiosk.window
+    key = kiosk.runtime.demo_logins.scanner_api_key
+    view = window.inventory
+
+    async def scenario():
+        link = json.dumps({"command": "associate_ui", "payload": kiosk.live.ui_id})
+        assert (await scan(kiosk, key, link))["status"] == 200
+        await until(lambda: "talks to this screen" in window.banner.text(), what="link banner")
+        await until(lambda: view.model.rowCount() > 20, what="inventory")
+        answer = await scan(kiosk, key, "5000128104470")  # whole milk, 2 in the fridge
+        assert answer["status"] == 200, answer
+        await until(lambda: window.banner.text() == "Added Whole milk 2 l to Fridge (now 3)",
+                    what="scan banner")
+        assert not window.banner.is_error()
+
+        def milk_row_shows_3() -> bool:
+            for row in range(view.model.rowCount()):
+                index = view.model.index(row, NAME)
+                if index.data(ItemRole).name == "Whole milk 2 l":
+                    return view.model.index(row, 1).data() == "3"
+            return False
+
+        await until(milk_row_shows_3, what="the row shows 3 without a refresh")
+        refused = await scan(kiosk, key, json.dumps({"command": "set_mode", "payload": "sideways"}))
+        assert refused["status"] == 422
+        await until(lambda: window.banner.is_error(), what="refusal shown in the warning colour")
+
+    loop.run_until_complete(scenario())
+
+
+def test_unknown_product_offers_to_name_it(kiosk_factory, loop):
+    kiosk = kiosk_factory(uda_api_url="http://127.0.0.1:9/{upc}")
+    window = kiosk.window
+    key = kiosk.runtime.demo_logins.scanner_api_key
+
+    async def scenario():
+        await scan(kiosk, key, json.dumps({"command": "associate_ui", "payload": kiosk.live.ui_id}))
+        pantry = next(loc for loc in (await kiosk.runtime.services.locations.list()).data if loc.name == "Pantry")
+        await scan(kiosk, key, json.dumps({"command": "set_location", "payload": str(pantry.id)}))
+        answer = await scan(kiosk, key, "4006381333931")
+        assert answer["status"] == 200 and answer["created"] is True
+        await until(lambda: window.banner.action.isVisible() and window.banner.action.text() == "Name it",
+                    what="Name it offered")
+        window.banner.action.click()
+        await until(lambda: window.stack.currentWidget() is window.item_page
+                    and window.item_page.item is not None, what="item page open")
+        await until(lambda: window.keyboard.isVisible(), what="keyboard up for the name")
+        assert window.item_page.name.hasFocus()
+
+    loop.run_until_complete(scenario())
+
+
+def test_show_view_scan_switches_the_tab(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window = kiosk.window
+    key = kiosk.runtime.demo_logins.scanner_api_key
+
+    async def scenario():
+        await scan(kiosk, key, json.dumps({"command": "associate_ui", "payload": kiosk.live.ui_id}))
+        assert window.current_view() == "inventory"
+        answer = await scan(kiosk, key, json.dumps({"command": "show_view", "payload": "log"}))
+        assert answer["status"] == 200
+        await until(lambda: window.current_view() == "log", what="log tab shown")
+        await scan(kiosk, key, json.dumps({"command": "show_view", "payload": "shopping"}))
+        await until(lambda: window.current_view() == "inventory" and window.inventory.stock == "zero",
+                    what="shopping list shown")
+
+    loop.run_until_complete(scenario())
+
+
+def test_item_models_pass_the_model_tester(kiosk_factory, loop, qtmodeltester):
+    kiosk = kiosk_factory()
+    view = kiosk.window.inventory
+
+    async def scenario():
+        await until(lambda: view.model.rowCount() > 20, what="inventory")
+        view.expand(view.model.item_at(0).id)
+        await until(lambda: view.model.rowCount(view.model.index(0, NAME)) > 0, what="expanded")
+
+    loop.run_until_complete(scenario())
+    qtmodeltester.check(view.model, force_py=True)
+    empty = InventoryModel()
+    qtmodeltester.check(empty, force_py=True)
+    log_model = LogModel()
+    log_model.set_entries(kiosk.runtime.services.logs.query(limit=50))
+    assert log_model.rowCount() > 0
+    qtmodeltester.check(log_model, force_py=True)
+
+
+def test_key_wedge_scan_goes_to_the_scan_service_not_the_text_field(kiosk_factory, loop):
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    wedge = kiosk.wedge
+    search = window.inventory.search
+
+    def press(key, text: str = "") -> bool:
+        event = QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier, text)
+        return wedge.handle(search, event)
+
+    async def scenario():
+        search.setFocus()
+        for char in "5000128104470":
+            assert press(Qt.Key.Key_0 + int(char), char) is True  # held back, not typed
+        assert press(Qt.Key.Key_Return, "\r") is True
+        await until(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
+        assert search.text() == ""
+        scanner = await services.users.by_username("Kiosk scanner")
+        assert scanner is not None and scanner.details["associated_ui_id"] == kiosk.live.ui_id
+        milk = (await services.items.list(search="Whole milk")).data[0]
+        assert milk.total_quantity == 3
+
+    loop.run_until_complete(scenario())
+
+
+def test_no_display_gives_advice_not_a_crash():
+    with pytest.raises(NoDisplay) as error:
+        check_display({"PATH": "/usr/bin"})
+    assert "stocky serve" in error.value.message and "QT_QPA_PLATFORM" in error.value.message
+    check_display({"QT_QPA_PLATFORM": "offscreen"})
+    environ = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "stocky", "kiosk"], env=environ, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    assert "stocky serve" in done.stderr and "Traceback" not in done.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_kiosk_command_serves_health_and_exits_0_on_sigterm(tmp_path):
+    port = free_port()
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", STOCKY_DATA_DIR=str(tmp_path / "data"),
+                   UDA_API_URL="http://127.0.0.1:9/{upc}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stocky", "kiosk", "--demo", "--windowed", "--host", "127.0.0.1",
+         "--port", str(port)],
+        cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        health = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    health = json.loads(response.read())
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert health == {"status": "ok", "version": health["version"], "database": "ok"}
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "stocky-demo" in stdout
+    for crash in ("Traceback", "Fatal Python error", "Segmentation", "QThread: Destroyed"):
+        assert crash not in stderr
