@@ -7,6 +7,7 @@ import asyncio
 import io
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -117,6 +118,23 @@ def _demo_data(args: argparse.Namespace) -> None:
     demo_data.run(args)
 
 
+def _backup(args: argparse.Namespace) -> None:
+    from stocky.core.settings import Settings
+    from stocky.db.backup import backup
+
+    written = backup(Settings().resolved_database_url, args.file)
+    print(f"Backed up to {written}.")
+
+
+def _restore(args: argparse.Namespace) -> None:
+    from stocky.core.settings import Settings
+    from stocky.db.backup import restore
+
+    settings = Settings()
+    kept = restore(settings.resolved_database_url, settings.data_dir, args.file)
+    print(f"Restored {args.file}. The database it replaced is kept as {kept}.")
+
+
 def _listen_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--demo", action="store_true", help="fill an empty database with a demo kitchen")
     command.add_argument("--host", help="listen address (default from STOCKY_HOST, 0.0.0.0)")
@@ -166,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("demo-data", help="fill an empty database with a demo kitchen").set_defaults(
         action=_demo_data
     )
+
+    backup = commands.add_parser("backup", help="copy the database to FILE (safe while Stocky runs)")
+    backup.add_argument("file", type=Path)
+    backup.set_defaults(action=_backup)
+    restore = commands.add_parser("restore", help="put a backup back (stop Stocky first)")
+    restore.add_argument("file", type=Path)
+    restore.set_defaults(action=_restore)
 
     user = commands.add_parser("user", help="manage users")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="COMMAND")

@@ -13,6 +13,7 @@ from stocky.api import create_app
 from stocky.core.sdnotify import Notifier
 from stocky.core.settings import Settings
 from stocky.db import migrations
+from stocky.db.backup import running_lock
 from stocky.db.demo_data import DemoLogins, load_demo
 from stocky.inputs.hid import HidScanInput
 from stocky.inputs.mqtt import MqttScanInput
@@ -62,6 +63,7 @@ class Runtime:
 
     async def _start(self) -> None:
         settings = self.settings
+        self._stack.enter_context(running_lock(settings.data_dir))
         await migrations.upgrade(settings.resolved_database_url)
         services = Services.create(settings)
         self.services = services
