@@ -9,8 +9,8 @@ import os
 import signal
 import sys
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
 from stocky.core.errors import StockyError

@@ -10,7 +10,7 @@ import json
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from stocky.api import keys
 from stocky.api.auth import authenticate
 from stocky.api.policy import Policy
-from stocky.core.errors import InvalidInput, NotFound, PermissionDenied, StockyError
+from stocky.core.errors import NotFound, PermissionDenied, StockyError
 from stocky.schemas.actor import Actor
 from stocky.schemas.common import parse
 from stocky.schemas.user import UserOut

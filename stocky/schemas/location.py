@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+
 from pydantic import field_validator
 
 from stocky.core.vocabulary import StorageType

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 
 from stocky.core.barcodes import normalize_barcode
-from stocky.core.security import looks_like_api_key
 from stocky.core.errors import (
     Conflict,
     InvalidInput,
@@ -26,6 +25,7 @@ from stocky.core.errors import (
     StockyError,
 )
 from stocky.core.events import EventBus
+from stocky.core.security import looks_like_api_key
 from stocky.crud import item as item_crud
 from stocky.crud.common import get_or_404
 from stocky.db.engine import Database

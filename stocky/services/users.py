@@ -12,7 +12,14 @@ from stocky.crud.common import get_or_404
 from stocky.models import User
 from stocky.schemas.actor import Actor
 from stocky.schemas.common import Page, parse
-from stocky.schemas.user import ApiKeyOut, ScannerState, UserCreate, UserCreated, UserOut, UserUpdate
+from stocky.schemas.user import (
+    ApiKeyOut,
+    ScannerState,
+    UserCreate,
+    UserCreated,
+    UserOut,
+    UserUpdate,
+)
 from stocky.services.base import Service, UnitOfWork
 
 log = logging.getLogger("stocky.users")

@@ -40,7 +40,7 @@ def _send_key(key: Qt.Key, text: str = "") -> None:
 
 
 def is_text_field(widget: QWidget | None) -> bool:
-    return isinstance(widget, (QLineEdit, QPlainTextEdit)) and not getattr(widget, "isReadOnly")()
+    return isinstance(widget, (QLineEdit, QPlainTextEdit)) and not widget.isReadOnly()
 
 
 class OnScreenKeyboard(QWidget):

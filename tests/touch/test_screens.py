@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
@@ -171,18 +173,17 @@ def test_change_a_scanners_mode(kiosk_factory, loop):
         await until(lambda: window.scanners.findChildren(ScannerRow), what="scanner rows")
         row = window.scanners.findChildren(ScannerRow)[0]
         tap(row.mode.group.button(1))  # Remove
-        await until(lambda: False, timeout=0.0) if False else None
-        states = []
+        modes: list[str] = []
 
-        async def mode():
-            states[:] = await services.scans.states()
-            return states[0].current_mode
+        async def mode_is_remove() -> bool:
+            modes[:] = [state.current_mode for state in await services.scans.states()]
+            return modes == ["remove"]
 
         for _ in range(100):
-            if await mode() == "remove":
+            if await mode_is_remove():
                 break
-            await until(lambda: True)
-        assert states[0].current_mode == "remove"
+            await asyncio.sleep(0.05)
+        assert modes == ["remove"]
 
     loop.run_until_complete(scenario())
 

@@ -12,7 +12,6 @@ from alembic import op
 
 import stocky.models.types
 
-
 revision: str = '66d7ecefc724'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
