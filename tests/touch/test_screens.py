@@ -253,3 +253,28 @@ def test_admin_tabs_only_for_admins_and_idle_returns_to_the_kiosk_user(kiosk_fac
         assert "users" in window.visible_views()
 
     loop.run_until_complete(scenario())
+
+
+def test_first_start_asks_for_an_administrator(kiosk_factory, loop):
+    kiosk = kiosk_factory(demo=False)
+    window, services = kiosk.window, kiosk.runtime.services
+    page = window.signin_page
+    assert window.stack.currentWidget() is page
+    assert page.go.text() == "Create administrator"
+
+    async def scenario():
+        QTest.keyClicks(page.username, "anna")
+        QTest.keyClicks(page.password, "kitchen-boss-1")
+        QTest.keyClicks(page.repeat, "kitchen-boss-2")
+        tap(page.go)
+        await until(lambda: "differ" in window.banner.text(), what="mismatch refused")
+        assert await services.users.count() == 0
+        page.repeat.clear()
+        QTest.keyClicks(page.repeat, "kitchen-boss-1")
+        tap(page.go)
+        await until(lambda: window.ctx.session.user is not None, timeout=8, what="signed in as the new admin")
+        assert window.ctx.session.user.username == "anna" and window.ctx.session.is_admin
+        assert window.stack.currentWidget() is window.tabs
+        await services.users.authenticate("anna", "kitchen-boss-1")
+
+    loop.run_until_complete(scenario())
