@@ -118,12 +118,17 @@ class MainWindow(QMainWindow):
 
     # -- bars ---------------------------------------------------------------
 
-    def _top_bar(self) -> QWidget:
+    @staticmethod
+    def _bar(name: str, vertical_margin: int) -> tuple[QWidget, QHBoxLayout]:
         bar = QWidget()
-        bar.setObjectName("topbar")
+        bar.setObjectName(name)
         bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         layout = QHBoxLayout(bar)
-        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setContentsMargins(12, vertical_margin, 12, vertical_margin)
+        return bar, layout
+
+    def _top_bar(self) -> QWidget:
+        bar, layout = self._bar("topbar", 8)
         self.user_button = button("", self.show_sign_in)
         self.alerts_button = button("No alerts", self.show_alerts)
         self.alerts_button.setObjectName("alerts")
@@ -140,11 +145,7 @@ class MainWindow(QMainWindow):
         return bar
 
     def _status_bar(self) -> QWidget:
-        bar = QWidget()
-        bar.setObjectName("statusbar")
-        bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        layout = QHBoxLayout(bar)
-        layout.setContentsMargins(12, 6, 12, 6)
+        bar, layout = self._bar("statusbar", 6)
         self.scanner_status = QLabel("No scanners yet")
         self.scanner_status.setWordWrap(True)
         layout.addWidget(self.scanner_status, 1)

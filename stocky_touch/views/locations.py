@@ -5,46 +5,29 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFormLayout,
     QGridLayout,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from stocky.schemas.location import LocationOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Debounce, button, hint, kinetic, row, run, title
+from stocky_touch.widgets.common import Debounce, button, hint, row, run
+from stocky_touch.widgets.list_form import ListAndForm
 
 STORAGE = ((None, "Any"), ("Ambient", "Ambient"), ("Refrigerated", "Fridge"), ("Frozen", "Freezer"))
 ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class LocationsView(QWidget):
+class LocationsView(ListAndForm):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Locations", "+ New location", parent)
         self.ctx = ctx
         self.locations: list[LocationOut] = []
         self.selected: LocationOut | None = None
-        layout = QGridLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setHorizontalSpacing(24)
-
-        left = QVBoxLayout()
-        self.new_button = button("+ New location", self.new, name="primary")
-        left.addLayout(row(title("Locations"), self.new_button, stretch_at=1))
-        self.list = QListWidget()
-        kinetic(self.list)
-        left.addWidget(self.list, 1)
-        layout.addLayout(left, 0, 0)
-
-        right = QVBoxLayout()
-        self.heading = title("New location")
-        right.addWidget(self.heading)
-        form = QFormLayout()
+        form, right = self.form, self.side
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. Pantry, Fridge door")
         self.storage = Choice(STORAGE)
@@ -53,7 +36,6 @@ class LocationsView(QWidget):
         form.addRow("Name", self.name)
         form.addRow("Keeps", self.storage)
         form.addRow("Details", self.details)
-        right.addLayout(form)
         self.save_button = button("Save", self.save, name="primary")
         self.delete_button = button("Delete", self.delete, name="danger")
         right.addLayout(row(self.save_button, self.delete_button, stretch_at=2))
@@ -64,9 +46,6 @@ class LocationsView(QWidget):
         right.addWidget(self.move_heading)
         right.addLayout(self.move_targets)
         right.addStretch(1)
-        layout.addLayout(right, 0, 1)
-        layout.setColumnStretch(0, 2)
-        layout.setColumnStretch(1, 3)
 
         self.list.currentItemChanged.connect(self._picked)
         self._reload = Debounce(self.reload, 150, self)

@@ -5,46 +5,29 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFormLayout,
-    QGridLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from stocky.schemas.user import UserOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Debounce, button, hint, kinetic, row, run, title
+from stocky_touch.widgets.common import Debounce, button, hint, row, run
+from stocky_touch.widgets.list_form import ListAndForm
 from stocky_touch.widgets.qr import QrCode
 
 ROLES = (("Admin", "Admin"), ("Member", "Member"), ("Read-only", "Read-only"), ("Scanner", "Scanner"))
 ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class UsersView(QWidget):
+class UsersView(ListAndForm):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Users", "+ New user", parent)
         self.ctx = ctx
         self.selected: UserOut | None = None
-        layout = QGridLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setHorizontalSpacing(24)
-        left = QVBoxLayout()
-        self.new_button = button("+ New user", self.new, name="primary")
-        left.addLayout(row(title("Users"), self.new_button, stretch_at=1))
-        self.list = QListWidget()
-        kinetic(self.list)
-        left.addWidget(self.list, 1)
-        layout.addLayout(left, 0, 0)
-
-        right = QVBoxLayout()
-        self.heading = title("New user")
-        right.addWidget(self.heading)
-        form = QFormLayout()
+        form, right = self.form, self.side
         self.username = QLineEdit()
         self.username.setPlaceholderText("Name")
         self.role = Choice(ROLES, "Member")
@@ -54,7 +37,6 @@ class UsersView(QWidget):
         form.addRow("Name", self.username)
         form.addRow("Role", self.role)
         form.addRow("Password", self.password)
-        right.addLayout(form)
         self.save_button = button("Add user", self.save, name="primary")
         self.active_button = button("Deactivate", self.toggle_active, name="danger")
         self.key_button = button("New API key", self.rotate_key)
@@ -67,9 +49,6 @@ class UsersView(QWidget):
         for widget in (self.key_label, self.key_qr, self.key_hint):
             right.addWidget(widget)
         right.addStretch(1)
-        layout.addLayout(right, 0, 1)
-        layout.setColumnStretch(0, 2)
-        layout.setColumnStretch(1, 3)
         self.list.currentItemChanged.connect(self._picked)
         self._reload = Debounce(self.reload, 150, self)
         ctx.live.changed.connect(lambda entity, *_: entity == "user" and self._reload())

@@ -1,0 +1,35 @@
+"""A list on the left and, on the right, a form for the entry picked in it
+(or for a new one): the shape of the Locations and Users tabs."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QGridLayout, QListWidget, QVBoxLayout, QWidget
+
+from stocky_touch.widgets.common import button, kinetic, row, title
+
+
+class ListAndForm(QWidget):
+    def __init__(self, heading: str, new_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setHorizontalSpacing(24)
+        left = QVBoxLayout()
+        self.new_button = button(new_label, self.new, name="primary")
+        left.addLayout(row(title(heading), self.new_button, stretch_at=1))
+        self.list = QListWidget()
+        kinetic(self.list)
+        left.addWidget(self.list, 1)
+        layout.addLayout(left, 0, 0)
+        self.side = QVBoxLayout()
+        self.heading = title("")
+        self.side.addWidget(self.heading)
+        self.form = QFormLayout()
+        self.side.addLayout(self.form)
+        layout.addLayout(self.side, 0, 1)
+        layout.setColumnStretch(0, 2)
+        layout.setColumnStretch(1, 3)
+
+    def new(self) -> None:
+        """Empty the form for a new entry."""
+        raise NotImplementedError
