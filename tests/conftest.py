@@ -98,3 +98,53 @@ def db_snapshot(services: Services) -> Callable[[], Awaitable[TableDump]]:
         return dump
 
     return snapshot
+
+
+# --- PostgreSQL -----------------------------------------------------------
+# A test (or fixture) that takes ``database_url`` runs twice: on SQLite
+# (``None``: the default file in the data directory) and on a real
+# PostgreSQL server started once per session by ``tests/pg_server.py``, with a
+# fresh database per test. ``-m "not postgresql"`` leaves the second run out.
+# Without PostgreSQL binaries those cases are skipped, except in CI
+# (``CI=true``), where they fail.
+
+import pg_server as _pg  # noqa: E402  (tests/ is on sys.path: rootdir conftest)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql: runs against a throwaway PostgreSQL server")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> _pg.PgServer:
+    try:
+        server = _pg.start_server()
+    except _pg.PostgresUnavailable as why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {why}", pytrace=False)
+        pytest.skip(f"no PostgreSQL: {why}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(
+    scope="module",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+)
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on (module scope: a module's tests run on
+    SQLite, then on PostgreSQL, sharing module fixtures per back end)."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(db_backend: str, request: pytest.FixtureRequest) -> str | None:
+    """``Settings(database_url=...)`` for this test: None on SQLite, a new
+    empty database (dropped afterwards) on PostgreSQL."""
+    if db_backend == "sqlite":
+        yield None
+        return
+    server: _pg.PgServer = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    yield server.url(name)
+    server.drop_database(name)

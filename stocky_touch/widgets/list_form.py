@@ -25,6 +25,7 @@ class ListAndForm(QWidget):
         self.heading = title("")
         self.side.addWidget(self.heading)
         self.form = QFormLayout()
+        self.form.setVerticalSpacing(12)
         self.side.addLayout(self.form)
         layout.addLayout(self.side, 0, 1)
         layout.setColumnStretch(0, 2)

@@ -1,9 +1,11 @@
 """Shared fixtures and helpers for ``test_scan_http.py`` and ``test_ws.py``.
 
 Imported explicitly by those two modules (not a conftest): real services over a
-real SQLite file in ``tmp_path``, the real aiohttp app served on loopback by
-``aiohttp_client``, and one Scanner user. People with passwords are created
-lazily (bcrypt is slow on purpose), only by the tests that need a token.
+real SQLite file in ``tmp_path`` and, in a second run of every test, over a
+fresh database on a real PostgreSQL server; the real aiohttp app served on
+loopback by ``aiohttp_client``, and one Scanner user. People with passwords
+are created lazily (bcrypt is slow on purpose), only by the tests that need a
+token.
 """
 
 from __future__ import annotations
@@ -341,8 +343,11 @@ def cheap_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def scan_env(tmp_path, aiohttp_client, stocky_info_logs, cheap_bcrypt) -> AsyncIterator[ScanEnv]:
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data")
+async def scan_env(
+    tmp_path, aiohttp_client, stocky_info_logs, cheap_bcrypt, database_url
+) -> AsyncIterator[ScanEnv]:
+    """``database_url`` (tests/conftest.py) runs every test on SQLite and on PostgreSQL."""
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=database_url)
     async with open_services(settings) as services:
         locations = {}
         for name, storage_type in KITCHEN.items():
