@@ -194,6 +194,10 @@ def run_kiosk(demo: bool = False, windowed: bool = False, host: str | None = Non
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Stocky")
     app.setQuitOnLastWindowClosed(False)  # the runtime decides when to quit
+    if not app.screens():
+        # linuxfb without a framebuffer carries on with no screen at all; an
+        # appliance showing a blank console should fail and be restarted.
+        raise NoDisplay(f"Qt found no screen on the {app.platformName()} platform.")
     loop = new_qt_loop(app)
     asyncio.set_event_loop(loop)
     stop = asyncio.Event()

@@ -11,8 +11,12 @@ from stocky.core.errors import NotFound
 T = TypeVar("T")
 
 
-async def get_or_404(session: AsyncSession, model: type[T], id_: uuid.UUID, what: str) -> T:
-    row = await session.get(model, id_)
+async def get_or_404(
+    session: AsyncSession, model: type[T], id_: uuid.UUID, what: str, *, lock: bool = False
+) -> T:
+    """The row, or ``NotFound``. ``lock`` reads it ``FOR UPDATE`` on
+    PostgreSQL (SQLite has no row locks: its writers run one at a time)."""
+    row = await session.get(model, id_, with_for_update=True if lock else None)
     if row is None:
         raise NotFound(f"No {what} with id {id_}.", id=str(id_))
     return row

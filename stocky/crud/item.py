@@ -34,6 +34,16 @@ async def page(
     return rows, int(total or 0)
 
 
+async def lock(session: AsyncSession, item_id: uuid.UUID) -> None:
+    """Hold the item's row until the transaction ends (PostgreSQL; SQLite
+    writers run one at a time anyway). Every change of an item's stock takes
+    this lock before it touches a SKU, so two changes that touch several SKUs
+    of one item (a move, and a scan into its destination) queue instead of
+    deadlocking."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(Item.id).where(Item.id == item_id).with_for_update())
+
+
 async def by_upc(session: AsyncSession, upc: str) -> Item | None:
     return await session.scalar(select(Item).where(Item.upc == upc))
 

@@ -2,15 +2,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
 
 from stocky.core.errors import InvalidInput
+
+
+def no_nul(value: Any) -> Any:
+    """PostgreSQL cannot store the NUL character in text (SQLite can): it
+    is refused on the way in, on both, instead of failing in the database."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
 
 
 class Input(BaseModel):
     """Base of request bodies: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    _no_nul = field_validator("*")(no_nul)
 
 
 class Output(BaseModel):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stocky.core.logbuffer import Severity
+from stocky.schemas.common import no_nul
 from stocky.schemas.item import StockFilter
 
 Limit = Annotated[int, Field(ge=1, le=500)]
@@ -16,6 +17,8 @@ Offset = Annotated[int, Field(ge=0, le=10_000_000)]
 
 class Query(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    _no_nul = field_validator("*")(no_nul)
 
 
 class ItemQuery(Query):

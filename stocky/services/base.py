@@ -35,11 +35,17 @@ class UnitOfWork:
         self.after_commit(lambda: logger.log(level, message, *args, extra=extra))
 
 
+# PostgreSQL's SQLSTATEs: its messages come in the server's language
+# (lc_messages), SQLite's only ever in English.
+UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION = "23505", "23503"
+
+
 def integrity_error(error: IntegrityError) -> Exception:
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     text = str(error.orig).lower()
-    if "unique" in text or "duplicate" in text:
+    if state == UNIQUE_VIOLATION or "unique" in text or "duplicate" in text:
         return Conflict("That conflicts with data that already exists.")
-    if "foreign key" in text:
+    if state == FOREIGN_KEY_VIOLATION or "foreign key" in text:
         return NotFound("Something this refers to does not exist (any more).")
     return InvalidInput("That value is not allowed here.")
 

@@ -72,7 +72,8 @@ class UnexpectedAnswer(ValueError):
 def _clean(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
-    text = " ".join(value.split())
+    # A NUL would fail on PostgreSQL, which cannot store it in text.
+    text = " ".join(value.replace("\x00", " ").split())
     return text or None
 
 

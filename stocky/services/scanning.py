@@ -134,7 +134,11 @@ class ScanService(Service):
 
     async def _apply(self, scanner: UserOut, text: str, scan_id: str | None) -> ScanResult:
         async with self.write() as work:
-            user = await get_or_404(work.session, User, scanner.id, "scanner")
+            # One scanner's scans queue on its row (on PostgreSQL; SQLite
+            # writers already run one at a time): a repeated delivery then
+            # sees the journal row of the first, and no scan overwrites the
+            # state another just wrote.
+            user = await get_or_404(work.session, User, scanner.id, "scanner", lock=True)
             if text.startswith("{"):
                 result = await self._command(work, user, text)
             elif (id_ := _as_uuid(text)) is not None:
@@ -280,7 +284,7 @@ class ScanService(Service):
 
 
 async def _scanning_user(work: UnitOfWork, user_id: uuid.UUID) -> User:
-    user = await work.session.get(User, user_id)
+    user = await work.session.get(User, user_id, with_for_update=True)  # as in _apply
     if user is None or user.role not in SCANNING_ROLES:
         raise NotFound(f"No scanner with id {user_id}.")
     return user

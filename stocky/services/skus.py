@@ -4,6 +4,7 @@ import logging
 import uuid
 
 from stocky.core.errors import Conflict, InvalidInput
+from stocky.crud import item as item_crud
 from stocky.crud import location as location_crud
 from stocky.crud import sku as crud
 from stocky.crud.common import get_or_404
@@ -141,10 +142,12 @@ class SkuService(Service):
 
 
 async def _load(session, sku_id: uuid.UUID, lock: bool = False) -> tuple[Sku, Item, Location]:
-    # On PostgreSQL a read-then-set (PATCH quantity) locks the row; SQLite
-    # writers already hold the database lock from BEGIN IMMEDIATE.
+    # On PostgreSQL a read-then-set (PATCH quantity) locks the row, after its
+    # item's (the order every stock change takes); SQLite writers already
+    # hold the database lock from BEGIN IMMEDIATE.
     sku = await get_or_404(session, Sku, sku_id, "stock entry")
     if lock and session.bind.dialect.name == "postgresql":
+        await item_crud.lock(session, sku.item_id)
         await session.refresh(sku, with_for_update=True)
     item = await session.get(Item, sku.item_id)
     location = await session.get(Location, sku.location_id)

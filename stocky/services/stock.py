@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from stocky.core.errors import Conflict
+from stocky.crud import item as item_crud
 from stocky.crud import sku as crud
 from stocky.models import Item, Location, Sku, StockChange
 from stocky.models.types import utcnow
@@ -73,6 +74,7 @@ async def change_stock(
     if delta == 0:
         return sku.quantity
     session = work.session
+    await item_crud.lock(session, item.id)
     now = utcnow()
     after = await crud.change_quantity(session, sku.id, delta, now)
     if after is None:
@@ -109,6 +111,7 @@ async def change_stock(
 
 async def ensure_sku(work: UnitOfWork, item: Item, location: Location) -> tuple[Sku, bool]:
     """The SKU of ``item`` at ``location``, created at quantity 0 if missing."""
+    await item_crud.lock(work.session, item.id)
     sku = await crud.find(work.session, item.id, location.id)
     if sku is not None:
         return sku, False

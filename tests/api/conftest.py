@@ -1,11 +1,16 @@
-"""Fixtures of the REST API tests: the real app over a real SQLite file.
+"""Fixtures of the REST API tests: the real app over a real SQLite file, and
+again over a real PostgreSQL database (``db_backend`` in tests/conftest.py
+runs every module on both).
 
 bcrypt costs about a quarter of a second per hash or check, so the people
 are made (and signed in through ``POST /api/v1/auth/login``) once per test
-session, in a template data directory. Every test then gets its own copy of
-that directory (database file and secret key), so tests can change and
-delete whatever they like, and the tokens minted for the template stay valid
-in every copy: same secret, same users, same token versions.
+session per back end, in a template data directory (and, on PostgreSQL, a
+template database). Every test then gets its own copy of that directory
+(database file and secret key), so tests can change and delete whatever they
+like, and the tokens minted for the template stay valid in every copy: same
+secret, same users, same token versions. On PostgreSQL each module gets a
+copy of the template database (``CREATE DATABASE ... TEMPLATE``), put back
+to the template's rows before each test (``PgServer.restore``).
 
 These fixtures deliberately use names of their own (``api``, ``api_template``)
 so they do not depend on, or collide with, ``tests/conftest.py``.
@@ -25,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -38,6 +43,9 @@ from stocky.models import Base
 from stocky.runtime import Runtime
 from stocky.schemas.actor import SYSTEM
 from stocky.services.container import Services, open_services
+
+if TYPE_CHECKING:
+    from pg_server import PgServer
 
 PREFIX = "/api/v1"
 
@@ -98,8 +106,8 @@ class Seed:
     skus: dict[str, str]  # "item@location" -> id
 
 
-async def _build_template(data_dir: Path) -> Seed:
-    settings = make_settings(data_dir)
+async def _build_template(data_dir: Path, database_url: str | None) -> Seed:
+    settings = make_settings(data_dir, database_url=database_url)
     async with open_services(settings) as services:
         users: dict[str, str] = {}
         passwords: dict[str, str] = {}
@@ -197,13 +205,19 @@ async def _build_template(data_dir: Path) -> Seed:
 class Template:
     directory: Path
     seed: Seed
+    pg: PgServer | None = None  # on PostgreSQL: the server holding ``database``
+    database: str | None = None
 
     def copy_to(self, target: Path) -> Path:
         shutil.copytree(self.directory, target)
         return target
 
     def settings_in(self, target: Path, **overrides: Any) -> Settings:
-        """Settings of a fresh copy of the template in ``target``."""
+        """Settings of a fresh copy of the template in ``target`` (and, on
+        PostgreSQL, in a new database copied from the template's, dropped
+        with the server at the end of the session)."""
+        if self.pg is not None and self.database is not None:
+            overrides.setdefault("database_url", self.pg.url(self.pg.create_database(self.database)))
         return make_settings(self.copy_to(target), **overrides)
 
     def runtime_in(self, target: Path) -> Runtime:
@@ -215,12 +229,43 @@ class Template:
 
 
 @pytest.fixture(scope="session")
-def api_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    directory = tmp_path_factory.mktemp("api-template") / "data"
-    # Its own thread and event loop: nothing of pytest-asyncio's loops is touched.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        seed = pool.submit(asyncio.run, _build_template(directory)).result()
-    return Template(directory=directory, seed=seed)
+def api_templates() -> dict[str, Template]:
+    """The templates built so far, by back end: each is built once a session."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def api_template(
+    db_backend: str,
+    api_templates: dict[str, Template],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Template:
+    if db_backend not in api_templates:
+        directory = tmp_path_factory.mktemp(f"api-template-{db_backend}") / "data"
+        pg = database = url = None
+        if db_backend == "postgresql":
+            pg = request.getfixturevalue("pg_server")
+            database = pg.create_database(name="api_template")
+            url = pg.url(database)
+        # Its own thread and event loop: nothing of pytest-asyncio's loops is touched.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            seed = pool.submit(asyncio.run, _build_template(directory, url)).result()
+        if pg is not None:
+            pg.snapshot(database)  # what ``restore`` puts back
+        api_templates[db_backend] = Template(directory=directory, seed=seed, pg=pg, database=database)
+    return api_templates[db_backend]
+
+
+@pytest.fixture(scope="module")
+def api_database(api_template: Template) -> str | None:
+    """On PostgreSQL, this module's copy of the template database."""
+    if api_template.pg is None:
+        yield None
+        return
+    name = api_template.pg.create_database(api_template.database)
+    yield name
+    api_template.pg.drop_database(name)
 
 
 @pytest.fixture(autouse=True)
@@ -418,9 +463,15 @@ class Api:
 
 
 @pytest.fixture
-async def api(api_template: Template, tmp_path: Path, aiohttp_client) -> AsyncIterator[Api]:
+async def api(
+    api_template: Template, api_database: str | None, tmp_path: Path, aiohttp_client
+) -> AsyncIterator[Api]:
     data_dir = api_template.copy_to(tmp_path / "data")
-    async with open_services(make_settings(data_dir)) as services:
+    database_url = None
+    if api_template.pg is not None and api_database is not None:
+        api_template.pg.restore(api_database)
+        database_url = api_template.pg.url(api_database)
+    async with open_services(make_settings(data_dir, database_url=database_url)) as services:
         client = await aiohttp_client(create_app(services))
         yield Api(client=client, services=services, seed=api_template.seed, data_dir=data_dir)
         await client.close()

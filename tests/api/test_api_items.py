@@ -117,6 +117,7 @@ async def test_limit_and_offset_page_through_everything(api):
         ({"offset": -1}, "offset"),
         ({"stock": "some"}, "stock"),
         ({"search": "x" * 201}, "search"),
+        ({"search": "milk\x00"}, "search"),  # PostgreSQL cannot even compare it
     ],
 )
 async def test_bad_query_parameters_are_422_naming_the_parameter(api, params, field):
@@ -182,6 +183,8 @@ async def test_upc_a_and_ean_13_of_one_product_are_the_same_barcode(api):
         ({"name": "Tea", "upc": "12\n34"}, "upc"),
         ({"name": "Tea", "colour": "green"}, "colour"),
         ({"name": 42}, "name"),
+        ({"name": "Te\x00a"}, "name"),  # PostgreSQL cannot store it; refused on both
+        ({"name": "Tea", "description": "green\x00"}, "description"),
     ],
     ids=[
         "storage-type",
@@ -191,6 +194,8 @@ async def test_upc_a_and_ean_13_of_one_product_are_the_same_barcode(api):
         "upc-control-char",
         "unknown-field",
         "name-number",
+        "name-nul",
+        "description-nul",
     ],
 )
 async def test_create_validation_names_the_failing_field(api, body, field):

@@ -115,6 +115,8 @@ async def test_patch_changes_only_the_fields_sent(api):
         ({"name": "Garage", "details": "x" * 10_001}, "details"),
         ({"name": "Garage", "shelves": 3}, "shelves"),
         ({}, "name"),
+        ({"name": "Gar\x00age"}, "name"),  # PostgreSQL cannot store NUL; refused on both
+        ({"name": "Garage", "details": "\x00"}, "details"),
     ],
 )
 async def test_create_validation_names_the_failing_field(api, body, field):

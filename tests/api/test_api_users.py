@@ -110,8 +110,9 @@ async def test_usernames_are_unique_beyond_ascii_case(api):
         ({"username": "", "role": "Scanner"}, "username"),
         ({"username": "frank", "role": "Scanner", "is_admin": True}, "is_admin"),
         ({"role": "Scanner"}, "username"),
+        ({"username": "fr\x00nk", "role": "Scanner"}, "username"),
     ],
-    ids=["no-password", "unknown-role", "empty-name", "unknown-field", "no-name"],
+    ids=["no-password", "unknown-role", "empty-name", "unknown-field", "no-name", "nul-in-name"],
 )
 async def test_create_validation_names_the_field(api, body, field):
     before = await api.snapshot()

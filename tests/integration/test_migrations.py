@@ -1,16 +1,19 @@
 """Migrations: up from nothing, all the way down, up again; and the models and
-the migrations describe the same schema."""
+the migrations describe the same schema. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import bindparam, inspect, text
 from sqlalchemy.exc import IntegrityError
 
+from stocky.core.settings import Settings
 from stocky.db import migrations
 from stocky.db.engine import create_engine
 from stocky.models import Base
+from stocky.models.types import GUID
 
 TABLES = {"alert", "item", "location", "sku", "stock_change", "user"}
 
@@ -24,15 +27,31 @@ async def table_names(url: str) -> set[str]:
         await engine.dispose()
 
 
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'stocky.db'}"
+@pytest.fixture
+def empty_url(db_backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
+    """A database with nothing in it: a SQLite file not there yet, or a new
+    PostgreSQL database (tests/pg_server.py)."""
+    if db_backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'stocky.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    yield server.url(name)
+    server.drop_database(name)
 
 
-async def test_upgrade_downgrade_and_upgrade_again(tmp_path):
-    url = sqlite_url(tmp_path)
+@pytest.fixture
+def settings(clean_env, tmp_path, database_url: str | None) -> Settings:
+    """``services`` (tests/conftest.py) over SQLite, then over PostgreSQL."""
+    return Settings(_env_file=None, data_dir=tmp_path, database_url=database_url)
+
+
+async def test_upgrade_downgrade_and_upgrade_again(empty_url, db_backend, tmp_path):
+    url = empty_url
 
     await migrations.upgrade(url)
-    assert (tmp_path / "stocky.db").exists()
+    if db_backend == "sqlite":
+        assert (tmp_path / "stocky.db").exists()
     assert await table_names(url) == TABLES | {"alembic_version"}
     assert await migrations.current_revision(url) == migrations.head_revision()
 
@@ -45,8 +64,8 @@ async def test_upgrade_downgrade_and_upgrade_again(tmp_path):
     assert await migrations.current_revision(url) == migrations.head_revision()
 
 
-async def test_upgrading_twice_is_harmless(tmp_path):
-    url = sqlite_url(tmp_path)
+async def test_upgrading_twice_is_harmless(empty_url):
+    url = empty_url
 
     await migrations.upgrade(url)
     await migrations.upgrade(url)
@@ -54,8 +73,8 @@ async def test_upgrading_twice_is_harmless(tmp_path):
     assert await migrations.current_revision(url) == migrations.head_revision()
 
 
-async def test_models_and_migrations_agree(tmp_path):
-    url = sqlite_url(tmp_path)
+async def test_models_and_migrations_agree(empty_url):
+    url = empty_url
     await migrations.upgrade(url)
 
     def diff(sync_connection):
@@ -87,15 +106,23 @@ async def test_the_schema_enforces_quantities_uniqueness_and_references(
         "negative item total": "UPDATE item SET total_quantity = -1",
         "unknown storage type": "UPDATE location SET storage_type = 'Cold'",
         "second sku for item and location": copy_sku.format(item="item_id"),
-        "sku of a missing item": copy_sku.format(item="'00000000-0000-0000-0000-0000000000ff'"),
+        "sku of a missing item": copy_sku.format(item=":missing"),
     }
-    params = {"id": str(sku.id), "new_id": "00000000-0000-0000-0000-000000000001"}
+    ids = {
+        "id": sku.id,
+        "new_id": "00000000-0000-0000-0000-000000000001",
+        "missing": "00000000-0000-0000-0000-0000000000ff",
+    }
     accepted = []
     for what, statement in refused.items():
+        # Typed: PostgreSQL stores ids as uuid, SQLite as text.
+        query = text(statement).bindparams(
+            *(bindparam(name, value, type_=GUID()) for name, value in ids.items() if f":{name}" in statement)
+        )
         async with services.db.writer() as session:
             try:
                 async with session.begin():
-                    await session.execute(text(statement), params)
+                    await session.execute(query)
             except IntegrityError:
                 continue
         accepted.append(what)

@@ -1,5 +1,6 @@
 """``POST /api/v1/scanner/scan`` and the scanner endpoints, end to end over
-HTTP on loopback, against real services over a real SQLite file
+HTTP on loopback, against real services over a real SQLite file and a real
+PostgreSQL database (every test runs on both)
 (DESIGN.md sections 3, 4 and 5)."""
 
 from __future__ import annotations
@@ -640,14 +641,14 @@ async def test_scanner_state_lives_in_the_scanner_users_details(scan_env: ScanEn
     assert other_status["last_scan_timestamp"] is None
 
 
-async def test_the_state_survives_a_restart(scan_env: ScanEnv, tmp_path):
+async def test_the_state_survives_a_restart(scan_env: ScanEnv):
     """Mode and location are in the database, not in memory."""
-    from stocky.core.settings import Settings
     from stocky.services.container import open_services
 
     await _at(scan_env, "Freezer")
     await _mode(scan_env, "remove")
-    async with open_services(Settings(_env_file=None, data_dir=tmp_path / "data")) as second:
+    # A second start over the same data directory and database.
+    async with open_services(scan_env.services.settings) as second:
         (state,) = [s for s in await second.scans.states() if str(s.id) == scan_env.scanner.id]
     assert state.current_mode == "remove"
     assert str(state.current_location_id) == scan_env.locations["Freezer"]

@@ -3,12 +3,15 @@ can read, and the database is exactly as it was before."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from stocky.core.errors import Conflict, InvalidInput, NotFound, StockyError
+from stocky.services.base import integrity_error
 
 
 @pytest.fixture
@@ -76,6 +79,21 @@ async def test_duplicate_location_name_is_a_conflict_in_any_case(
             "already a location called Fridge",
         )
     assert (await services.locations.list()).total == 4
+
+
+async def test_one_new_barcode_saved_five_times_at_once_is_one_item(services, member):
+    """Five screens save the same new product at the same moment. On
+    PostgreSQL they really overlap: all pass the friendly check, and the
+    database's unique rule decides; the others hear "conflict", never a crash."""
+    results = await asyncio.gather(
+        *(services.items.create({"name": f"Milk {n}", "upc": "4006381333931"}, member) for n in range(5)),
+        return_exceptions=True,
+    )
+
+    created = [r for r in results if not isinstance(r, BaseException)]
+    assert len(created) == 1
+    assert [type(r) for r in results if isinstance(r, BaseException)] == [Conflict] * 4
+    assert [i.id for i in (await services.items.list(stock="all")).data] == [created[0].id]
 
 
 # --- values outside the vocabulary -------------------------------------------------
@@ -223,3 +241,32 @@ async def test_clearing_the_only_name_of_an_item_without_barcode_is_invalid(
         "name or a barcode",
     )
     assert (await services.items.get(tea.id)).name == "Tea"
+
+
+# --- what the database itself refuses ------------------------------------------------
+
+
+class _ServerRefusal(Exception):
+    """What a PostgreSQL driver raises: the server's words, and the SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("message", "sqlstate", "error"),
+    [
+        # A Spanish server (lc_messages = es_ES): no English word to go by.
+        ("llave duplicada viola restricción de unicidad «uq_item_upc»", "23505", Conflict),
+        ("inserción o actualización en la tabla «sku» viola la llave foránea", "23503", NotFound),
+        ("el nuevo registro para la relación «sku» viola la restricción «check»", "23514", InvalidInput),
+        # SQLite says it in English only, without a code.
+        ("UNIQUE constraint failed: item.upc", None, Conflict),
+        ("FOREIGN KEY constraint failed", None, NotFound),
+        ("CHECK constraint failed: quantity_not_negative", None, InvalidInput),
+    ],
+)
+def test_a_database_refusal_means_the_same_in_any_server_language(message, sqlstate, error):
+    refusal = IntegrityError("INSERT ...", {}, _ServerRefusal(message, sqlstate))
+    assert type(integrity_error(refusal)) is error
