@@ -11,7 +11,7 @@ from aiohttp import web
 
 from stocky.api import create_app
 from stocky.core.sdnotify import Notifier
-from stocky.core.settings import Settings
+from stocky.core.settings import Settings, ensure_mqtt_client_id
 from stocky.db import migrations
 from stocky.db.backup import running_lock
 from stocky.db.demo_data import DemoLogins, load_demo
@@ -75,7 +75,14 @@ class Runtime:
                 "No users yet: create the first Admin with "
                 "'stocky create-admin --username NAME --password-stdin'"
             )
-        runner = web.AppRunner(create_app(services), access_log=None, shutdown_timeout=5)
+        runner = web.AppRunner(
+            create_app(services),
+            access_log=None,
+            shutdown_timeout=5,
+            # aiohttp's keep-alive timer also bounds how long unfinished
+            # headers may take (its default is an hour).
+            keepalive_timeout=settings.http_header_timeout,
+        )
         await runner.setup()
         self._runner = runner
         self._stack.push_async_callback(runner.cleanup)
@@ -87,7 +94,8 @@ class Runtime:
         self._stack.push_async_callback(lookups.stop)
         if settings.mqtt_url:
             mqtt = MqttScanInput(
-                services, settings.mqtt_url, settings.mqtt_topic, client_id=settings.mqtt_client_id
+                services, settings.mqtt_url, settings.mqtt_topic,
+                client_id=ensure_mqtt_client_id(settings),
             )
             await mqtt.start()
             self._stack.push_async_callback(mqtt.stop)

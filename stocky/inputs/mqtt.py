@@ -248,7 +248,7 @@ class MqttSubscriber:
 
     def _client(self) -> aiomqtt.Client:
         address = self.address
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             address.host,
             address.port,
             username=address.username,
@@ -261,6 +261,11 @@ class MqttSubscriber:
             max_queued_incoming_messages=self.queue_size,
             tls_context=ssl.create_default_context() if address.tls else None,
         )
+        # Acknowledge a scan only once it is applied: paho would acknowledge
+        # on receipt, and a crash would then lose what the broker let go of.
+        # aiomqtt has no public switch for this.
+        client._client.manual_ack_set(True)  # noqa: SLF001
+        return client
 
     async def run(self) -> None:
         """Subscribe, and subscribe again after every loss, until cancelled."""
@@ -303,6 +308,10 @@ class MqttSubscriber:
             try:
                 async for message in client.messages:
                     await self._dispatch(message)
+                    if message.qos:
+                        # In order, one at a time; a repeat after a crash is
+                        # caught by its scan_id.
+                        client._client.ack(message.mid, message.qos)  # noqa: SLF001
             finally:
                 self._connected.clear()
 

@@ -1,0 +1,260 @@
+"""Every bad input of the API and scanning issues, as one table.
+
+Each row is a request a buggy client, a confused scanner or a curious
+person could send. Each must get its 4xx with the documented error shape,
+and the database must be exactly as before: every row of every table is
+read from the SQLite file before and after each request and compared.
+
+The table runs against a real ``Runtime`` (the HTTP site on loopback, the
+real SQLite file). All rows are tried; the test fails once at the end with
+every row that misbehaved, so one broken rule does not hide another.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import bcrypt
+import pytest
+from reliability_support import API, OFFLINE_LOOKUP, table_dump
+
+from stocky.core.settings import Settings
+from stocky.runtime import Runtime
+from stocky.schemas.actor import SYSTEM
+
+UPC_A = "036000291452"  # stored as the EAN-13 0036000291452
+NOBODY = "00000000-0000-4000-8000-000000000000"
+PASSWORD = "a long enough password"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    path: str  # below /api/v1; {sku}, {pantry}, {item} are filled in
+    auth: str  # "admin", "scanner", "disabled", "viewer", "none", "query"
+    status: int
+    body: Any = None  # JSON-encoded unless bytes
+    raw: bytes | None = None
+
+
+def scan(name: str, msg: Any, status: int, auth: str = "scanner", **extra: Any) -> Case:
+    return Case(name, "POST", "/scanner/scan", auth, status, {"msg": msg, **extra})
+
+
+# fmt: off
+CASES = [
+    # -- the API -------------------------------------------------------------
+    Case("malformed JSON", "POST", "/location", "admin", 400, raw=b'{"name": "Attic",'),
+    Case("nested too deep", "POST", "/location", "admin", 400, raw=b"[" * 100_000),
+    Case("empty body", "POST", "/location", "admin", 400, raw=b""),
+    Case("body over 256 KiB", "POST", "/location", "admin", 413,
+         {"name": "Attic", "details": "a" * (256 * 1024 + 1)}),
+    Case("scan body over 256 KiB", "POST", "/scanner/scan", "scanner", 413, {"msg": "1" * 300_000}),
+    Case("unknown field", "POST", "/location", "admin", 422, {"name": "Attic", "colour": "red"}),
+    Case("unknown field on PATCH", "PATCH", "/sku/{sku}", "admin", 422, {"quantity": 3, "x": 1}),
+    Case("wrong type: number as name", "POST", "/item", "admin", 422, {"name": 42}),
+    Case("wrong type: text as delta", "POST", "/sku/{sku}/adjust", "admin", 422, {"delta": "one"}),
+    Case("wrong type: list as body", "POST", "/location", "admin", 422, ["Attic"]),
+    Case("wrong type: null name", "PATCH", "/location/{pantry}", "admin", 422, {"name": None}),
+    Case("duplicate UPC (EAN-13 form)", "POST", "/item", "admin", 409,
+         {"name": "Cola", "upc": "0" + UPC_A}),
+    Case("duplicate UPC (UPC-A form)", "POST", "/item", "admin", 409,
+         {"name": "Cola", "upc": UPC_A}),
+    Case("duplicate location name", "POST", "/location", "admin", 409, {"name": "Pantry"}),
+    Case("duplicate location name, other case", "POST", "/location", "admin", 409,
+         {"name": "PANTRY"}),
+    Case("rename onto another location", "PATCH", "/location/{pantry}", "admin", 409,
+         {"name": "Fridge"}),
+    Case("duplicate username", "POST", "/user", "admin", 409,
+         {"username": "viewer", "role": "Member", "password": PASSWORD}),
+    Case("unknown storage type", "POST", "/location", "admin", 422,
+         {"name": "Attic", "storage_type": "Lukewarm"}),
+    Case("unknown storage type on item", "POST", "/item", "admin", 422,
+         {"name": "Soup", "storage_type": "Hot"}),
+    Case("unknown role", "POST", "/user", "admin", 422,
+         {"username": "chef", "role": "Chef", "password": PASSWORD}),
+    Case("quantity below zero (new SKU)", "POST", "/sku", "admin", 422,
+         {"item_id": "{item}", "location_id": "{fridge}", "quantity": -1}),
+    Case("quantity below zero (set)", "PATCH", "/sku/{sku}", "admin", 422, {"quantity": -1}),
+    Case("quantity below zero (adjust past 0)", "POST", "/sku/{sku}/adjust", "admin", 409,
+         {"delta": -3}),
+    Case("move more than there is", "POST", "/sku/{sku}/move", "admin", 409,
+         {"location_id": "{fridge}", "quantity": 3}),
+    Case("unknown item id", "GET", f"/item/{NOBODY}", "admin", 404),
+    Case("unknown location id", "PATCH", f"/location/{NOBODY}", "admin", 404, {"name": "Attic"}),
+    Case("unknown item in new SKU", "POST", "/sku", "admin", 404,
+         {"item_id": NOBODY, "location_id": "{pantry}", "quantity": 1}),
+    Case("unknown user id", "DELETE", f"/user/{NOBODY}", "admin", 404),
+    Case("not an id at all", "GET", "/item/not-a-uuid", "admin", 404),
+    Case("password over 72 bytes", "POST", "/user", "admin", 422,
+         {"username": "longpw", "role": "Member", "password": "x" * 73}),
+    Case("password over 72 bytes in 37 characters", "POST", "/user", "admin", 422,
+         {"username": "longpw", "role": "Member", "password": "é" * 37}),
+    Case("a Read-only key may not write", "POST", "/location", "viewer", 403, {"name": "Attic"}),
+    Case("API key in the query string", "GET", "/item?api_key={viewer_key}", "none", 401),
+    # -- scanning ------------------------------------------------------------
+    scan("empty scan", "", 422),
+    scan("blank scan", "   \t ", 422),
+    scan("10,000-character scan", "7" * 10_000, 422),
+    Case("invalid UTF-8", "POST", "/scanner/scan", "scanner", 400,
+         raw=b'{"msg": "50001\xff\xfe26"}'),
+    scan("control character (BEL)", "5000112\u00076379", 422),
+    scan("control character (escape sequence)", "\x1b[31m5000112637922", 422),
+    scan("JSON that is not a command", '{"hello": "world"}', 422),
+    scan("unknown command", '{"command": "self_destruct", "payload": "now"}', 422),
+    scan("known command, bad payload", '{"command": "set_mode", "payload": "sideways"}', 422),
+    scan("broken command JSON", '{"command": "set_mode", ', 422),
+    scan("set_location of nothing", json.dumps({"command": "set_location", "payload": NOBODY}),
+         404),
+    scan("a UUID of nothing", NOBODY, 404),
+    scan("empty scan_id", "5000112637922", 422, scan_id=""),
+    scan("remove an unknown barcode", "9999999999994", 404),
+    scan("remove what is not in stock", "{soup_upc}", 409),
+    scan("scan_id over 100 characters", "5000112637922", 422, scan_id="x" * 101),
+    scan("unknown field in a scan", "5000112637922", 422, volume="loud"),
+    scan("number as scan", 5000112637922, 422),
+    scan("an API key scanned as a barcode", "{scanner_key}", 422),
+    scan("a disabled scanner's key", "5000112637922", 401, auth="disabled"),
+    scan("a Read-only user's key", "5000112637922", 403, auth="viewer"),
+    scan("no key at all", "5000112637922", 401, auth="none"),
+    Case("scanner key in the query string", "POST", "/scanner/scan?api_key={scanner_key}", "none",
+         401, {"msg": "5000112637922"}),
+    Case("key in the query string next to the header", "POST", "/scanner/scan?key={scanner_key}",
+         "scanner", 401, {"msg": "5000112637922"}),
+    Case("a scanner may not use the API", "GET", "/item", "scanner", 403),
+]
+# fmt: on
+
+
+def fill(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for key, replacement in names.items():
+            value = value.replace("{" + key + "}", replacement)
+        return value
+    if isinstance(value, dict):
+        return {k: fill(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, names) for v in value]
+    return value
+
+
+@pytest.fixture
+def cheap_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bcrypt at its lowest cost: passwords are not what is tested here."""
+    real = bcrypt.gensalt
+    monkeypatch.setattr(bcrypt, "gensalt", lambda rounds=12, prefix=b"2b": real(4, prefix))
+
+
+@pytest.mark.timeout(60)
+async def test_every_bad_input_gets_its_4xx_and_changes_nothing(clean_env, tmp_path, cheap_bcrypt):
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path / "data",
+        uda_api_url=OFFLINE_LOOKUP,
+        host="127.0.0.1",
+        port=0,
+    )
+    runtime = Runtime(settings, hid=False)
+    await runtime.start()
+    try:
+        services = runtime.services
+        assert services is not None
+        await services.users.create(
+            {"username": "admin", "role": "Admin", "password": PASSWORD}, SYSTEM
+        )
+        viewer = await services.users.create(
+            {"username": "viewer", "role": "Read-only", "password": PASSWORD, "with_api_key": True},
+            SYSTEM,
+        )
+        scanner = await services.users.create({"username": "scanner", "role": "Scanner"}, SYSTEM)
+        disabled = await services.users.create(
+            {"username": "old scanner", "role": "Scanner"}, SYSTEM
+        )
+        pantry = await services.locations.create(
+            {"name": "Pantry", "storage_type": "Ambient"}, SYSTEM
+        )
+        fridge = await services.locations.create(
+            {"name": "Fridge", "storage_type": "Refrigerated"}, SYSTEM
+        )
+        cola = await services.items.create({"name": "Cola", "upc": UPC_A}, SYSTEM)
+        await services.items.create(
+            {"name": "Soup", "upc": "4000000000021"}, SYSTEM
+        )  # none anywhere
+        sku = await services.skus.create(
+            {"item_id": cola.id, "location_id": pantry.id, "quantity": 2}, SYSTEM
+        )
+        await services.scans.set_state(
+            scanner.id, {"current_location_id": pantry.id, "current_mode": "remove"}
+        )
+        assert viewer.api_key and scanner.api_key and disabled.api_key
+        base = f"http://127.0.0.1:{runtime.bound_port}{API}"
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            async with http.post(
+                f"{base}/auth/login", json={"username": "admin", "password": PASSWORD}
+            ) as r:
+                assert r.status == 200
+                token = (await r.json())["access_token"]
+            async with http.patch(
+                f"{base}/user/{disabled.id}",
+                json={"is_active": False},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as r:
+                assert r.status == 200
+            auth = {
+                "admin": {"Authorization": f"Bearer {token}"},
+                "scanner": {"X-API-Key": scanner.api_key},
+                "disabled": {"X-API-Key": disabled.api_key},
+                "viewer": {"X-API-Key": viewer.api_key},
+                "none": {},
+            }
+            names = {
+                "sku": str(sku.id),
+                "pantry": str(pantry.id),
+                "fridge": str(fridge.id),
+                "item": str(cola.id),
+                "viewer_key": viewer.api_key,
+                "scanner_key": scanner.api_key,
+                "soup_upc": "4000000000021",
+            }
+            db = settings.data_dir / "stocky.db"
+            wrong: list[str] = []
+            for case in CASES:
+                before = table_dump(db)
+                headers = dict(auth[case.auth])
+                if case.raw is not None:
+                    data = case.raw
+                    headers["Content-Type"] = "application/json"
+                elif case.body is not None:
+                    data = json.dumps(fill(case.body, names)).encode()
+                    headers["Content-Type"] = "application/json"
+                else:
+                    data = None
+                url = base + fill(case.path, names)
+                async with http.request(case.method, url, data=data, headers=headers) as response:
+                    status, raw = response.status, await response.read()
+                after = table_dump(db)
+                problems = []
+                if status != case.status:
+                    problems.append(f"status {status}, expected {case.status}")
+                try:
+                    error = json.loads(raw)["error"]
+                    assert isinstance(error["code"], str) and isinstance(error["message"], str)
+                    assert error["message"] and "Traceback" not in raw.decode("utf-8", "replace")
+                except (ValueError, KeyError, TypeError, AssertionError):
+                    problems.append(f"not the error shape: {raw[:200]!r}")
+                if after != before:
+                    changed = sorted(
+                        t for t in set(before) | set(after) if before.get(t) != after.get(t)
+                    )
+                    problems.append(f"the database changed: {changed}")
+                if problems:
+                    wrong.append(f"{case.name}: {'; '.join(problems)} ({raw[:160]!r})")
+        assert wrong == [], "\n".join(wrong)
+        assert len(CASES) >= 50
+    finally:
+        await runtime.stop()
