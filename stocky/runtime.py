@@ -16,7 +16,6 @@ from stocky.db import migrations
 from stocky.db.backup import running_lock
 from stocky.db.demo_data import DemoLogins, load_demo
 from stocky.inputs.hid import HidScanInput
-from stocky.inputs.mqtt import MqttScanInput
 from stocky.services.container import Services
 from stocky.services.lookup_worker import LookupWorker
 
@@ -93,6 +92,10 @@ class Runtime:
         await lookups.start()
         self._stack.push_async_callback(lookups.stop)
         if settings.mqtt_url:
+            # Loaded only when wanted: paho and aiomqtt cost a fifth of a
+            # second of every start, and MQTT is off by default.
+            from stocky.inputs.mqtt import MqttScanInput
+
             mqtt = MqttScanInput(
                 services, settings.mqtt_url, settings.mqtt_topic,
                 client_id=ensure_mqtt_client_id(settings),
