@@ -108,9 +108,10 @@ def db_snapshot(services: Services) -> Callable[[], Awaitable[TableDump]]:
 # binaries those cases are skipped, except in CI (``CI=true``): there they fail.
 #
 # Each test module gets a database of its own, made from one migrated to head;
-# before each test it is put back to that empty state (``restore``, ~20 ms,
-# where a new database per test costs ten times that). The migrations
-# themselves are tested on PostgreSQL in tests/integration/test_migrations.py.
+# before each test it is put back to that empty state (``restore``, a few
+# milliseconds, where a new database per test costs a tenth of a second or
+# more). The migrations themselves are tested on PostgreSQL in
+# tests/integration/test_migrations.py.
 
 import asyncio as _asyncio  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor as _ThreadPool  # noqa: E402

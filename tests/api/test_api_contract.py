@@ -44,6 +44,14 @@ DOCS_ASSET = "/api/v1/docs/assets/{name}"
 DEADLINE_MS = 10_000  # per example; bcrypt on a busy 2-core CI box is slow, not broken
 
 
+@pytest.fixture(scope="module")
+def db_backend() -> str:
+    """SQLite only (the rest of tests/api runs on PostgreSQL too): the fuzzing
+    costs half a minute per back end, and the routes, schemas and error
+    mapping it checks are the same on both."""
+    return "sqlite"
+
+
 class LiveStocky:
     """A Runtime serving on 127.0.0.1:<free port> from a background thread."""
 

@@ -393,3 +393,15 @@ async def test_a_hanging_product_service_never_delays_a_scan(
     # Interrupted lookups stay pending, to be queued again at the next start.
     for code in barcodes:
         assert (await services.items.by_upc(code)).lookup_status == "pending"
+
+
+def test_a_nul_character_in_an_answer_never_reaches_the_database():
+    """PostgreSQL cannot store NUL in text: a product service that sends one
+    must not leave the item failing its lookup forever."""
+    from stocky.services.lookup_worker import parse_answer
+
+    product = parse_answer({"name": "Nuss-Nougat\x00-Creme", "description": "Brot\x00aufstrich"})
+
+    assert product is not None
+    assert "\x00" not in (product.name or "") + (product.description or "")
+    assert product.name.startswith("Nuss-Nougat")
