@@ -89,13 +89,17 @@ def db_snapshot(services: Services) -> Callable[[], Awaitable[TableDump]]:
     Comparing two snapshots proves a refused operation wrote nothing at all.
     """
 
+    def dump(session) -> TableDump:
+        return {
+            table.name: sorted(
+                (tuple(row) for row in session.execute(text(f'SELECT * FROM "{table.name}"')).all()),
+                key=repr,
+            )
+            for table in Base.metadata.sorted_tables
+        }
+
     async def snapshot() -> TableDump:
-        dump: TableDump = {}
-        async with services.db.reader() as session:
-            for table in Base.metadata.sorted_tables:
-                rows = await session.execute(text(f'SELECT * FROM "{table.name}"'))
-                dump[table.name] = sorted((tuple(row) for row in rows.all()), key=repr)
-        return dump
+        return await services.db.read(dump)
 
     return snapshot
 

@@ -4,19 +4,19 @@ import uuid
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from stocky.core.errors import NotFound
 
 T = TypeVar("T")
 
 
-async def get_or_404(
-    session: AsyncSession, model: type[T], id_: uuid.UUID, what: str, *, lock: bool = False
+def get_or_404(
+    session: Session, model: type[T], id_: uuid.UUID, what: str, *, lock: bool = False
 ) -> T:
     """The row, or ``NotFound``. ``lock`` reads it ``FOR UPDATE`` on
     PostgreSQL (SQLite has no row locks: its writers run one at a time)."""
-    row = await session.get(model, id_, with_for_update=True if lock else None)
+    row = session.get(model, id_, with_for_update=True if lock else None)
     if row is None:
         raise NotFound(f"No {what} with id {id_}.", id=str(id_))
     return row

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from stocky.crud.common import contains_folded
 from stocky.models import Item, Location, Sku, StockChange
@@ -25,31 +25,31 @@ def listing(search: str | None, stock: str) -> Select[tuple[Item]]:
     return query.order_by(label, Item.id)
 
 
-async def page(
-    session: AsyncSession, search: str | None, stock: str, limit: int, offset: int
+def page(
+    session: Session, search: str | None, stock: str, limit: int, offset: int
 ) -> tuple[Sequence[Item], int]:
     query = listing(search, stock)
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = (await session.scalars(query.limit(limit).offset(offset))).all()
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(query.limit(limit).offset(offset)).all()
     return rows, int(total or 0)
 
 
-async def lock(session: AsyncSession, item_id: uuid.UUID) -> None:
+def lock(session: Session, item_id: uuid.UUID) -> None:
     """Hold the item's row until the transaction ends (PostgreSQL; SQLite
     writers run one at a time anyway). Every change of an item's stock takes
     this lock before it touches a SKU, so two changes that touch several SKUs
     of one item (a move, and a scan into its destination) queue instead of
     deadlocking."""
     if session.bind.dialect.name == "postgresql":
-        await session.execute(select(Item.id).where(Item.id == item_id).with_for_update())
+        session.execute(select(Item.id).where(Item.id == item_id).with_for_update())
 
 
-async def by_upc(session: AsyncSession, upc: str) -> Item | None:
-    return await session.scalar(select(Item).where(Item.upc == upc))
+def by_upc(session: Session, upc: str) -> Item | None:
+    return session.scalar(select(Item).where(Item.upc == upc))
 
 
-async def skus_with_locations(session: AsyncSession, item_id: uuid.UUID) -> list[tuple[Sku, str]]:
-    rows = await session.execute(
+def skus_with_locations(session: Session, item_id: uuid.UUID) -> list[tuple[Sku, str]]:
+    rows = session.execute(
         select(Sku, Location.name)
         .join(Location, Location.id == Sku.location_id)
         .where(Sku.item_id == item_id)
@@ -58,9 +58,9 @@ async def skus_with_locations(session: AsyncSession, item_id: uuid.UUID) -> list
     return [(sku, name) for sku, name in rows.all()]
 
 
-async def history(session: AsyncSession, item_id: uuid.UUID, limit: int) -> Sequence[StockChange]:
+def history(session: Session, item_id: uuid.UUID, limit: int) -> Sequence[StockChange]:
     return (
-        await session.scalars(
+        session.scalars(
             select(StockChange)
             .where(StockChange.item_id == item_id)
             .order_by(StockChange.timestamp.desc())
@@ -69,5 +69,5 @@ async def history(session: AsyncSession, item_id: uuid.UUID, limit: int) -> Sequ
     ).all()
 
 
-async def ids_with_lookup_status(session: AsyncSession, status: str) -> list[uuid.UUID]:
-    return list(await session.scalars(select(Item.id).where(Item.lookup_status == status)))
+def ids_with_lookup_status(session: Session, status: str) -> list[uuid.UUID]:
+    return list(session.scalars(select(Item.id).where(Item.lookup_status == status)))

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from stocky.crud.common import same_folded
 from stocky.models import Item, Location, Sku
@@ -19,27 +19,27 @@ def _with_totals():
     )
 
 
-async def all_with_totals(session: AsyncSession) -> list[tuple[Location, int]]:
-    rows = await session.execute(_with_totals().order_by(func.lower(Location.name)))
+def all_with_totals(session: Session) -> list[tuple[Location, int]]:
+    rows = session.execute(_with_totals().order_by(func.lower(Location.name)))
     return [(location, int(total)) for location, total in rows.all()]
 
 
-async def one_with_total(session: AsyncSession, location_id: uuid.UUID) -> tuple[Location, int] | None:
-    row = (await session.execute(_with_totals().where(Location.id == location_id))).first()
+def one_with_total(session: Session, location_id: uuid.UUID) -> tuple[Location, int] | None:
+    row = session.execute(_with_totals().where(Location.id == location_id)).first()
     return (row[0], int(row[1])) if row else None
 
 
-async def by_name(session: AsyncSession, name: str) -> Location | None:
+def by_name(session: Session, name: str) -> Location | None:
     """Names are unique regardless of case, "KÜHLSCHRANK" included: compared
     in Python because SQLite folds only A-Z. A kitchen has a few dozen places."""
-    for location in await session.scalars(select(Location)):
+    for location in session.scalars(select(Location)):
         if same_folded(location.name, name):
             return location
     return None
 
 
-async def stocked_items(session: AsyncSession, location_id: uuid.UUID) -> Sequence[tuple[Sku, Item]]:
-    rows = await session.execute(
+def stocked_items(session: Session, location_id: uuid.UUID) -> Sequence[tuple[Sku, Item]]:
+    rows = session.execute(
         select(Sku, Item)
         .join(Item, Item.id == Sku.item_id)
         .where(Sku.location_id == location_id, Sku.quantity > 0)

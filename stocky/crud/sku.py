@@ -5,19 +5,19 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from stocky.models import Item, Location, Sku
 
 
-async def find(session: AsyncSession, item_id: uuid.UUID, location_id: uuid.UUID) -> Sku | None:
-    return await session.scalar(
+def find(session: Session, item_id: uuid.UUID, location_id: uuid.UUID) -> Sku | None:
+    return session.scalar(
         select(Sku).where(Sku.item_id == item_id, Sku.location_id == location_id)
     )
 
 
-async def listing(
-    session: AsyncSession,
+def listing(
+    session: Session,
     item_id: uuid.UUID | None,
     location_id: uuid.UUID | None,
     limit: int,
@@ -32,20 +32,20 @@ async def listing(
         query = query.where(Sku.item_id == item_id)
     if location_id:
         query = query.where(Sku.location_id == location_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = (await session.execute(query.order_by(Sku.created_at, Sku.id).limit(limit).offset(offset))).all()
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.execute(query.order_by(Sku.created_at, Sku.id).limit(limit).offset(offset)).all()
     return rows, int(total or 0)
 
 
-async def change_quantity(
-    session: AsyncSession, sku_id: uuid.UUID, delta: int, now: datetime
+def change_quantity(
+    session: Session, sku_id: uuid.UUID, delta: int, now: datetime
 ) -> int | None:
     """Add ``delta`` in one statement, only if the result stays >= 0.
 
     Returns the new quantity, or None when the SKU is missing or short. Never
     read-modify-write: concurrent scans must not lose a count.
     """
-    result = await session.execute(
+    result = session.execute(
         update(Sku)
         .where(Sku.id == sku_id, Sku.quantity + delta >= 0)
         .values(quantity=Sku.quantity + delta, updated_at=now)
@@ -55,10 +55,10 @@ async def change_quantity(
     return result.scalar_one_or_none()
 
 
-async def change_item_total(
-    session: AsyncSession, item_id: uuid.UUID, delta: int, now: datetime
+def change_item_total(
+    session: Session, item_id: uuid.UUID, delta: int, now: datetime
 ) -> int:
-    result = await session.execute(
+    result = session.execute(
         update(Item)
         .where(Item.id == item_id)
         .values(total_quantity=Item.total_quantity + delta, stock_changed_at=now, updated_at=now)
@@ -68,12 +68,12 @@ async def change_item_total(
     return result.scalar_one()
 
 
-async def ids_of(
-    session: AsyncSession, *, item_id: uuid.UUID | None = None, location_id: uuid.UUID | None = None
+def ids_of(
+    session: Session, *, item_id: uuid.UUID | None = None, location_id: uuid.UUID | None = None
 ) -> list[uuid.UUID]:
     query = select(Sku.id)
     if item_id is not None:
         query = query.where(Sku.item_id == item_id)
     if location_id is not None:
         query = query.where(Sku.location_id == location_id)
-    return list(await session.scalars(query))
+    return list(session.scalars(query))

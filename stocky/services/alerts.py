@@ -4,6 +4,7 @@ import logging
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from stocky.core.vocabulary import AlertSeverity
 from stocky.crud import alert as crud
@@ -22,63 +23,68 @@ class AlertService(Service):
     async def list(
         self, acknowledged: bool | None = None, limit: int = 100, offset: int = 0
     ) -> Page[AlertOut]:
-        async with self.read() as session:
-            rows, total = await crud.page(session, acknowledged, limit, offset)
+        def query(session: Session) -> Page[AlertOut]:
+            rows, total = crud.page(session, acknowledged, limit, offset)
             return Page[AlertOut](data=[AlertOut.model_validate(r) for r in rows], total=total)
 
+        return await self.read(query)
+
     async def unacknowledged_count(self) -> int:
-        async with self.read() as session:
-            count = await session.scalar(
-                select(func.count()).select_from(Alert).where(Alert.is_acknowledged.is_(False))
-            )
-            return int(count or 0)
+        query = select(func.count()).select_from(Alert).where(Alert.is_acknowledged.is_(False))
+        return int(await self.read(lambda session: session.scalar(query)) or 0)
 
     async def get(self, alert_id: uuid.UUID) -> AlertOut:
-        async with self.read() as session:
-            return AlertOut.model_validate(await get_or_404(session, Alert, alert_id, "alert"))
+        return await self.read(
+            lambda session: AlertOut.model_validate(get_or_404(session, Alert, alert_id, "alert"))
+        )
 
     async def create(self, data: AlertCreate | dict) -> AlertOut:
         data = parse(AlertCreate, data)
-        async with self.write() as work:
-            alert = await raise_alert(work, data.severity, data.message)
+        alert = await self.write(lambda work: raise_alert(work, data.severity, data.message))
         return AlertOut.model_validate(alert)
 
     async def update(self, alert_id: uuid.UUID, data: AlertUpdate | dict) -> AlertOut:
         data = parse(AlertUpdate, data)
-        async with self.write() as work:
-            alert = await get_or_404(work.session, Alert, alert_id, "alert")
+
+        def change(work: UnitOfWork) -> Alert:
+            alert = get_or_404(work.session, Alert, alert_id, "alert")
             alert.is_acknowledged = data.is_acknowledged
             work.emit("alert", alert.id, "updated")
-        return AlertOut.model_validate(alert)
+            return alert
+
+        return AlertOut.model_validate(await self.write(change))
 
     async def acknowledge(self, alert_id: uuid.UUID) -> AlertOut:
         return await self.update(alert_id, AlertUpdate(is_acknowledged=True))
 
     async def acknowledge_all(self) -> int:
-        async with self.write() as work:
-            ids = await crud.acknowledge_all(work.session)
+        def change(work: UnitOfWork) -> int:
+            ids = crud.acknowledge_all(work.session)
             for id_ in ids:
                 work.emit("alert", id_, "updated")
-        return len(ids)
+            return len(ids)
+
+        return await self.write(change)
 
     async def delete(self, alert_id: uuid.UUID) -> None:
-        async with self.write() as work:
-            alert = await get_or_404(work.session, Alert, alert_id, "alert")
-            await work.session.delete(alert)
+        def change(work: UnitOfWork) -> None:
+            work.session.delete(get_or_404(work.session, Alert, alert_id, "alert"))
             work.emit("alert", alert_id, "deleted")
 
+        await self.write(change)
 
-async def raise_alert(
+
+def raise_alert(
     work: UnitOfWork, severity: AlertSeverity, message: str, *, once: bool = False
 ) -> Alert:
     """Add an alert inside ``work``. With ``once``, an identical alert still
     waiting to be acknowledged is returned instead of a second copy, so six
     cans scanned into the wrong shelf do not raise six alerts."""
-    if once and (existing := await crud.open_with_message(work.session, message)):
+    if once and (existing := crud.open_with_message(work.session, message)):
         return existing
     alert = Alert(severity=severity, message=message)
     work.session.add(alert)
-    await work.session.flush()
+    work.session.flush()
     work.emit("alert", alert.id, "created", severity=severity, message=message)
     work.log(log, _LOG_LEVEL[severity], "Alert: %s", message)
     return alert

@@ -1,25 +1,27 @@
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from stocky.core.errors import Conflict, InvalidInput, NotFound
 from stocky.core.events import Event, EventBus, Op
 from stocky.db.engine import Database
 
 log = logging.getLogger("stocky.services")
+T = TypeVar("T")
 
 
 @dataclass
 class UnitOfWork:
     """One write transaction and the events it will publish once committed."""
 
-    session: AsyncSession
+    session: Session
     events: list[Event] = field(default_factory=list)
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
@@ -55,24 +57,38 @@ class Service:
         self.db = db
         self.bus = bus
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[UnitOfWork]:
-        """Commit everything or nothing; publish only what was committed."""
-        async with self.db.writer() as session:
-            work = UnitOfWork(session)
-            try:
-                async with session.begin():
-                    yield work
-            except IntegrityError as error:
-                # The checks before a write give the friendly message; this
-                # catches the race a second process can still win, and any
-                # rule the database holds that a check missed.
-                raise integrity_error(error) from error
+    async def write(self, change: Callable[[UnitOfWork], T]) -> T:
+        """``change(work)`` in one transaction on the writer thread: all of it
+        commits or none of it; what it emitted is published once committed."""
+
+        def transaction() -> tuple[UnitOfWork, T]:
+            with self.db.writer() as session:
+                work = UnitOfWork(session)
+                try:
+                    with session.begin():
+                        result = change(work)
+                except IntegrityError as error:
+                    # The checks before a write give the friendly message; this
+                    # catches the race a second process can still win, and any
+                    # rule the database holds that a check missed.
+                    raise integrity_error(error) from error
+                return work, result
+
+        done = self.db.run(transaction, write=True)
+        # Published from the future's callback, so a committed change reaches
+        # the bus even when the caller stopped waiting (a client went away).
+        done.add_done_callback(self._publish)
+        _, result = await asyncio.shield(done)
+        return result
+
+    def _publish(self, done: asyncio.Future[tuple[UnitOfWork, object]]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        work, _ = done.result()
         self.bus.publish_all(work.events)
         for action in work._after_commit:
             action()
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.db.reader() as session:
-            yield session
+    async def read(self, query: Callable[[Session], T]) -> T:
+        """``query(session)`` in a read transaction on a reader thread."""
+        return await self.db.read(query)

@@ -4,6 +4,7 @@ import logging
 import uuid
 
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from stocky.core.barcodes import normalize_barcode
 from stocky.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -42,33 +43,46 @@ class ItemService(Service):
         """``stock="in"`` is the inventory, ``"zero"`` the shopping list
         (most recently emptied first), ``"all"`` both."""
         search = (search or "").strip() or None
-        async with self.read() as session:
-            rows, total = await crud.page(session, search, stock, min(limit, MAX_PAGE), offset)
+
+        def query(session: Session) -> Page[ItemOut]:
+            rows, total = crud.page(session, search, stock, min(limit, MAX_PAGE), offset)
             return Page[ItemOut](data=[ItemOut.model_validate(r) for r in rows], total=total)
 
+        return await self.read(query)
+
     async def get(self, item_id: uuid.UUID) -> ItemDetail:
-        async with self.read() as session:
-            item = await get_or_404(session, Item, item_id, "item")
-            skus = await crud.skus_with_locations(session, item_id)
-            return _detail(item, skus)
+        def query(session: Session) -> ItemDetail:
+            item = get_or_404(session, Item, item_id, "item")
+            return _detail(item, crud.skus_with_locations(session, item_id))
+
+        return await self.read(query)
 
     async def by_upc(self, code: str) -> ItemOut | None:
-        async with self.read() as session:
-            item = await crud.by_upc(session, normalize_barcode(code))
+        code = normalize_barcode(code)
+
+        def query(session: Session) -> ItemOut | None:
+            item = crud.by_upc(session, code)
             return ItemOut.model_validate(item) if item else None
 
+        return await self.read(query)
+
     async def history(self, item_id: uuid.UUID, limit: int = 100) -> list[StockChangeOut]:
-        async with self.read() as session:
-            await get_or_404(session, Item, item_id, "item")
-            rows = await crud.history(session, item_id, limit)
-            return [StockChangeOut.model_validate(r) for r in rows]
+        def query(session: Session) -> list[StockChangeOut]:
+            get_or_404(session, Item, item_id, "item")
+            return [StockChangeOut.model_validate(r) for r in crud.history(session, item_id, limit)]
+
+        return await self.read(query)
 
     async def create(self, data: ItemCreate | dict, actor: Actor) -> ItemOut:
         """A barcode without a name is looked up in the background."""
         data = parse(ItemCreate, data)
-        async with self.write() as work:
-            item = await create_item(work, data)
+
+        def change(work: UnitOfWork) -> Item:
+            item = create_item(work, data)
             work.log(log, logging.INFO, "Created item %s", item_label(item), source=actor.username)
+            return item
+
+        item = await self.write(change)
         if item.lookup_status == "pending":
             self.lookups.enqueue(item.id)
         return ItemOut.model_validate(item)
@@ -76,11 +90,12 @@ class ItemService(Service):
     async def update(self, item_id: uuid.UUID, data: ItemUpdate | dict, actor: Actor) -> ItemOut:
         data = parse(ItemUpdate, data)
         changes = data.model_dump(exclude_unset=True)
-        async with self.write() as work:
-            item = await get_or_404(work.session, Item, item_id, "item")
-            new_code = changes.get("upc") and changes["upc"] != item.upc
+
+        def change(work: UnitOfWork) -> tuple[Item, bool]:
+            item = get_or_404(work.session, Item, item_id, "item")
+            new_code = bool(changes.get("upc")) and changes["upc"] != item.upc
             if new_code:
-                await _check_upc_free(work, changes["upc"])
+                _check_upc_free(work, changes["upc"])
             for field, value in changes.items():
                 setattr(item, field, value)
             if new_code and not item.name:
@@ -90,9 +105,12 @@ class ItemService(Service):
                     "An item needs a name or a barcode.",
                     [{"field": "name", "message": "needed when there is no barcode"}],
                 )
-            await work.session.flush()
+            work.session.flush()
             work.emit("item", item.id, "updated")
             work.log(log, logging.INFO, "Updated item %s", item_label(item), source=actor.username)
+            return item, new_code
+
+        item, new_code = await self.write(change)
         if new_code and item.lookup_status == "pending":
             self.lookups.enqueue(item.id)
         return ItemOut.model_validate(item)
@@ -101,34 +119,40 @@ class ItemService(Service):
         """Admins only, and only at zero stock; its SKUs go with it."""
         if not actor.is_admin:
             raise PermissionDenied("Only an Admin can delete an item.")
-        async with self.write() as work:
-            item = await get_or_404(work.session, Item, item_id, "item")
+
+        def change(work: UnitOfWork) -> None:
+            item = get_or_404(work.session, Item, item_id, "item")
             if item.total_quantity > 0:
                 raise Conflict(
                     f"{item_label(item)} is still in stock ({item.total_quantity}): "
                     "only items at zero can be deleted.",
                     total_quantity=item.total_quantity,
                 )
-            for sku_id in await sku_crud.ids_of(work.session, item_id=item_id):
+            for sku_id in sku_crud.ids_of(work.session, item_id=item_id):
                 work.emit("sku", sku_id, "deleted", item_id=str(item_id))
-            await work.session.execute(delete(Item).where(Item.id == item_id))
+            work.session.execute(delete(Item).where(Item.id == item_id))
             work.emit("item", item_id, "deleted")
             work.log(log, logging.INFO, "Deleted item %s", item_label(item), source=actor.username)
 
+        await self.write(change)
+
     async def request_lookup(self, item_id: uuid.UUID, actor: Actor) -> ItemOut:
         """Look the product up again ("refresh"); it needs a barcode."""
-        async with self.write() as work:
-            item = await get_or_404(work.session, Item, item_id, "item")
+
+        def change(work: UnitOfWork) -> Item:
+            item = get_or_404(work.session, Item, item_id, "item")
             if not item.upc:
                 raise Conflict(f"{item_label(item)} has no barcode to look up.")
             item.lookup_status = "pending"
             work.emit("item", item.id, "updated")
+            return item
+
+        item = await self.write(change)
         self.lookups.enqueue(item.id)
         return ItemOut.model_validate(item)
 
     async def pending_lookups(self) -> list[uuid.UUID]:
-        async with self.read() as session:
-            return await crud.ids_with_lookup_status(session, "pending")
+        return await self.read(lambda session: crud.ids_with_lookup_status(session, "pending"))
 
     async def record_lookup(
         self,
@@ -139,21 +163,25 @@ class ItemService(Service):
     ) -> ItemOut:
         """Store what the product service said. A name or description a person
         already typed is never overwritten."""
-        async with self.write() as work:
-            item = await get_or_404(work.session, Item, item_id, "item")
+
+        def change(work: UnitOfWork) -> Item:
+            item = get_or_404(work.session, Item, item_id, "item")
             item.lookup_status = status
             if name and not item.name:
                 item.name = name[:255]
             if description and not item.description:
                 item.description = description
-            await work.session.flush()
+            work.session.flush()
             work.emit("item", item.id, "updated", lookup_status=status)
+            return item
+
+        item = await self.write(change)
         return ItemOut.model_validate(item)
 
 
-async def create_item(work: UnitOfWork, data: ItemCreate) -> Item:
+def create_item(work: UnitOfWork, data: ItemCreate) -> Item:
     if data.upc:
-        await _check_upc_free(work, data.upc)
+        _check_upc_free(work, data.upc)
     item = Item(
         name=data.name,
         description=data.description,
@@ -163,13 +191,13 @@ async def create_item(work: UnitOfWork, data: ItemCreate) -> Item:
         total_quantity=0,
     )
     work.session.add(item)
-    await work.session.flush()
+    work.session.flush()
     work.emit("item", item.id, "created")
     return item
 
 
-async def _check_upc_free(work: UnitOfWork, upc: str) -> None:
-    if existing := await crud.by_upc(work.session, upc):
+def _check_upc_free(work: UnitOfWork, upc: str) -> None:
+    if existing := crud.by_upc(work.session, upc):
         raise Conflict(f"The barcode {upc} already belongs to {item_label(existing)}.", id=str(existing.id))
 
 

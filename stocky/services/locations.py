@@ -4,6 +4,7 @@ import logging
 import uuid
 
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from stocky.core.errors import Conflict, NotFound
 from stocky.crud import location as crud
@@ -33,47 +34,55 @@ def _out(location: Location, total: int) -> LocationOut:
 
 class LocationService(Service):
     async def list(self) -> Page[LocationOut]:
-        async with self.read() as session:
-            rows = await crud.all_with_totals(session)
+        def query(session: Session) -> Page[LocationOut]:
+            rows = crud.all_with_totals(session)
             return Page[LocationOut](data=[_out(loc, total) for loc, total in rows], total=len(rows))
 
+        return await self.read(query)
+
     async def get(self, location_id: uuid.UUID) -> LocationOut:
-        async with self.read() as session:
-            found = await crud.one_with_total(session, location_id)
-            if found is None:
-                raise NotFound(f"No location with id {location_id}.", id=str(location_id))
-            return _out(*found)
+        found = await self.read(lambda session: crud.one_with_total(session, location_id))
+        if found is None:
+            raise NotFound(f"No location with id {location_id}.", id=str(location_id))
+        return _out(*found)
 
     async def create(self, data: LocationCreate | dict, actor: Actor) -> LocationOut:
         data = parse(LocationCreate, data)
-        async with self.write() as work:
-            await _check_name_free(work, data.name)
+
+        def change(work: UnitOfWork) -> Location:
+            _check_name_free(work, data.name)
             location = Location(**data.model_dump())
             work.session.add(location)
-            await work.session.flush()
+            work.session.flush()
             work.emit("location", location.id, "created")
             work.log(log, logging.INFO, "Created location %s", location.name, source=actor.username)
-        return _out(location, 0)
+            return location
+
+        return _out(await self.write(change), 0)
 
     async def update(self, location_id: uuid.UUID, data: LocationUpdate | dict, actor: Actor) -> LocationOut:
         data = parse(LocationUpdate, data)
         changes = data.model_dump(exclude_unset=True)
-        async with self.write() as work:
-            location = await get_or_404(work.session, Location, location_id, "location")
+
+        def change(work: UnitOfWork) -> None:
+            location = get_or_404(work.session, Location, location_id, "location")
             if changes.get("name") and changes["name"].lower() != location.name.lower():
-                await _check_name_free(work, changes["name"])
+                _check_name_free(work, changes["name"])
             for field, value in changes.items():
                 setattr(location, field, value)
-            await work.session.flush()
+            work.session.flush()
             work.emit("location", location.id, "updated")
             work.log(log, logging.INFO, "Updated location %s", location.name, source=actor.username)
+
+        await self.write(change)
         return await self.get(location_id)
 
     async def delete(self, location_id: uuid.UUID, actor: Actor) -> None:
         """Only an empty location can go; its zero-quantity SKUs go with it."""
-        async with self.write() as work:
-            location = await get_or_404(work.session, Location, location_id, "location")
-            stocked = await crud.stocked_items(work.session, location_id)
+
+        def change(work: UnitOfWork) -> None:
+            location = get_or_404(work.session, Location, location_id, "location")
+            stocked = crud.stocked_items(work.session, location_id)
             if stocked:
                 names = ", ".join(f"{item_label(item)} ({sku.quantity})" for sku, item in stocked[:5])
                 more = f" and {len(stocked) - 5} more" if len(stocked) > 5 else ""
@@ -81,13 +90,15 @@ class LocationService(Service):
                     f"{location.name} is not empty: {names}{more}. Move or remove them first.",
                     items=len(stocked),
                 )
-            for sku_id in await sku_crud.ids_of(work.session, location_id=location_id):
+            for sku_id in sku_crud.ids_of(work.session, location_id=location_id):
                 work.emit("sku", sku_id, "deleted")
-            await work.session.execute(delete(Location).where(Location.id == location_id))
+            work.session.execute(delete(Location).where(Location.id == location_id))
             work.emit("location", location_id, "deleted")
             work.log(log, logging.INFO, "Deleted location %s", location.name, source=actor.username)
 
+        await self.write(change)
 
-async def _check_name_free(work: UnitOfWork, name: str) -> None:
-    if existing := await crud.by_name(work.session, name):
+
+def _check_name_free(work: UnitOfWork, name: str) -> None:
+    if existing := crud.by_name(work.session, name):
         raise Conflict(f"There is already a location called {existing.name}.", id=str(existing.id))

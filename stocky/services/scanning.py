@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from stocky.core.barcodes import normalize_barcode
 from stocky.core.errors import (
@@ -133,24 +134,23 @@ class ScanService(Service):
         return await self.scan(scanner, raw, scan_id)
 
     async def _apply(self, scanner: UserOut, text: str, scan_id: str | None) -> ScanResult:
-        async with self.write() as work:
-            # One scanner's scans queue on its row (on PostgreSQL; SQLite
-            # writers already run one at a time): a repeated delivery then
-            # sees the journal row of the first, and no scan overwrites the
-            # state another just wrote.
-            user = await get_or_404(work.session, User, scanner.id, "scanner", lock=True)
-            if text.startswith("{"):
-                result = await self._command(work, user, text)
-            elif (id_ := _as_uuid(text)) is not None:
-                result = await self._label(work, user, id_, scan_id)
-            else:
-                code = normalize_barcode(text, field="msg")
-                result = await self._barcode(work, user, code, scan_id)
-        return result
+        return await self.write(lambda work: self._apply_in(work, scanner, text, scan_id))
+
+    def _apply_in(self, work: UnitOfWork, scanner: UserOut, text: str, scan_id: str | None) -> ScanResult:
+        # One scanner's scans queue on its row (on PostgreSQL; SQLite
+        # writers already run one at a time): a repeated delivery then
+        # sees the journal row of the first, and no scan overwrites the
+        # state another just wrote.
+        user = get_or_404(work.session, User, scanner.id, "scanner", lock=True)
+        if text.startswith("{"):
+            return self._command(work, user, text)
+        if (id_ := _as_uuid(text)) is not None:
+            return self._label(work, user, id_, scan_id)
+        return self._barcode(work, user, normalize_barcode(text, field="msg"), scan_id)
 
     # -- commands -----------------------------------------------------------
 
-    async def _command(self, work: UnitOfWork, user: User, text: str) -> ScanResult:
+    def _command(self, work: UnitOfWork, user: User, text: str) -> ScanResult:
         try:
             data = json.loads(text)
         except ValueError:
@@ -165,7 +165,7 @@ class ScanService(Service):
             _set_state(work, user, current_mode=command.payload)
             return _result(user, "mode", f"{user.username} is now in {command.payload} mode.")
         if command.command == "set_location":
-            location = await get_or_404(work.session, Location, uuid.UUID(command.payload), "location")
+            location = get_or_404(work.session, Location, uuid.UUID(command.payload), "location")
             return self._set_location(work, user, location)
         ui_id = (user.details or {}).get("associated_ui_id")
         if not ui_id:
@@ -181,31 +181,31 @@ class ScanService(Service):
 
     # -- labels and barcodes ------------------------------------------------
 
-    async def _label(
+    def _label(
         self, work: UnitOfWork, user: User, id_: uuid.UUID, scan_id: str | None
     ) -> ScanResult:
-        if (item := await work.session.get(Item, id_)) is not None:
-            return await self._stock(work, user, item, scan_id, created=False)
-        if (location := await work.session.get(Location, id_)) is not None:
+        if (item := work.session.get(Item, id_)) is not None:
+            return self._stock(work, user, item, scan_id, created=False)
+        if (location := work.session.get(Location, id_)) is not None:
             return self._set_location(work, user, location)
         raise NotFound(f"Nothing in Stocky has the id {id_}.")
 
-    async def _barcode(
+    def _barcode(
         self, work: UnitOfWork, user: User, code: str, scan_id: str | None
     ) -> ScanResult:
-        item = await item_crud.by_upc(work.session, code)
+        item = item_crud.by_upc(work.session, code)
         created = False
         if item is None:
             if _mode(user) == "remove":
                 raise NotFound(f"No product has the barcode {code}; nothing to remove.")
-            item = await create_item(work, ItemCreate(upc=code))
+            item = create_item(work, ItemCreate(upc=code))
             created = True
-        return await self._stock(work, user, item, scan_id, created=created)
+        return self._stock(work, user, item, scan_id, created=created)
 
-    async def _stock(
+    def _stock(
         self, work: UnitOfWork, user: User, item: Item, scan_id: str | None, *, created: bool
     ) -> ScanResult:
-        if scan_id and (repeat := await _already_applied(work, user, scan_id)):
+        if scan_id and (repeat := _already_applied(work, user, scan_id)):
             _set_state(work, user)
             return _result(
                 user, "duplicate", f"Already counted: {item_label(item)}.",
@@ -213,30 +213,30 @@ class ScanService(Service):
             )
         actor = Actor(user_id=user.id, username=user.username, role=user.role, source="scan")
         if _mode(user) == "add":
-            location = await self._where_to_add(work, user, item)
-            sku, _ = await ensure_sku(work, item, location)
-            quantity = await change_stock(work, sku, item, location, +1, actor, scan_id)
+            location = self._where_to_add(work, user, item)
+            sku, _ = ensure_sku(work, item, location)
+            quantity = change_stock(work, sku, item, location, +1, actor, scan_id)
             outcome, message = "added", f"Added {item_label(item)} to {location.name} (now {quantity})"
         else:
-            sku, location = await self._where_to_remove(work, user, item)
-            quantity = await change_stock(work, sku, item, location, -1, actor, scan_id)
+            sku, location = self._where_to_remove(work, user, item)
+            quantity = change_stock(work, sku, item, location, -1, actor, scan_id)
             outcome, message = "removed", f"Removed {item_label(item)} from {location.name} (now {quantity})"
         _set_state(work, user)
         return _result(
             user, outcome, message, item=item, location=location, quantity=quantity, created=created
         )
 
-    async def _where_to_add(self, work: UnitOfWork, user: User, item: Item) -> Location:
-        if (current := await _current_location(work, user)) is not None:
+    def _where_to_add(self, work: UnitOfWork, user: User, item: Item) -> Location:
+        if (current := _current_location(work, user)) is not None:
             return current
-        places = await _places(work, item, stocked_only=False)
+        places = _places(work, item, stocked_only=False)
         if len(places) == 1:
             return places[0][1]
         raise Conflict(f"Where does {item_label(item)} go? Scan a location label first.")
 
-    async def _where_to_remove(self, work: UnitOfWork, user: User, item: Item) -> tuple[Sku, Location]:
-        stocked = await _places(work, item, stocked_only=True)
-        current = await _current_location(work, user)
+    def _where_to_remove(self, work: UnitOfWork, user: User, item: Item) -> tuple[Sku, Location]:
+        stocked = _places(work, item, stocked_only=True)
+        current = _current_location(work, user)
         for sku, location in stocked:
             if current is not None and location.id == current.id:
                 return sku, location
@@ -252,39 +252,47 @@ class ScanService(Service):
     # -- scanner state ------------------------------------------------------
 
     async def states(self) -> list[ScannerState]:
-        async with self.read() as session:
-            users = await session.scalars(select(User).where(User.role == "Scanner").order_by(User.username))
+        def query(session: Session) -> list[ScannerState]:
+            users = session.scalars(select(User).where(User.role == "Scanner").order_by(User.username))
             return [scanner_state(u) for u in users]
+
+        return await self.read(query)
 
     async def associate(self, scanner_id: uuid.UUID, ui_id: str) -> ScannerState:
         """Bind a scanner to a screen without a scan (a USB scanner plugged
         into the kiosk belongs to the kiosk's own screen)."""
-        async with self.write() as work:
-            user = await _scanning_user(work, scanner_id)
+
+        def change(work: UnitOfWork) -> ScannerState:
+            user = _scanning_user(work, scanner_id)
             if (user.details or {}).get("associated_ui_id") != ui_id:
                 _set_state(work, user, touch=False, associated_ui_id=ui_id)
-        return scanner_state(user)
+            return scanner_state(user)
+
+        return await self.write(change)
 
     async def set_state(self, scanner_id: uuid.UUID, data: ScannerStateUpdate | dict) -> ScannerState:
         """Change a scanner's mode or location by hand (the Scanners tab, an Admin)."""
         data = parse(ScannerStateUpdate, data)
-        async with self.write() as work:
-            user = await _scanning_user(work, scanner_id)
+
+        def change(work: UnitOfWork) -> ScannerState:
+            user = _scanning_user(work, scanner_id)
             changes: dict[str, Any] = {}
             if "current_mode" in data.model_fields_set and data.current_mode:
                 changes["current_mode"] = data.current_mode
             if "current_location_id" in data.model_fields_set:
                 if data.current_location_id is not None:
-                    await get_or_404(work.session, Location, data.current_location_id, "location")
+                    get_or_404(work.session, Location, data.current_location_id, "location")
                 changes["current_location_id"] = (
                     str(data.current_location_id) if data.current_location_id else None
                 )
             _set_state(work, user, touch=False, **changes)
-        return scanner_state(user)
+            return scanner_state(user)
+
+        return await self.write(change)
 
 
-async def _scanning_user(work: UnitOfWork, user_id: uuid.UUID) -> User:
-    user = await work.session.get(User, user_id, with_for_update=True)  # as in _apply
+def _scanning_user(work: UnitOfWork, user_id: uuid.UUID) -> User:
+    user = work.session.get(User, user_id, with_for_update=True)  # as in _apply
     if user is None or user.role not in SCANNING_ROLES:
         raise NotFound(f"No scanner with id {user_id}.")
     return user
@@ -304,21 +312,21 @@ def _set_state(work: UnitOfWork, user: User, *, touch: bool = True, **changes: A
     work.emit("scanner", user.id, "updated")
 
 
-async def _current_location(work: UnitOfWork, user: User) -> Location | None:
+def _current_location(work: UnitOfWork, user: User) -> Location | None:
     raw = (user.details or {}).get("current_location_id")
-    return await work.session.get(Location, uuid.UUID(raw)) if raw else None
+    return work.session.get(Location, uuid.UUID(raw)) if raw else None
 
 
-async def _places(work: UnitOfWork, item: Item, *, stocked_only: bool) -> list[tuple[Sku, Location]]:
+def _places(work: UnitOfWork, item: Item, *, stocked_only: bool) -> list[tuple[Sku, Location]]:
     query = select(Sku, Location).join(Location, Location.id == Sku.location_id).where(Sku.item_id == item.id)
     if stocked_only:
         query = query.where(Sku.quantity > 0)
-    rows = await work.session.execute(query.order_by(Location.name))
+    rows = work.session.execute(query.order_by(Location.name))
     return [(sku, location) for sku, location in rows.all()]
 
 
-async def _already_applied(work: UnitOfWork, user: User, scan_id: str) -> StockChange | None:
-    return await work.session.scalar(
+def _already_applied(work: UnitOfWork, user: User, scan_id: str) -> StockChange | None:
+    return work.session.scalar(
         select(StockChange).where(StockChange.user_id == user.id, StockChange.scan_id == scan_id)
     )
 

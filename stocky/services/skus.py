@@ -3,6 +3,8 @@ from __future__ import annotations
 import logging
 import uuid
 
+from sqlalchemy.orm import Session
+
 from stocky.core.errors import Conflict, InvalidInput
 from stocky.crud import item as item_crud
 from stocky.crud import location as location_crud
@@ -34,8 +36,8 @@ class SkuService(Service):
         limit: int = 100,
         offset: int = 0,
     ) -> Page[SkuOut]:
-        async with self.read() as session:
-            rows, total = await crud.listing(session, item_id, location_id, limit, offset)
+        def query(session: Session) -> Page[SkuOut]:
+            rows, total = crud.listing(session, item_id, location_id, limit, offset)
             data = [
                 SkuOut(
                     id=sku.id,
@@ -51,31 +53,41 @@ class SkuService(Service):
             ]
             return Page[SkuOut](data=data, total=total)
 
+        return await self.read(query)
+
     async def get(self, sku_id: uuid.UUID) -> SkuOut:
-        async with self.read() as session:
-            sku, item, location = await _load(session, sku_id)
+        def query(session: Session) -> SkuOut:
+            sku, item, location = _load(session, sku_id)
             return sku_out(sku, item, location)
+
+        return await self.read(query)
 
     async def create(self, data: SkuCreate | dict, actor: Actor) -> SkuOut:
         data = parse(SkuCreate, data)
-        async with self.write() as work:
-            item = await get_or_404(work.session, Item, data.item_id, "item")
-            location = await get_or_404(work.session, Location, data.location_id, "location")
-            sku, created = await ensure_sku(work, item, location)
+
+        def change(work: UnitOfWork) -> SkuOut:
+            item = get_or_404(work.session, Item, data.item_id, "item")
+            location = get_or_404(work.session, Location, data.location_id, "location")
+            sku, created = ensure_sku(work, item, location)
             if not created:
                 raise Conflict(f"{item_label(item)} already has a place in {location.name}.")
-            await change_stock(work, sku, item, location, data.quantity, actor)
+            change_stock(work, sku, item, location, data.quantity, actor)
             _log_change(work, actor, f"Put {item_label(item)} in {location.name} ({data.quantity})")
-        return sku_out(sku, item, location)
+            return sku_out(sku, item, location)
+
+        return await self.write(change)
 
     async def set_quantity(self, sku_id: uuid.UUID, data: SkuUpdate | dict, actor: Actor) -> SkuOut:
         data = parse(SkuUpdate, data)
-        async with self.write() as work:
-            sku, item, location = await _load(work.session, sku_id, lock=True)
+
+        def change(work: UnitOfWork) -> SkuOut:
+            sku, item, location = _load(work.session, sku_id, lock=True)
             delta = data.quantity - sku.quantity
-            await change_stock(work, sku, item, location, delta, actor)
+            change_stock(work, sku, item, location, delta, actor)
             _log_change(work, actor, f"Set {item_label(item)} in {location.name} to {data.quantity}")
-        return sku_out(sku, item, location)
+            return sku_out(sku, item, location)
+
+        return await self.write(change)
 
     async def adjust(
         self, sku_id: uuid.UUID, data: SkuAdjust | dict, actor: Actor, scan_id: str | None = None
@@ -83,11 +95,14 @@ class SkuService(Service):
         data = parse(SkuAdjust, data)
         if data.delta == 0:
             raise InvalidInput("Change the quantity by at least 1.", [{"field": "delta", "message": "must not be 0"}])
-        async with self.write() as work:
-            sku, item, location = await _load(work.session, sku_id)
-            await change_stock(work, sku, item, location, data.delta, actor, scan_id)
+
+        def change(work: UnitOfWork) -> StockResult:
+            sku, item, location = _load(work.session, sku_id)
+            change_stock(work, sku, item, location, data.delta, actor, scan_id)
             _log_change(work, actor, f"{_verb(data.delta)} {item_label(item)} in {location.name} (now {sku.quantity})")
-        return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta)
+            return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta)
+
+        return await self.write(change)
 
     async def add_to(
         self,
@@ -99,62 +114,73 @@ class SkuService(Service):
     ) -> StockResult:
         """Change the stock of an item at a location, creating its SKU on the
         way in. The touch UI's +/- and every scan take this path."""
-        async with self.write() as work:
-            item = await get_or_404(work.session, Item, item_id, "item")
-            location = await get_or_404(work.session, Location, location_id, "location")
-            sku, _ = await ensure_sku(work, item, location)
-            await change_stock(work, sku, item, location, delta, actor, scan_id)
-        return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=delta)
+
+        def change(work: UnitOfWork) -> StockResult:
+            item = get_or_404(work.session, Item, item_id, "item")
+            location = get_or_404(work.session, Location, location_id, "location")
+            sku, _ = ensure_sku(work, item, location)
+            change_stock(work, sku, item, location, delta, actor, scan_id)
+            return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=delta)
+
+        return await self.write(change)
 
     async def move(self, sku_id: uuid.UUID, data: SkuMove | dict, actor: Actor) -> SkuMoved:
         data = parse(SkuMove, data)
-        async with self.write() as work:
-            source, item, origin = await _load(work.session, sku_id)
-            destination = await get_or_404(work.session, Location, data.location_id, "location")
-            target = await _move(work, source, item, origin, destination, data.quantity, actor)
-        return SkuMoved(source=sku_out(source, item, origin), target=sku_out(target, item, destination))
+
+        def change(work: UnitOfWork) -> SkuMoved:
+            source, item, origin = _load(work.session, sku_id)
+            destination = get_or_404(work.session, Location, data.location_id, "location")
+            target = _move(work, source, item, origin, destination, data.quantity, actor)
+            return SkuMoved(source=sku_out(source, item, origin), target=sku_out(target, item, destination))
+
+        return await self.write(change)
 
     async def empty_location(self, location_id: uuid.UUID, into_id: uuid.UUID, actor: Actor) -> int:
         """Move everything in one location to another (before deleting it).
         Returns how many units moved; all or nothing."""
-        moved = 0
-        async with self.write() as work:
-            origin = await get_or_404(work.session, Location, location_id, "location")
-            destination = await get_or_404(work.session, Location, into_id, "location")
-            for sku, item in await location_crud.stocked_items(work.session, location_id):
+
+        def change(work: UnitOfWork) -> int:
+            moved = 0
+            origin = get_or_404(work.session, Location, location_id, "location")
+            destination = get_or_404(work.session, Location, into_id, "location")
+            for sku, item in location_crud.stocked_items(work.session, location_id):
                 quantity = sku.quantity
-                await _move(work, sku, item, origin, destination, quantity, actor)
+                _move(work, sku, item, origin, destination, quantity, actor)
                 moved += quantity
-        return moved
+            return moved
+
+        return await self.write(change)
 
     async def delete(self, sku_id: uuid.UUID, actor: Actor) -> None:
-        async with self.write() as work:
-            sku, item, location = await _load(work.session, sku_id, lock=True)
+        def change(work: UnitOfWork) -> None:
+            sku, item, location = _load(work.session, sku_id, lock=True)
             if sku.quantity > 0:
                 raise Conflict(
                     f"{location.name} still holds {sku.quantity} of {item_label(item)}: "
                     "remove or move them first.",
                     quantity=sku.quantity,
                 )
-            await work.session.delete(sku)
+            work.session.delete(sku)
             work.emit("sku", sku_id, "deleted", item_id=str(item.id))
             _log_change(work, actor, f"Removed {item_label(item)} from {location.name}")
 
+        await self.write(change)
 
-async def _load(session, sku_id: uuid.UUID, lock: bool = False) -> tuple[Sku, Item, Location]:
+
+def _load(session: Session, sku_id: uuid.UUID, lock: bool = False) -> tuple[Sku, Item, Location]:
     # On PostgreSQL a read-then-set (PATCH quantity) locks the row, after its
     # item's (the order every stock change takes); SQLite writers already
     # hold the database lock from BEGIN IMMEDIATE.
-    sku = await get_or_404(session, Sku, sku_id, "stock entry")
+    sku = get_or_404(session, Sku, sku_id, "stock entry")
     if lock and session.bind.dialect.name == "postgresql":
-        await item_crud.lock(session, sku.item_id)
-        await session.refresh(sku, with_for_update=True)
-    item = await session.get(Item, sku.item_id)
-    location = await session.get(Location, sku.location_id)
+        item_crud.lock(session, sku.item_id)
+        session.refresh(sku, with_for_update=True)
+    item = session.get(Item, sku.item_id)
+    location = session.get(Location, sku.location_id)
     return sku, item, location
 
 
-async def _move(
+def _move(
     work: UnitOfWork,
     source: Sku,
     item: Item,
@@ -168,9 +194,9 @@ async def _move(
             f"{item_label(item)} is already in {origin.name}.",
             [{"field": "location_id", "message": "must differ from the current location"}],
         )
-    await change_stock(work, source, item, origin, -quantity, actor)
-    target, _ = await ensure_sku(work, item, destination)
-    await change_stock(work, target, item, destination, quantity, actor)
+    change_stock(work, source, item, origin, -quantity, actor)
+    target, _ = ensure_sku(work, item, destination)
+    change_stock(work, target, item, destination, quantity, actor)
     _log_change(work, actor, f"Moved {quantity} {item_label(item)} from {origin.name} to {destination.name}")
     return target
 

@@ -44,11 +44,11 @@ def item_out(item: Item) -> ItemOut:
     return ItemOut.model_validate(item)
 
 
-async def check_storage(work: UnitOfWork, item: Item, location: Location) -> None:
+def check_storage(work: UnitOfWork, item: Item, location: Location) -> None:
     """Stock put where its storage type says it should not be: the change
     stands, and a Warning alert says so."""
     if item.storage_type and location.storage_type and item.storage_type != location.storage_type:
-        await raise_alert(
+        raise_alert(
             work,
             "Warning",
             f"Storage mismatch: {item_label(item)} is {item.storage_type} "
@@ -57,7 +57,7 @@ async def check_storage(work: UnitOfWork, item: Item, location: Location) -> Non
         )
 
 
-async def change_stock(
+def change_stock(
     work: UnitOfWork,
     sku: Sku,
     item: Item,
@@ -74,17 +74,17 @@ async def change_stock(
     if delta == 0:
         return sku.quantity
     session = work.session
-    await item_crud.lock(session, item.id)
+    item_crud.lock(session, item.id)
     now = utcnow()
-    after = await crud.change_quantity(session, sku.id, delta, now)
+    after = crud.change_quantity(session, sku.id, delta, now)
     if after is None:
-        held = await session.scalar(select(Sku.quantity).where(Sku.id == sku.id))
+        held = session.scalar(select(Sku.quantity).where(Sku.id == sku.id))
         raise Conflict(
             f"Only {held or 0} of {item_label(item)} in {location.name}: "
             f"cannot remove {-delta}.",
             quantity=held or 0,
         )
-    total = await crud.change_item_total(session, item.id, delta, now)
+    total = crud.change_item_total(session, item.id, delta, now)
     set_committed_value(sku, "quantity", after)
     set_committed_value(sku, "updated_at", now)
     for name, value in (("total_quantity", total), ("stock_changed_at", now), ("updated_at", now)):
@@ -103,22 +103,22 @@ async def change_stock(
         )
     )
     if delta > 0:
-        await check_storage(work, item, location)
+        check_storage(work, item, location)
     work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=after)
     work.emit("item", item.id, "updated", total_quantity=total)
     return after
 
 
-async def ensure_sku(work: UnitOfWork, item: Item, location: Location) -> tuple[Sku, bool]:
+def ensure_sku(work: UnitOfWork, item: Item, location: Location) -> tuple[Sku, bool]:
     """The SKU of ``item`` at ``location``, created at quantity 0 if missing."""
-    await item_crud.lock(work.session, item.id)
-    sku = await crud.find(work.session, item.id, location.id)
+    item_crud.lock(work.session, item.id)
+    sku = crud.find(work.session, item.id, location.id)
     if sku is not None:
         return sku, False
     now = utcnow()
     sku = Sku(item_id=item.id, location_id=location.id, quantity=0, created_at=now, updated_at=now)
     work.session.add(sku)
-    await work.session.flush()
+    work.session.flush()
     work.emit("sku", sku.id, "created", item_id=str(item.id))
-    await check_storage(work, item, location)
+    check_storage(work, item, location)
     return sku, True

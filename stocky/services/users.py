@@ -5,6 +5,8 @@ import logging
 import uuid
 from functools import partial
 
+from sqlalchemy.orm import Session
+
 from stocky.core import security
 from stocky.core.errors import Conflict, NotAuthenticated
 from stocky.crud import user as crud
@@ -36,22 +38,24 @@ def actor_of(user: UserOut, source: str = "api") -> Actor:
 
 class UserService(Service):
     async def list(self) -> Page[UserOut]:
-        async with self.read() as session:
-            rows = await crud.all(session)
+        def query(session: Session) -> Page[UserOut]:
+            rows = crud.all(session)
             return Page[UserOut](data=[UserOut.model_validate(u) for u in rows], total=len(rows))
 
+        return await self.read(query)
+
     async def count(self) -> int:
-        async with self.read() as session:
-            return await crud.count(session)
+        return await self.read(crud.count)
 
     async def get(self, user_id: uuid.UUID) -> UserOut:
-        async with self.read() as session:
-            return UserOut.model_validate(await get_or_404(session, User, user_id, "user"))
+        return await self.read(lambda session: UserOut.model_validate(get_or_404(session, User, user_id, "user")))
 
     async def by_username(self, username: str) -> UserOut | None:
-        async with self.read() as session:
-            user = await crud.by_username(session, username)
+        def query(session: Session) -> UserOut | None:
+            user = crud.by_username(session, username)
             return UserOut.model_validate(user) if user else None
+
+        return await self.read(query)
 
     async def create(self, data: UserCreate | dict, actor: Actor) -> UserCreated:
         """A Scanner (or anyone asked ``with_api_key``) gets a key, shown once."""
@@ -60,8 +64,9 @@ class UserService(Service):
             await _in_executor(security.hash_password, data.password) if data.password else None
         )
         key = security.new_api_key() if data.role == "Scanner" or data.with_api_key else None
-        async with self.write() as work:
-            if existing := await crud.by_username(work.session, data.username):
+
+        def change(work: UnitOfWork) -> UserCreated:
+            if existing := crud.by_username(work.session, data.username):
                 raise Conflict(f"The username {existing.username} is taken.")
             user = User(
                 username=data.username,
@@ -74,10 +79,12 @@ class UserService(Service):
                 token_version=0,
             )
             work.session.add(user)
-            await work.session.flush()
+            work.session.flush()
             work.emit("user", user.id, "created")
             work.log(log, logging.INFO, "Created %s user %s", user.role, user.username, source=actor.username)
-        return UserCreated(**UserOut.model_validate(user).model_dump(), api_key=key.key if key else None)
+            return UserCreated(**UserOut.model_validate(user).model_dump(), api_key=key.key if key else None)
+
+        return await self.write(change)
 
     async def update(self, user_id: uuid.UUID, data: UserUpdate | dict, actor: Actor) -> UserOut:
         """A new password or deactivation ends every token issued before."""
@@ -85,13 +92,14 @@ class UserService(Service):
         password_hash = (
             await _in_executor(security.hash_password, data.password) if data.password else None
         )
-        async with self.write() as work:
-            user = await get_or_404(work.session, User, user_id, "user")
+
+        def change(work: UnitOfWork) -> UserOut:
+            user = get_or_404(work.session, User, user_id, "user")
             losing_admin = user.role == "Admin" and user.is_active and (
                 (data.role is not None and data.role != "Admin") or data.is_active is False
             )
             if losing_admin:
-                await _keep_one_admin(work)
+                _keep_one_admin(work)
             if data.role is not None:
                 user.role = data.role
             if password_hash is not None:
@@ -100,40 +108,47 @@ class UserService(Service):
             if data.is_active is not None and data.is_active != user.is_active:
                 user.is_active = data.is_active
                 user.token_version += 1
-            await work.session.flush()
+            work.session.flush()
             work.emit("user", user.id, "updated")
             work.log(log, logging.INFO, "Updated user %s", user.username, source=actor.username)
-        return UserOut.model_validate(user)
+            return UserOut.model_validate(user)
+
+        return await self.write(change)
 
     async def deactivate(self, user_id: uuid.UUID, actor: Actor) -> UserOut:
         return await self.update(user_id, UserUpdate(is_active=False), actor)
 
     async def delete(self, user_id: uuid.UUID, actor: Actor) -> None:
-        async with self.write() as work:
-            user = await get_or_404(work.session, User, user_id, "user")
+        def change(work: UnitOfWork) -> None:
+            user = get_or_404(work.session, User, user_id, "user")
             if user.role == "Admin" and user.is_active:
-                await _keep_one_admin(work)
-            await work.session.delete(user)
+                _keep_one_admin(work)
+            work.session.delete(user)
             work.emit("user", user_id, "deleted")
             work.log(log, logging.INFO, "Deleted user %s", user.username, source=actor.username)
+
+        await self.write(change)
 
     async def rotate_api_key(self, user_id: uuid.UUID, actor: Actor) -> ApiKeyOut:
         """A new key replaces the old one at once; it is shown only here."""
         key = security.new_api_key()
-        async with self.write() as work:
-            user = await get_or_404(work.session, User, user_id, "user")
+
+        def change(work: UnitOfWork) -> ApiKeyOut:
+            user = get_or_404(work.session, User, user_id, "user")
             user.api_key_hash = key.key_hash
             user.api_key_prefix = key.prefix
             work.emit("user", user.id, "updated")
             work.log(log, logging.INFO, "New API key for %s", user.username, source=actor.username)
-        return ApiKeyOut(api_key=key.key)
+            return ApiKeyOut(api_key=key.key)
+
+        return await self.write(change)
 
     async def authenticate(self, username: str, password: str) -> UserOut:
         """The user whose password this is, or ``NotAuthenticated``. An
         unknown name costs the same bcrypt round as a wrong password."""
         security.check_password_length(password)
-        async with self.read() as session:
-            user = await crud.by_username(session, username)
+
+        user = await self.read(lambda session: crud.by_username(session, username))
         stored = user.password_hash if user and user.is_active else None
         if not await _in_executor(security.verify_password, password, stored):
             raise NotAuthenticated("Wrong username or password.")
@@ -141,34 +156,34 @@ class UserService(Service):
 
     async def by_api_key(self, key: str) -> UserOut | None:
         key_hash = security.hash_api_key(key)
-        async with self.read() as session:
-            user = await crud.by_key_hash(session, key_hash)
+
+        user = await self.read(lambda session: crud.by_key_hash(session, key_hash))
         if user is None or not user.is_active or not security.api_key_matches(key, user.api_key_hash or ""):
             return None
         return UserOut.model_validate(user)
 
     async def for_token(self, claims: security.TokenClaims) -> UserOut:
         """The token's user, if the token is still theirs to use."""
-        async with self.read() as session:
-            user = await session.get(User, claims.user_id)
+
+        user = await self.read(lambda session: session.get(User, claims.user_id))
         if user is None or not user.is_active or user.token_version != claims.token_version:
             raise NotAuthenticated("The sign-in token is no longer valid; sign in again.")
         return UserOut.model_validate(user)
 
     async def token_version(self, user_id: uuid.UUID) -> int:
-        async with self.read() as session:
-            return (await get_or_404(session, User, user_id, "user")).token_version
+        return await self.read(lambda session: (get_or_404(session, User, user_id, "user")).token_version)
 
     async def scanner_for_device(self, device_key: str, device_name: str, actor: Actor) -> UserOut:
         """The Scanner user bound to a USB scanner (``details["hid_device"]``),
         made on first use and named after the device; it needs no API key."""
-        async with self.write() as work:
-            for user in await crud.all(work.session, role="Scanner"):
+
+        def change(work: UnitOfWork) -> UserOut:
+            for user in crud.all(work.session, role="Scanner"):
                 if (user.details or {}).get("hid_device") == device_key:
                     return UserOut.model_validate(user)
             base = " ".join(device_name.split())[:60] or "USB scanner"
             username, number = base, 1
-            while await crud.by_username(work.session, username):
+            while crud.by_username(work.session, username):
                 number += 1
                 username = f"{base} {number}"
             user = User(
@@ -179,22 +194,26 @@ class UserService(Service):
                 token_version=0,
             )
             work.session.add(user)
-            await work.session.flush()
+            work.session.flush()
             work.emit("user", user.id, "created")
             work.log(log, logging.INFO, "Created Scanner user %s for the USB scanner %s",
                      username, device_name, source=actor.username)
-        return UserOut.model_validate(user)
+            return UserOut.model_validate(user)
+
+        return await self.write(change)
 
     async def scanner_states(self) -> list[ScannerState]:
-        async with self.read() as session:
-            scanners = await crud.all(session, role="Scanner")
+        def query(session: Session) -> list[ScannerState]:
+            scanners = crud.all(session, role="Scanner")
             return [scanner_state(u) for u in scanners]
+
+        return await self.read(query)
 
 
 def scanner_state(user: User | UserOut) -> ScannerState:
     return ScannerState.model_validate({"id": user.id, "username": user.username, **(user.details or {})})
 
 
-async def _keep_one_admin(work: UnitOfWork) -> None:
-    if await crud.active_admin_count(work.session) <= 1:
+def _keep_one_admin(work: UnitOfWork) -> None:
+    if crud.active_admin_count(work.session) <= 1:
         raise Conflict("Stocky needs at least one active Admin; make another Admin first.")

@@ -401,14 +401,17 @@ class Api:
     async def snapshot(self, *tables: str) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table (or of ``tables``): two equal snapshots
         prove nothing was written."""
-        dump: dict[str, list[tuple[Any, ...]]] = {}
-        async with self.services.db.reader() as session:
+
+        def read(session) -> dict[str, list[tuple[Any, ...]]]:
+            dump: dict[str, list[tuple[Any, ...]]] = {}
             for table in Base.metadata.sorted_tables:
                 if tables and table.name not in tables:
                     continue
-                rows = await session.execute(text(f'SELECT * FROM "{table.name}"'))
+                rows = session.execute(text(f'SELECT * FROM "{table.name}"'))
                 dump[table.name] = sorted((tuple(row) for row in rows.all()), key=repr)
-        return dump
+            return dump
+
+        return await self.services.db.read(read)
 
     # -- what every answer must look like ----------------------------------
     @staticmethod

@@ -204,20 +204,22 @@ class ScanEnv:
         """Everything a scan could change: items, SKUs with quantities, the
         journal, alerts and every scanner's state. Equal snapshots before and
         after a refused scan prove nothing changed."""
-        async with self.services.db.reader() as session:
+
+        def read(session) -> tuple:
             items = sorted(
                 (str(i.id), i.name, i.upc, i.total_quantity, i.lookup_status)
-                for i in await session.scalars(select(Item))
+                for i in session.scalars(select(Item))
             )
-            skus = sorted(
-                (str(s.item_id), str(s.location_id), s.quantity) for s in await session.scalars(select(Sku))
-            )
-            journal = await session.scalar(select(func.count()).select_from(StockChange))
-            alerts = await session.scalar(select(func.count()).select_from(Alert))
+            skus = sorted((str(s.item_id), str(s.location_id), s.quantity) for s in session.scalars(select(Sku)))
+            journal = session.scalar(select(func.count()).select_from(StockChange))
+            alerts = session.scalar(select(func.count()).select_from(Alert))
             scanners = sorted(
                 (str(u.id), json.dumps(u.details, sort_keys=True), u.is_active)
-                for u in await session.scalars(select(User).where(User.role == "Scanner"))
+                for u in session.scalars(select(User).where(User.role == "Scanner"))
             )
+            return items, skus, journal, alerts, scanners
+
+        items, skus, journal, alerts, scanners = await self.services.db.read(read)
         return {
             "items": items,
             "item_count": len(items),

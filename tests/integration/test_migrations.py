@@ -3,6 +3,9 @@ the migrations describe the same schema. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -21,10 +24,10 @@ TABLES = {"alert", "item", "location", "sku", "stock_change", "user"}
 async def table_names(url: str) -> set[str]:
     engine = create_engine(url)
     try:
-        async with engine.connect() as connection:
-            return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+        with engine.connect() as connection:
+            return set(inspect(connection).get_table_names())
     finally:
-        await engine.dispose()
+        engine.dispose()
 
 
 @pytest.fixture
@@ -83,12 +86,32 @@ async def test_models_and_migrations_agree(empty_url):
 
     engine = create_engine(url)
     try:
-        async with engine.connect() as connection:
-            differences = await connection.run_sync(diff)
+        with engine.connect() as connection:
+            differences = diff(connection)
     finally:
-        await engine.dispose()
+        engine.dispose()
 
     assert differences == []
+
+
+def test_head_is_the_newest_migration():
+    """Starts skip alembic when the database is at ``HEAD``: it must name the
+    newest migration, or a new one would never run."""
+    assert migrations.HEAD == migrations.head_revision()
+
+
+async def test_a_database_at_head_starts_without_loading_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'stocky.db'}"
+    await migrations.upgrade(url)
+    probe = (
+        "import asyncio, sys\n"
+        "from stocky.db import migrations\n"
+        f"asyncio.run(migrations.upgrade({url!r}))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 async def test_the_schema_enforces_quantities_uniqueness_and_references(
@@ -119,12 +142,15 @@ async def test_the_schema_enforces_quantities_uniqueness_and_references(
         query = text(statement).bindparams(
             *(bindparam(name, value, type_=GUID()) for name, value in ids.items() if f":{name}" in statement)
         )
-        async with services.db.writer() as session:
-            try:
-                async with session.begin():
-                    await session.execute(query)
-            except IntegrityError:
-                continue
+
+        def attempt(query=query) -> None:
+            with services.db.writer() as session, session.begin():
+                session.execute(query)
+
+        try:
+            await services.db.run(attempt, write=True)
+        except IntegrityError:
+            continue
         accepted.append(what)
 
     assert accepted == []

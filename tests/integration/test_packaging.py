@@ -331,7 +331,7 @@ def test_docker_environment_has_no_qt_and_serves(docker_like_venv, tmp_path):
     packages = site_packages(docker_like_venv)
     assert not [p for p in ("PySide6", "shiboken6") if (packages / p).exists()]
     python = docker_like_venv / "bin/python"
-    imports = run([str(python), "-c", "import asyncpg, stocky.server"], timeout=60,
+    imports = run([str(python), "-c", "import psycopg, stocky.server"], timeout=60,
                   cwd=tmp_path, env=clean_env())
     assert imports.returncode == 0  # the PostgreSQL driver is in the image
 

@@ -18,16 +18,14 @@ PASSWORD_72_BYTES = "Grüne-Äpfel-" + "x" * 58  # two 2-byte letters: 72 bytes,
 
 
 async def user_row(services, user_id: uuid.UUID) -> User:
-    async with services.db.reader() as session:
-        return await session.scalar(select(User).where(User.id == user_id))
+    return await services.db.read(lambda session: session.scalar(select(User).where(User.id == user_id)))
 
 
 async def raw_user_columns(services, user_id: uuid.UUID) -> list[str]:
     """Every column of the user's row as the database file holds it."""
-    async with services.db.reader() as session:
-        row = (
-            await session.execute(text('SELECT * FROM "user" WHERE id = :id'), {"id": str(user_id)})
-        ).one()
+    row = await services.db.read(
+        lambda session: session.execute(text('SELECT * FROM "user" WHERE id = :id'), {"id": str(user_id)}).one()
+    )
     return [str(value) for value in row]
 
 

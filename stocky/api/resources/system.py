@@ -53,8 +53,7 @@ class Health(Output):
 async def health(call: Call) -> web.Response:
     """Liveness for systemd, Docker and monitoring: 503 when the database is unreachable."""
     try:
-        async with call.services.db.reader() as session:
-            await session.execute(text("SELECT 1"))
+        await call.services.db.read(lambda session: session.execute(text("SELECT 1")))
         body = Health(status="ok", version=stocky.__version__, database="ok")
         status = 200
     except Exception:

@@ -4,7 +4,6 @@ new migrations) connects to the database of the current settings."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from alembic import context
@@ -36,15 +35,15 @@ def _database_url() -> str:
     return config.get_main_option("sqlalchemy.url") or Settings().resolved_database_url
 
 
-async def _run_with_own_engine() -> None:
+def _run_with_own_engine() -> None:
     from stocky.db.engine import create_engine
 
     engine = create_engine(_database_url(), role="migrate")
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run_on)
+        with engine.begin() as connection:
+            run_on(connection)
     finally:
-        await engine.dispose()
+        engine.dispose()
 
 
 if context.is_offline_mode():
@@ -54,4 +53,4 @@ if context.is_offline_mode():
 elif (given := config.attributes.get("connection")) is not None:
     run_on(given)
 else:
-    asyncio.run(_run_with_own_engine())
+    _run_with_own_engine()
