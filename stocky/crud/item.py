@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from stocky.crud.common import contains_folded
@@ -44,8 +44,11 @@ def lock(session: Session, item_id: uuid.UUID) -> None:
         session.execute(select(Item.id).where(Item.id == item_id).with_for_update())
 
 
+_BY_UPC = select(Item).where(Item.upc == bindparam("upc"))  # built once: every scan asks
+
+
 def by_upc(session: Session, upc: str) -> Item | None:
-    return session.scalar(select(Item).where(Item.upc == upc))
+    return session.scalar(_BY_UPC, {"upc": upc})
 
 
 def skus_with_locations(session: Session, item_id: uuid.UUID) -> list[tuple[Sku, str]]:

@@ -4,16 +4,38 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from stocky.models import Item, Location, Sku
 
 
-def find(session: Session, item_id: uuid.UUID, location_id: uuid.UUID) -> Sku | None:
-    return session.scalar(
-        select(Sku).where(Sku.item_id == item_id, Sku.location_id == location_id)
+# The statements every scan runs are built once: constructing one costs more
+# CPU than SQLite takes to run it.
+_FIND = select(Sku).where(Sku.item_id == bindparam("item_id"), Sku.location_id == bindparam("location_id"))
+_sku, _item = Sku.__table__, Item.__table__
+# Core statements on the tables: the ORM's bulk UPDATE path has nothing to
+# do here (synchronize_session=False) but costs as much again.
+_CHANGE_QUANTITY = (
+    update(_sku)
+    .where(_sku.c.id == bindparam("sku_id"), _sku.c.quantity + bindparam("delta") >= 0)
+    .values(quantity=_sku.c.quantity + bindparam("delta"), updated_at=bindparam("now"))
+    .returning(_sku.c.quantity)
+)
+_CHANGE_TOTAL = (
+    update(_item)
+    .where(_item.c.id == bindparam("item_id"))
+    .values(
+        total_quantity=_item.c.total_quantity + bindparam("delta"),
+        stock_changed_at=bindparam("now"),
+        updated_at=bindparam("now"),
     )
+    .returning(_item.c.total_quantity)
+)
+
+
+def find(session: Session, item_id: uuid.UUID, location_id: uuid.UUID) -> Sku | None:
+    return session.scalar(_FIND, {"item_id": item_id, "location_id": location_id})
 
 
 def listing(
@@ -45,27 +67,15 @@ def change_quantity(
     Returns the new quantity, or None when the SKU is missing or short. Never
     read-modify-write: concurrent scans must not lose a count.
     """
-    result = session.execute(
-        update(Sku)
-        .where(Sku.id == sku_id, Sku.quantity + delta >= 0)
-        .values(quantity=Sku.quantity + delta, updated_at=now)
-        .returning(Sku.quantity)
-        .execution_options(synchronize_session=False)
-    )
-    return result.scalar_one_or_none()
+    return session.execute(
+        _CHANGE_QUANTITY, {"sku_id": sku_id, "delta": delta, "now": now}
+    ).scalar_one_or_none()
 
 
 def change_item_total(
     session: Session, item_id: uuid.UUID, delta: int, now: datetime
 ) -> int:
-    result = session.execute(
-        update(Item)
-        .where(Item.id == item_id)
-        .values(total_quantity=Item.total_quantity + delta, stock_changed_at=now, updated_at=now)
-        .returning(Item.total_quantity)
-        .execution_options(synchronize_session=False)
-    )
-    return result.scalar_one()
+    return session.execute(_CHANGE_TOTAL, {"item_id": item_id, "delta": delta, "now": now}).scalar_one()
 
 
 def ids_of(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from stocky.crud.common import same_folded
@@ -25,8 +25,11 @@ def by_username(session: Session, username: str) -> User | None:
     return None
 
 
+_BY_KEY_HASH = select(User).where(User.api_key_hash == bindparam("key_hash"))  # every request with a key
+
+
 def by_key_hash(session: Session, key_hash: str) -> User | None:
-    return session.scalar(select(User).where(User.api_key_hash == key_hash))
+    return session.scalar(_BY_KEY_HASH, {"key_hash": key_hash})
 
 
 def active_admin_count(session: Session) -> int:
