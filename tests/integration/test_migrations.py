@@ -5,20 +5,30 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import bindparam, inspect, text
+from sqlalchemy import bindparam, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from stocky.core.settings import Settings
 from stocky.db import migrations
+from stocky.db.fts import include_name
 from stocky.db.engine import create_engine
-from stocky.models import Base
+from stocky.services.container import open_services
+from stocky.models import Base, Item
 from stocky.models.types import GUID
 
 TABLES = {"alert", "item", "location", "sku", "stock_change", "user"}
+# SQLite only: the FTS5 trigram index of items and its shadow tables (stocky/db/fts.py).
+FTS_TABLES = {"item_fts", "item_fts_data", "item_fts_idx", "item_fts_docsize", "item_fts_config"}
+
+
+def expected_tables(db_backend: str) -> set[str]:
+    return TABLES | {"alembic_version"} | (FTS_TABLES if db_backend == "sqlite" else set())
 
 
 async def table_names(url: str) -> set[str]:
@@ -55,7 +65,7 @@ async def test_upgrade_downgrade_and_upgrade_again(empty_url, db_backend, tmp_pa
     await migrations.upgrade(url)
     if db_backend == "sqlite":
         assert (tmp_path / "stocky.db").exists()
-    assert await table_names(url) == TABLES | {"alembic_version"}
+    assert await table_names(url) == expected_tables(db_backend)
     assert await migrations.current_revision(url) == migrations.head_revision()
 
     await migrations.downgrade(url, "base")
@@ -63,7 +73,7 @@ async def test_upgrade_downgrade_and_upgrade_again(empty_url, db_backend, tmp_pa
     assert await migrations.current_revision(url) is None
 
     await migrations.upgrade(url)
-    assert await table_names(url) == TABLES | {"alembic_version"}
+    assert await table_names(url) == expected_tables(db_backend)
     assert await migrations.current_revision(url) == migrations.head_revision()
 
 
@@ -81,7 +91,9 @@ async def test_models_and_migrations_agree(empty_url):
     await migrations.upgrade(url)
 
     def diff(sync_connection):
-        context = MigrationContext.configure(sync_connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            sync_connection, opts={"compare_type": True, "include_name": include_name}
+        )
         return compare_metadata(context, Base.metadata)
 
     engine = create_engine(url)
@@ -156,3 +168,104 @@ async def test_the_schema_enforces_quantities_uniqueness_and_references(
     assert accepted == []
     assert (await services.skus.get(sku.id)).quantity == 1
     assert (await services.items.get(tea.id)).total_quantity == 1
+
+
+# --- the search indexes (revision a026f7cacd57) on a kitchen already in use ---
+
+BEFORE_SEARCH_INDEXES = "66d7ecefc724"
+SEARCH_INDEXES = {"ix_item_label_in_stock", "ix_item_changed_out_of_stock"}
+FTS_TRIGGERS = {"item_fts_after_insert", "item_fts_after_delete", "item_fts_after_update"}
+
+
+async def _items_before_the_search_indexes(
+    url: str, kitchen: tuple[tuple[str, str | None, int], ...]
+) -> dict[str, uuid.UUID]:
+    """Items written as the schema without the search indexes has them."""
+    now = datetime.now(UTC)
+    rows = {}
+    engine = create_engine(url, role="write")
+    try:
+        with engine.begin() as connection:
+            for name, upc, quantity in kitchen:
+                item_id = rows[name] = uuid.uuid4()
+                search_text = " ".join(p for p in (name, upc, str(item_id)) if p).casefold()
+                connection.execute(insert(Item.__table__).values(
+                    id=item_id, name=name, upc=upc, total_quantity=quantity, stock_changed_at=now,
+                    search_text=search_text, created_at=now, updated_at=now,
+                ))
+    finally:
+        engine.dispose()
+    return rows
+
+
+async def _schema_objects(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            # Not the inspector: SQLite's cannot reflect expression indexes.
+            if connection.dialect.name == "sqlite":
+                query = "SELECT name FROM sqlite_master"
+            else:
+                query = "SELECT indexname FROM pg_indexes WHERE tablename = 'item'"
+            return set(connection.exec_driver_sql(query).scalars())
+    finally:
+        engine.dispose()
+
+
+async def _search(url: str, tmp_path, text_: str, stock: str = "all") -> list[uuid.UUID]:
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=url)
+    async with open_services(settings) as services:  # migrates to head first
+        return [item.id for item in (await services.items.list(search=text_, stock=stock)).data]
+
+
+async def test_search_indexes_up_down_and_up_again_over_existing_items(empty_url, db_backend, tmp_path):
+    url = empty_url
+    await migrations.upgrade(url, BEFORE_SEARCH_INDEXES)
+    items = await _items_before_the_search_indexes(url, (
+        ("Quince Jelly", "4006381333931", 2),
+        ("Müsli Crunchy", None, 0),
+        ("Dark Chocolate 70%", "7622300336738", 1),
+    ))
+    assert not (SEARCH_INDEXES | FTS_TRIGGERS | {"item_fts"}) & await _schema_objects(url)
+
+    async def upgraded_and_searchable() -> None:
+        await migrations.upgrade(url)
+        present = await _schema_objects(url)
+        assert SEARCH_INDEXES <= present
+        if db_backend == "sqlite":
+            assert FTS_TRIGGERS | {"item_fts"} <= present
+            await _assert_fts_filled(url, len(items))
+        # Items that were there before the index are found through it.
+        assert await _search(url, tmp_path, "quince") == [items["Quince Jelly"]]
+        assert await _search(url, tmp_path, "MÜSLI", "zero") == [items["Müsli Crunchy"]]
+        assert await _search(url, tmp_path, "70%", "in") == [items["Dark Chocolate 70%"]]
+        assert await _search(url, tmp_path, "7622300") == [items["Dark Chocolate 70%"]]
+
+    await upgraded_and_searchable()
+
+    await migrations.downgrade(url, BEFORE_SEARCH_INDEXES)
+    present = await _schema_objects(url)
+    assert not (SEARCH_INDEXES | FTS_TRIGGERS) & present
+    assert not {name for name in present if name.startswith("item_fts")}
+    assert await migrations.current_revision(url) == BEFORE_SEARCH_INDEXES
+    assert await table_names(url) == TABLES | {"alembic_version"}
+    # Without the triggers, writes still work; upgrading again indexes them too.
+    items |= await _items_before_the_search_indexes(url, (("Medlar Chutney", None, 1),))
+
+    await upgraded_and_searchable()
+    assert await _search(url, tmp_path, "medlar") == [items["Medlar Chutney"]]
+
+
+async def _assert_fts_filled(url: str, at_least: int) -> None:
+    engine = create_engine(url, role="write")
+    try:
+        with engine.begin() as connection:
+            # Every item has its entries, and FTS5 finds the index in step with the table.
+            indexed = connection.scalar(text("SELECT count(*) FROM item_fts_docsize"))
+            items = connection.scalar(text("SELECT count(*) FROM item"))
+            assert indexed == items >= at_least
+            connection.execute(
+                text("INSERT INTO item_fts (item_fts, rank) VALUES ('integrity-check', 1)")
+            )
+    finally:
+        engine.dispose()

@@ -8,6 +8,7 @@ from typing import Any
 
 from alembic import context
 
+from stocky.db.fts import include_name
 from stocky.models import Base
 
 config = context.config
@@ -19,6 +20,7 @@ def _configure(**kwargs: Any) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by recreating them
         compare_type=True,
+        include_name=include_name,  # not the SQLite full-text tables (stocky/db/fts.py)
         **kwargs,
     )
 
