@@ -12,9 +12,9 @@ On SQLite every connection runs in WAL mode with foreign keys on, and writers
 open their transaction with ``BEGIN IMMEDIATE`` so two writers never both read
 under a shared lock and then fail to upgrade it ("database is locked"). All
 writes of this process run on one thread over one connection, one after the
-other; ``busy_timeout`` still covers writers in other processes (a CLI
-command, a backup). Readers run on a few threads of their own, in parallel
-with the writer (WAL).
+other (``GroupWriter``); ``busy_timeout`` still covers writers in other
+processes (a CLI command, a backup). Readers run on a few threads of their
+own, in parallel with the writer (WAL).
 
 On PostgreSQL both roles share one engine; quantity changes are single
 ``UPDATE ... RETURNING`` statements there too.
@@ -27,6 +27,8 @@ synchronous driver of the same database is used.
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,6 +42,8 @@ from sqlalchemy.pool import NullPool
 
 BUSY_TIMEOUT_MS = 10_000
 READER_THREADS = 4
+# At most this many queued units of work share one commit.
+MAX_GROUP = 64
 T = TypeVar("T")
 
 _SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
@@ -103,9 +107,86 @@ def create_engine(url: str | URL, *, role: str = "read", **kwargs: Any) -> Engin
     return engine
 
 
+def _settle(future: asyncio.Future[T], ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+class GroupWriter:
+    """Every write of this process, on one thread over one connection.
+
+    Units of work that queue up while one is being committed share the next
+    transaction, each inside a savepoint of its own: one that fails is rolled
+    back alone, the others commit together with a single fsync (group
+    commit). A unit's result is handed back only once the group's COMMIT has
+    returned, so nothing is reported written before it is on disk; if the
+    COMMIT fails, every unit of the group gets the error.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="stocky-db-write", daemon=True)
+        self._thread.start()
+
+    def submit(self, unit: Callable[[Session], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((loop, future, unit))
+        return future
+
+    async def close(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        self._jobs.put(None)
+        await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            group = [job]
+            while len(group) < MAX_GROUP:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    self._jobs.put(None)  # stop once this group is written
+                    break
+                group.append(job)
+            self._commit(group)
+
+    def _commit(self, group: list[tuple[Any, ...]]) -> None:
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                outcomes = [self._run_unit(connection, unit) for _, _, unit in group]
+        except Exception as error:  # BEGIN or COMMIT failed: none of the group is written
+            outcomes = [(False, error)] * len(group)
+        for (loop, future, _), (ok, value) in zip(group, outcomes, strict=True):
+            try:
+                loop.call_soon_threadsafe(_settle, future, ok, value)
+            except RuntimeError:  # that loop is closed: nobody is waiting any more
+                pass
+
+    @staticmethod
+    def _run_unit(connection: Any, unit: Callable[[Session], T]) -> tuple[bool, Any]:
+        session = Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            with session.begin():  # a SAVEPOINT; rolled back alone if the unit fails
+                return True, unit(session)
+        except Exception as error:
+            return False, error
+        finally:
+            session.close()
+
+
 class Database:
     """Sessions for one database, and the threads they run on. A session
-    lives inside one call of ``run`` and never leaves its thread."""
+    lives inside one unit of work and never leaves its thread."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -115,15 +196,13 @@ class Database:
             create_engine(url, role="write") if self.is_sqlite else self.read_engine
         )
         self.reader = sessionmaker(self.read_engine, expire_on_commit=False)
-        self.writer = sessionmaker(self.write_engine, expire_on_commit=False)
-        # One writer thread: this process's writes queue here, in order.
-        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="stocky-db-write")
+        self._writer = GroupWriter(self.write_engine)
         self._read_threads = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="stocky-db-read")
 
-    def run(self, work: Callable[[], T], *, write: bool) -> asyncio.Future[T]:
-        """``work`` on a database thread, as a future of the running loop."""
-        executor = self._write_thread if write else self._read_threads
-        return asyncio.get_running_loop().run_in_executor(executor, work)
+    def write(self, unit: Callable[[Session], T]) -> asyncio.Future[T]:
+        """``unit(session)`` in a write transaction, as a future of the running
+        loop, resolved once it is committed."""
+        return self._writer.submit(unit)
 
     async def read(self, query: Callable[[Session], T]) -> T:
         """``query(session)`` in a read transaction (a snapshot on SQLite)."""
@@ -132,11 +211,12 @@ class Database:
             with self.reader() as session, session.begin():
                 return query(session)
 
-        return await self.run(work, write=False)
+        return await asyncio.get_running_loop().run_in_executor(self._read_threads, work)
 
     async def dispose(self) -> None:
         """Let queued work finish, then close every connection."""
-        await self.run(self.write_engine.dispose, write=True)
-        await self.run(self.read_engine.dispose, write=False)
-        self._write_thread.shutdown(wait=False)
+        await self._writer.close()
         self._read_threads.shutdown(wait=False)
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()

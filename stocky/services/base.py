@@ -61,20 +61,19 @@ class Service:
         """``change(work)`` in one transaction on the writer thread: all of it
         commits or none of it; what it emitted is published once committed."""
 
-        def transaction() -> tuple[UnitOfWork, T]:
-            with self.db.writer() as session:
-                work = UnitOfWork(session)
-                try:
-                    with session.begin():
-                        result = change(work)
-                except IntegrityError as error:
-                    # The checks before a write give the friendly message; this
-                    # catches the race a second process can still win, and any
-                    # rule the database holds that a check missed.
-                    raise integrity_error(error) from error
-                return work, result
+        def unit(session: Session) -> tuple[UnitOfWork, T]:
+            work = UnitOfWork(session)
+            try:
+                result = change(work)
+                session.flush()  # here, so that a broken rule surfaces below
+            except IntegrityError as error:
+                # The checks before a write give the friendly message; this
+                # catches the race a second process can still win, and any
+                # rule the database holds that a check missed.
+                raise integrity_error(error) from error
+            return work, result
 
-        done = self.db.run(transaction, write=True)
+        done = self.db.write(unit)
         # Published from the future's callback, so a committed change reaches
         # the bus even when the caller stopped waiting (a client went away).
         done.add_done_callback(self._publish)

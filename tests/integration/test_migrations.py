@@ -154,13 +154,8 @@ async def test_the_schema_enforces_quantities_uniqueness_and_references(
         query = text(statement).bindparams(
             *(bindparam(name, value, type_=GUID()) for name, value in ids.items() if f":{name}" in statement)
         )
-
-        def attempt(query=query) -> None:
-            with services.db.writer() as session, session.begin():
-                session.execute(query)
-
         try:
-            await services.db.run(attempt, write=True)
+            await services.db.write(lambda session, query=query: session.execute(query))
         except IntegrityError:
             continue
         accepted.append(what)

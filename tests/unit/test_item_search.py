@@ -240,11 +240,7 @@ async def assert_fts_in_step(services) -> None:
 
 
 async def write_sql(services, sql: str) -> None:
-    def run() -> None:
-        with services.db.writer() as session, session.begin():
-            session.execute(text(sql))
-
-    await services.db.run(run, write=True)
+    await services.db.write(lambda session: session.execute(text(sql)))
 
 
 # --- what SQLite is asked: the plans that make the figures -------------------
