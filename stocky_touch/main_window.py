@@ -110,7 +110,9 @@ class MainWindow(QMainWindow):
         ctx.live.screenMessage.connect(self._screen_message)
         ctx.live.changed.connect(self._changed)
         ctx.session.userChanged.connect(self._user_changed)
-        self._refresh_bars = Throttle(self.refresh_bars, 200, self)
+        # Every scan changes its scanner's state: the bars (three queries) follow
+        # at once, then at most once a second, so they stay off the next scan's path.
+        self._refresh_bars = Throttle(self.refresh_bars, 1000, self)
 
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
