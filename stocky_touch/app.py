@@ -76,6 +76,7 @@ class Kiosk:
         self.window = None
         self.live = None
         self.wedge = None
+        self._unwatch_activity = None
         self.stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -85,7 +86,7 @@ class Kiosk:
         from stocky_touch.keywedge import KeyWedge
         from stocky_touch.live import Live
         from stocky_touch.main_window import MainWindow
-        from stocky_touch.session import ActivityFilter, Session
+        from stocky_touch.session import Session, watch_activity
         from stocky_touch.views.base import Context
         from stocky_touch.widgets.common import Notifier
 
@@ -96,8 +97,7 @@ class Kiosk:
         services = self.runtime.services
         self.live = Live(services, self.runtime.ui_id)
         session = Session()
-        self._activity = ActivityFilter(session)
-        app.installEventFilter(self._activity)
+        self._unwatch_activity = watch_activity(session)
         ctx = Context(services=services, session=session, live=self.live, notifier=Notifier())
         self.window = MainWindow(ctx)
         self.window.closing.connect(self.stopping.set)
@@ -137,6 +137,8 @@ class Kiosk:
 
         if self.wedge is not None:
             self.wedge.remove()
+        if self._unwatch_activity is not None:
+            self._unwatch_activity()
         if self.live is not None:
             self.live.close()
         await cancel_running()

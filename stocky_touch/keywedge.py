@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication
 
 from stocky.inputs.keydecoder import DOWN, KEYMAP, UP, KeyDecoder
+from stocky_touch.appevents import app_events
 
 SHIFT = "KEY_LEFTSHIFT"
 # The key name that types each character on a US keyboard, and whether it needs Shift.
@@ -55,14 +55,15 @@ class KeyWedge(QObject):
         self._flush.setSingleShot(True)
         self._flush.setInterval(int(timeout * 1000) + 10)
         self._flush.timeout.connect(self.release)
+        self._uninstall: Callable[[], None] = lambda: None
 
     def install(self) -> None:
-        QApplication.instance().installEventFilter(self)
+        self._uninstall = app_events().add(self._filter, QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress)
 
     def remove(self) -> None:
-        QApplication.instance().removeEventFilter(self)
+        self._uninstall()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+    def _filter(self, watched: QObject, event: QEvent) -> bool:
         # Only keys from real hardware: the on-screen keyboard's are not spontaneous.
         if event.type() == QEvent.Type.KeyPress and not event.spontaneous():
             return False

@@ -14,7 +14,10 @@ from stocky.services.container import Services
 
 
 class Live(QObject):
-    changed = Signal(str, str, str)  # entity, id, op
+    # entity, id, op, data: the event's data as the service emitted it (a
+    # stock change carries the new quantities), so a view can often show
+    # the change as it is instead of asking the database again.
+    changed = Signal(str, str, str, object)
     screenMessage = Signal(dict)  # show_view, scan_result
     logEntry = Signal(object)  # LogEntry
 
@@ -29,7 +32,7 @@ class Live(QObject):
         ]
 
     def _on_event(self, event: Event) -> None:
-        self.changed.emit(event.entity, event.id, event.op)
+        self.changed.emit(event.entity, event.id, event.op, event.data)
 
     def _on_log(self, entry: LogEntry) -> None:
         self.logEntry.emit(entry)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -29,7 +30,7 @@ from stocky_touch.views.scanners import ScannersView
 from stocky_touch.views.signin import SignInPage
 from stocky_touch.views.users import UsersView
 from stocky_touch.widgets.banner import Banner
-from stocky_touch.widgets.common import Debounce, button, run
+from stocky_touch.widgets.common import Throttle, button, run
 from stocky_touch.widgets.keyboard import OnScreenKeyboard
 
 TABS = ("inventory", "locations", "scanners", "log", "users")
@@ -109,7 +110,9 @@ class MainWindow(QMainWindow):
         ctx.live.screenMessage.connect(self._screen_message)
         ctx.live.changed.connect(self._changed)
         ctx.session.userChanged.connect(self._user_changed)
-        self._refresh_bars = Debounce(self.refresh_bars, 150, self)
+        # Every scan changes its scanner's state: the bars (three queries) follow
+        # at once, then at most once a second, so they stay off the next scan's path.
+        self._refresh_bars = Throttle(self.refresh_bars, 1000, self)
 
         self._clock_timer = QTimer(self)
         self._clock_timer.timeout.connect(self._tick)
@@ -184,7 +187,7 @@ class MainWindow(QMainWindow):
             parts.append(f"{state.username}: {state.current_mode} · {where} · {ago(state.last_scan_timestamp)}")
         self.scanner_status.setText("    |    ".join(parts))
 
-    def _changed(self, entity: str, _id: str, _op: str) -> None:
+    def _changed(self, entity: str, _id: str, _op: str, _data: dict[str, Any]) -> None:
         if entity in ("alert", "scanner", "location", "user"):
             self._refresh_bars()
 

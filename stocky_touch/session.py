@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from stocky.schemas.actor import Actor
 from stocky.schemas.user import UserOut
 from stocky.services.users import actor_of
+from stocky_touch.appevents import app_events
 
 DEFAULT_IDLE_SECONDS = 120
 
@@ -59,16 +62,15 @@ class Session(QObject):
             self._idle.start()
 
 
-class ActivityFilter(QObject):
-    """Application-wide event filter: taps and keys count as activity."""
+ACTIVITY = (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin)
 
-    ACTIVITY = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin}
 
-    def __init__(self, session: Session) -> None:
-        super().__init__(session)
-        self.session = session
+def watch_activity(session: Session) -> Callable[[], None]:
+    """Taps and keys anywhere count as activity; returns the function that
+    stops watching."""
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() in self.ACTIVITY:
-            self.session.touched()
+    def touched(_watched: QObject, _event: QEvent) -> bool:
+        session.touched()
         return False
+
+    return app_events().add(touched, *ACTIVITY)

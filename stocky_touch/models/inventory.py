@@ -69,6 +69,30 @@ class InventoryModel(QAbstractItemModel):
         self.dataChanged.emit(self.index(row, NAME), self.index(row, QUANTITY))
         return True
 
+    def set_total(self, item_id: uuid.UUID, total: int) -> bool:
+        """Show an item's new total in its row; False when it has no row."""
+        row = self._rows.get(item_id)
+        if row is None:
+            return False
+        self._items[row] = self._items[row].model_copy(update={"total_quantity": total})
+        self.dataChanged.emit(self.index(row, QUANTITY), self.index(row, QUANTITY))
+        return True
+
+    def set_sku_quantity(self, item_id: uuid.UUID, sku_id: uuid.UUID, quantity: int) -> QModelIndex | None:
+        """Show a new quantity in an expanded item's row for one place; the
+        index of that row's quantity, or None when it is not shown."""
+        skus = self._skus.get(item_id)
+        row = self._rows.get(item_id)
+        if skus is None or row is None:
+            return None
+        for child_row, sku in enumerate(skus):
+            if sku.id == sku_id:
+                skus[child_row] = sku.model_copy(update={"quantity": quantity})
+                index = self.index(child_row, QUANTITY, self.index(row, NAME))
+                self.dataChanged.emit(index, index)
+                return index
+        return None
+
     def set_skus(self, item_id: uuid.UUID, skus: list[ItemSkuOut]) -> None:
         row = self._rows.get(item_id)
         if row is None:
@@ -98,6 +122,9 @@ class InventoryModel(QAbstractItemModel):
 
     def row_of(self, item_id: uuid.UUID) -> int | None:
         return self._rows.get(item_id)
+
+    def is_expanded(self, item_id: uuid.UUID) -> bool:
+        return item_id in self._skus
 
     def expanded_ids(self) -> list[uuid.UUID]:
         return list(self._skus)

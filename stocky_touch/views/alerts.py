@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 
 from stocky.schemas.alert import AlertOut
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import Debounce, button, kinetic, row, run, title
+from stocky_touch.widgets.common import Throttle, button, kinetic, row, run, title
 
 ICONS = {"Warning": "⚠", "Error": "⛔", "Info": "ℹ"}
 
@@ -37,7 +37,7 @@ class AlertsPage(QWidget):
         self.list = QListWidget()
         kinetic(self.list)
         layout.addWidget(self.list, 1)
-        self._reload = Debounce(self.reload, 150, self)
+        self._reload = Throttle(self.reload, 200, self)
         ctx.live.changed.connect(lambda entity, *_: entity == "alert" and self._reload())
 
     def reload(self) -> None:

@@ -3,7 +3,11 @@ and the Zero Stock filter that is the shopping list."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,7 +24,7 @@ from PySide6.QtWidgets import (
 from stocky.schemas.item import ItemSkuOut, StockFilter
 from stocky_touch.models.inventory import NAME, QUANTITY, InventoryModel, ItemRole, KindRole
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import Debounce, button, hint, kinetic, run
+from stocky_touch.widgets.common import Debounce, Throttle, button, hint, kinetic, run
 from stocky_touch.widgets.keyboard import ask_number
 
 PAGE = 100
@@ -39,12 +43,18 @@ class SkuControls(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 4, 20, 4)
         layout.addStretch(1)
-        self.minus = button("−", lambda: view.adjust(sku, -1), name="minus")
-        self.quantity = button(str(sku.quantity), lambda: view.ask_quantity(sku, label), name="qty")
-        self.plus = button("+", lambda: view.adjust(sku, +1), name="plus")
-        self.minus.setEnabled(sku.quantity > 0)
+        self.sku = sku
+        self.minus = button("−", lambda: view.adjust(self.sku, -1), name="minus")
+        self.quantity = button("", lambda: view.ask_quantity(self.sku, label), name="qty")
+        self.plus = button("+", lambda: view.adjust(self.sku, +1), name="plus")
         for widget in (self.minus, self.quantity, self.plus):
             layout.addWidget(widget)
+        self.show_quantity(sku.quantity)
+
+    def show_quantity(self, quantity: int) -> None:
+        self.sku = self.sku.model_copy(update={"quantity": quantity})
+        self.quantity.setText(str(quantity))
+        self.minus.setEnabled(quantity > 0)
 
 
 class InventoryView(QWidget):
@@ -56,6 +66,10 @@ class InventoryView(QWidget):
         self.stock: StockFilter = "in"
         self.model = InventoryModel(self)
         self._loading_more = False
+        self._reloads = 0  # answers to an earlier reload (another filter, say) are dropped
+        # Changes shown in place while a query is under way: its answer may
+        # be older than they are, so they are shown again once it arrives.
+        self._under_way: list[list[Callable[[], bool]]] = []
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 0)
@@ -95,7 +109,8 @@ class InventoryView(QWidget):
         self.empty.hide()
         layout.addWidget(self.empty)
 
-        self._refresh = Debounce(self.reload, 150, self)
+        # A reload at once, then at most one per 200 ms however fast scans come.
+        self._refresh = Throttle(self.reload, 200, self)
         self._search_debounce = Debounce(self.reload, 300, self)
         self.search.textChanged.connect(self._search_debounce)
         self.filters.idClicked.connect(self._filter_chosen)
@@ -117,9 +132,15 @@ class InventoryView(QWidget):
     def reload(self) -> None:
         expanded = self.model.expanded_ids()
         scrolled = self.tree.verticalScrollBar().value()
+        self._reloads += 1
+        ticket = self._reloads
+        redo = self._track()
 
         def show(page) -> None:
+            if ticket != self._reloads:
+                return
             self.model.set_items(page.data, page.total)
+            self._redo(redo)
             self._update_summary()
             self.tree.verticalScrollBar().setValue(scrolled)
             for item_id in expanded:
@@ -127,16 +148,22 @@ class InventoryView(QWidget):
                     self.expand(item_id)
 
         search = self.search.text().strip() or None
-        run(self.ctx.notifier, self.ctx.services.items.list(search, self.stock, PAGE, 0), show)
+        self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.list(search, self.stock, PAGE, 0), show))
 
     def _load_more(self) -> None:
         if self._loading_more:
             return
         self._loading_more = True
+        ticket = self._reloads
 
         def add(page) -> None:
-            self.model.append_items(page.data, page.total)
+            if ticket == self._reloads:
+                self.model.append_items(page.data, page.total)
             self._loading_more = False
+        self._reloads = 0  # answers to an earlier reload (another filter, say) are dropped
+        # Changes shown in place while a query is under way: its answer may
+        # be older than they are, so they are shown again once it arrives.
+        self._under_way: list[list[Callable[[], bool]]] = []
 
         search = self.search.text().strip() or None
         task = run(self.ctx.notifier, self.ctx.services.items.list(
@@ -172,6 +199,8 @@ class InventoryView(QWidget):
             self.openItem.emit(self.model.item_at(index.parent().row()).id)
 
     def expand(self, item_id: uuid.UUID) -> None:
+        redo = self._track()
+
         def show(detail) -> None:
             row = self.model.row_of(item_id)
             if row is None:
@@ -185,8 +214,9 @@ class InventoryView(QWidget):
                     self.model.index(child_row, QUANTITY, parent), SkuControls(self, sku, label)
                 )
             self.tree.expand(parent)
+            self._redo(redo)
 
-        run(self.ctx.notifier, self.ctx.services.items.get(item_id), show)
+        self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.get(item_id), show))
 
     def adjust(self, sku: ItemSkuOut, delta: int) -> None:
         if not self._may_change():
@@ -209,6 +239,59 @@ class InventoryView(QWidget):
         self.ctx.notifier.error("This account can only look. Tap your name to switch user.")
         return False
 
-    def _changed(self, entity: str, _id: str, _op: str) -> None:
-        if entity in ("item", "sku", "location"):
+    # -- live changes -------------------------------------------------------
+
+    def _changed(self, entity: str, id_: str, op: str, data: dict[str, Any]) -> None:
+        """A stock change is shown in place, without a query; anything else
+        (a new or deleted item, a rename, a place, an item joining or
+        leaving the list) reloads, throttled."""
+        if entity not in ("item", "sku", "location"):
+            return
+        change: Callable[[], bool] | None = None
+        if entity == "item" and op == "updated" and "total_quantity" in data:
+            change = partial(self._show_total, uuid.UUID(id_), data["total_quantity"])
+        elif entity == "sku" and op == "updated" and "quantity" in data and "item_id" in data:
+            change = partial(self._show_sku_quantity, uuid.UUID(data["item_id"]), uuid.UUID(id_), data["quantity"])
+        if change is None:
+            self._refresh()
+            return
+        for redo in self._under_way:
+            redo.append(change)
+        if not change():
+            self._refresh()
+
+    def _show_total(self, item_id: uuid.UUID, total: int) -> bool:
+        """True when the item's row shows ``total`` and still belongs where it is."""
+        return self._stays_listed(total) and self.model.set_total(item_id, total)
+
+    def _stays_listed(self, total: int) -> bool:
+        # The shopping list is ordered by when stock last changed: any change
+        # moves an item there (and one at zero never gets a change to zero).
+        return self.stock == "all" or (self.stock == "in" and total > 0)
+
+    def _show_sku_quantity(self, item_id: uuid.UUID, sku_id: uuid.UUID, quantity: int) -> bool:
+        """True when the place's row shows ``quantity``, or the item is not
+        expanded (then its own event brings the new total)."""
+        if not self.model.is_expanded(item_id):
+            return True
+        index = self.model.set_sku_quantity(item_id, sku_id, quantity)
+        if index is None:
+            return False
+        controls = self.tree.indexWidget(index)
+        if isinstance(controls, SkuControls):
+            controls.show_quantity(quantity)  # the same widget: a tap under way still lands
+        return True
+
+    def _track(self) -> list[Callable[[], bool]]:
+        redo: list[Callable[[], bool]] = []
+        self._under_way.append(redo)
+        return redo
+
+    def _untrack(self, redo: list[Callable[[], bool]], task: asyncio.Future[Any]) -> None:
+        task.add_done_callback(lambda _task: self._under_way.remove(redo))
+
+    def _redo(self, redo: list[Callable[[], bool]]) -> None:
+        """Show again what changed while the query ran; reload if that no
+        longer fits (the answer predates an item's return, say)."""
+        if not all([change() for change in redo]):
             self._refresh()

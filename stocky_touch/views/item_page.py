@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 from stocky.schemas.item import ItemDetail
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Debounce, button, hint, kinetic, row, run, title
+from stocky_touch.widgets.common import Throttle, button, hint, kinetic, row, run, title
 from stocky_touch.widgets.keyboard import ask_number
 from stocky_touch.widgets.qr import QrCode
 
@@ -103,7 +104,7 @@ class ItemPage(QWidget):
         self.delete_button = button("Delete item", self.delete, name="danger")
         layout.addLayout(row(self.lookup_button, self.delete_button, stretch_at=1))
         layout.addStretch(1)
-        self._reload = Debounce(self.reload, 150, self)
+        self._reload = Throttle(self.reload, 200, self)
         ctx.live.changed.connect(self._changed)
 
     # -- loading --------------------------------------------------------------
@@ -235,11 +236,12 @@ class ItemPage(QWidget):
         run(self.ctx.notifier, self.ctx.services.items.delete(self.item.id, self.ctx.session.actor),
             done=lambda _r: self.back.emit(), success=f"Deleted {self.heading.text()}")
 
-    def _changed(self, entity: str, id_: str, op: str) -> None:
+    def _changed(self, entity: str, id_: str, op: str, data: dict[str, Any]) -> None:
         if self.item is None or not self.isVisible():
             return
-        if entity == "item" and id_ == str(self.item.id) and op == "deleted":
+        mine = str(self.item.id)
+        if entity == "item" and id_ == mine and op == "deleted":
             self.item = None
             self.back.emit()
-        elif entity in ("item", "sku"):
+        elif (entity == "item" and id_ == mine) or (entity == "sku" and data.get("item_id", mine) == mine):
             self._reload()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 from stocky.schemas.location import LocationOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Debounce, button, hint, row, run
+from stocky_touch.widgets.common import Throttle, button, hint, row, run
 from stocky_touch.widgets.list_form import ListAndForm
 
 STORAGE = ((None, "Any"), ("Ambient", "Ambient"), ("Refrigerated", "Fridge"), ("Frozen", "Freezer"))
@@ -48,7 +48,7 @@ class LocationsView(ListAndForm):
         right.addStretch(1)
 
         self.list.currentItemChanged.connect(self._picked)
-        self._reload = Debounce(self.reload, 150, self)
+        self._reload = Throttle(self.reload, 200, self)
         ctx.live.changed.connect(lambda entity, *_: entity in ("location", "sku") and self._reload())
         self.new()
 

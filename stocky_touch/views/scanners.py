@@ -9,7 +9,7 @@ from stocky.schemas.commands import ScanCommand
 from stocky.schemas.user import ScannerState
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Debounce, hint, kinetic, run, title
+from stocky_touch.widgets.common import Throttle, hint, kinetic, run, title
 from stocky_touch.widgets.qr import QrCode
 
 MODES = (("add", "Add"), ("remove", "Remove"))
@@ -63,7 +63,7 @@ class ScannersView(QWidget):
         right.addStretch(1)
         layout.addLayout(right, 0, 1)
         layout.setColumnStretch(0, 3)
-        self._reload = Debounce(self.reload, 200, self)
+        self._reload = Throttle(self.reload, 200, self)
         ctx.live.changed.connect(lambda entity, *_: entity in ("scanner", "location", "user") and self._reload())
 
     def reload(self) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 from stocky.schemas.user import UserOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Debounce, button, hint, row, run
+from stocky_touch.widgets.common import Throttle, button, hint, row, run
 from stocky_touch.widgets.list_form import ListAndForm
 from stocky_touch.widgets.qr import QrCode
 
@@ -50,7 +50,7 @@ class UsersView(ListAndForm):
             right.addWidget(widget)
         right.addStretch(1)
         self.list.currentItemChanged.connect(self._picked)
-        self._reload = Debounce(self.reload, 150, self)
+        self._reload = Throttle(self.reload, 200, self)
         ctx.live.changed.connect(lambda entity, *_: entity == "user" and self._reload())
         self.new()
 

@@ -149,3 +149,32 @@ class Debounce(QObject):
         if self._timer.isActive():
             self._timer.stop()
             self._timer.timeout.emit()
+
+
+class Throttle(QObject):
+    """Run ``action`` at once on a change, then at most once per ``msec``:
+    calls within that time collapse into one run at its end. Unlike
+    Debounce, a steady stream of calls (scans faster than ``msec`` apart)
+    still runs it regularly, and the first change shows without delay."""
+
+    def __init__(self, action: Callable[[], Any], msec: int = 200, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._action = action
+        self._pending = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(msec)
+        self._timer.timeout.connect(self._interval_over)
+
+    def __call__(self, *_args: Any) -> None:
+        if self._timer.isActive():
+            self._pending = True
+            return
+        self._timer.start()
+        self._action()
+
+    def _interval_over(self) -> None:
+        if self._pending:
+            self._pending = False
+            self._timer.start()
+            self._action()

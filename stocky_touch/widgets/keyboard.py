@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stocky_touch.appevents import app_events
 from stocky_touch.widgets.common import button
 
 LETTERS = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"]
@@ -59,14 +60,14 @@ class OnScreenKeyboard(QWidget):
         self._keys: list[QPushButton] = []
         self._build()
         self.hide()
-        app = QApplication.instance()
-        app.focusChanged.connect(self._focus_changed)
-        app.installEventFilter(self)
+        QApplication.instance().focusChanged.connect(self._focus_changed)
+        stop_watching_taps = app_events().add(self._pressed, QEvent.Type.MouseButtonPress)
+        self.destroyed.connect(stop_watching_taps)
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+    def _pressed(self, watched: QObject, _event: QEvent) -> bool:
         # Only a tap on a text field opens the keyboard: a field that merely
         # receives focus (a tab switch) must not cover half the screen.
-        if event.type() == QEvent.Type.MouseButtonPress and isinstance(watched, QWidget):
+        if isinstance(watched, QWidget):
             field = watched if is_text_field(watched) else watched.parentWidget()
             if is_text_field(field) and field.window() is self.window():
                 self.show()

@@ -3,6 +3,7 @@ starts, serves /health and stops cleanly."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -141,6 +142,45 @@ def test_key_wedge_scan_goes_to_the_scan_service_not_the_text_field(kiosk_factor
         assert search.text() == ""
         scanner = await services.users.by_username("Kiosk scanner")
         assert scanner is not None and scanner.details["associated_ui_id"] == kiosk.live.ui_id
+        milk = (await services.items.list(search="Whole milk")).data[0]
+        assert milk.total_quantity == 3
+
+    loop.run_until_complete(scenario())
+
+
+def test_one_application_filter_serves_the_keyboard_the_idle_timer_and_the_wedge(kiosk_factory, loop):
+    """Real taps and keys through the application's one event filter."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtTest import QTest
+
+    from stocky_touch.appevents import app_events
+
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    session = window.ctx.session
+    search = window.inventory.search
+    handlers = app_events()._handlers
+    assert len(handlers[QEvent.Type.MouseButtonPress.value]) == 3  # the wedge, the keyboard, activity
+    assert len(handlers[QEvent.Type.KeyPress.value]) == 2  # the wedge, activity
+    assert len(handlers[QEvent.Type.TouchBegin.value]) == 1
+    assert QEvent.Type.Timer.value not in handlers
+
+    async def scenario():
+        assert not window.keyboard.isVisible()
+        QTest.mouseClick(search, Qt.MouseButton.LeftButton)
+        assert window.keyboard.isVisible()
+        # Taps keep the idle timer from running out; without them it does.
+        session._idle.setInterval(800)
+        session._idle.start()
+        for _ in range(20):
+            await asyncio.sleep(0.1)
+            QTest.mouseClick(search, Qt.MouseButton.LeftButton)
+        assert session._idle.isActive()
+        await until(lambda: not session._idle.isActive(), timeout=3, what="idle without taps")
+        QTest.keyClicks(search, "5000128104470")  # as fast as a scanner types
+        QTest.keyClick(search, Qt.Key.Key_Return)
+        await until(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
+        assert search.text() == ""
         milk = (await services.items.list(search="Whole milk")).data[0]
         assert milk.total_quantity == 3
 
