@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from stocky.models import Item, Location, Sku
 
-
 # The statements every scan runs are built once: constructing one costs more
 # CPU than SQLite takes to run it.
 _FIND = select(Sku).where(Sku.item_id == bindparam("item_id"), Sku.location_id == bindparam("location_id"))

@@ -4,7 +4,7 @@
 
 In one process on a plain asyncio loop, over a prepared kitchen on disk:
 the SQL statements one scan sends (caught from the engines), then wall and
-CPU time (all threads: aiosqlite works in its own) per call of
+CPU time (all threads: the database work runs on Stocky's database threads) per call of
 
 - the same statements replayed with blocking ``sqlite3`` (the database's share),
 - ``UserService.by_api_key`` (what authentication costs per request),
@@ -15,7 +15,7 @@ CPU time (all threads: aiosqlite works in its own) per call of
 the loop's own share shows.
 
 ``--cprofile`` adds the functions that cost ``ScanService.scan`` the most
-(cProfile sees the main thread only; aiosqlite's thread shows as waiting).
+(cProfile sees the main thread only; the database threads show as waiting).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ async def main_async(args: argparse.Namespace) -> None:
         statements: list[tuple[str, str, Any]] = []
         recording = False
         for role, engine in (("read", services.db.read_engine), ("write", services.db.write_engine)):
-            @event.listens_for(engine.sync_engine, "before_cursor_execute")
+            @event.listens_for(engine, "before_cursor_execute")
             def _caught(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool, role: str = role) -> None:
                 if recording:
                     statements.append((role, statement, params))
@@ -128,7 +128,7 @@ async def main_async(args: argparse.Namespace) -> None:
         conn.close()
 
         # One statement, layer by layer: what each layer adds per statement.
-        from sqlalchemy import select, text
+        from sqlalchemy import text
 
         from stocky.models import User
 
@@ -147,23 +147,18 @@ async def main_async(args: argparse.Namespace) -> None:
                 async with adb.execute(sql, (uid,)) as cursor:
                     await cursor.fetchall()
 
-            async with services.db.reader() as session:
-                async def core_text() -> None:
-                    await session.execute(text("SELECT * FROM user WHERE id = :id"), {"id": uid})
+            async def stocky_read_text() -> None:
+                await services.db.read(
+                    lambda session: session.execute(text("SELECT * FROM user WHERE id = :id"), {"id": uid}).all()
+                )
 
-                async def orm_get() -> None:
-                    session.expunge_all()
-                    await session.get(User, uuid.UUID(uid))
+            async def stocky_read_get() -> None:
+                await services.db.read(lambda session: session.get(User, uuid.UUID(uid)))
 
-                async def orm_select() -> None:
-                    session.expunge_all()
-                    await session.scalar(select(User).where(User.id == uuid.UUID(uid)))
-
-                await timed("sqlite3 (blocking)", plain, args.scans)
-                await timed("aiosqlite (a hop to its thread per call)", through_aiosqlite, args.scans)
-                await timed("SQLAlchemy AsyncSession.execute(text(...))", core_text, args.scans)
-                await timed("SQLAlchemy AsyncSession.get(User, id)", orm_get, args.scans)
-                await timed("SQLAlchemy AsyncSession.scalar(select(User)...)", orm_select, args.scans)
+            await timed("sqlite3 (blocking)", plain, args.scans)
+            await timed("aiosqlite (a hop to its thread per call)", through_aiosqlite, args.scans)
+            await timed("Stocky's read path: a reader thread, text(...)", stocky_read_text, args.scans)
+            await timed("Stocky's read path: a reader thread, Session.get(User, id)", stocky_read_get, args.scans)
 
         # The same ORM call without asyncio: what the ORM itself costs.
         from sqlalchemy import create_engine as sync_engine

@@ -150,7 +150,7 @@ class StatementLog:
         self.recording = False
         self.statements: list[tuple[str, Any]] = []
 
-        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        @event.listens_for(engine, "before_cursor_execute")
         def _caught(_conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
             if self.recording:
                 self.statements.append((statement, parameters))

@@ -287,7 +287,7 @@ async def drain(ws: aiohttp.ClientWebSocketResponse, quiet: float = QUIET) -> li
     while True:
         try:
             message = await ws.receive(timeout=quiet)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return seen
         if message.type != aiohttp.WSMsgType.TEXT:
             seen.append({"__frame__": message.type.name, "data": message.data})

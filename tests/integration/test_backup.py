@@ -4,7 +4,6 @@ running Stocky."""
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 
 import aiohttp

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from stocky.core.settings import Settings
 from stocky.db import migrations
-from stocky.db.fts import include_name
 from stocky.db.engine import create_engine
-from stocky.services.container import open_services
+from stocky.db.fts import include_name
 from stocky.models import Base, Item
 from stocky.models.types import GUID
+from stocky.services.container import open_services
 
 TABLES = {"alert", "item", "location", "sku", "stock_change", "user"}
 # SQLite only: the FTS5 trigram index of items and its shadow tables (stocky/db/fts.py).
@@ -109,7 +109,7 @@ async def test_models_and_migrations_agree(empty_url):
 def test_head_is_the_newest_migration():
     """Starts skip alembic when the database is at ``HEAD``: it must name the
     newest migration, or a new one would never run."""
-    assert migrations.HEAD == migrations.head_revision()
+    assert migrations.head_revision() == migrations.HEAD
 
 
 async def test_a_database_at_head_starts_without_loading_alembic(tmp_path):
@@ -226,7 +226,7 @@ async def test_search_indexes_up_down_and_up_again_over_existing_items(empty_url
     async def upgraded_and_searchable() -> None:
         await migrations.upgrade(url)
         present = await _schema_objects(url)
-        assert SEARCH_INDEXES <= present
+        assert present >= SEARCH_INDEXES
         if db_backend == "sqlite":
             assert FTS_TRIGGERS | {"item_fts"} <= present
             await _assert_fts_filled(url, len(items))

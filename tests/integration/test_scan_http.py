@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from scan_support import (  # noqa: F401 (fixtures)
     PREFIX,
     SCAN,
@@ -23,6 +22,7 @@ from scan_support import (  # noqa: F401 (fixtures)
     scan_env,
     stocky_info_logs,
 )
+
 from stocky.schemas.actor import SYSTEM
 
 # A real UPC-A (Coca-Cola 12 oz can) and the EAN-13 Stocky stores for it.

@@ -13,7 +13,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from scan_support import (  # noqa: F401 (fixtures)
     QUIET,
     TIMEOUT,
@@ -27,6 +26,7 @@ from scan_support import (  # noqa: F401 (fixtures)
     scan_env,
     stocky_info_logs,
 )
+
 from stocky.api import ws as ws_module
 from stocky.core.events import Event
 from stocky.schemas.actor import SYSTEM

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from stocky.schemas.actor import SYSTEM
-from stocky_touch.models.inventory import NAME, ItemRole, KindRole
+from stocky_touch.models.inventory import NAME, ItemRole
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.views.scanners import ScannerRow
 from tests.touch.conftest import until
