@@ -309,7 +309,7 @@ def _set_state(work: UnitOfWork, user: User, *, touch: bool = True, **changes: A
     if touch:
         details["last_scan_timestamp"] = utcnow().isoformat()
     user.details = details  # a new dict, so the JSON column is written
-    work.emit("scanner", user.id, "updated")
+    work.emit("scanner", user.id, "updated", details=details)
 
 
 def _current_location(work: UnitOfWork, user: User) -> Location | None:

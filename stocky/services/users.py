@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from stocky.core import security
 from stocky.core.errors import Conflict, NotAuthenticated
+from stocky.core.events import EventBus
 from stocky.crud import user as crud
 from stocky.crud.common import get_or_404
+from stocky.db.engine import Database
 from stocky.models import User
 from stocky.schemas.actor import Actor
 from stocky.schemas.common import Page, parse
@@ -22,6 +24,7 @@ from stocky.schemas.user import (
     UserOut,
     UserUpdate,
 )
+from stocky.services.api_keys import ApiKeyCache
 from stocky.services.base import Service, UnitOfWork
 
 log = logging.getLogger("stocky.users")
@@ -37,6 +40,11 @@ def actor_of(user: UserOut, source: str = "api") -> Actor:
 
 
 class UserService(Service):
+    def __init__(self, db: Database, bus: EventBus) -> None:
+        super().__init__(db, bus)
+        self._keys = ApiKeyCache()
+        bus.subscribe(self._keys.on_event)
+
     async def list(self) -> Page[UserOut]:
         def query(session: Session) -> Page[UserOut]:
             rows = crud.all(session)
@@ -156,11 +164,14 @@ class UserService(Service):
 
     async def by_api_key(self, key: str) -> UserOut | None:
         key_hash = security.hash_api_key(key)
-
+        if (known := self._keys.get(key_hash)) is not None:
+            return known
         user = await self.read(lambda session: crud.by_key_hash(session, key_hash))
         if user is None or not user.is_active or not security.api_key_matches(key, user.api_key_hash or ""):
-            return None
-        return UserOut.model_validate(user)
+            return None  # never remembered: a key made a moment later must work at once
+        known = UserOut.model_validate(user)
+        self._keys.put(key_hash, known)
+        return known
 
     async def for_token(self, claims: security.TokenClaims) -> UserOut:
         """The token's user, if the token is still theirs to use."""

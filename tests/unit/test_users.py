@@ -9,10 +9,12 @@ import uuid
 
 import bcrypt
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
+from stocky.core import security
 from stocky.core.errors import Conflict, InvalidInput, NotAuthenticated
 from stocky.models import User
+from stocky.services import api_keys
 
 PASSWORD_72_BYTES = "Grüne-Äpfel-" + "x" * 58  # two 2-byte letters: 72 bytes, 70 characters
 
@@ -174,3 +176,62 @@ async def test_an_inactive_admin_does_not_count_as_the_other_admin(services, adm
         await services.users.deactivate(first.id, admin)
 
     assert (await services.users.get(first.id)).is_active is True
+
+
+# --- the remembered API keys (stocky/services/api_keys.py) --------------------
+
+
+async def _used_key(services, admin, role: str = "Scanner"):
+    created = await services.users.create(
+        {"username": f"{role.lower()}-one", "role": role, "password": "Long-enough-1", "with_api_key": True}
+        if role != "Scanner" else {"username": "scanner-one", "role": "Scanner"},
+        admin,
+    )
+    assert (await services.users.by_api_key(created.api_key)).id == created.id  # now remembered
+    return created
+
+
+@pytest.mark.parametrize("change", ["deactivate", "rotate", "delete"])
+async def test_a_remembered_key_stops_working_the_moment_its_user_changes(services, admin, change):
+    scanner = await _used_key(services, admin)
+    if change == "deactivate":
+        await services.users.deactivate(scanner.id, admin)
+    elif change == "rotate":
+        await services.users.rotate_api_key(scanner.id, admin)
+    else:
+        await services.users.delete(scanner.id, admin)
+    assert await services.users.by_api_key(scanner.api_key) is None
+
+
+async def test_a_remembered_key_carries_the_new_role(services, admin):
+    member = await _used_key(services, admin, "Member")
+    await services.users.update(member.id, {"role": "Read-only"}, admin)
+    assert (await services.users.by_api_key(member.api_key)).role == "Read-only"
+
+
+async def test_a_remembered_key_shows_the_scanners_state_after_each_scan(services, admin, locations):
+    """``GET /user/me`` and the scan path read the caller from the key: the
+    mode and place a scan just set must be there, not the state of before."""
+    member = await _used_key(services, admin, "Member")
+    caller = await services.users.by_api_key(member.api_key)
+    await services.scans.scan(caller, '{"command": "set_mode", "payload": "remove"}')
+    await services.scans.scan(caller, str(locations["Fridge"].id))
+    details = (await services.users.by_api_key(member.api_key)).details
+    assert details["current_mode"] == "remove"
+    assert details["current_location_id"] == str(locations["Fridge"].id)
+
+
+async def test_a_change_made_by_another_process_is_seen_within_seconds(services, admin):
+    """What this process did not change itself (another Stocky on the same
+    PostgreSQL, a hand-edited database) it trusts for at most KEPT_SECONDS."""
+    scanner = await _used_key(services, admin)
+    now = [1000.0]
+    services.users._keys._clock = lambda: now[0]
+    services.users._keys.put(security.hash_api_key(scanner.api_key), await services.users.get(scanner.id))
+
+    await services.db.write(
+        lambda session: session.execute(update(User).where(User.id == scanner.id).values(is_active=False))
+    )
+    assert await services.users.by_api_key(scanner.api_key) is not None  # still remembered
+    now[0] += api_keys.KEPT_SECONDS
+    assert await services.users.by_api_key(scanner.api_key) is None
