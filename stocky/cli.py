@@ -87,7 +87,7 @@ def _serve(args: argparse.Namespace) -> None:
 def _bridge(args: argparse.Namespace) -> None:
     from stocky.core.errors import InvalidInput
     from stocky.core.logconfig import configure_console
-    from stocky.core.settings import Settings
+    from stocky.core.settings import Settings, ensure_mqtt_client_id
     from stocky.inputs.bridge import Bridge, run_until_signalled
 
     settings = Settings()
@@ -95,7 +95,12 @@ def _bridge(args: argparse.Namespace) -> None:
     broker = args.broker or settings.mqtt_url
     if not broker:
         raise InvalidInput("No MQTT broker: set STOCKY_MQTT_URL or pass --broker mqtt://host:1883.")
-    bridge = Bridge(broker, args.topic or settings.mqtt_topic, args.backend or settings.bridge_backend_url)
+    bridge = Bridge(
+        broker,
+        args.topic or settings.mqtt_topic,
+        args.backend or settings.bridge_backend_url,
+        client_id=args.client_id or ensure_mqtt_client_id(settings, bridge=True),
+    )
     asyncio.run(run_until_signalled(bridge))
 
 
@@ -164,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     bridge.add_argument(
         "--backend", help="the Stocky to post scans to (default from STOCKY_BRIDGE_BACKEND_URL, "
         "http://127.0.0.1:8000)"
+    )
+    bridge.add_argument(
+        "--client-id", help="MQTT client id (default: one made once and kept in STOCKY_DATA_DIR, so the "
+        "broker holds scans for the bridge while it restarts)"
     )
     bridge.set_defaults(action=_bridge)
 

@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     access_token_minutes: int = Field(default=12 * 60, ge=1)
-    # A client must finish its request headers within this many seconds, so
-    # connections that trickle in byte by byte cannot pile up.
+    # A client must finish its request headers within this many seconds, and
+    # then its body within as many again, so connections that trickle in byte
+    # by byte cannot pile up.
     http_header_timeout: float = Field(default=10.0, gt=0, le=3600)
     trust_forwarded_for: bool = False
 
@@ -84,17 +85,21 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'stocky.db'}"
 
 
-def ensure_mqtt_client_id(settings: Settings) -> str:
+def ensure_mqtt_client_id(settings: Settings, *, bridge: bool = False) -> str:
     """The configured MQTT client id, or one made once and kept in the data
     directory: with a stable id the broker keeps Stocky's subscription while
-    either of them restarts, so no scan published meanwhile is dropped."""
-    if settings.mqtt_client_id:
+    either of them restarts, so no scan published meanwhile is dropped.
+
+    ``stocky bridge`` keeps an id of its own (``bridge_mqtt_client_id``):
+    sharing Stocky's would make the broker throw one of them off whenever the
+    other connects."""
+    if settings.mqtt_client_id and not bridge:
         return settings.mqtt_client_id
-    path = settings.data_dir / "mqtt_client_id"
+    path = settings.data_dir / ("bridge_mqtt_client_id" if bridge else "mqtt_client_id")
     if path.exists() and (kept := path.read_text(encoding="utf-8").strip()):
         return kept
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    made = f"stocky-{secrets.token_hex(6)}"
+    made = f"stocky-{'bridge-' if bridge else ''}{secrets.token_hex(6)}"
     path.write_text(made + "\n", encoding="utf-8")
     return made
 

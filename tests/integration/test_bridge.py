@@ -256,44 +256,88 @@ async def test_stop_ends_run_quickly(broker, fake_backend):
 # -- the command --------------------------------------------------------------------
 
 
+class BridgeCommand:
+    """``stocky bridge`` as a process of its own, its log read line by line."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.seen: list[str] = []
+
+    @classmethod
+    async def start(cls, broker_url: str, backend_url: str, cwd) -> BridgeCommand:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKY_")}
+        env["STOCKY_MQTT_TOPIC"] = TOPIC
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "stocky", "bridge", "--broker", broker_url, "--backend", backend_url,
+            cwd=cwd,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        command = cls(process)
+        await asyncio.wait_for(command.read_until("listening for scans"), 20)
+        return command
+
+    async def read_until(self, text: str) -> None:
+        assert self.process.stderr is not None
+        while not any(text in line for line in self.seen):
+            line = await self.process.stderr.readline()
+            if not line:
+                pytest.fail("stocky bridge ended early:\n" + "".join(self.seen))
+            self.seen.append(line.decode(errors="replace"))
+
+    async def stop(self) -> str:
+        """SIGTERM; the whole output once it has exited."""
+        self.process.send_signal(signal.SIGTERM)
+        _, rest = await asyncio.wait_for(self.process.communicate(), 10)
+        return "".join(self.seen) + rest.decode(errors="replace")
+
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
 async def test_stocky_bridge_command_forwards_and_exits_cleanly_on_sigterm(
     broker, fake_backend, tmp_path
 ):
     backend, url = await fake_backend()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKY_")}
-    env["STOCKY_MQTT_TOPIC"] = TOPIC
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "stocky", "bridge", "--broker", broker.url, "--backend", url,
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    seen: list[str] = []
+    command = await BridgeCommand.start(broker.url, url, tmp_path)
     try:
-        async def read_until(text: str) -> None:
-            assert process.stderr is not None
-            while not any(text in line for line in seen):
-                line = await process.stderr.readline()
-                if not line:
-                    pytest.fail("stocky bridge ended early:\n" + "".join(seen))
-                seen.append(line.decode(errors="replace"))
-
-        await asyncio.wait_for(read_until("listening for scans"), 20)
         await publish(broker.port, scan_message("sk_kitchen", "from-the-command", "c-1"))
         await wait_for_flag(lambda: len(backend.requests) == 1)
         assert backend.requests[0]["body"] == {"msg": "from-the-command", "scan_id": "c-1"}
 
-        process.send_signal(signal.SIGTERM)
-        _, rest = await asyncio.wait_for(process.communicate(), 10)
-        output = "".join(seen) + rest.decode(errors="replace")
-        assert process.returncode == 0, output
+        output = await command.stop()
+        assert command.process.returncode == 0, output
         assert "Traceback" not in output
         assert "Bridge stopped" in output
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await command.kill()
+
+
+async def test_scans_published_while_the_bridge_restarts_are_forwarded_after(
+    broker, fake_backend, tmp_path
+):
+    """The command keeps its MQTT client id in the data directory, so the
+    broker holds what arrives while the bridge is down (QoS 1)."""
+    backend, url = await fake_backend()
+    command = await BridgeCommand.start(broker.url, url, tmp_path)
+    try:
+        await publish(broker.port, scan_message("sk_kitchen", "before", "r-1"))
+        await wait_for_flag(lambda: len(backend.requests) == 1)
+        assert (await command.stop()) and command.process.returncode == 0
+        kept = (tmp_path / "data" / "bridge_mqtt_client_id").read_text().strip()
+        assert kept.startswith("stocky-bridge-")
+
+        await publish(broker.port, scan_message("sk_kitchen", "while-down", "r-2"))
+        command = await BridgeCommand.start(broker.url, url, tmp_path)
+        await wait_for_flag(lambda: len(backend.requests) == 2)
+        assert [r["body"]["msg"] for r in backend.requests] == ["before", "while-down"]
+        assert (tmp_path / "data" / "bridge_mqtt_client_id").read_text().strip() == kept
+        await command.stop()
+    finally:
+        await command.kill()
 
 
 def test_stocky_bridge_without_a_broker_says_what_to_set(tmp_path):
