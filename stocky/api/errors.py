@@ -25,6 +25,7 @@ HTTP_CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "too_large",
     415: "unsupported_media_type",
 }
@@ -77,6 +78,8 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         response = error_response(error.status, code, message)
         if allow := error.headers.get("Allow"):
             response.headers["Allow"] = allow
+        if error.status == 408:
+            response.force_close()  # the rest of the body may still be on its way
         return response
     except Exception:
         log.exception("Unexpected error on %s %s", request.method, request.path)

@@ -6,6 +6,7 @@ declarations validate requests and generate ``openapi.json``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -95,8 +96,14 @@ class Route:
         return _PATH_PARAM.findall(self.path)
 
 
-async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
-    raw = await request.read()  # 413 past client_max_size
+async def _read_body(request: web.Request, model: type[BaseModel], deadline: float) -> BaseModel:
+    try:
+        # A body trickling in byte by byte would hold its connection (and
+        # this handler) for ever: it gets as long as the headers got.
+        async with asyncio.timeout(deadline):
+            raw = await request.read()  # 413 past client_max_size
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(reason="The request body did not arrive in time.") from None
     if not raw.strip():
         raise BadRequest("This request needs a JSON body.")
     try:
@@ -130,7 +137,7 @@ def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespon
                 )
         call = Call(request=request, services=services, user=user)
         if route.body is not None:
-            call.body = await _read_body(request, route.body)
+            call.body = await _read_body(request, route.body, services.settings.http_header_timeout)
         if route.query is not None:
             call.query = parse(route.query, dict(request.query))
         return _to_response(await route.handler(call), route)

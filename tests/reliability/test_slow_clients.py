@@ -172,3 +172,48 @@ async def test_slow_clients_are_dropped_after_the_header_deadline(
     )
     assert fds_after <= fds_before + 10
     assert percentile(latencies, 0.95) < 0.100
+
+
+@pytest.mark.timeout(60)
+async def test_a_body_that_trickles_in_gets_408_and_changes_nothing(
+    stocky_process: StockyProcess, record_property
+):
+    """Headers complete, then the body byte by byte: the handler must not
+    wait for ever. It answers 408 once the deadline has passed, lets go of the
+    connection, and the half-sent scan counts nothing."""
+    stocky = stocky_process
+    stocky.env["STOCKY_HTTP_HEADER_TIMEOUT"] = str(HEADER_DEADLINE)
+    seeded = await seed_kitchen(stocky.data_dir, scanners=["kitchen"], items={TEA: "Tea"}, viewers=("web",))
+    stocky.start()
+    body = b'{"msg": "' + TEA.encode() + b'"}'
+    reader, writer = await asyncio.open_connection("127.0.0.1", stocky.port)
+    writer.write(
+        f"POST {API}/scanner/scan HTTP/1.1\r\nHost: stocky\r\nX-API-Key: {seeded.keys['kitchen']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    )
+    began = time.monotonic()
+    answer = b""
+    for byte in body[:-1]:  # never the last byte
+        writer.write(bytes([byte]))
+        await writer.drain()
+        try:
+            answer = await asyncio.wait_for(reader.read(4096), TRICKLE_EVERY)
+        except TimeoutError:
+            continue
+        break
+    answered_after = time.monotonic() - began
+    # Then aiohttp reads (and drops) what may still come for its lingering
+    # time, 10 s, and hangs up.
+    rest = await asyncio.wait_for(reader.read(), 15)
+    writer.close()
+    record_property("answered_after_s", round(answered_after, 1))
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b'"request_timeout"' in answer + rest
+    assert HEADER_DEADLINE - 0.5 <= answered_after < HEADER_DEADLINE + 3
+    async with aiohttp.ClientSession() as http:
+        async with http.get(
+            f"{stocky.url}{API}/item", params={"search": "Tea", "stock": "all"},
+            headers={"X-API-Key": seeded.keys["web"]},
+        ) as response:
+            page = await response.json()
+    assert [item["total_quantity"] for item in page["data"]] == [0]
