@@ -288,7 +288,11 @@ class InventoryView(QWidget):
         return redo
 
     def _untrack(self, redo: list[Callable[[], bool]], task: asyncio.Future[Any]) -> None:
-        task.add_done_callback(lambda _task: self._under_way.remove(redo))
+        def forget(_task: asyncio.Future[Any]) -> None:
+            # By identity: two lists of changes can be equal (both empty).
+            self._under_way = [other for other in self._under_way if other is not redo]
+
+        task.add_done_callback(forget)
 
     def _redo(self, redo: list[Callable[[], bool]]) -> None:
         """Show again what changed while the query ran; reload if that no

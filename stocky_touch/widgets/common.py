@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
@@ -155,23 +155,40 @@ class Throttle(QObject):
     """Run ``action`` at once on a change, then at most once per ``msec``:
     calls within that time collapse into one run at its end. Unlike
     Debounce, a steady stream of calls (scans faster than ``msec`` apart)
-    still runs it regularly, and the first change shows without delay."""
+    still runs it regularly, and the first change shows without delay.
+
+    While its parent widget is hidden (a tab not on screen), a change only
+    marks it stale, and it runs once when the widget is shown again: twenty
+    scanners at work do not make every hidden tab query the database."""
 
     def __init__(self, action: Callable[[], Any], msec: int = 200, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._action = action
         self._pending = False
+        self._stale = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(msec)
         self._timer.timeout.connect(self._interval_over)
+        self._widget = parent if isinstance(parent, QWidget) else None
+        if self._widget is not None:
+            self._widget.installEventFilter(self)
 
     def __call__(self, *_args: Any) -> None:
+        if self._widget is not None and not self._widget.isVisible():
+            self._stale = True
+            return
         if self._timer.isActive():
             self._pending = True
             return
         self._timer.start()
         self._action()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if self._stale and event.type() == QEvent.Type.Show:
+            self._stale = False
+            self()
+        return False
 
     def _interval_over(self) -> None:
         if self._pending:

@@ -142,3 +142,49 @@ def test_a_steady_stream_of_changes_still_refreshes_the_list(kiosk_factory, loop
         await until(lambda: row_named(view.model, "Hummus 200 g") is None, timeout=2, what="hummus gone")
 
     loop.run_until_complete(scenario())
+
+
+def test_a_hidden_tab_waits_until_it_is_shown(kiosk_factory, loop, monkeypatch):
+    """Stock changes while the inventory is on screen cost the Locations tab
+    no query; shown again, it has the new totals at once."""
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    view = window.inventory
+
+    def location_line(name: str) -> str | None:
+        lines = (window.locations.list.item(n).text() for n in range(window.locations.list.count()))
+        return next((line for line in lines if line.startswith(name)), None)
+
+    async def scenario():
+        await until(lambda: shown_quantity(view, "Chickpeas 400 g") == "4", what="inventory loaded")
+        row = row_named(view.model, "Chickpeas 400 g")
+        parent = view.model.index(row, NAME)
+        tap_row(view.tree, parent)
+        await until(lambda: view.model.rowCount(parent) == 2, what="its places shown")
+        place = view.model.index(0, NAME, parent).data(ItemRole)
+
+        window.show_view("locations")
+        await until(lambda: location_line(place.location_name) is not None, what="locations listed")
+        before = location_line(place.location_name)
+        window.show_view("inventory")
+        await asyncio.sleep(1.2)  # past every throttle, the top bar's included
+        asked = []
+        real = services.locations.list
+
+        def counted(*args, **kwargs):
+            asked.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(services.locations, "list", counted)
+        for _ in range(5):
+            await services.skus.adjust(place.id, {"delta": 1}, SYSTEM)
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert len(asked) <= 1  # at most the top bar's refresh; not the hidden tab
+        assert location_line(place.location_name) == before
+
+        window.show_view("locations")
+        await until(lambda: location_line(place.location_name) != before, what="the tab caught up once shown")
+
+    loop.run_until_complete(scenario())
+
