@@ -36,9 +36,13 @@ class Banner(QWidget):
     def show_message(self, text: str, error: bool = False,
                      action: tuple[str, Callable[[], None]] | None = None) -> None:
         self.label.setText(text)
-        self.label.setProperty("error", "true" if error else "false")
-        self.label.style().unpolish(self.label)
-        self.label.style().polish(self.label)
+        state = "true" if error else "false"
+        if self.label.property("error") != state:
+            # Restyling under the application's style sheet is costly: only
+            # when the colour changes, not for every scan in a row.
+            self.label.setProperty("error", state)
+            self.label.style().unpolish(self.label)
+            self.label.style().polish(self.label)
         if action is not None:
             self.action.setText(action[0])
             self._action_callback = action[1]
