@@ -79,12 +79,10 @@ async def main_async(args: argparse.Namespace) -> None:
             await services.users.by_api_key(key)
 
         async def empty_read() -> None:
-            async with services.items.read():
-                pass
+            await services.items.read(lambda _session: None)
 
         async def empty_write() -> None:
-            async with services.items.write():
-                pass
+            await services.items.write(lambda _work: None)
 
         await scan()
         recording = True
