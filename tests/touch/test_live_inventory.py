@@ -34,17 +34,23 @@ def shown_quantity(view, name: str) -> str | None:
     return None if row is None else view.model.index(row, QUANTITY).data()
 
 
+async def expand_chickpeas(view):
+    """Wait for the demo inventory, then open the chickpeas' two places."""
+    await until(lambda: shown_quantity(view, "Chickpeas 400 g") == "4", what="inventory loaded")
+    row = row_named(view.model, "Chickpeas 400 g")
+    parent = view.model.index(row, NAME)
+    tap_row(view.tree, parent)
+    await until(lambda: view.model.rowCount(parent) == 2, what="its places shown")
+    return row, parent
+
+
 def test_a_stock_change_shows_in_its_row_at_once_without_a_query(kiosk_factory, loop, monkeypatch):
     kiosk = kiosk_factory()
     view, services = kiosk.window.inventory, kiosk.runtime.services
     key = kiosk.runtime.demo_logins.scanner_api_key
 
     async def scenario():
-        await until(lambda: shown_quantity(view, "Chickpeas 400 g") == "4", what="inventory loaded")
-        row = row_named(view.model, "Chickpeas 400 g")
-        parent = view.model.index(row, NAME)
-        tap_row(view.tree, parent)
-        await until(lambda: view.model.rowCount(parent) == 2, what="its place shown")
+        row, parent = await expand_chickpeas(view)
         controls = view.tree.indexWidget(view.model.index(0, QUANTITY, parent))
         assert isinstance(controls, SkuControls) and controls.quantity.text() == "4"
         await asyncio.sleep(0.3)  # past the throttle of the reloads that started the screen
@@ -156,11 +162,7 @@ def test_a_hidden_tab_waits_until_it_is_shown(kiosk_factory, loop, monkeypatch):
         return next((line for line in lines if line.startswith(name)), None)
 
     async def scenario():
-        await until(lambda: shown_quantity(view, "Chickpeas 400 g") == "4", what="inventory loaded")
-        row = row_named(view.model, "Chickpeas 400 g")
-        parent = view.model.index(row, NAME)
-        tap_row(view.tree, parent)
-        await until(lambda: view.model.rowCount(parent) == 2, what="its places shown")
+        _, parent = await expand_chickpeas(view)
         place = view.model.index(0, NAME, parent).data(ItemRole)
 
         window.show_view("locations")
