@@ -27,6 +27,7 @@ synchronous driver of the same database is used.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -165,10 +166,9 @@ class GroupWriter:
         except Exception as error:  # BEGIN or COMMIT failed: none of the group is written
             outcomes = [(False, error)] * len(group)
         for (loop, future, _), (ok, value) in zip(group, outcomes, strict=True):
-            try:
+            # A closed loop (RuntimeError) has nobody waiting any more.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, future, ok, value)
-            except RuntimeError:  # that loop is closed: nobody is waiting any more
-                pass
 
     @staticmethod
     def _run_unit(connection: Any, unit: Callable[[Session], T]) -> tuple[bool, Any]:
