@@ -25,8 +25,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from typing import Any
 import aiohttp
 
 from stocky.core.settings import Settings
+from stocky.runtime import Runtime
 from stocky.schemas.actor import SYSTEM
 from stocky.services.container import open_services
 
@@ -489,3 +490,19 @@ async def seed_kitchen(
             assert viewer.api_key
             keys[name] = viewer.api_key
     return Seeded(location_id=str(place.id), keys=keys, item_ids=item_ids)
+
+
+@asynccontextmanager
+async def in_process_stocky(data_dir: Path, **settings: Any) -> AsyncIterator[Runtime]:
+    """Stocky's whole runtime in this process, on a free loopback port, with
+    no USB scanners and the product service offline unless ``settings`` say
+    otherwise; stopped on the way out."""
+    settings.setdefault("uda_api_url", OFFLINE_LOOKUP)
+    runtime = Runtime(
+        Settings(_env_file=None, data_dir=data_dir, host="127.0.0.1", port=0, **settings), hid=False
+    )
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()

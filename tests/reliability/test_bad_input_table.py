@@ -19,10 +19,8 @@ from typing import Any
 import aiohttp
 import bcrypt
 import pytest
-from reliability_support import API, OFFLINE_LOOKUP, table_dump
+from reliability_support import API, in_process_stocky, table_dump
 
-from stocky.core.settings import Settings
-from stocky.runtime import Runtime
 from stocky.schemas.actor import SYSTEM
 
 UPC_A = "036000291452"  # stored as the EAN-13 0036000291452
@@ -151,16 +149,7 @@ def cheap_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.timeout(60)
 async def test_every_bad_input_gets_its_4xx_and_changes_nothing(clean_env, tmp_path, cheap_bcrypt):
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        uda_api_url=OFFLINE_LOOKUP,
-        host="127.0.0.1",
-        port=0,
-    )
-    runtime = Runtime(settings, hid=False)
-    await runtime.start()
-    try:
+    async with in_process_stocky(tmp_path / "data") as runtime:
         services = runtime.services
         assert services is not None
         await services.users.create(
@@ -221,7 +210,7 @@ async def test_every_bad_input_gets_its_4xx_and_changes_nothing(clean_env, tmp_p
                 "scanner_key": scanner.api_key,
                 "soup_upc": "4000000000021",
             }
-            db = settings.data_dir / "stocky.db"
+            db = runtime.settings.data_dir / "stocky.db"
             wrong: list[str] = []
             for case in CASES:
                 before = table_dump(db)
@@ -256,5 +245,3 @@ async def test_every_bad_input_gets_its_4xx_and_changes_nothing(clean_env, tmp_p
                     wrong.append(f"{case.name}: {'; '.join(problems)} ({raw[:160]!r})")
         assert wrong == [], "\n".join(wrong)
         assert len(CASES) >= 50
-    finally:
-        await runtime.stop()

@@ -46,15 +46,13 @@ import aiomqtt
 import pytest
 from mosquitto import Mosquitto, require_mosquitto
 from reliability_support import (
-    OFFLINE_LOOKUP,
     StockyProcess,
+    in_process_stocky,
     read_db,
     seed_kitchen,
     wait_until,
 )
 
-from stocky.core.settings import Settings
-from stocky.runtime import Runtime
 from stocky.schemas.actor import SYSTEM
 
 TOPIC = "stocky/scan"
@@ -179,18 +177,7 @@ def broker(tmp_path):
 async def test_broker_killed_and_restarted_mid_stream_loses_nothing_and_counts_nothing_twice(
     clean_env, tmp_path, broker: FaultyMosquitto, client_id, record_property
 ):
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        uda_api_url=OFFLINE_LOOKUP,
-        mqtt_url=broker.url,
-        mqtt_client_id=client_id,
-        host="127.0.0.1",
-        port=0,
-    )
-    runtime = Runtime(settings, hid=False)
-    await runtime.start()
-    try:
+    async with in_process_stocky(tmp_path / "data", mqtt_url=broker.url, mqtt_client_id=client_id) as runtime:
         services = runtime.services
         assert services is not None
 
@@ -236,7 +223,7 @@ async def test_broker_killed_and_restarted_mid_stream_loses_nothing_and_counts_n
             "publisher_resends", sum(c - 1 for p in publishers for c in p.sends.values())
         )
 
-        db_path = settings.data_dir / "stocky.db"
+        db_path = runtime.settings.data_dir / "stocky.db"
         await settle(lambda: sum(map(len, applied(db_path).values())), total)
         await asyncio.sleep(1.0)  # late redeliveries would land now
         found = applied(db_path)
@@ -250,8 +237,6 @@ async def test_broker_killed_and_restarted_mid_stream_loses_nothing_and_counts_n
             assert sorted(found[p.name]) == sorted(p.pubacked), p.name  # each once
             item = await services.items.by_upc(p.upc)
             assert item is not None and item.total_quantity == SCANS_EACH, (p.name, item)
-    finally:
-        await runtime.stop()
 
 
 BURST = 300

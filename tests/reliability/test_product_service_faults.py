@@ -28,11 +28,9 @@ from fake_product_service import (
     reply_json,
     reply_raw,
 )
-from reliability_support import SCAN, percentile, proc_rss_bytes
+from reliability_support import SCAN, in_process_stocky, percentile, proc_rss_bytes
 
 import stocky.runtime
-from stocky.core.settings import Settings
-from stocky.runtime import Runtime
 from stocky.schemas.actor import SYSTEM
 from stocky.services.lookup_worker import LookupWorker
 
@@ -87,16 +85,7 @@ async def test_scans_stay_fast_and_lookups_end_failed_with_an_alert(
         "LookupWorker",
         functools.partial(LookupWorker, timeout=1.0, attempts=2, backoff=0.05, per_minute=0),
     )
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path / "data",
-        uda_api_url=product_service.plain_url,
-        host="127.0.0.1",
-        port=0,
-    )
-    runtime = Runtime(settings, hid=False)
-    await runtime.start()
-    try:
+    async with in_process_stocky(tmp_path / "data", uda_api_url=product_service.plain_url) as runtime:
         services = runtime.services
         assert services is not None
         shelf = await services.locations.create({"name": "Shelf"}, SYSTEM)
@@ -181,5 +170,3 @@ async def test_scans_stay_fast_and_lookups_end_failed_with_an_alert(
             # mostly the kernel's socket buffers): it never took the 10 MB in.
             await asyncio.sleep(0.2)
             assert product_service.streamed and max(product_service.streamed) < TEN_MB
-    finally:
-        await runtime.stop()
