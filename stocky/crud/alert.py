@@ -15,10 +15,8 @@ def page(
     if acknowledged is not None:
         query = query.where(Alert.is_acknowledged == acknowledged)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = (
-        session.scalars(
-            query.order_by(Alert.timestamp.desc(), Alert.id).limit(limit).offset(offset)
-        )
+    rows = session.scalars(
+        query.order_by(Alert.timestamp.desc(), Alert.id).limit(limit).offset(offset)
     ).all()
     return rows, int(total or 0)
 

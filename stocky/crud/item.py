@@ -169,13 +169,11 @@ def skus_with_locations(session: Session, item_id: uuid.UUID) -> list[tuple[Sku,
 
 
 def history(session: Session, item_id: uuid.UUID, limit: int) -> Sequence[StockChange]:
-    return (
-        session.scalars(
-            select(StockChange)
-            .where(StockChange.item_id == item_id)
-            .order_by(StockChange.timestamp.desc())
-            .limit(limit)
-        )
+    return session.scalars(
+        select(StockChange)
+        .where(StockChange.item_id == item_id)
+        .order_by(StockChange.timestamp.desc())
+        .limit(limit)
     ).all()
 
 

@@ -108,7 +108,7 @@ class ScanService(Service):
         ui_id = scanner.details.get("associated_ui_id")
         try:
             text = clean_scan(raw)
-            result = await self._apply(scanner, text, scan_id)
+            result = await self.write(lambda work: self._apply(work, scanner, text, scan_id))
         except StockyError as error:
             log.warning("Scan %s refused: %s", described(raw), error.message, extra={"source": scanner.username})
             if ui_id:
@@ -133,10 +133,7 @@ class ScanService(Service):
             raise PermissionDenied(f"{scanner.role} accounts cannot scan.")
         return await self.scan(scanner, raw, scan_id)
 
-    async def _apply(self, scanner: UserOut, text: str, scan_id: str | None) -> ScanResult:
-        return await self.write(lambda work: self._apply_in(work, scanner, text, scan_id))
-
-    def _apply_in(self, work: UnitOfWork, scanner: UserOut, text: str, scan_id: str | None) -> ScanResult:
+    def _apply(self, work: UnitOfWork, scanner: UserOut, text: str, scan_id: str | None) -> ScanResult:
         # One scanner's scans queue on its row (on PostgreSQL; SQLite
         # writers already run one at a time): a repeated delivery then
         # sees the journal row of the first, and no scan overwrites the

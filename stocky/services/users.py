@@ -182,7 +182,7 @@ class UserService(Service):
         return UserOut.model_validate(user)
 
     async def token_version(self, user_id: uuid.UUID) -> int:
-        return await self.read(lambda session: (get_or_404(session, User, user_id, "user")).token_version)
+        return await self.read(lambda session: get_or_404(session, User, user_id, "user").token_version)
 
     async def scanner_for_device(self, device_key: str, device_name: str, actor: Actor) -> UserOut:
         """The Scanner user bound to a USB scanner (``details["hid_device"]``),
