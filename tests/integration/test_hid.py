@@ -16,13 +16,13 @@ import os
 import struct
 import sys
 import time
-from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
 
 evdev = pytest.importorskip("evdev")
 from evdev import InputEvent, ecodes  # noqa: E402
+from scan_support import eventually  # noqa: E402
 
 from stocky.inputs.hid import HID_ACTOR, HidScanInput, device_key  # noqa: E402
 
@@ -166,20 +166,6 @@ async def reader_for(services, input_dir):
     yield make
     for reader in made:
         await asyncio.wait_for(reader.stop(), 10)
-
-
-async def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:
-    """Wait, at most ``timeout`` seconds, until ``check()`` is true (or an awaitable of true)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true after {timeout} s: {check}")
-        await asyncio.sleep(0.02)
 
 
 async def quantity_at(services, upc: str, location_name: str) -> int | None:

@@ -5,7 +5,6 @@ broken service ends in ``failed`` with an alert, and never slows a scan."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 import time
 import tracemalloc
@@ -22,27 +21,19 @@ from fake_product_service import (
     reply_json,
     reply_raw,
 )
+from scan_support import stocky_info_logs  # noqa: F401 (a fixture)
 
 from stocky.core.settings import Settings
 from stocky.schemas.actor import SYSTEM
 from stocky.services.container import Services, open_services
 from stocky.services.lookup_worker import USER_AGENT, LookupWorker
 
-pytestmark = pytest.mark.timeout(60)
+# ``stocky serve`` logs Stocky's INFO lines; so do these tests.
+pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("stocky_info_logs")]
 
 NUTELLA = "3017620422003"
 DRILL_BIT = "4006381333931"
 MILKA = "7622300336738"
-
-
-@pytest.fixture(autouse=True)
-def stocky_log_level():
-    """``stocky serve`` logs Stocky's INFO lines; so do these tests."""
-    logger = logging.getLogger("stocky")
-    before = logger.level
-    logger.setLevel(logging.INFO)
-    yield
-    logger.setLevel(before)
 
 
 @pytest.fixture
