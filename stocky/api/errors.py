@@ -19,6 +19,8 @@ STATUS: dict[type[errors.StockyError], int] = {
     errors.NotAuthenticated: 401,
     errors.PermissionDenied: 403,
     errors.TooManyAttempts: 429,
+    errors.StorageFull: 507,
+    errors.StorageFault: 503,
 }
 
 HTTP_CODES = {
@@ -57,7 +59,7 @@ def _domain(error: errors.StockyError) -> web.Response:
     status = status_of(error)
     extra = {"fields": error.fields} if isinstance(error, errors.InvalidInput) else {}
     response = error_response(status, error.code, error.message, **extra)
-    if isinstance(error, errors.TooManyAttempts):
+    if isinstance(error, errors.TooManyAttempts | errors.StorageBusy):
         response.headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, errors.NotAuthenticated):
         response.headers["WWW-Authenticate"] = "Bearer"

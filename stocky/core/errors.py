@@ -54,3 +54,25 @@ class TooManyAttempts(StockyError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class StorageFault(StockyError):
+    """The database cannot take writes right now; nothing of the request was written."""
+
+    code = "storage_unavailable"
+
+
+class StorageFull(StorageFault):
+    """The disk under the database is full."""
+
+    code = "storage_full"
+
+
+class StorageBusy(StorageFault):
+    """Another process holds the database's write lock; try again shortly."""
+
+    code = "storage_busy"
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

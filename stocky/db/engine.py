@@ -41,6 +41,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from stocky.db.health import StorageHealth
+
 BUSY_TIMEOUT_MS = 10_000
 READER_THREADS = 4
 # At most this many queued units of work share one commit.
@@ -191,6 +193,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = is_sqlite(url)
+        self.health = StorageHealth()
         self.read_engine = create_engine(url, role="read")
         self.write_engine = (
             create_engine(url, role="write") if self.is_sqlite else self.read_engine

@@ -51,14 +51,21 @@ class Health(Output):
 
 
 async def health(call: Call) -> web.Response:
-    """Liveness for systemd, Docker and monitoring: 503 when the database is unreachable."""
+    """Liveness for systemd, Docker and monitoring: 503 when the database is
+    unreachable or writes are failing."""
+    db = call.services.db
     try:
-        await call.services.db.read(lambda session: session.execute(text("SELECT 1")))
-        body = Health(status="ok", version=stocky.__version__, database="ok")
-        status = 200
+        await db.read(lambda session: session.execute(text("SELECT 1")))
     except Exception:
         body = Health(status="degraded", version=stocky.__version__, database="unreachable")
         status = 503
+    else:
+        if db.health.ok:
+            body = Health(status="ok", version=stocky.__version__, database="ok")
+            status = 200
+        else:
+            body = Health(status="degraded", version=stocky.__version__, database="failing")
+            status = 503
     return web.Response(text=body.model_dump_json(), status=status, content_type="application/json")
 
 

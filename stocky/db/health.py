@@ -1,0 +1,46 @@
+"""Whether the database takes writes: what ``/health`` reports, and what
+turns a burst of failures into one log line instead of one per request."""
+
+from __future__ import annotations
+
+import threading
+
+
+class StorageHealth:
+    """Shared by the writer thread (which records outcomes) and the loop
+    (which reads them); a lock keeps the two consistent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failing: str | None = None
+        self._lost: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        with self._lock:
+            return self._failing is None and self._lost is None
+
+    @property
+    def reason(self) -> str | None:
+        """Why writes fail, in words for a person; None while they succeed."""
+        with self._lock:
+            return self._lost or self._failing
+
+    def write_failed(self, reason: str) -> bool:
+        """Record a failed write; True when this starts a new burst of failures."""
+        with self._lock:
+            starts = self._failing is None
+            self._failing = reason
+            return starts
+
+    def write_succeeded(self) -> bool:
+        """Record a committed write; True when this ends a burst of failures."""
+        with self._lock:
+            ended = self._failing is not None
+            self._failing = None
+            return ended
+
+    def lost(self, reason: str) -> None:
+        """The storage itself is gone or replaced: never healthy again in this process."""
+        with self._lock:
+            self._lost = reason
