@@ -41,6 +41,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from stocky.core.errors import StorageFault
 from stocky.db.health import StorageHealth
 
 BUSY_TIMEOUT_MS = 10_000
@@ -130,8 +131,9 @@ class GroupWriter:
     COMMIT fails, every unit of the group gets the error.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, health: StorageHealth) -> None:
         self.engine = engine
+        self.health = health
         self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="stocky-db-write", daemon=True)
         self._thread.start()
@@ -162,11 +164,18 @@ class GroupWriter:
             self._commit(group)
 
     def _commit(self, group: list[tuple[Any, ...]]) -> None:
+        if (lost := self.health.lost_reason) is not None:
+            self._settle_all(group, [(False, StorageFault(lost))] * len(group))
+            return
         try:
             with self.engine.connect() as connection, connection.begin():
                 outcomes = [self._run_unit(connection, unit) for _, _, unit in group]
         except Exception as error:  # BEGIN or COMMIT failed: none of the group is written
             outcomes = [(False, error)] * len(group)
+        self._settle_all(group, outcomes)
+
+    @staticmethod
+    def _settle_all(group: list[tuple[Any, ...]], outcomes: list[tuple[bool, Any]]) -> None:
         for (loop, future, _), (ok, value) in zip(group, outcomes, strict=True):
             # A closed loop (RuntimeError) has nobody waiting any more.
             with contextlib.suppress(RuntimeError):
@@ -199,7 +208,7 @@ class Database:
             create_engine(url, role="write") if self.is_sqlite else self.read_engine
         )
         self.reader = sessionmaker(self.read_engine, expire_on_commit=False)
-        self._writer = GroupWriter(self.write_engine)
+        self._writer = GroupWriter(self.write_engine, self.health)
         self._read_threads = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="stocky-db-read")
 
     def write(self, unit: Callable[[Session], T]) -> asyncio.Future[T]:

@@ -26,6 +26,12 @@ class StorageHealth:
         with self._lock:
             return self._lost or self._failing
 
+    @property
+    def lost_reason(self) -> str | None:
+        """Set once the storage is gone or replaced; writes are refused from then on."""
+        with self._lock:
+            return self._lost
+
     def write_failed(self, reason: str) -> bool:
         """Record a failed write; True when this starts a new burst of failures."""
         with self._lock:
