@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,9 +44,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from stocky.core.errors import StorageFault
-from stocky.db.health import StorageHealth
+from stocky.db.faults import LOCK_WAIT, LOST, storage_errors, storage_fault, transaction_probe
+from stocky.db.health import Burst, StorageHealth
+
+log = logging.getLogger("stocky.db")
 
 BUSY_TIMEOUT_MS = 10_000
+# The WAL is cut back to this after checkpoints: without a limit it stays as
+# large as it ever grew (4 MB and more), which is what a full disk needs most.
+WAL_LIMIT = 1024 * 1024
+# After this many seconds without a write, a WAL grown past WAL_LIMIT is
+# checkpointed and truncated.
+IDLE_CHECKPOINT = 1.0
+READ_FAULT_LOG_EVERY = 60.0
 READER_THREADS = 4
 # At most this many queued units of work share one commit.
 MAX_GROUP = 64
@@ -64,6 +76,17 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def wal_file(url: str | URL) -> Path | None:
+    """The write-ahead log of a SQLite database file; None for anything else."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    path = Path(parsed.database).expanduser()
+    return path.with_name(path.name + "-wal")
+
+
 def _ensure_sqlite_directory(url: URL) -> None:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -80,6 +103,10 @@ def _configure_sqlite(engine: Engine, *, begin: str, foreign_keys: bool) -> None
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        # Checkpoint every WAL_LIMIT (not SQLite's 4 MB), and cut the WAL back
+        # to that size after each one.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_LIMIT // 4096}")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -120,6 +147,13 @@ def _settle(future: asyncio.Future[T], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
+Outcome = tuple[bool, Any]  # (True, result) or (False, the error)
+
+
+class _TransactionLost(Exception):
+    """A unit left the group's transaction rolled back, or in a state not known."""
+
+
 class GroupWriter:
     """Every write of this process, on one thread over one connection.
 
@@ -129,11 +163,30 @@ class GroupWriter:
     commit). A unit's result is handed back only once the group's COMMIT has
     returned, so nothing is reported written before it is on disk; if the
     COMMIT fails, every unit of the group gets the error.
+
+    Some failures take the whole transaction with them, not just the unit's
+    savepoint: SQLite rolls everything back on SQLITE_FULL, SQLITE_IOERR,
+    SQLITE_CORRUPT, SQLITE_NOMEM and sometimes SQLITE_BUSY, and the units
+    after it would run outside any transaction. So after every unit the
+    writer checks that the transaction is still open, and a storage fault
+    counts as fatal to it whatever that check says. Then the unit that hit it
+    gets the fault, and the others (rolled back with it, or not run yet) run
+    once more in a fresh transaction; should that one be lost too, they all
+    get the fault. Nothing of a lost transaction is ever reported written.
+
+    Storage faults and the writes that succeed again are recorded in
+    ``health``; ``on_burst`` hears, on the event loop, when a burst of
+    failures starts and when it ends.
     """
 
-    def __init__(self, engine: Engine, health: StorageHealth) -> None:
+    def __init__(
+        self, engine: Engine, health: StorageHealth, wal: Path | None = None
+    ) -> None:
         self.engine = engine
         self.health = health
+        self.on_burst: Callable[[Burst], None] | None = None
+        self._wal = wal  # the SQLite WAL file, kept small (see ``_keep_wal_small``)
+        self._lock_wait_ms: int | None = None
         self._jobs: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="stocky-db-write", daemon=True)
         self._thread.start()
@@ -141,7 +194,7 @@ class GroupWriter:
     def submit(self, unit: Callable[[Session], T]) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((loop, future, unit))
+        self._jobs.put((loop, future, unit, time.monotonic()))
         return future
 
     async def close(self) -> None:
@@ -150,7 +203,7 @@ class GroupWriter:
         await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
 
     def _serve(self) -> None:
-        while (job := self._jobs.get()) is not None:
+        while (job := self._next_job()) is not None:
             group = [job]
             while len(group) < MAX_GROUP:
                 try:
@@ -163,26 +216,119 @@ class GroupWriter:
                 group.append(job)
             self._commit(group)
 
+    def _next_job(self) -> tuple[Any, ...] | None:
+        """The next job; when none comes for a while, the WAL is tidied first."""
+        if self._wal is None:
+            return self._jobs.get()
+        try:
+            return self._jobs.get(timeout=IDLE_CHECKPOINT)
+        except queue.Empty:
+            self._keep_wal_small()
+            return self._jobs.get()
+
     def _commit(self, group: list[tuple[Any, ...]]) -> None:
         if (lost := self.health.lost_reason) is not None:
             self._settle_all(group, [(False, StorageFault(lost))] * len(group))
             return
-        try:
-            with self.engine.connect() as connection, connection.begin():
-                outcomes = [self._run_unit(connection, unit) for _, _, unit in group]
-        except Exception as error:  # BEGIN or COMMIT failed: none of the group is written
-            outcomes = [(False, error)] * len(group)
+        units = [job[2] for job in group]
+        outcomes, culprit = self._transaction(units, oldest=group[0][3])
+        if culprit is not None:
+            # Rolled back under the group: nothing of it is written. The
+            # units that did no harm get one more transaction of their own.
+            others = [n for n in range(len(units)) if n != culprit]
+            again, culprit_again = self._transaction([units[n] for n in others], group[0][3])
+            if culprit_again is not None:
+                fault = again[culprit_again][1]
+                again = [(False, fault)] * len(others)
+            for n, outcome in zip(others, again, strict=True):
+                outcomes[n] = outcome
+        self._record(outcomes, group[0][0])
         self._settle_all(group, outcomes)
 
+    def _transaction(
+        self, units: list[Callable[[Session], Any]], oldest: float
+    ) -> tuple[list[Outcome], int | None]:
+        """Run ``units`` in one transaction and commit it. Returns their
+        outcomes, and the index of the unit that lost the transaction (None
+        when it committed or failed as a whole: then the outcomes say so)."""
+        outcomes: list[Outcome] = []
+        culprit: int | None = None
+        try:
+            with self.engine.connect() as connection:
+                self._wait_for_locks(connection, oldest)
+                with connection.begin():
+                    alive = transaction_probe(connection)
+                    for unit in units:
+                        ok, value = self._run_unit(connection, unit)
+                        if not ok and (fault := storage_fault(value)) is not None:
+                            value = fault
+                        outcomes.append((ok, value))
+                        if not alive() or (not ok and isinstance(value, StorageFault)):
+                            culprit = len(outcomes) - 1
+                            raise _TransactionLost
+        except Exception as error:  # noqa: BLE001 - each unit gets the error, none is lost
+            if culprit is not None:
+                ok, value = outcomes[culprit]
+                if ok or not isinstance(value, StorageFault):
+                    value = StorageFault(LOST)  # lost under a unit that did not notice
+                    value.__cause__ = outcomes[culprit][1] if not ok else None
+                return [(False, value)] * len(units), culprit
+            # BEGIN or COMMIT failed: none of the group is written.
+            failure = storage_fault(error) or error
+            if failure is not error:
+                failure.__cause__ = error
+            return [(False, failure)] * len(units), None
+        return outcomes, None
+
+    def _wait_for_locks(self, connection: Any, oldest: float) -> None:
+        """On SQLite, wait for a lock held elsewhere only as long as the
+        oldest unit of the group has left of ``LOCK_WAIT``: a unit that
+        queued behind a group which was waiting too gets 503 in time."""
+        if self._wal is None:
+            return
+        left = LOCK_WAIT - (time.monotonic() - oldest)
+        wait_ms = max(0, int(left * 10) * 100)  # in tenths of a second: rarely changes
+        if wait_ms != self._lock_wait_ms:
+            connection.connection.driver_connection.execute(f"PRAGMA busy_timeout={wait_ms}")
+            self._lock_wait_ms = wait_ms
+
+    def _record(self, outcomes: list[Outcome], loop: asyncio.AbstractEventLoop) -> None:
+        faults = [value for ok, value in outcomes if not ok and isinstance(value, StorageFault)]
+        for fault in faults:
+            if self.health.write_failed(fault.message):
+                self._tell(loop)
+                self._keep_wal_small()  # a full disk may get back what the WAL holds
+        if not faults and self.health.write_succeeded():
+            self._tell(loop)
+            self._keep_wal_small()
+
+    def _tell(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.on_burst is not None and (burst := self.health.burst) is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                loop.call_soon_threadsafe(self.on_burst, burst)
+
+    def _keep_wal_small(self) -> None:
+        """Copy the WAL into the database and cut it to nothing, when it
+        has grown past ``WAL_LIMIT`` (``journal_size_limit`` trims it too,
+        but only once a later write starts it over)."""
+        try:
+            if self._wal is None or self._wal.stat().st_size <= WAL_LIMIT:
+                return
+            with self.engine.connect() as connection:
+                raw = connection.connection.driver_connection
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except Exception as error:  # noqa: BLE001 - tidying only; the next write reports real trouble
+            log.debug("The WAL could not be checkpointed: %s", error)
+
     @staticmethod
-    def _settle_all(group: list[tuple[Any, ...]], outcomes: list[tuple[bool, Any]]) -> None:
-        for (loop, future, _), (ok, value) in zip(group, outcomes, strict=True):
+    def _settle_all(group: list[tuple[Any, ...]], outcomes: list[Outcome]) -> None:
+        for (loop, future, *_), (ok, value) in zip(group, outcomes, strict=True):
             # A closed loop (RuntimeError) has nobody waiting any more.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_settle, future, ok, value)
 
     @staticmethod
-    def _run_unit(connection: Any, unit: Callable[[Session], T]) -> tuple[bool, Any]:
+    def _run_unit(connection: Any, unit: Callable[[Session], T]) -> Outcome:
         session = Session(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
@@ -208,8 +354,14 @@ class Database:
             create_engine(url, role="write") if self.is_sqlite else self.read_engine
         )
         self.reader = sessionmaker(self.read_engine, expire_on_commit=False)
-        self._writer = GroupWriter(self.write_engine, self.health)
+        self._writer = GroupWriter(self.write_engine, self.health, wal_file(url))
         self._read_threads = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="stocky-db-read")
+        self._read_faults_logged: dict[str, float] = {}
+
+    def on_burst(self, listener: Callable[[Burst], None]) -> None:
+        """Call ``listener`` on the event loop when a burst of failing
+        writes starts (``ended`` None) and when a write succeeds again."""
+        self._writer.on_burst = listener
 
     def write(self, unit: Callable[[Session], T]) -> asyncio.Future[T]:
         """``unit(session)`` in a write transaction, as a future of the running
@@ -220,10 +372,21 @@ class Database:
         """``query(session)`` in a read transaction (a snapshot on SQLite)."""
 
         def work() -> T:
-            with self.reader() as session, session.begin():
-                return query(session)
+            try:
+                with storage_errors(), self.reader() as session, session.begin():
+                    return query(session)
+            except StorageFault as fault:
+                self._log_read_fault(fault)
+                raise
 
         return await asyncio.get_running_loop().run_in_executor(self._read_threads, work)
+
+    def _log_read_fault(self, fault: StorageFault) -> None:
+        """One line a minute for each kind of failing read, not one per request."""
+        now = time.monotonic()
+        if now - self._read_faults_logged.get(fault.message, -READ_FAULT_LOG_EVERY) >= READ_FAULT_LOG_EVERY:
+            self._read_faults_logged[fault.message] = now
+            log.error("Reading the database failed: %s (%s)", fault.message, fault.__cause__)
 
     async def dispose(self) -> None:
         """Let queued work finish, then close every connection."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, inspect, text
 
 from stocky.db.engine import create_engine
+from stocky.db.faults import storage_errors
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -64,7 +65,8 @@ def _current(url: str) -> str | None:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    await asyncio.to_thread(_run, url, "upgrade", revision)
+    with storage_errors():  # a full disk at start is a sentence, not a traceback
+        await asyncio.to_thread(_run, url, "upgrade", revision)
 
 
 async def downgrade(url: str, revision: str = "base") -> None:

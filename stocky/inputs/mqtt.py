@@ -389,8 +389,9 @@ class MqttScanInput:
         except (NotAuthenticated, PermissionDenied) as error:
             log.warning("MQTT scan from key %s dropped: %s", message.key_hint, error.message)
         except StockyError as error:
-            # ScanService has already logged the refusal under the scanner's name.
-            log.info("MQTT scan from key %s not applied: %s", message.key_hint, error.message)
+            # ScanService has already logged the refusal under the scanner's
+            # name (a storage fault: once for its whole burst).
+            log.debug("MQTT scan from key %s not applied: %s", message.key_hint, error.message)
         else:
             log.debug("MQTT scan applied: %s", result.message)
 

@@ -18,6 +18,7 @@ from stocky.services.locations import LocationService
 from stocky.services.lookups import LookupQueue
 from stocky.services.scanning import ScanService
 from stocky.services.skus import SkuService
+from stocky.services.storage_report import StorageReport
 from stocky.services.ui_registry import UiRegistry
 from stocky.services.users import UserService
 
@@ -53,6 +54,8 @@ class Services:
         lookups = LookupQueue()
         screens = UiRegistry()
         users = UserService(db, bus)
+        alerts = AlertService(db, bus)
+        db.on_burst(StorageReport(alerts))
         return cls(
             settings=settings,
             secret_key=ensure_secret_key(settings),
@@ -64,7 +67,7 @@ class Services:
             items=ItemService(db, bus, lookups),
             locations=LocationService(db, bus),
             skus=SkuService(db, bus),
-            alerts=AlertService(db, bus),
+            alerts=alerts,
             users=users,
             scans=ScanService(db, bus, lookups, screens, users),
             _log_handler=handler,

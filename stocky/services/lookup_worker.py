@@ -26,7 +26,7 @@ from urllib.parse import quote
 import aiohttp
 
 from stocky import __version__
-from stocky.core.errors import NotFound
+from stocky.core.errors import NotFound, StorageFault
 
 if TYPE_CHECKING:
     from stocky.services.container import Services
@@ -280,6 +280,9 @@ class LookupWorker:
             item_id = await queue.next()
             try:
                 await self.run_once(item_id)
+            except StorageFault as fault:
+                # Logged once for its burst; the item stays pending for the next start.
+                log.debug("The product lookup of item %s was not saved: %s", item_id, fault.message)
             except Exception:
                 # One bad lookup must not end the worker: the next item waits.
                 log.exception("The product lookup of item %s went wrong", item_id)

@@ -24,6 +24,7 @@ from stocky.core.errors import (
     NotFound,
     PermissionDenied,
     StockyError,
+    StorageFault,
 )
 from stocky.core.events import EventBus
 from stocky.core.security import looks_like_api_key
@@ -110,7 +111,9 @@ class ScanService(Service):
             text = clean_scan(raw)
             result = await self.write(lambda work: self._apply(work, scanner, text, scan_id))
         except StockyError as error:
-            log.warning("Scan %s refused: %s", described(raw), error.message, extra={"source": scanner.username})
+            # A storage fault is logged once for its whole burst (storage_report).
+            level = logging.DEBUG if isinstance(error, StorageFault) else logging.WARNING
+            log.log(level, "Scan %s refused: %s", described(raw), error.message, extra={"source": scanner.username})
             if ui_id:
                 self.screens.send(ui_id, {"action": "scan_result", "ok": False, "message": error.message})
             raise

@@ -1,0 +1,185 @@
+"""What a database driver's error means for a person: the one place that
+turns SQLite's result codes, PostgreSQL's SQLSTATEs and the operating
+system's errno into ``StorageFull``, ``StorageBusy`` or ``StorageFault``.
+
+Anything classified here is a fault of the storage, not of the request: the
+writer treats it as fatal to the transaction it happened in (SQLite rolls the
+whole transaction back on most of them), and the API answers 507 or 503.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from stocky.core.errors import StorageBusy, StorageFault, StorageFull
+
+# Seconds a write waits for a lock another process holds before the answer
+# is 503 with Retry-After: long enough for a CLI command or a backup's
+# snapshot (milliseconds), short enough that a scanner's request (aiohttp's
+# and most HTTP clients' timeouts are 10 s or more) gets the clear answer.
+LOCK_WAIT = 5.0
+RETRY_AFTER = 5
+
+FULL = (
+    "The disk that holds Stocky's database is full, so this was not saved. "
+    "Free some space; Stocky saves again by itself once there is room."
+)
+BUSY = (
+    "Another program is holding Stocky's database, so this was not saved. "
+    "Try again in a few seconds."
+)
+DAMAGED = (
+    "Stocky's database file is damaged, so this was not saved. "
+    "Restore a backup with 'stocky restore'."
+)
+READ_ONLY = (
+    "Stocky's database cannot be written (it or its folder is read-only), so this was "
+    "not saved. Make the data directory writable again."
+)
+IO_ERROR = (
+    "The disk under Stocky's database failed to read or write, so this was not saved. "
+    "Check the disk; if it keeps happening, restore a backup with 'stocky restore'."
+)
+UNREACHABLE = (
+    "Stocky cannot reach its database, so this was not saved. "
+    "Check that the database server is running."
+)
+NO_MEMORY = "Stocky ran out of memory while saving, so this was not saved. Try again."
+LOST = (
+    "Stocky's database dropped the change part-way, so this was not saved. "
+    "Try again; if it keeps happening, check the disk."
+)
+
+# What went wrong, for the alert written once writes succeed again.
+CAUSES = {
+    FULL: "the disk holding the database was full",
+    BUSY: "another program held the database",
+    DAMAGED: "the database file is damaged (restore a backup with 'stocky restore')",
+    READ_ONLY: "the database or its folder was read-only",
+    IO_ERROR: "the disk failed to read or write",
+    UNREACHABLE: "the database could not be reached",
+    NO_MEMORY: "Stocky ran out of memory",
+    LOST: "the database dropped changes part-way",
+}
+
+# SQLite's primary result codes (https://sqlite.org/rescode.html).
+_SQLITE = {
+    5: (StorageBusy, BUSY),  # SQLITE_BUSY
+    6: (StorageBusy, BUSY),  # SQLITE_LOCKED
+    7: (StorageFault, NO_MEMORY),  # SQLITE_NOMEM
+    8: (StorageFault, READ_ONLY),  # SQLITE_READONLY
+    10: (StorageFault, IO_ERROR),  # SQLITE_IOERR
+    11: (StorageFault, DAMAGED),  # SQLITE_CORRUPT
+    13: (StorageFull, FULL),  # SQLITE_FULL
+    14: (StorageFault, IO_ERROR),  # SQLITE_CANTOPEN
+    15: (StorageBusy, BUSY),  # SQLITE_PROTOCOL: a lock race in WAL
+    26: (StorageFault, DAMAGED),  # SQLITE_NOTADB
+}
+
+# PostgreSQL's SQLSTATEs; a class (two characters) where all of it applies.
+_POSTGRES = {
+    "53100": (StorageFull, FULL),  # disk_full
+    "53200": (StorageFault, NO_MEMORY),  # out_of_memory
+    "53300": (StorageBusy, BUSY),  # too_many_connections
+    "55P03": (StorageBusy, BUSY),  # lock_not_available
+    "58030": (StorageFault, IO_ERROR),  # io_error
+    "XX001": (StorageFault, DAMAGED),  # data_corrupted
+    "XX002": (StorageFault, DAMAGED),  # index_corrupted
+    "25006": (StorageFault, READ_ONLY),  # read_only_sql_transaction
+    "08": (StorageFault, UNREACHABLE),  # connection exceptions
+    "57P": (StorageFault, UNREACHABLE),  # the server shuts down or restarts
+}
+
+_ERRNO = {
+    errno.ENOSPC: (StorageFull, FULL),
+    errno.EDQUOT: (StorageFull, FULL),
+    errno.EROFS: (StorageFault, READ_ONLY),
+    errno.EACCES: (StorageFault, READ_ONLY),
+    errno.EIO: (StorageFault, IO_ERROR),
+}
+
+
+def _make(kind: type[StorageFault], message: str) -> StorageFault:
+    return kind(message, retry_after=RETRY_AFTER) if kind is StorageBusy else kind(message)
+
+
+def _classify_one(error: BaseException) -> StorageFault | None:
+    if isinstance(error, StorageFault):
+        return error
+    if isinstance(error, DBAPIError):
+        found = _classify_one(error.orig) if error.orig is not None else None
+        if found is None and error.connection_invalidated:
+            found = StorageFault(UNREACHABLE)
+        return found
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int) and (known := _SQLITE.get(code & 0xFF)):
+        return _make(*known)
+    state = getattr(error, "sqlstate", None)
+    if isinstance(state, str):
+        for prefix in (state, state[:3], state[:2]):
+            if known := _POSTGRES.get(prefix):
+                return _make(*known)
+    if isinstance(error, OSError) and (known := _ERRNO.get(error.errno or 0)):
+        return _make(*known)
+    return None
+
+
+def storage_fault(error: BaseException) -> StorageFault | None:
+    """The storage fault behind ``error``, or None when it is not one.
+
+    The causes are followed too: when SQLite rolled a transaction back,
+    SQLAlchemy's ``ROLLBACK TO SAVEPOINT`` fails next ("no such savepoint")
+    and the real error is that one's context."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if (found := _classify_one(current)) is not None:
+            return found
+        current = current.__cause__ or current.__context__
+    return None
+
+
+@contextlib.contextmanager
+def storage_errors() -> Iterator[None]:
+    """Raise a driver's storage error as the ``StorageFault`` it means."""
+    try:
+        yield
+    except (DBAPIError, OSError) as error:
+        if (fault := storage_fault(error)) is None:
+            raise
+        raise fault from error
+
+
+def transaction_probe(connection: Any) -> Any:
+    """A cheap callable telling whether ``connection``'s transaction is still
+    open (SQLite: the driver's ``in_transaction``; psycopg: the libpq
+    transaction status). Unknown means not open."""
+    if connection.invalidated:
+        return lambda: False
+    raw = connection.connection.driver_connection
+    if hasattr(raw, "in_transaction") and hasattr(raw, "total_changes"):  # sqlite3
+        return lambda: raw.in_transaction
+    info = getattr(raw, "info", None)
+    if info is not None and hasattr(info, "transaction_status"):  # psycopg 3
+        from psycopg.pq import TransactionStatus
+
+        # psycopg begins on the first statement: idle is fine until then,
+        # and means the transaction ended under us once it had begun.
+        began = False
+
+        def alive() -> bool:
+            nonlocal began
+            status = info.transaction_status
+            if status == TransactionStatus.INTRANS:
+                began = True
+                return not connection.invalidated
+            return status == TransactionStatus.IDLE and not began
+
+        return alive
+    return lambda: not connection.invalidated
