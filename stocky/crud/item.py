@@ -172,7 +172,7 @@ def history(session: Session, item_id: uuid.UUID, limit: int) -> Sequence[StockC
     return session.scalars(
         select(StockChange)
         .where(StockChange.item_id == item_id)
-        .order_by(StockChange.timestamp.desc())
+        .order_by(StockChange.seq.desc())
         .limit(limit)
     ).all()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,8 +18,9 @@ from stocky.core.settings import Settings
 from stocky.db import migrations
 from stocky.db.engine import create_engine
 from stocky.db.fts import include_name
-from stocky.models import Base, Item
+from stocky.models import Base, Item, StockChange
 from stocky.models.types import GUID
+from stocky.schemas.actor import SYSTEM
 from stocky.services.container import open_services
 
 TABLES = {"alert", "item", "location", "sku", "stock_change", "user"}
@@ -264,3 +265,36 @@ async def _assert_fts_filled(url: str, at_least: int) -> None:
             )
     finally:
         engine.dispose()
+
+
+# --- the journal's sequence (revision 5e7c1d9a3b42) on a kitchen already in use ---
+
+BEFORE_SEQUENCE = "a026f7cacd57"
+
+
+async def test_journal_rows_already_there_get_numbers_in_their_order_and_new_ones_follow(
+    empty_url, tmp_path
+):
+    url = empty_url
+    await migrations.upgrade(url, BEFORE_SEQUENCE)
+    [jam_id] = (await _items_before_the_search_indexes(url, (("Quince Jelly", None, 6),))).values()
+    now = datetime.now(UTC)
+    engine = create_engine(url, role="write")
+    try:
+        with engine.begin() as connection:
+            # Written out of time order: 3 an hour ago after 1 and 2.
+            for delta, when in ((1, now - timedelta(hours=3)), (2, now), (3, now - timedelta(hours=1))):
+                connection.execute(insert(StockChange.__table__).values(
+                    id=uuid.uuid4(), timestamp=when, item_id=jam_id, location_name="Shelf",
+                    delta=delta, quantity_after=delta, source="ui",
+                ))
+    finally:
+        engine.dispose()
+
+    await migrations.upgrade(url)
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=url)
+    async with open_services(settings) as services:
+        assert [c.delta for c in await services.items.history(jam_id)] == [2, 3, 1]
+        shelf = await services.locations.create({"name": "Shelf"}, SYSTEM)
+        await services.skus.add_to(jam_id, shelf.id, 4, SYSTEM)
+        assert [c.delta for c in await services.items.history(jam_id)] == [4, 2, 3, 1]

@@ -340,3 +340,28 @@ async def test_timestamps_are_timezone_aware_utc(services, member, beans, locati
     ):
         assert stamp.utcoffset() == timedelta(0)
     assert item.created_at <= item.stock_changed_at <= datetime.now(UTC)
+
+
+async def test_history_stays_in_order_when_the_clock_goes_back(
+    services, member, beans, locations, monkeypatch
+):
+    """After the clock jumps a year back (NTP after a power cut, a flat RTC
+    battery), the newest change is still first and its "now N" is the stock."""
+    from stocky.services import stock
+
+    shift = timedelta(0)
+    real_now = stock.utcnow
+    monkeypatch.setattr(stock, "utcnow", lambda: real_now() + shift)
+    pantry = locations["Pantry"].id
+    await services.skus.add_to(beans.id, pantry, 5, member)
+    await services.skus.add_to(beans.id, pantry, 3, member)
+    shift = -timedelta(days=365)
+    await services.skus.add_to(beans.id, pantry, 4, member)
+    await services.skus.add_to(beans.id, pantry, -2, member)
+
+    history = await services.items.history(beans.id)
+
+    assert [change.delta for change in history] == [-2, 4, 3, 5]
+    assert history[0].quantity_after == (await services.items.get(beans.id)).total_quantity == 10
+    # The wall time is kept as it was read, for display.
+    assert history[0].timestamp < history[-1].timestamp
