@@ -43,7 +43,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from stocky.core.errors import StorageFault
+from stocky.core.errors import StorageFault, StorageFull
 from stocky.db.faults import LOCK_WAIT, LOST, storage_errors, storage_fault, transaction_probe
 from stocky.db.health import Burst, StorageHealth
 
@@ -57,6 +57,7 @@ WAL_LIMIT = 1024 * 1024
 # checkpointed and truncated.
 IDLE_CHECKPOINT = 1.0
 READ_FAULT_LOG_EVERY = 60.0
+CHECKPOINT_WAIT_MS = 200
 READER_THREADS = 4
 # At most this many queued units of work share one commit.
 MAX_GROUP = 64
@@ -297,25 +298,29 @@ class GroupWriter:
         for fault in faults:
             if self.health.write_failed(fault.message):
                 self._tell(loop)
-                self._keep_wal_small()  # a full disk may get back what the WAL holds
+                if isinstance(fault, StorageFull):
+                    self._keep_wal_small(always=True)  # the disk gets back what the WAL held
         if not faults and self.health.write_succeeded():
             self._tell(loop)
-            self._keep_wal_small()
+            self._keep_wal_small(always=True)
 
     def _tell(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.on_burst is not None and (burst := self.health.burst) is not None:
             with contextlib.suppress(RuntimeError):  # the loop is closed
                 loop.call_soon_threadsafe(self.on_burst, burst)
 
-    def _keep_wal_small(self) -> None:
-        """Copy the WAL into the database and cut it to nothing, when it
-        has grown past ``WAL_LIMIT`` (``journal_size_limit`` trims it too,
-        but only once a later write starts it over)."""
+    def _keep_wal_small(self, always: bool = False) -> None:
+        """Copy the WAL into the database and cut it to nothing: when it has
+        grown past ``WAL_LIMIT`` (``journal_size_limit`` trims it too, but
+        only once a later write starts it over), or ``always``."""
         try:
-            if self._wal is None or self._wal.stat().st_size <= WAL_LIMIT:
+            if self._wal is None or not always and self._wal.stat().st_size <= WAL_LIMIT:
                 return
             with self.engine.connect() as connection:
                 raw = connection.connection.driver_connection
+                # Waiting for readers a moment is fine, for a lock held elsewhere not.
+                raw.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+                self._lock_wait_ms = None
                 raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         except Exception as error:  # noqa: BLE001 - tidying only; the next write reports real trouble
             log.debug("The WAL could not be checkpointed: %s", error)
