@@ -61,6 +61,8 @@ CHECKPOINT_WAIT_MS = 200
 READER_THREADS = 4
 # At most this many queued units of work share one commit.
 MAX_GROUP = 64
+# Transactions one group may take when units keep losing them (see GroupWriter).
+ATTEMPTS = 3
 T = TypeVar("T")
 
 _SYNC_DRIVERS = {"sqlite": "sqlite+pysqlite", "postgresql": "postgresql+psycopg"}
@@ -172,8 +174,11 @@ class GroupWriter:
     writer checks that the transaction is still open, and a storage fault
     counts as fatal to it whatever that check says. Then the unit that hit it
     gets the fault, and the others (rolled back with it, or not run yet) run
-    once more in a fresh transaction; should that one be lost too, they all
-    get the fault. Nothing of a lost transaction is ever reported written.
+    again in a fresh transaction, up to ``ATTEMPTS`` transactions in all (a
+    damaged page fails only the writes that touch it; a full disk fails them
+    all, and should not cost a group more than a few tries); after that the
+    rest get the fault too. Nothing of a lost transaction is ever reported
+    written.
 
     Storage faults and the writes that succeed again are recorded in
     ``health``; ``on_burst`` hears, on the event loop, when a burst of
@@ -232,17 +237,22 @@ class GroupWriter:
             self._settle_all(group, [(False, StorageFault(lost))] * len(group))
             return
         units = [job[2] for job in group]
-        outcomes, culprit = self._transaction(units, oldest=group[0][3])
-        if culprit is not None:
+        outcomes: list[Outcome] = [(False, None)] * len(units)
+        pending = list(range(len(units)))
+        for _ in range(ATTEMPTS):
+            results, culprit = self._transaction([units[n] for n in pending], group[0][3])
+            if culprit is None:
+                for n, outcome in zip(pending, results, strict=True):
+                    outcomes[n] = outcome
+                break
             # Rolled back under the group: nothing of it is written. The
-            # units that did no harm get one more transaction of their own.
-            others = [n for n in range(len(units)) if n != culprit]
-            again, culprit_again = self._transaction([units[n] for n in others], group[0][3])
-            if culprit_again is not None:
-                fault = again[culprit_again][1]
-                again = [(False, fault)] * len(others)
-            for n, outcome in zip(others, again, strict=True):
-                outcomes[n] = outcome
+            # culprit gets its fault, the others a fresh transaction.
+            outcomes[pending.pop(culprit)] = fault = results[culprit]
+            if not pending:
+                break
+        else:
+            for n in pending:
+                outcomes[n] = fault
         self._record(outcomes, group[0][0])
         self._settle_all(group, outcomes)
 

@@ -129,7 +129,10 @@ async def test_a_damaged_page_never_costs_an_acknowledged_scan(tmp_path, http):
     assert acked <= journal  # every 200 is in the journal
     assert not (set(answers) - acked) & journal  # and nothing refused is
     milk_acked = [a for kind, a in answers.values() if kind == "milk" and a.status == 200]
-    assert quantity_of(data / "stocky.db", MILK) == len(milk_acked) > 100
+    # Never more than two failing units in a group here (each scanner waits
+    # for its answer): the milk scans beside them always get a transaction.
+    assert len(milk_acked) == 4 * 40
+    assert quantity_of(data / "stocky.db", MILK) == len(milk_acked)
     told = sorted(a.body["quantity"] for a in milk_acked)
     assert told == list(range(1, len(milk_acked) + 1))  # each "now N" told once
 

@@ -14,6 +14,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.exc import IntegrityError
 
 from stocky.core.errors import Conflict, StorageBusy, StorageFault, StorageFull
+from stocky.db.engine import ATTEMPTS
 from stocky.models import Location
 
 
@@ -217,10 +218,18 @@ async def test_a_unit_that_loses_the_transaction_fails_alone_and_the_others_are_
         assert "Culprit" not in names, what
 
 
-async def test_when_the_second_try_is_lost_too_no_unit_is_reported_written(services, db_backend):
+@pytest.mark.parametrize("culprits_in_group", [2, 3])
+async def test_units_that_keep_losing_the_transaction_never_get_others_reported_written(
+    services, db_backend, culprits_in_group
+):
+    """Two culprits: the innocent units get a third transaction and are
+    written. Three (ATTEMPTS): the innocents are refused, none reported
+    written that is not there."""
     culprit, _ = culprits(db_backend)["rolled back without an error"]
+    units = [add_location("Zero")]
+    for n in range(culprits_in_group):
+        units += [culprit, add_location(f"Innocent {n}")]
     release, blocker = await hold_the_writer(services)
-    units = [add_location("One"), culprit, add_location("Two"), culprit, add_location("Three")]
     futures = [services.db.write(unit) for unit in units]
     release.set()
     await blocker
@@ -228,10 +237,10 @@ async def test_when_the_second_try_is_lost_too_no_unit_is_reported_written(servi
 
     names = await names_in_db(services)
     reported = {o for o in outcomes if isinstance(o, str)}
-    assert reported <= names  # nothing reported written that is not there
-    assert names <= reported  # nothing there that was reported failed
+    assert reported == names  # what is reported written is exactly what is there
     assert all(isinstance(o, StorageFault) for o in outcomes if not isinstance(o, str))
-    assert names == set()  # the first culprit and the one in the second try: all refused
+    innocents = {"Zero"} | {f"Innocent {n}" for n in range(culprits_in_group)}
+    assert names == (innocents if culprits_in_group < ATTEMPTS else set())
 
 
 async def test_storage_faults_mark_the_storage_unhealthy_until_writes_succeed_again(services, db_backend):
