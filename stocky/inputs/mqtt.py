@@ -25,7 +25,13 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
-from stocky.core.errors import InvalidInput, NotAuthenticated, PermissionDenied, StockyError
+from stocky.core.errors import (
+    InvalidInput,
+    NotAuthenticated,
+    PermissionDenied,
+    StockyError,
+    StorageFault,
+)
 
 if TYPE_CHECKING:
     from stocky.services.container import Services
@@ -390,8 +396,9 @@ class MqttScanInput:
             log.warning("MQTT scan from key %s dropped: %s", message.key_hint, error.message)
         except StockyError as error:
             # ScanService has already logged the refusal under the scanner's
-            # name (a storage fault: once for its whole burst).
-            log.debug("MQTT scan from key %s not applied: %s", message.key_hint, error.message)
+            # name; a storage fault is logged once for its whole burst.
+            level = logging.DEBUG if isinstance(error, StorageFault) else logging.INFO
+            log.log(level, "MQTT scan from key %s not applied: %s", message.key_hint, error.message)
         else:
             log.debug("MQTT scan applied: %s", result.message)
 
