@@ -281,7 +281,7 @@ class GroupWriter:
             if culprit is not None:
                 ok, value = outcomes[culprit]
                 if ok or not isinstance(value, StorageFault):
-                    value = StorageFault(LOST)  # lost under a unit that did not notice
+                    value = LOST.error()  # lost under a unit that did not notice
                     value.__cause__ = outcomes[culprit][1] if not ok else None
                 return [(False, value)] * len(units), culprit
             # BEGIN or COMMIT failed: none of the group is written.
@@ -388,7 +388,7 @@ class Database:
 
         def work() -> T:
             try:
-                with storage_errors(), self.reader() as session, session.begin():
+                with storage_errors(writing=False), self.reader() as session, session.begin():
                     return query(session)
             except StorageFault as fault:
                 self._log_read_fault(fault)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -25,111 +26,129 @@ from stocky.core.errors import StorageBusy, StorageFault, StorageFull
 LOCK_WAIT = 5.0
 RETRY_AFTER = 5
 
-FULL = (
-    "The disk that holds Stocky's database is full, so this was not saved. "
-    "Free some space; Stocky saves again by itself once there is room."
-)
-BUSY = (
-    "Another program is holding Stocky's database, so this was not saved. "
-    "Try again in a few seconds."
-)
-DAMAGED = (
-    "Stocky's database file is damaged, so this was not saved. "
-    "Restore a backup with 'stocky restore'."
-)
-READ_ONLY = (
-    "Stocky's database cannot be written (it or its folder is read-only), so this was "
-    "not saved. Make the data directory writable again."
-)
-IO_ERROR = (
-    "The disk under Stocky's database failed to read or write, so this was not saved. "
-    "Check the disk; if it keeps happening, restore a backup with 'stocky restore'."
-)
-UNREACHABLE = (
-    "Stocky cannot reach its database, so this was not saved. "
-    "Check that the database server is running."
-)
-NO_MEMORY = "Stocky ran out of memory while saving, so this was not saved. Try again."
-LOST = (
-    "Stocky's database dropped the change part-way, so this was not saved. "
-    "Try again; if it keeps happening, check the disk."
-)
 
-# What went wrong, for the alert written once writes succeed again.
-CAUSES = {
-    FULL: "the disk holding the database was full",
-    BUSY: "another program held the database",
-    DAMAGED: "the database file is damaged (restore a backup with 'stocky restore')",
-    READ_ONLY: "the database or its folder was read-only",
-    IO_ERROR: "the disk failed to read or write",
-    UNREACHABLE: "the database could not be reached",
-    NO_MEMORY: "Stocky ran out of memory",
-    LOST: "the database dropped changes part-way",
-}
+@dataclass(frozen=True)
+class Trouble:
+    """One kind of storage trouble, in words for a person."""
+
+    fault: type[StorageFault]
+    problem: str  # what is wrong
+    advice: str  # what to do
+    cause: str  # what it was, for the alert once writes succeed again
+
+    def error(self, writing: bool = True) -> StorageFault:
+        saved = ", so this was not saved" if writing else ""
+        message = f"{self.problem}{saved}. {self.advice}"
+        if self.fault is StorageBusy:
+            return StorageBusy(message, retry_after=RETRY_AFTER)
+        return self.fault(message)
+
+
+FULL = Trouble(
+    StorageFull, "The disk that holds Stocky's database is full",
+    "Free some space; Stocky saves again by itself once there is room.",
+    "the disk holding the database was full",
+)
+BUSY = Trouble(
+    StorageBusy, "Another program is holding Stocky's database", "Try again in a few seconds.",
+    "another program held the database",
+)
+DAMAGED = Trouble(
+    StorageFault, "Stocky's database file is damaged",
+    "Restore a backup with 'stocky restore'.",
+    "the database file is damaged (restore a backup with 'stocky restore')",
+)
+READ_ONLY = Trouble(
+    StorageFault, "Stocky's database cannot be written (it or its folder is read-only)",
+    "Make the data directory writable again.",
+    "the database or its folder was read-only",
+)
+IO_ERROR = Trouble(
+    StorageFault, "The disk under Stocky's database failed to read or write",
+    "Check the disk; if it keeps happening, restore a backup with 'stocky restore'.",
+    "the disk failed to read or write",
+)
+UNREACHABLE = Trouble(
+    StorageFault, "Stocky cannot reach its database",
+    "Check that the database server is running.",
+    "the database could not be reached",
+)
+NO_MEMORY = Trouble(StorageFault, "Stocky ran out of memory", "Try again.", "Stocky ran out of memory")
+LOST = Trouble(
+    StorageFault, "Stocky's database dropped the change part-way",
+    "Try again; if it keeps happening, check the disk.",
+    "the database dropped changes part-way",
+)
+_TROUBLES = (FULL, BUSY, DAMAGED, READ_ONLY, IO_ERROR, UNREACHABLE, NO_MEMORY, LOST)
+
+
+def cause_of(reason: str) -> str:
+    """What ``reason`` (the message of a failed write) was, for the alert."""
+    for trouble in _TROUBLES:
+        if reason.startswith(trouble.problem):
+            return trouble.cause
+    return reason.rstrip(".")
+
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html).
 _SQLITE = {
-    5: (StorageBusy, BUSY),  # SQLITE_BUSY
-    6: (StorageBusy, BUSY),  # SQLITE_LOCKED
-    7: (StorageFault, NO_MEMORY),  # SQLITE_NOMEM
-    8: (StorageFault, READ_ONLY),  # SQLITE_READONLY
-    10: (StorageFault, IO_ERROR),  # SQLITE_IOERR
-    11: (StorageFault, DAMAGED),  # SQLITE_CORRUPT
-    13: (StorageFull, FULL),  # SQLITE_FULL
-    14: (StorageFault, IO_ERROR),  # SQLITE_CANTOPEN
-    15: (StorageBusy, BUSY),  # SQLITE_PROTOCOL: a lock race in WAL
-    26: (StorageFault, DAMAGED),  # SQLITE_NOTADB
+    5: BUSY,  # SQLITE_BUSY
+    6: BUSY,  # SQLITE_LOCKED
+    7: NO_MEMORY,  # SQLITE_NOMEM
+    8: READ_ONLY,  # SQLITE_READONLY
+    10: IO_ERROR,  # SQLITE_IOERR
+    11: DAMAGED,  # SQLITE_CORRUPT
+    13: FULL,  # SQLITE_FULL
+    14: IO_ERROR,  # SQLITE_CANTOPEN
+    15: BUSY,  # SQLITE_PROTOCOL: a lock race in WAL
+    26: DAMAGED,  # SQLITE_NOTADB
 }
 
 # PostgreSQL's SQLSTATEs; a class (two characters) where all of it applies.
 _POSTGRES = {
-    "53100": (StorageFull, FULL),  # disk_full
-    "53200": (StorageFault, NO_MEMORY),  # out_of_memory
-    "53300": (StorageBusy, BUSY),  # too_many_connections
-    "55P03": (StorageBusy, BUSY),  # lock_not_available
-    "58030": (StorageFault, IO_ERROR),  # io_error
-    "XX001": (StorageFault, DAMAGED),  # data_corrupted
-    "XX002": (StorageFault, DAMAGED),  # index_corrupted
-    "25006": (StorageFault, READ_ONLY),  # read_only_sql_transaction
-    "08": (StorageFault, UNREACHABLE),  # connection exceptions
-    "57P": (StorageFault, UNREACHABLE),  # the server shuts down or restarts
+    "53100": FULL,  # disk_full
+    "53200": NO_MEMORY,  # out_of_memory
+    "53300": BUSY,  # too_many_connections
+    "55P03": BUSY,  # lock_not_available
+    "58030": IO_ERROR,  # io_error
+    "XX001": DAMAGED,  # data_corrupted
+    "XX002": DAMAGED,  # index_corrupted
+    "25006": READ_ONLY,  # read_only_sql_transaction
+    "08": UNREACHABLE,  # connection exceptions
+    "57P": UNREACHABLE,  # the server shuts down or restarts
 }
 
 _ERRNO = {
-    errno.ENOSPC: (StorageFull, FULL),
-    errno.EDQUOT: (StorageFull, FULL),
-    errno.EROFS: (StorageFault, READ_ONLY),
-    errno.EACCES: (StorageFault, READ_ONLY),
-    errno.EIO: (StorageFault, IO_ERROR),
+    errno.ENOSPC: FULL,
+    errno.EDQUOT: FULL,
+    errno.EROFS: READ_ONLY,
+    errno.EACCES: READ_ONLY,
+    errno.EIO: IO_ERROR,
 }
 
 
-def _make(kind: type[StorageFault], message: str) -> StorageFault:
-    return kind(message, retry_after=RETRY_AFTER) if kind is StorageBusy else kind(message)
-
-
-def _classify_one(error: BaseException) -> StorageFault | None:
+def _classify_one(error: BaseException, writing: bool) -> StorageFault | None:
     if isinstance(error, StorageFault):
         return error
     if isinstance(error, DBAPIError):
-        found = _classify_one(error.orig) if error.orig is not None else None
+        found = _classify_one(error.orig, writing) if error.orig is not None else None
         if found is None and error.connection_invalidated:
-            found = StorageFault(UNREACHABLE)
+            found = UNREACHABLE.error(writing)
         return found
     code = getattr(error, "sqlite_errorcode", None)
     if isinstance(code, int) and (known := _SQLITE.get(code & 0xFF)):
-        return _make(*known)
+        return known.error(writing)
     state = getattr(error, "sqlstate", None)
     if isinstance(state, str):
         for prefix in (state, state[:3], state[:2]):
             if known := _POSTGRES.get(prefix):
-                return _make(*known)
+                return known.error(writing)
     if isinstance(error, OSError) and (known := _ERRNO.get(error.errno or 0)):
-        return _make(*known)
+        return known.error(writing)
     return None
 
 
-def storage_fault(error: BaseException) -> StorageFault | None:
+def storage_fault(error: BaseException, writing: bool = True) -> StorageFault | None:
     """The storage fault behind ``error``, or None when it is not one.
 
     The causes are followed too: when SQLite rolled a transaction back,
@@ -139,19 +158,19 @@ def storage_fault(error: BaseException) -> StorageFault | None:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if (found := _classify_one(current)) is not None:
+        if (found := _classify_one(current, writing)) is not None:
             return found
         current = current.__cause__ or current.__context__
     return None
 
 
 @contextlib.contextmanager
-def storage_errors() -> Iterator[None]:
+def storage_errors(writing: bool = True) -> Iterator[None]:
     """Raise a driver's storage error as the ``StorageFault`` it means."""
     try:
         yield
     except (DBAPIError, OSError) as error:
-        if (fault := storage_fault(error)) is None:
+        if (fault := storage_fault(error, writing)) is None:
             raise
         raise fault from error
 

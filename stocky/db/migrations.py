@@ -65,7 +65,7 @@ def _current(url: str) -> str | None:
 
 
 async def upgrade(url: str, revision: str = "head") -> None:
-    with storage_errors():  # a full disk at start is a sentence, not a traceback
+    with storage_errors(writing=False):  # a full disk at start: a sentence, not a traceback
         await asyncio.to_thread(_run, url, "upgrade", revision)
 
 

@@ -14,7 +14,7 @@ import asyncio
 import logging
 
 from stocky.core.errors import StorageFault
-from stocky.db.faults import CAUSES
+from stocky.db.faults import cause_of
 from stocky.db.health import Burst
 from stocky.services.alerts import AlertService
 
@@ -32,7 +32,7 @@ def duration(seconds: float) -> str:
 
 
 def recovery_message(burst: Burst) -> str:
-    cause = CAUSES.get(burst.reason, burst.reason.rstrip("."))
+    cause = cause_of(burst.reason)
     changes = "1 change was" if burst.refused == 1 else f"{burst.refused} changes were"
     return (
         f"Stocky could not save changes for {duration(burst.seconds)} "

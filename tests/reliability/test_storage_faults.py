@@ -30,6 +30,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from reliability_support import (
+    API,
     SCAN,
     Answer,
     Kitchen,
@@ -97,7 +98,9 @@ async def test_a_damaged_page_never_costs_an_acknowledged_scan(tmp_path, http):
     new_scanners = ["new-0", "new-1"]
     # Enough items that the search index spans many pages.
     items = {MILK: "Milk"} | {f"20{n:011d}": f"Pantry staple number {n} " * 3 for n in range(150)}
-    seeded = await seed_kitchen(data, scanners=milk_scanners + new_scanners, items=items)
+    seeded = await seed_kitchen(
+        data, scanners=milk_scanners + new_scanners, items=items, viewers=("web",)
+    )
 
     async with in_process_stocky(data) as runtime:
         # Damaged while running, as a failing SD card would: the pages were
@@ -117,12 +120,20 @@ async def test_a_damaged_page_never_costs_an_acknowledged_scan(tmp_path, http):
             *(stream(name, "new", 15) for name in new_scanners),
         )
         assert await health(http, runtime) == 503  # writes are failing
+        # A search through the damaged index: the same clear answer, no 500.
+        async with http.get(
+            f"{base_url(runtime)}{API}/item?search=staple", headers={"X-API-Key": seeded.keys["web"]}
+        ) as response:
+            search = Answer(response.status, await response.json())
 
     statuses = {answer.status for _, answer in answers.values()}
     assert statuses <= {200, 503}, [a for _, a in answers.values() if a.status not in (200, 503)]
     refused = [a for kind, a in answers.values() if a.status == 503]
     assert refused and all(a.body["error"]["code"] == "storage_unavailable" for a in refused)
     assert all("damaged" in a.body["error"]["message"] for a in refused)
+    assert search.status == 503, search
+    assert "damaged" in search.body["error"]["message"]
+    assert "not saved" not in search.body["error"]["message"]
 
     journal = set(journal_scan_ids(data / "stocky.db"))
     acked = {scan_id for scan_id, (_, a) in answers.items() if a.status == 200}
