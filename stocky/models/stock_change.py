@@ -2,22 +2,44 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    FetchedValue,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from stocky.core.vocabulary import CHANGE_SOURCES
 from stocky.models.base import Base, IdMixin, one_of
 from stocky.models.types import GUID, UTCDateTime, utcnow
+
+
+class next_change_seq(FunctionElement[int]):  # noqa: N801 - used like an SQL function
+    """The next journal number, taken by the database inside the INSERT:
+    ``nextval`` of a sequence on PostgreSQL (several processes may write at
+    once); on SQLite, where a default cannot be a query but writes are one
+    at a time, one more than the largest so far (an index lookup)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(next_change_seq)
+def _next_seq_by_max(_element: Any, _compiler: Any, **_kw: Any) -> str:
+    return "(SELECT COALESCE(MAX(seq), 0) + 1 FROM stock_change)"
+
+
+@compiles(next_change_seq, "postgresql")
+def _next_seq_from_sequence(_element: Any, _compiler: Any, **_kw: Any) -> str:
+    return "nextval('stock_change_seq')"
 
 
 class StockChange(IdMixin, Base):
@@ -26,8 +48,8 @@ class StockChange(IdMixin, Base):
     "undo last scan", and what makes a repeated ``scan_id`` count once."""
 
     __tablename__ = "stock_change"
-    # ``seq`` is set by the database (on SQLite after the insert, by a
-    # trigger): not read back with each insert, only when asked for.
+    # ``seq`` is set by the database in the INSERT: not read back with
+    # each insert, only when asked for.
     __mapper_args__ = {"eager_defaults": False}
     __table_args__ = (
         CheckConstraint(one_of("source", CHANGE_SOURCES), name="source"),
@@ -39,9 +61,9 @@ class StockChange(IdMixin, Base):
     )
 
     # The order the changes happened in, given by the database as each row
-    # is written (a sequence on PostgreSQL, a trigger on SQLite: see the
-    # migration 5e7c1d9a3b42); ``timestamp`` is the wall time, for display.
-    seq: Mapped[int | None] = mapped_column(BigInteger(), server_default=FetchedValue())
+    # is written (see the migration 5e7c1d9a3b42, which also numbers rows
+    # inserted without it); ``timestamp`` is the wall time, for display.
+    seq: Mapped[int | None] = mapped_column(BigInteger(), default=next_change_seq())
 
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     item_id: Mapped[uuid.UUID] = mapped_column(

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import bindparam, insert, inspect, text
+from sqlalchemy import bindparam, insert, inspect, table, text
 from sqlalchemy.exc import IntegrityError
 
 from stocky.core.settings import Settings
@@ -270,6 +270,13 @@ async def _assert_fts_filled(url: str, at_least: int) -> None:
 # --- the journal's sequence (revision 5e7c1d9a3b42) on a kitchen already in use ---
 
 BEFORE_SEQUENCE = "a026f7cacd57"
+# The journal as that revision has it: the model's table would name ``seq``.
+JOURNAL_BEFORE_SEQUENCE = table(
+    "stock_change",
+    *(StockChange.__table__.c[name]._copy() for name in (
+        "id", "timestamp", "item_id", "location_name", "delta", "quantity_after", "source",
+    )),
+)
 
 
 async def test_journal_rows_already_there_get_numbers_in_their_order_and_new_ones_follow(
@@ -284,7 +291,7 @@ async def test_journal_rows_already_there_get_numbers_in_their_order_and_new_one
         with engine.begin() as connection:
             # Written out of time order: 3 an hour ago after 1 and 2.
             for delta, when in ((1, now - timedelta(hours=3)), (2, now), (3, now - timedelta(hours=1))):
-                connection.execute(insert(StockChange.__table__).values(
+                connection.execute(insert(JOURNAL_BEFORE_SEQUENCE).values(
                     id=uuid.uuid4(), timestamp=when, item_id=jam_id, location_name="Shelf",
                     delta=delta, quantity_after=delta, source="ui",
                 ))

@@ -6,10 +6,12 @@ first even after the clock went back (NTP after a power cut, a wrong RTC).
 The wall time stays in ``timestamp`` for display.
 
 On PostgreSQL a sequence is the column's default (several Stocky processes
-may write at once). On SQLite, where a default cannot be a query, a trigger
-sets it after each insert: writes there are one at a time, so ``MAX + 1``
-cannot be taken twice. Any later migration that recreates ``stock_change``
-(batch mode) drops that trigger with the old table and must make it again.
+may write at once). On SQLite, where a default cannot be a query, Stocky's
+INSERT takes ``MAX(seq) + 1`` itself (``models.stock_change.next_change_seq``;
+writes there are one at a time, so it cannot be taken twice), and a trigger
+numbers any row inserted without it. Any later migration that recreates
+``stock_change`` (batch mode) drops that trigger with the old table and must
+make it again.
 
 Rows already there get their numbers in their current order (time, then
 the order they were written in on SQLite).
