@@ -220,7 +220,11 @@ class GroupWriter:
                     self._jobs.put(None)  # stop once this group is written
                     break
                 group.append(job)
-            self._commit(group)
+            try:
+                self._commit(group)
+            except Exception as error:  # noqa: BLE001 - the thread must live on, or every write waits forever
+                log.exception("The database writer failed on a group of %d writes", len(group))
+                self._settle_all(group, [(False, error)] * len(group))
 
     def _next_job(self) -> tuple[Any, ...] | None:
         """The next job; when none comes for a while, the WAL is tidied first."""
