@@ -142,7 +142,7 @@ def create_engine(url: str | URL, *, role: str = "read", **kwargs: Any) -> Engin
 
 
 def _settle(future: asyncio.Future[T], ok: bool, value: Any) -> None:
-    if future.cancelled():
+    if future.done():  # cancelled, or (after a writer failure) settled already
         return
     if ok:
         future.set_result(value)
