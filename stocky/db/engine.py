@@ -13,8 +13,10 @@ open their transaction with ``BEGIN IMMEDIATE`` so two writers never both read
 under a shared lock and then fail to upgrade it ("database is locked"). All
 writes of this process run on one thread over one connection, one after the
 other (``GroupWriter``); ``busy_timeout`` still covers writers in other
-processes (a CLI command, a backup). Readers run on a few threads of their
-own, in parallel with the writer (WAL).
+processes (a CLI command, a backup), for at most ``faults.LOCK_WAIT`` per
+write. Readers run on a few threads of their own, in parallel with the
+writer (WAL). Driver errors that mean the storage is sick become
+``StorageFull``, ``StorageBusy`` or ``StorageFault`` (``faults.py``).
 
 On PostgreSQL both roles share one engine; quantity changes are single
 ``UPDATE ... RETURNING`` statements there too.
