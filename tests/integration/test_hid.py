@@ -25,6 +25,7 @@ from evdev import InputEvent, ecodes  # noqa: E402
 from scan_support import eventually  # noqa: E402
 
 from stocky.inputs.hid import HID_ACTOR, HidScanInput, device_key  # noqa: E402
+from stocky.schemas.actor import SYSTEM
 
 EVENT = "llHHi"  # struct input_event on 64-bit Linux: timeval, type, code, value
 EVENT_SIZE = struct.calcsize(EVENT)
@@ -169,10 +170,10 @@ async def reader_for(services, input_dir):
 
 
 async def quantity_at(services, upc: str, location_name: str) -> int | None:
-    item = await services.items.by_upc(upc)
+    item = await services.items.by_upc(upc, SYSTEM)
     if item is None:
         return None
-    detail = await services.items.get(item.id)
+    detail = await services.items.get(item.id, SYSTEM)
     return next((s.quantity for s in detail.skus if s.location_name == location_name), None)
 
 
@@ -189,7 +190,7 @@ async def test_a_scanned_barcode_adds_stock_at_the_scanners_location(
     device = input_dir.plug("/dev/input/event7", SYMBOL)
     # The scanner's user exists before its first scan here, so its location can be set.
     scanner = await services.users.scanner_for_device(device_key(device), device.name, HID_ACTOR)
-    await services.scans.set_state(scanner.id, {"current_location_id": locations["Fridge"].id})
+    await services.scans.set_state(scanner.id, {"current_location_id": locations["Fridge"].id}, SYSTEM)
 
     reader = await reader_for()
     assert reader.devices == [SYMBOL]
@@ -200,7 +201,7 @@ async def test_a_scanned_barcode_adds_stock_at_the_scanners_location(
     device.type("4006381333931")
     await eventually(lambda: _is(quantity_at(services, "4006381333931", "Fridge"), 2))
 
-    history = await services.items.history((await services.items.by_upc("4006381333931")).id)
+    history = await services.items.history((await services.items.by_upc("4006381333931", SYSTEM)).id, SYSTEM)
     assert [(row.user_id, row.source) for row in history] == [(scanner.id, "scan")] * 2
 
 
@@ -216,7 +217,7 @@ async def test_first_scan_creates_the_scanner_user_and_commands_work(
     device.type("5000112637922")
     await eventually(lambda: quantity_at(services, "5000112637922", "Pantry"))
 
-    scanners = [u for u in (await services.users.list()).data if u.role == "Scanner"]
+    scanners = [u for u in (await services.users.list(SYSTEM)).data if u.role == "Scanner"]
     assert [(u.username, u.details["hid_device"]) for u in scanners] == [(SYMBOL, device_key(device))]
     assert scanners[0].details["current_location_id"] == str(pantry)
 
@@ -236,11 +237,11 @@ async def test_two_scanners_with_the_same_name_get_their_own_users(
     second.type(f'{{"command":"set_location","payload":"{locations["Freezer"].id}"}}')
 
     async def both_bound() -> bool:
-        states = await services.scans.states()
+        states = await services.scans.states(SYSTEM)
         return sum(s.current_location_id is not None for s in states) == 2
 
     await eventually(both_bound)
-    names = {s.username: s.current_location_id for s in await services.scans.states()}
+    names = {s.username: s.current_location_id for s in await services.scans.states(SYSTEM)}
     assert names == {
         "Netum Barcode Reader": locations["Pantry"].id,
         "Netum Barcode Reader 2": locations["Freezer"].id,
@@ -284,7 +285,7 @@ async def test_unplug_is_logged_and_a_replug_is_picked_up(
     await eventually(lambda: reader.devices == [SYMBOL] and again.grabbed)
     again.type("4006381333931")
     await eventually(lambda: _is(quantity_at(services, "4006381333931", "Pantry"), 2))
-    assert len([u for u in (await services.users.list()).data if u.role == "Scanner"]) == 1
+    assert len([u for u in (await services.users.list(SYSTEM)).data if u.role == "Scanner"]) == 1
 
 
 async def test_a_read_error_enodev_detaches_without_crashing(
@@ -310,7 +311,7 @@ async def test_a_stalled_partial_scan_is_not_glued_to_the_next(
     await asyncio.sleep(0.2)
     device.type("4006381333931")
     await eventually(lambda: quantity_at(services, "4006381333931", "Pantry"))
-    assert await services.items.by_upc("9994006381333931") is None
+    assert await services.items.by_upc("9994006381333931", SYSTEM) is None
 
 
 async def test_keyboards_and_mice_are_never_grabbed_by_default(

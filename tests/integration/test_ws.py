@@ -199,7 +199,7 @@ async def test_an_anonymous_screen_gets_no_inventory_data(scan_env: ScanEnv):
     assert new.status == 200, new
     refused = await scan_env.scan(str(uuid.uuid4()))  # an error, with a message
     assert refused.status == 404
-    await scan_env.services.alerts.create({"message": "Freezer door open", "severity": "Warning"})
+    await scan_env.services.alerts.create({"message": "Freezer door open", "severity": "Warning"}, SYSTEM)
 
     seen = await drain(signed_in)
     entities = {(m["entity"], m["op"]) for m in seen if m["action"] == "changed"}

@@ -19,6 +19,7 @@ import pytest
 from stocky_touch.app import NoDisplay, check_display
 from stocky_touch.models.inventory import NAME, InventoryModel, ItemRole
 from stocky_touch.models.log import LogModel
+from stocky.schemas.actor import SYSTEM
 from tests.touch.conftest import until
 
 
@@ -68,7 +69,7 @@ def test_unknown_product_offers_to_name_it(kiosk_factory, loop):
 
     async def scenario():
         await scan(kiosk, key, json.dumps({"command": "associate_ui", "payload": kiosk.live.ui_id}))
-        pantry = next(loc for loc in (await kiosk.runtime.services.locations.list()).data if loc.name == "Pantry")
+        pantry = next(loc for loc in (await kiosk.runtime.services.locations.list(SYSTEM)).data if loc.name == "Pantry")
         await scan(kiosk, key, json.dumps({"command": "set_location", "payload": str(pantry.id)}))
         answer = await scan(kiosk, key, "4006381333931")
         assert answer["status"] == 200 and answer["created"] is True
@@ -140,9 +141,9 @@ def test_key_wedge_scan_goes_to_the_scan_service_not_the_text_field(kiosk_factor
         assert press(Qt.Key.Key_Return, "\r") is True
         await until(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
         assert search.text() == ""
-        scanner = await services.users.by_username("Kiosk scanner")
+        scanner = await services.users.by_username("Kiosk scanner", SYSTEM)
         assert scanner is not None and scanner.details["associated_ui_id"] == kiosk.live.ui_id
-        milk = (await services.items.list(search="Whole milk")).data[0]
+        milk = (await services.items.list(SYSTEM, search="Whole milk")).data[0]
         assert milk.total_quantity == 3
 
     loop.run_until_complete(scenario())
@@ -181,7 +182,7 @@ def test_one_application_filter_serves_the_keyboard_the_idle_timer_and_the_wedge
         QTest.keyClick(search, Qt.Key.Key_Return)
         await until(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
         assert search.text() == ""
-        milk = (await services.items.list(search="Whole milk")).data[0]
+        milk = (await services.items.list(SYSTEM, search="Whole milk")).data[0]
         assert milk.total_quantity == 3
 
     loop.run_until_complete(scenario())
