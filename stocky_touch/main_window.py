@@ -267,6 +267,8 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         self.centralWidget().setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.centralWidget().setFocus()
+        if self.ctx.session.user is None:
+            return  # the first start: nothing anyone may read yet
         self.refresh_bars()
         self.inventory.reload()
         for view in (self.locations, self.scanners, self.log_view, self.users):

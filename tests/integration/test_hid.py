@@ -24,7 +24,7 @@ evdev = pytest.importorskip("evdev")
 from evdev import InputEvent, ecodes  # noqa: E402
 from scan_support import eventually  # noqa: E402
 
-from stocky.inputs.hid import HID_ACTOR, HidScanInput, device_key  # noqa: E402
+from stocky.inputs.hid import HidScanInput, device_key  # noqa: E402
 from stocky.schemas.actor import SYSTEM
 
 EVENT = "llHHi"  # struct input_event on 64-bit Linux: timeval, type, code, value
@@ -177,6 +177,10 @@ async def quantity_at(services, upc: str, location_name: str) -> int | None:
     return next((s.quantity for s in detail.skus if s.location_name == location_name), None)
 
 
+async def _scanner_named(services, name: str):
+    return await services.users.by_username(name, SYSTEM)
+
+
 async def _is(awaitable, expected) -> bool:
     return await awaitable == expected
 
@@ -188,13 +192,14 @@ async def test_a_scanned_barcode_adds_stock_at_the_scanners_location(
     services, locations, input_dir, reader_for
 ):
     device = input_dir.plug("/dev/input/event7", SYMBOL)
-    # The scanner's user exists before its first scan here, so its location can be set.
-    scanner = await services.users.scanner_for_device(device_key(device), device.name, HID_ACTOR)
-    await services.scans.set_state(scanner.id, {"current_location_id": locations["Fridge"].id}, SYSTEM)
-
     reader = await reader_for()
     assert reader.devices == [SYMBOL]
     assert device.grabbed  # what it types reaches no other window
+    # Its first scan makes its user; a person then sets its location on a screen.
+    device.type('{"command":"set_mode","payload":"add"}')
+    await eventually(lambda: _scanner_named(services, SYMBOL))
+    scanner = await _scanner_named(services, SYMBOL)
+    await services.scans.set_state(scanner.id, {"current_location_id": locations["Fridge"].id}, SYSTEM)
 
     device.type("4006381333931")
     await eventually(lambda: quantity_at(services, "4006381333931", "Fridge"))
@@ -263,6 +268,21 @@ async def test_a_refused_scan_is_logged_and_the_reader_goes_on(
     device.type(f'{{"command":"set_location","payload":"{locations["Counter"].id}"}}')
     device.type("4006381333931")
     await eventually(lambda: quantity_at(services, "4006381333931", "Counter"))
+
+
+async def test_a_deactivated_usb_scanner_is_refused(services, locations, input_dir, reader_for, caplog):
+    device = input_dir.plug("/dev/input/event6", SYMBOL)
+    await reader_for()
+    caplog.set_level(logging.INFO, logger="stocky")
+    device.type(f'{{"command":"set_location","payload":"{locations["Pantry"].id}"}}')
+    device.type("4006381333931")
+    await eventually(lambda: quantity_at(services, "4006381333931", "Pantry"))
+    scanner = await _scanner_named(services, SYMBOL)
+    await services.users.deactivate(scanner.id, SYSTEM)
+
+    device.type("4006381333931")
+    await eventually(lambda: f"{SYMBOL} is deactivated" in caplog.text)
+    assert await quantity_at(services, "4006381333931", "Pantry") == 1
 
 
 async def test_unplug_is_logged_and_a_replug_is_picked_up(

@@ -149,6 +149,41 @@ def test_key_wedge_scan_goes_to_the_scan_service_not_the_text_field(kiosk_factor
     loop.run_until_complete(scenario())
 
 
+def test_a_deactivated_wedge_scanner_is_refused(kiosk_factory, loop):
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    search = window.inventory.search
+
+    def scan_by_wedge(code: str) -> None:
+        for char in code:
+            kiosk.wedge.handle(search, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_0 + int(char),
+                                                 Qt.KeyboardModifier.NoModifier, char))
+        kiosk.wedge.handle(search, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Return,
+                                             Qt.KeyboardModifier.NoModifier, "\r"))
+
+    async def milk() -> int:
+        return (await services.items.list(SYSTEM, search="Whole milk")).data[0].total_quantity
+
+    async def scenario():
+        search.setFocus()
+        scan_by_wedge("5000128104470")
+        await until(lambda: "Whole milk 2 l" in window.banner.text(), what="first scan")
+        assert await milk() == 3
+        scanner = await services.users.by_username("Kiosk scanner", SYSTEM)
+        await services.users.deactivate(scanner.id, SYSTEM)
+
+        scan_by_wedge("5000128104470")
+        await until(lambda: window.banner.is_error() and "deactivated" in window.banner.text(),
+                    what="refusal banner")
+        assert await milk() == 3
+        assert search.text() == ""
+
+    loop.run_until_complete(scenario())
+
+
 def test_one_application_filter_serves_the_keyboard_the_idle_timer_and_the_wedge(kiosk_factory, loop):
     """Real taps and keys through the application's one event filter."""
     from PySide6.QtCore import QEvent, Qt
