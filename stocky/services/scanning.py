@@ -38,13 +38,13 @@ from stocky.models.types import utcnow
 from stocky.schemas.actor import Actor
 from stocky.schemas.commands import ScanCommand
 from stocky.schemas.common import parse
-from stocky.schemas.item import ItemCreate, ItemOut
+from stocky.schemas.item import ItemCreate
 from stocky.schemas.scan import MAX_SCAN_LENGTH, LocationRef, ScannerStateUpdate, ScanResult
 from stocky.schemas.user import ScannerState
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.items import create_item
 from stocky.services.lookups import LookupQueue
-from stocky.services.stock import change_stock, ensure_sku, item_label
+from stocky.services.stock import change_stock, ensure_sku, item_label, item_out
 from stocky.services.permissions import Action, allows, require_account
 from stocky.services.ui_registry import UiRegistry
 from stocky.services.users import UserService, actor_of, scanner_state
@@ -411,7 +411,7 @@ def _result(
     return ScanResult(
         result=outcome,
         message=message,
-        item=ItemOut.model_validate(item) if item is not None else None,
+        item=item_out(item) if item is not None else None,
         location=LocationRef.model_validate(location) if location is not None else None,
         quantity=quantity,
         created=created,

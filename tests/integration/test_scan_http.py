@@ -830,15 +830,23 @@ async def test_admin_changes_only_what_is_sent_and_can_clear_the_location(scan_e
     assert status["current_location_id"] is None and status["current_mode"] == "remove"
 
 
-async def test_a_member_may_not_set_scanner_state(scan_env: ScanEnv):
+async def test_a_member_may_set_scanner_state_and_a_reader_may_not(scan_env: ScanEnv):
+    """DESIGN.md section 10: whoever may scan a command card may do the same on a screen."""
     before = await scan_env.snapshot()
     reply = await scan_env.request(
-        "PUT", _state_url(scan_env.scanner.id), headers=await scan_env.bearer("Member"),
+        "PUT", _state_url(scan_env.scanner.id), headers=await scan_env.bearer("Read-only"),
         json_body={"current_mode": "remove"},
     )
     assert reply.status == 403, reply
     assert reply.error["code"] == "forbidden"
     assert await scan_env.snapshot() == before
+
+    reply = await scan_env.request(
+        "PUT", _state_url(scan_env.scanner.id), headers=await scan_env.bearer("Member"),
+        json_body={"current_mode": "remove"},
+    )
+    assert reply.status == 200, reply
+    assert reply.json["current_mode"] == "remove"
 
 
 async def test_a_scanner_may_not_set_its_own_state_by_put(scan_env: ScanEnv):
