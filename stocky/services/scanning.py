@@ -44,8 +44,8 @@ from stocky.schemas.user import ScannerState
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.items import create_item
 from stocky.services.lookups import LookupQueue
-from stocky.services.stock import change_stock, ensure_sku, item_label, item_out
 from stocky.services.permissions import Action, allows, require_account
+from stocky.services.stock import change_stock, ensure_sku, item_label, item_out
 from stocky.services.ui_registry import UiRegistry
 from stocky.services.users import UserService, actor_of, scanner_state
 

@@ -25,7 +25,7 @@ from evdev import InputEvent, ecodes  # noqa: E402
 from scan_support import eventually  # noqa: E402
 
 from stocky.inputs.hid import HidScanInput, device_key  # noqa: E402
-from stocky.schemas.actor import SYSTEM
+from stocky.schemas.actor import SYSTEM  # noqa: E402
 
 EVENT = "llHHi"  # struct input_event on 64-bit Linux: timeval, type, code, value
 EVENT_SIZE = struct.calcsize(EVENT)

@@ -20,8 +20,8 @@ from stocky.db.engine import create_engine
 from stocky.db.fts import include_name
 from stocky.models import Base, Item
 from stocky.models.types import GUID
-from stocky.services.container import open_services
 from stocky.schemas.actor import SYSTEM
+from stocky.services.container import open_services
 
 TABLES = {"alert", "item", "location", "sku", "stock_change", "user"}
 # SQLite only: the FTS5 trigram index of items and its shadow tables (stocky/db/fts.py).

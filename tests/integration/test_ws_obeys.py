@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+
 import pytest
 from scan_support import (  # noqa: F401 (fixtures)
     QUIET,

@@ -161,12 +161,11 @@ def _public_methods() -> set[str]:
     services = {"items", "locations", "skus", "alerts", "users", "scans"}
     base = {name for name, _ in inspect.getmembers(Service)}
     found = set()
-    for attribute, annotation in Services.__annotations__.items():
+    for attribute, cls in inspect.get_annotations(Services, eval_str=True).items():
         if attribute not in services:
             continue
-        cls = inspect.get_annotations(Services, eval_str=True)[attribute]
-        assert issubclass(cls, Service), (attribute, annotation)
-        for name, member in inspect.getmembers(cls, inspect.iscoroutinefunction):
+        assert issubclass(cls, Service), attribute
+        for name, _ in inspect.getmembers(cls, inspect.iscoroutinefunction):
             if not name.startswith("_") and name not in base:
                 found.add(f"{attribute}.{name}")
     return found

@@ -170,28 +170,37 @@ async def test_a_device_scan_is_one_write_and_the_device_talks_to_its_screen(
 # -- what follows the commit ----------------------------------------------------
 
 
-async def test_a_cancelled_caller_loses_neither_the_screen_message_nor_the_lookup(
-    services: Services, kitchen: Kitchen
-):
+async def _linked_wedge(services: Services, kitchen: Kitchen) -> tuple[Device, list[dict]]:
+    """The key wedge of a screen, scanning into the Pantry; the screen's messages."""
     ui = str(uuid.uuid4())
     got: list[dict] = []
     services.screens.register(ui, got.append)
     wedge = Device(WEDGE.key, WEDGE.name, ui)
     await services.scans.scan_from_device(wedge, _card("set_location", str(kitchen.pantry)))
     got.clear()
+    return wedge, got
 
-    # The writer is busy, so the scan waits in its queue when its caller gives up.
+
+async def _scan_and_give_up(services: Services, device: Device, text: str, got: list[dict]) -> None:
+    """Scan while the writer is busy, so the scan waits in its queue when its
+    caller gives up; then wait (boundedly) for what the screen receives."""
     busy = services.db.write(lambda session: time.sleep(0.3))
-    caller = asyncio.create_task(services.scans.scan_from_device(wedge, "5000112637922"))
+    caller = asyncio.create_task(services.scans.scan_from_device(device, text))
     await asyncio.sleep(0.05)
     caller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await caller
     await busy
-
     deadline = time.monotonic() + 5
     while not got and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
+
+
+async def test_a_cancelled_caller_loses_neither_the_screen_message_nor_the_lookup(
+    services: Services, kitchen: Kitchen
+):
+    wedge, got = await _linked_wedge(services, kitchen)
+    await _scan_and_give_up(services, wedge, "5000112637922", got)
     assert [(m["result"], m["created"]) for m in got] == [("added", True)]
     item = await services.items.by_upc("5000112637922", SYSTEM)
     assert item is not None and item.lookup_status == "pending"
@@ -201,20 +210,6 @@ async def test_a_cancelled_caller_loses_neither_the_screen_message_nor_the_looku
 async def test_a_refusal_reaches_the_screen_even_when_the_caller_is_gone(
     services: Services, kitchen: Kitchen
 ):
-    ui = str(uuid.uuid4())
-    got: list[dict] = []
-    services.screens.register(ui, got.append)
-    wedge = Device(WEDGE.key, WEDGE.name, ui)
-    await services.scans.scan_from_device(wedge, _card("set_location", str(kitchen.pantry)))
-    got.clear()
-
-    busy = services.db.write(lambda session: time.sleep(0.3))
-    caller = asyncio.create_task(services.scans.scan_from_device(wedge, _card("set_mode", "sideways")))
-    await asyncio.sleep(0.05)
-    caller.cancel()
-    await asyncio.gather(caller, return_exceptions=True)
-    await busy
-    deadline = time.monotonic() + 5
-    while not got and time.monotonic() < deadline:
-        await asyncio.sleep(0.01)
-    assert len(got) == 1 and got[0]["ok"] is False and got[0]["message"]
+    wedge, got = await _linked_wedge(services, kitchen)
+    await _scan_and_give_up(services, wedge, _card("set_mode", "sideways"), got)
+    assert len(got) == 1 and got[0]["ok"] is False and "set_mode takes" in got[0]["message"]

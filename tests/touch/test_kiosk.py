@@ -16,10 +16,10 @@ import urllib.request
 import aiohttp
 import pytest
 
+from stocky.schemas.actor import SYSTEM
 from stocky_touch.app import NoDisplay, check_display
 from stocky_touch.models.inventory import NAME, InventoryModel, ItemRole
 from stocky_touch.models.log import LogModel
-from stocky.schemas.actor import SYSTEM
 from tests.touch.conftest import until
 
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from stocky.core.errors import Conflict, InvalidInput, NotFound, StockyError
-from stocky.services.base import integrity_error
 from stocky.schemas.actor import SYSTEM
+from stocky.services.base import integrity_error
 
 
 @pytest.fixture

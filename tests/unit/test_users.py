@@ -14,8 +14,8 @@ from sqlalchemy import select, text, update
 from stocky.core import security
 from stocky.core.errors import Conflict, InvalidInput, NotAuthenticated
 from stocky.models import User
-from stocky.services import api_keys
 from stocky.schemas.actor import SYSTEM
+from stocky.services import api_keys
 from stocky.services.users import actor_of
 
 PASSWORD_72_BYTES = "Grüne-Äpfel-" + "x" * 58  # two 2-byte letters: 72 bytes, 70 characters
