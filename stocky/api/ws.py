@@ -51,9 +51,10 @@ MAX_TOKEN_LENGTH = 4096
 REVOKED = b"Signed out: this account may no longer listen"
 
 
-async def _credentials(services: Services, token: str) -> Callable[[], Awaitable[UserOut]]:
+def _credentials(services: Services, token: str) -> Callable[[], Awaitable[UserOut]]:
     """Who ``token`` (a JWT or an API key) is, as a check that can be asked
-    again: the socket asks it whenever its user changes."""
+    again: the socket asks it whenever its user changes. A token that cannot
+    be one raises ``NotAuthenticated`` at once."""
     if not token.isascii() or not token.isprintable() or len(token) > MAX_TOKEN_LENGTH:
         raise NotAuthenticated("The token is not valid.")
     if token.count(".") == 2:
@@ -62,7 +63,6 @@ async def _credentials(services: Services, token: str) -> Callable[[], Awaitable
         async def by_token() -> UserOut:
             return await services.users.for_token(claims)
 
-        await by_token()  # the first answer now, so a bad token fails here
         return by_token
 
     async def by_key() -> UserOut:
@@ -71,7 +71,6 @@ async def _credentials(services: Services, token: str) -> Callable[[], Awaitable
             raise NotAuthenticated("The API key is not valid.")
         return user
 
-    await by_key()
     return by_key
 
 
@@ -157,13 +156,29 @@ class Client:
             return  # the screen went away; the receive side notices too
 
     async def authenticate(self, token: str) -> None:
-        """Sign the socket in with ``token``; a bad one raises ``NotAuthenticated``."""
+        """Sign the socket in with ``token``; a bad one raises ``NotAuthenticated``.
+        It listens from before the account is read, so a change of the
+        account made meanwhile is not missed: it is checked again."""
         if self.user is not None:
             return
-        check = await _credentials(self.services, token)
-        self.user = await check()
-        self._check = check
-        self._cleanups.append(self.services.bus.subscribe(self._on_event))
+        check = _credentials(self.services, token)
+        self._held = []
+        unsubscribe = self.services.bus.subscribe(self._on_event)
+        try:
+            user = await check()
+        except BaseException:
+            unsubscribe()
+            self._held = None
+            raise
+        self._cleanups.append(unsubscribe)
+        self.user, self._check = user, check
+        held, self._held = self._held, None
+        if any(event.entity == "user" and event.id == str(user.id) for event in held):
+            self._held = held
+            self._rechecking = asyncio.get_running_loop().create_task(self._recheck())
+            return
+        for event in held:
+            self._deliver(event)
 
     def _on_event(self, event: Event) -> None:
         about_me = event.entity == "user" and self.user is not None and event.id == str(self.user.id)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from stocky.core.errors import Conflict, InvalidInput, NotFound
 from stocky.core.events import Event, EventBus, Op
 from stocky.db.engine import Database
-from stocky.models import User
 from stocky.schemas.actor import Actor
 from stocky.services.permissions import Action, check
 
@@ -25,7 +24,6 @@ class UnitOfWork:
     """One write transaction and the events it will publish once committed."""
 
     session: Session
-    account: User | None = None  # the acting account's row, checked in this transaction
     events: list[Event] = field(default_factory=list)
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
 
@@ -78,7 +76,7 @@ class Service:
         def unit(session: Session) -> tuple[UnitOfWork, T]:
             work = UnitOfWork(session)
             if action is not None:
-                work.account = check(session, actor, action)
+                check(session, actor, action)
             try:
                 result = change(work)
                 session.flush()  # here, so that a broken rule surfaces below
