@@ -47,32 +47,8 @@ async def _stocked_location(k: Kitchen) -> uuid.UUID:
     return location
 
 
-def _item(k: Kitchen) -> Awaitable[uuid.UUID]:
-    return k.item()
-
-
-def _barcode_item(k: Kitchen) -> Awaitable[uuid.UUID]:
-    return k.barcode_item()
-
-
-def _sku(k: Kitchen) -> Awaitable[uuid.UUID]:
-    return k.sku()
-
-
 def _empty_sku(k: Kitchen) -> Awaitable[uuid.UUID]:
     return k.sku(0)
-
-
-def _location(k: Kitchen) -> Awaitable[uuid.UUID]:
-    return k.location()
-
-
-def _alert(k: Kitchen) -> Awaitable[uuid.UUID]:
-    return k.alert()
-
-
-def _scanner(k: Kitchen) -> Awaitable[uuid.UUID]:
-    return k.scanner()
 
 
 READ, CHANGE, MANAGE = Action.INVENTORY_READ, Action.INVENTORY_CHANGE, Action.USER_MANAGE
@@ -81,34 +57,34 @@ CARD = '{"command": "set_mode", "payload": "add"}'
 CASES: dict[str, Case] = {
     # items
     "items.list": Case(READ, lambda s, k, a, _: s.items.list(a, stock="all")),
-    "items.get": Case(READ, lambda s, k, a, i: s.items.get(i, a), _item),
+    "items.get": Case(READ, lambda s, k, a, i: s.items.get(i, a), Kitchen.item),
     "items.by_upc": Case(READ, lambda s, k, a, _: s.items.by_upc("4006381333931", a)),
-    "items.history": Case(READ, lambda s, k, a, i: s.items.history(i, a), _item),
+    "items.history": Case(READ, lambda s, k, a, i: s.items.history(i, a), Kitchen.item),
     "items.pending_lookups": Case(READ, lambda s, k, a, _: s.items.pending_lookups(a)),
     "items.create": Case(CHANGE, lambda s, k, a, _: s.items.create({"name": _unique("Rice")}, a)),
-    "items.update": Case(CHANGE, lambda s, k, a, i: s.items.update(i, {"description": "x"}, a), _item),
-    "items.request_lookup": Case(CHANGE, lambda s, k, a, i: s.items.request_lookup(i, a), _barcode_item),
+    "items.update": Case(CHANGE, lambda s, k, a, i: s.items.update(i, {"description": "x"}, a), Kitchen.item),
+    "items.request_lookup": Case(CHANGE, lambda s, k, a, i: s.items.request_lookup(i, a), Kitchen.barcode_item),
     "items.record_lookup": Case(
-        CHANGE, lambda s, k, a, i: s.items.record_lookup(i, a, name="Oat milk 1 l"), _barcode_item
+        CHANGE, lambda s, k, a, i: s.items.record_lookup(i, a, name="Oat milk 1 l"), Kitchen.barcode_item
     ),
-    "items.delete": Case(Action.ITEM_DELETE, lambda s, k, a, i: s.items.delete(i, a), _item),
+    "items.delete": Case(Action.ITEM_DELETE, lambda s, k, a, i: s.items.delete(i, a), Kitchen.item),
     # locations
     "locations.list": Case(READ, lambda s, k, a, _: s.locations.list(a)),
     "locations.get": Case(READ, lambda s, k, a, _: s.locations.get(k.pantry, a)),
     "locations.create": Case(CHANGE, lambda s, k, a, _: s.locations.create({"name": _unique("Cellar")}, a)),
-    "locations.update": Case(CHANGE, lambda s, k, a, i: s.locations.update(i, {"details": "x"}, a), _location),
-    "locations.delete": Case(CHANGE, lambda s, k, a, i: s.locations.delete(i, a), _location),
+    "locations.update": Case(CHANGE, lambda s, k, a, i: s.locations.update(i, {"details": "x"}, a), Kitchen.location),
+    "locations.delete": Case(CHANGE, lambda s, k, a, i: s.locations.delete(i, a), Kitchen.location),
     # stock
     "skus.list": Case(READ, lambda s, k, a, _: s.skus.list(a)),
-    "skus.get": Case(READ, lambda s, k, a, i: s.skus.get(i, a), _sku),
+    "skus.get": Case(READ, lambda s, k, a, i: s.skus.get(i, a), Kitchen.sku),
     "skus.create": Case(
-        CHANGE, lambda s, k, a, i: s.skus.create({"item_id": i, "location_id": k.pantry}, a), _item
+        CHANGE, lambda s, k, a, i: s.skus.create({"item_id": i, "location_id": k.pantry}, a), Kitchen.item
     ),
-    "skus.set_quantity": Case(CHANGE, lambda s, k, a, i: s.skus.set_quantity(i, {"quantity": 7}, a), _sku),
-    "skus.adjust": Case(CHANGE, lambda s, k, a, i: s.skus.adjust(i, {"delta": -1}, a), _sku),
-    "skus.add_to": Case(CHANGE, lambda s, k, a, i: s.skus.add_to(i, k.pantry, 2, a), _item),
+    "skus.set_quantity": Case(CHANGE, lambda s, k, a, i: s.skus.set_quantity(i, {"quantity": 7}, a), Kitchen.sku),
+    "skus.adjust": Case(CHANGE, lambda s, k, a, i: s.skus.adjust(i, {"delta": -1}, a), Kitchen.sku),
+    "skus.add_to": Case(CHANGE, lambda s, k, a, i: s.skus.add_to(i, k.pantry, 2, a), Kitchen.item),
     "skus.move": Case(
-        CHANGE, lambda s, k, a, i: s.skus.move(i, {"location_id": k.fridge, "quantity": 1}, a), _sku
+        CHANGE, lambda s, k, a, i: s.skus.move(i, {"location_id": k.fridge, "quantity": 1}, a), Kitchen.sku
     ),
     "skus.empty_location": Case(
         CHANGE, lambda s, k, a, i: s.skus.empty_location(i, k.pantry, a), _stocked_location
@@ -117,29 +93,29 @@ CASES: dict[str, Case] = {
     # alerts
     "alerts.list": Case(READ, lambda s, k, a, _: s.alerts.list(a)),
     "alerts.unacknowledged_count": Case(READ, lambda s, k, a, _: s.alerts.unacknowledged_count(a)),
-    "alerts.get": Case(READ, lambda s, k, a, i: s.alerts.get(i, a), _alert),
+    "alerts.get": Case(READ, lambda s, k, a, i: s.alerts.get(i, a), Kitchen.alert),
     "alerts.create": Case(CHANGE, lambda s, k, a, _: s.alerts.create({"message": _unique("Door open")}, a)),
-    "alerts.update": Case(CHANGE, lambda s, k, a, i: s.alerts.update(i, {"is_acknowledged": True}, a), _alert),
-    "alerts.acknowledge": Case(CHANGE, lambda s, k, a, i: s.alerts.acknowledge(i, a), _alert),
-    "alerts.acknowledge_all": Case(CHANGE, lambda s, k, a, _: s.alerts.acknowledge_all(a), _alert),
-    "alerts.delete": Case(CHANGE, lambda s, k, a, i: s.alerts.delete(i, a), _alert),
+    "alerts.update": Case(CHANGE, lambda s, k, a, i: s.alerts.update(i, {"is_acknowledged": True}, a), Kitchen.alert),
+    "alerts.acknowledge": Case(CHANGE, lambda s, k, a, i: s.alerts.acknowledge(i, a), Kitchen.alert),
+    "alerts.acknowledge_all": Case(CHANGE, lambda s, k, a, _: s.alerts.acknowledge_all(a), Kitchen.alert),
+    "alerts.delete": Case(CHANGE, lambda s, k, a, i: s.alerts.delete(i, a), Kitchen.alert),
     # users and keys
     "users.list": Case(MANAGE, lambda s, k, a, _: s.users.list(a)),
-    "users.get": Case(MANAGE, lambda s, k, a, i: s.users.get(i, a), _scanner),
+    "users.get": Case(MANAGE, lambda s, k, a, i: s.users.get(i, a), Kitchen.scanner),
     "users.by_username": Case(MANAGE, lambda s, k, a, _: s.users.by_username("nobody-at-all", a)),
     "users.create": Case(
         MANAGE, lambda s, k, a, _: s.users.create({"username": _unique("scanner"), "role": "Scanner"}, a)
     ),
-    "users.update": Case(MANAGE, lambda s, k, a, i: s.users.update(i, {"is_active": False}, a), _scanner),
-    "users.deactivate": Case(MANAGE, lambda s, k, a, i: s.users.deactivate(i, a), _scanner),
-    "users.delete": Case(MANAGE, lambda s, k, a, i: s.users.delete(i, a), _scanner),
-    "users.rotate_api_key": Case(MANAGE, lambda s, k, a, i: s.users.rotate_api_key(i, a), _scanner),
+    "users.update": Case(MANAGE, lambda s, k, a, i: s.users.update(i, {"is_active": False}, a), Kitchen.scanner),
+    "users.deactivate": Case(MANAGE, lambda s, k, a, i: s.users.deactivate(i, a), Kitchen.scanner),
+    "users.delete": Case(MANAGE, lambda s, k, a, i: s.users.delete(i, a), Kitchen.scanner),
+    "users.rotate_api_key": Case(MANAGE, lambda s, k, a, i: s.users.rotate_api_key(i, a), Kitchen.scanner),
     # scanners
     "scans.states": Case(READ, lambda s, k, a, _: s.scans.states(a)),
     "scans.set_state": Case(
         Action.SCANNER_SET_STATE,
         lambda s, k, a, i: s.scans.set_state(i, {"current_location_id": k.fridge}, a),
-        _scanner,
+        Kitchen.scanner,
     ),
     "scans.scan": Case(Action.SCAN, lambda s, k, a, _: s.scans.scan(a, CARD)),
 }
