@@ -20,8 +20,12 @@ from stocky.db.demo_data import describe
 from stocky.runtime import Runtime
 from stocky.schemas.actor import SYSTEM
 from stocky.schemas.user import UserOut
+from stocky.services.scanning import Device
 
 log = logging.getLogger("stocky.kiosk")
+
+# The scanner that types into the kiosk's window (when evdev cannot read it).
+WEDGE_KEY, WEDGE_NAME = "keywedge", "Kiosk scanner"
 
 
 class NoDisplay(StockyError):
@@ -46,11 +50,11 @@ async def choose_kiosk_user(runtime: Runtime) -> UserOut | None:
     """The configured kiosk user, else the first active Admin."""
     users = runtime.services.users
     if name := runtime.settings.kiosk_user:
-        user = await users.by_username(name)
+        user = await users.by_username(name, SYSTEM)
         if user is not None and user.is_active:
             return user
         log.warning("The kiosk user %s does not exist or is inactive", name)
-    admins = [u for u in (await users.list()).data if u.role == "Admin" and u.is_active]
+    admins = [u for u in (await users.list(SYSTEM)).data if u.role == "Admin" and u.is_active]
     return admins[0] if admins else None
 
 
@@ -122,15 +126,8 @@ class Kiosk:
     def _wedge_scan(self, text: str) -> None:
         from stocky_touch.widgets.common import run
 
-        async def scan() -> None:
-            services = self.runtime.services
-            scanner = await services.users.scanner_for_device("keywedge", "Kiosk scanner", SYSTEM)
-            if scanner.details.get("associated_ui_id") != self.live.ui_id:
-                await services.scans.associate(scanner.id, self.live.ui_id)
-                scanner = await services.users.get(scanner.id)
-            await services.scans.scan(scanner, text)
-
-        run(self.window.ctx.notifier, scan())
+        device = Device(WEDGE_KEY, WEDGE_NAME, self.live.ui_id)
+        run(self.window.ctx.notifier, self.runtime.services.scans.scan_from_device(device, text))
 
     async def stop(self) -> None:
         from stocky_touch.widgets.common import cancel_running

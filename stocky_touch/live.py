@@ -28,7 +28,8 @@ class Live(QObject):
         self._stops = [
             services.bus.subscribe(self._on_event),
             services.logs.listen(self._on_log),
-            services.screens.register(self.ui_id, self._on_screen),
+            # Owned by the kiosk: no web client can claim this screen's id.
+            services.screens.register(self.ui_id, self._on_screen, owner="kiosk"),
         ]
 
     def _on_event(self, event: Event) -> None:

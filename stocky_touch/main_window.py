@@ -159,10 +159,14 @@ class MainWindow(QMainWindow):
         self._show_scanners()
 
     def refresh_bars(self) -> None:
+        if self.ctx.session.user is None:
+            return  # the first start: nobody to read as yet
+
         async def load():
-            count = await self.ctx.services.alerts.unacknowledged_count()
-            scanners = await self.ctx.services.scans.states()
-            locations = await self.ctx.services.locations.list()
+            actor = self.ctx.session.actor
+            count = await self.ctx.services.alerts.unacknowledged_count(actor)
+            scanners = await self.ctx.services.scans.states(actor)
+            locations = await self.ctx.services.locations.list(actor)
             return count, scanners, locations
 
         def show(result) -> None:
@@ -263,6 +267,8 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         self.centralWidget().setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.centralWidget().setFocus()
+        if self.ctx.session.user is None:
+            return  # the first start: nothing anyone may read yet
         self.refresh_bars()
         self.inventory.reload()
         for view in (self.locations, self.scanners, self.log_view, self.users):

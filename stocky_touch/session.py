@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
+from stocky.core.errors import NotAuthenticated
 from stocky.schemas.actor import Actor
 from stocky.schemas.user import UserOut
+from stocky.services.permissions import Action, allows
 from stocky.services.users import actor_of
 from stocky_touch.appevents import app_events
 
@@ -29,16 +31,16 @@ class Session(QObject):
     @property
     def actor(self) -> Actor:
         if self.user is None:
-            raise RuntimeError("nobody is signed in")
+            raise NotAuthenticated("Sign in first.")
         return actor_of(self.user, "ui")
 
     @property
     def is_admin(self) -> bool:
-        return self.user is not None and self.user.role == "Admin"
+        return self.user is not None and allows(self.user.role, Action.USER_MANAGE)
 
     @property
     def can_change(self) -> bool:
-        return self.user is not None and self.user.role in ("Admin", "Member")
+        return self.user is not None and allows(self.user.role, Action.INVENTORY_CHANGE)
 
     def start(self, kiosk_user: UserOut | None) -> None:
         self.kiosk_user = kiosk_user

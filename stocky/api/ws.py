@@ -1,5 +1,8 @@
 """``/ws``: screens identify themselves, get commands and scan results meant
-for them and, once authenticated, every change and new alert.
+for them and, once authenticated, every change and new alert their account
+may read (the permission table decides, event by event). A socket keeps
+obeying: when its user changes, it is checked again and closed (4401) if it
+may no longer listen.
 
 Which screen a command goes to is decided in the service layer (the
 ``UiRegistry``); this hub only registers its clients there. Each client has a
@@ -13,19 +16,21 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 
 from stocky.api import keys
+from stocky.api.auth import CREDENTIAL_PARAMS
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
 from stocky.core import security
-from stocky.core.errors import NotAuthenticated
+from stocky.core.errors import Conflict, NotAuthenticated, StockyError
 from stocky.core.events import Event
 from stocky.schemas.user import UserOut
 from stocky.services.container import Services
+from stocky.services.permissions import Action, allows
 
 log = logging.getLogger("stocky.ws")
 
@@ -36,23 +41,55 @@ CLOSE_TIMEOUT = 2.0
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4408
 PUBLIC_ACTIONS = frozenset({"show_view"})
+QUERY_REFUSED = (
+    "Credentials in the address are refused: send the token in identify_ui, "
+    "or in the Authorization or X-API-Key header."
+)
 
 
-async def _credentials(services: Services, token: str) -> UserOut:
-    """A JWT or an API key, whichever ``token`` is."""
+MAX_TOKEN_LENGTH = 4096
+REVOKED = b"Signed out: this account may no longer listen"
+
+
+def _credentials(services: Services, token: str) -> Callable[[], Awaitable[UserOut]]:
+    """Who ``token`` (a JWT or an API key) is, as a check that can be asked
+    again: the socket asks it whenever its user changes. A token that cannot
+    be one raises ``NotAuthenticated`` at once."""
+    if not token.isascii() or not token.isprintable() or len(token) > MAX_TOKEN_LENGTH:
+        raise NotAuthenticated("The token is not valid.")
     if token.count(".") == 2:
-        return await services.users.for_token(security.decode_access_token(services.secret_key, token))
-    user = await services.users.by_api_key(token)
-    if user is None:
-        raise NotAuthenticated("The API key is not valid.")
-    return user
+        claims = security.decode_access_token(services.secret_key, token)
+
+        async def by_token() -> UserOut:
+            return await services.users.for_token(claims)
+
+        return by_token
+
+    async def by_key() -> UserOut:
+        user = await services.users.by_api_key(token)
+        if user is None:
+            raise NotAuthenticated("The API key is not valid.")
+        return user
+
+    return by_key
 
 
 def _header_token(request: web.Request) -> str | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
-    return request.headers.get("X-API-Key") or request.query.get("token")
+    return request.headers.get("X-API-Key")
+
+
+def _may_see(user: UserOut | None, message: dict[str, Any]) -> bool:
+    """Screen commands are for anyone; scan results name items and quantities."""
+    if message.get("action") in PUBLIC_ACTIONS:
+        return True
+    return user is not None and allows(user.role, Action.INVENTORY_READ)
+
+
+def _event_action(event: Event) -> Action:
+    return Action.USER_MANAGE if event.entity == "user" else Action.INVENTORY_READ
 
 
 async def close_quickly(ws: web.WebSocketResponse, request: web.Request, code: int, why: bytes) -> None:
@@ -81,6 +118,11 @@ class Client:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=SEND_QUEUE)
         self._cleanups: list[Callable[[], None]] = []
         self._dropped = False
+        self._check: Callable[[], Awaitable[UserOut]] | None = None
+        self._held: list[Event] | None = None  # events waiting for a re-check
+        self._again = False  # the user changed again during a re-check
+        self._rechecking: asyncio.Task[None] | None = None
+        self._screen_cleanup: Callable[[], None] | None = None
 
     def offer(self, message: dict[str, Any]) -> None:
         """Queue a message; a client whose queue is full is dropped."""
@@ -113,28 +155,104 @@ class Client:
         except ConnectionError:
             return  # the screen went away; the receive side notices too
 
-    def authenticate(self, user: UserOut) -> None:
+    async def authenticate(self, token: str) -> None:
+        """Sign the socket in with ``token``; a bad one raises ``NotAuthenticated``.
+        It listens from before the account is read, so a change of the
+        account made meanwhile is not missed: it is checked again."""
         if self.user is not None:
             return
-        self.user = user
-        self._cleanups.append(self.services.bus.subscribe(self._on_event))
+        check = _credentials(self.services, token)
+        self._held = []
+        unsubscribe = self.services.bus.subscribe(self._on_event)
+        try:
+            user = await check()
+        except BaseException:
+            unsubscribe()
+            self._held = None
+            raise
+        self._cleanups.append(unsubscribe)
+        self.user, self._check = user, check
+        held, self._held = self._held, None
+        if any(event.entity == "user" and event.id == str(user.id) for event in held):
+            self._held = held
+            self._rechecking = asyncio.get_running_loop().create_task(self._recheck())
+            return
+        for event in held:
+            self._deliver(event)
 
     def _on_event(self, event: Event) -> None:
+        about_me = event.entity == "user" and self.user is not None and event.id == str(self.user.id)
+        if self._held is not None:  # a re-check is under way: hold on until it answers
+            self._held.append(event)
+            self._again = self._again or about_me
+            return
+        if about_me:
+            self._held = [event]
+            self._rechecking = asyncio.get_running_loop().create_task(self._recheck())
+            return
+        self._deliver(event)
+
+    def _deliver(self, event: Event) -> None:
+        if self.user is None or not allows(self.user.role, _event_action(event)):
+            return
         self.offer(event.as_message())
         if event.entity == "alert" and event.op == "created":
             self.offer({"action": "alert", "id": event.id, **event.data})
 
+    async def _recheck(self) -> None:
+        """The user changed: may the socket still listen? A deactivated or
+        deleted account, a new password (its tokens end) or a role that may
+        not read the inventory any more close it with 4401. Events wait
+        meanwhile, so none reaches a user who may no longer see it."""
+        again = True
+        while again:
+            self._again = False
+            was, now = self.user, await self._current_user()
+            reads = was is not None and allows(was.role, Action.INVENTORY_READ)
+            if now is None or (reads and not allows(now.role, Action.INVENTORY_READ)):
+                await self._revoke(was)
+                return
+            self.user = now
+            again = self._again  # changed again while this check ran
+        held, self._held, self._rechecking = self._held or [], None, None
+        for event in held:
+            self._deliver(event)
+
+    async def _current_user(self) -> UserOut | None:
+        try:
+            return await self._check() if self._check is not None else None
+        except StockyError:
+            return None
+        except Exception:
+            log.exception("Re-checking a screen's user failed; closing it to be safe")
+            return None
+
+    async def _revoke(self, was: UserOut | None) -> None:
+        self.user, self._held, self._rechecking = None, None, None
+        self.close_registrations()
+        log.info("Closed a screen of %s: it may no longer listen", was.username if was else "a user")
+        await close_quickly(self.ws, self.request, CLOSE_UNAUTHORIZED, REVOKED)
+
     def _for_screen(self, message: dict[str, Any]) -> None:
-        # Scan results name items and quantities: inventory data, for signed-in
-        # screens only. An anonymous screen still follows view commands.
-        if self.user is not None or message.get("action") in PUBLIC_ACTIONS:
+        if _may_see(self.user, message):
             self.offer(message)
 
+    def _replaced(self) -> None:
+        """The same user connected this screen again elsewhere."""
+        self._screen_cleanup = None
+        self.offer({"action": "replaced", "ui_id": self.ui_id,
+                    "message": "This screen connected again; this connection no longer gets its commands."})
+        self.ui_id = None
+
     def identify(self, ui_id: str) -> None:
-        if self.ui_id is not None:
-            self.close_registrations(screens_only=True)
+        """Take ``ui_id``; ``Conflict`` when another connection holds it."""
+        if ui_id == self.ui_id:
+            return
+        owner = f"user:{self.user.id}" if self.user is not None else None
+        cleanup = self.services.screens.register(ui_id, self._for_screen, owner, self._replaced)
+        self.close_registrations(screens_only=True)
         self.ui_id = ui_id
-        self._screen_cleanup = self.services.screens.register(ui_id, self._for_screen)
+        self._screen_cleanup = cleanup
 
     def close_registrations(self, screens_only: bool = False) -> None:
         if (cleanup := getattr(self, "_screen_cleanup", None)) is not None:
@@ -146,28 +264,54 @@ class Client:
             self._cleanups.clear()
 
 
+def _error(client: Client, message: str) -> None:
+    client.offer({"action": "error", "message": message})
+
+
 async def _handle_message(client: Client, raw: str) -> None:
     try:
         data = json.loads(raw)
-    except ValueError:
-        client.offer({"action": "error", "message": "Messages are JSON objects."})
+    except (ValueError, RecursionError):
+        _error(client, "Messages are JSON objects.")
         return
     if not isinstance(data, dict) or data.get("action") != "identify_ui":
-        client.offer({"action": "error", "message": "Unknown action; send identify_ui first."})
+        _error(client, "Unknown action; send identify_ui first.")
         return
+    raw_id, token = data.get("ui_id"), data.get("token")
     try:
-        ui_id = str(uuid.UUID(str(data.get("ui_id"))))
+        ui_id = str(uuid.UUID(raw_id)) if isinstance(raw_id, str) else None
     except ValueError:
-        client.offer({"action": "error", "message": "identify_ui needs a ui_id (a UUID)."})
+        ui_id = None
+    if ui_id is None:
+        _error(client, "identify_ui needs a ui_id (a UUID).")
         return
-    if isinstance(token := data.get("token"), str) and token:
+    if token is not None and not isinstance(token, str):
+        _error(client, "token must be a string.")
+        return
+    if token:
         try:
-            client.authenticate(await _credentials(client.services, token))
+            await client.authenticate(token)
         except NotAuthenticated as error:
             await client.ws.close(code=CLOSE_UNAUTHORIZED, message=error.message.encode()[:120])
             return
-    client.identify(ui_id)
+    try:
+        client.identify(ui_id)
+    except Conflict as error:
+        _error(client, error.message)
+        return
     client.offer({"action": "identified", "ui_id": ui_id, "authenticated": client.user is not None})
+
+
+async def _handle_frame(client: Client, message: WSMessage) -> None:
+    """One frame; whatever is in it, the socket and the hub carry on."""
+    if message.type == WSMsgType.BINARY:
+        _error(client, "Send text frames with JSON.")
+        return
+    try:
+        await _handle_message(client, message.data)
+    except Exception:
+        log.exception("A screen's message could not be handled")
+        _error(client, "That message could not be handled.")
 
 
 async def websocket(call: Call) -> web.WebSocketResponse:
@@ -181,20 +325,24 @@ async def websocket(call: Call) -> web.WebSocketResponse:
     sender = client.sender = asyncio.create_task(client.send_loop())
     client.handler = asyncio.current_task()
     try:
+        if CREDENTIAL_PARAMS & {name.lower() for name in request.query}:
+            await ws.send_json({"action": "error", "message": QUERY_REFUSED})
+            await ws.close(code=CLOSE_UNAUTHORIZED, message=b"Credentials in the address are refused")
+            return ws
         if token := _header_token(request):
             try:
-                client.authenticate(await _credentials(call.services, token))
+                await client.authenticate(token)
             except NotAuthenticated as error:
                 await ws.close(code=CLOSE_UNAUTHORIZED, message=error.message.encode()[:120])
                 return ws
         async for message in ws:
-            if message.type == WSMsgType.TEXT:
-                await _handle_message(client, message.data)
-            elif message.type == WSMsgType.BINARY:
-                client.offer({"action": "error", "message": "Send text frames with JSON."})
+            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                await _handle_frame(client, message)
     finally:
         sockets.pop(ws, None)
         client.close_registrations()
+        if client._rechecking is not None:
+            client._rechecking.cancel()
         sender.cancel()
         await asyncio.gather(sender, return_exceptions=True)
     return ws

@@ -41,3 +41,14 @@ def active_admin_count(session: Session) -> int:
 
 def count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+def by_device(session: Session, device_key: str) -> User | None:
+    """The user bound to a typing scanner (``details["hid_device"]``), whatever
+    its role or state now: a device an Admin deactivated stays refused rather
+    than getting a fresh user. Compared in Python, as JSON paths differ
+    between SQLite and PostgreSQL, and a household has a handful of users."""
+    for user in all(session):
+        if (user.details or {}).get("hid_device") == device_key:
+            return user
+    return None

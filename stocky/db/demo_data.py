@@ -68,7 +68,7 @@ class DemoLogins:
 
 async def load_demo(services: Services) -> DemoLogins | None:
     """Fill an empty database with a demo kitchen; None if it held anything."""
-    if await services.users.count() or (await services.locations.list()).total:
+    if await services.users.count() or (await services.locations.list(SYSTEM)).total:
         return None
     admin = await services.users.create(
         {"username": DEMO_ADMIN[0], "role": "Admin", "password": DEMO_ADMIN[1]}, SYSTEM

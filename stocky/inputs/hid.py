@@ -7,9 +7,9 @@ qasync both support that; python-evdev's ``async_read_loop`` does not
 survive cancellation well). Scanners come and go: a periodic rescan picks
 up a plugged-in scanner, and a read that fails with ENODEV lets it go.
 
-Every device is bound to its own Scanner user (``UserService.scanner_for_device``),
-so each scanner keeps its own mode and location, and every scan goes through
-``ScanService.scan`` like any other.
+Every device scans as its own Scanner user, which ``ScanService.scan_from_device``
+finds (or makes, on the first scan) in the scan's own transaction, so each
+scanner keeps its own mode and location and an Admin can deactivate it.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from stocky.core.errors import NotFound, StockyError
+from stocky.core.errors import StockyError
 from stocky.inputs.keydecoder import DEFAULT_TIMEOUT, KEY_CODES, KeyDecoder
-from stocky.schemas.actor import Actor
-from stocky.schemas.user import UserOut
+from stocky.services.scanning import Device as ScanningDevice
 
 log = logging.getLogger("stocky.hid")
 
@@ -44,8 +43,6 @@ DEFAULT_NAME_PATTERN = (
     r"newland|opticon|inateck|eyoyo|tera ?scan|cipherlab|code ?corp|\bwasp\b|"
     r"hand ?held products|\bqr ?(code|reader)|\bscan ?gun"
 )
-
-HID_ACTOR = Actor(user_id=None, username="usb-scanners", role="Admin", source="scan")
 
 
 class Device(Protocol):
@@ -108,7 +105,6 @@ class _Attached:
     decoder: KeyDecoder
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
-    scanner_id: Any = None
     reading: bool = False
 
 
@@ -322,36 +318,15 @@ class HidScanInput:
                 one.decoder.reset()
 
     async def _apply_scans(self, one: _Attached) -> None:
+        device = ScanningDevice(one.key, one.name, self.associate_ui)
         while (text := await one.queue.get()) is not None:
             try:
-                scanner = await self._scanner(one)
-            except Exception:
-                log.exception("Scan from %s dropped: its Scanner user is not available", one.name)
-                continue
-            if not scanner.is_active:
-                log.warning("Scan from %s ignored: %s is deactivated", one.name, scanner.username,
-                            extra={"source": scanner.username})
-                continue
-            try:
-                await self.services.scans.scan(scanner, text)
+                await self.services.scans.scan_from_device(device, text)
             except StockyError as error:
                 # ScanService has logged the refusal for the log view already.
                 log.debug("Scan from %s refused: %s", one.name, error.message)
             except Exception:
                 log.exception("Scan from %s failed", one.name)
-
-    async def _scanner(self, one: _Attached) -> UserOut:
-        if one.scanner_id is not None:
-            try:
-                return await self.services.users.get(one.scanner_id)
-            except NotFound:
-                one.scanner_id = None
-        scanner = await self.services.users.scanner_for_device(one.key, one.name, HID_ACTOR)
-        one.scanner_id = scanner.id
-        if self.associate_ui and scanner.details.get("associated_ui_id") != self.associate_ui:
-            await self.services.scans.associate(scanner.id, self.associate_ui)
-            scanner = await self.services.users.get(scanner.id)
-        return scanner
 
 
 def _close(device: Device) -> None:

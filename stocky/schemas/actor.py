@@ -15,9 +15,7 @@ class Actor:
     role: Role
     source: ChangeSource = "api"
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "Admin"
 
-
+# Stocky itself (start-up, demo data, the product lookup): no stored account,
+# so only its role is checked. Front doors always act as a stored account.
 SYSTEM = Actor(user_id=None, username="system", role="Admin", source="api")

@@ -10,9 +10,11 @@ from stocky.core.vocabulary import AlertSeverity
 from stocky.crud import alert as crud
 from stocky.crud.common import get_or_404
 from stocky.models import Alert
+from stocky.schemas.actor import Actor
 from stocky.schemas.alert import AlertCreate, AlertOut, AlertUpdate
 from stocky.schemas.common import Page, parse
 from stocky.services.base import Service, UnitOfWork
+from stocky.services.permissions import Action
 
 log = logging.getLogger("stocky.alerts")
 
@@ -21,29 +23,33 @@ _LOG_LEVEL = {"Info": logging.INFO, "Warning": logging.WARNING, "Error": logging
 
 class AlertService(Service):
     async def list(
-        self, acknowledged: bool | None = None, limit: int = 100, offset: int = 0
+        self, actor: Actor, acknowledged: bool | None = None, limit: int = 100, offset: int = 0
     ) -> Page[AlertOut]:
         def query(session: Session) -> Page[AlertOut]:
             rows, total = crud.page(session, acknowledged, limit, offset)
             return Page[AlertOut](data=[AlertOut.model_validate(r) for r in rows], total=total)
 
-        return await self.read(query)
+        return await self.read(actor, Action.INVENTORY_READ, query)
 
-    async def unacknowledged_count(self) -> int:
+    async def unacknowledged_count(self, actor: Actor) -> int:
         query = select(func.count()).select_from(Alert).where(Alert.is_acknowledged.is_(False))
-        return int(await self.read(lambda session: session.scalar(query)) or 0)
+        return int(await self.read(actor, Action.INVENTORY_READ, lambda session: session.scalar(query)) or 0)
 
-    async def get(self, alert_id: uuid.UUID) -> AlertOut:
+    async def get(self, alert_id: uuid.UUID, actor: Actor) -> AlertOut:
         return await self.read(
+            actor,
+            Action.INVENTORY_READ,
             lambda session: AlertOut.model_validate(get_or_404(session, Alert, alert_id, "alert"))
         )
 
-    async def create(self, data: AlertCreate | dict) -> AlertOut:
+    async def create(self, data: AlertCreate | dict, actor: Actor) -> AlertOut:
         data = parse(AlertCreate, data)
-        alert = await self.write(lambda work: raise_alert(work, data.severity, data.message))
+        alert = await self.write(
+            actor, Action.INVENTORY_CHANGE, lambda work: raise_alert(work, data.severity, data.message)
+        )
         return AlertOut.model_validate(alert)
 
-    async def update(self, alert_id: uuid.UUID, data: AlertUpdate | dict) -> AlertOut:
+    async def update(self, alert_id: uuid.UUID, data: AlertUpdate | dict, actor: Actor) -> AlertOut:
         data = parse(AlertUpdate, data)
 
         def change(work: UnitOfWork) -> Alert:
@@ -52,26 +58,26 @@ class AlertService(Service):
             work.emit("alert", alert.id, "updated")
             return alert
 
-        return AlertOut.model_validate(await self.write(change))
+        return AlertOut.model_validate(await self.write(actor, Action.INVENTORY_CHANGE, change))
 
-    async def acknowledge(self, alert_id: uuid.UUID) -> AlertOut:
-        return await self.update(alert_id, AlertUpdate(is_acknowledged=True))
+    async def acknowledge(self, alert_id: uuid.UUID, actor: Actor) -> AlertOut:
+        return await self.update(alert_id, AlertUpdate(is_acknowledged=True), actor)
 
-    async def acknowledge_all(self) -> int:
+    async def acknowledge_all(self, actor: Actor) -> int:
         def change(work: UnitOfWork) -> int:
             ids = crud.acknowledge_all(work.session)
             for id_ in ids:
                 work.emit("alert", id_, "updated")
             return len(ids)
 
-        return await self.write(change)
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
-    async def delete(self, alert_id: uuid.UUID) -> None:
+    async def delete(self, alert_id: uuid.UUID, actor: Actor) -> None:
         def change(work: UnitOfWork) -> None:
             work.session.delete(get_or_404(work.session, Alert, alert_id, "alert"))
             work.emit("alert", alert_id, "deleted")
 
-        await self.write(change)
+        await self.write(actor, Action.INVENTORY_CHANGE, change)
 
 
 def raise_alert(

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from stocky.core.errors import Conflict, InvalidInput, NotFound
 from stocky.core.events import Event, EventBus, Op
 from stocky.db.engine import Database
+from stocky.schemas.actor import Actor
+from stocky.services.permissions import Action, check
 
 log = logging.getLogger("stocky.services")
 T = TypeVar("T")
@@ -57,12 +59,24 @@ class Service:
         self.db = db
         self.bus = bus
 
-    async def write(self, change: Callable[[UnitOfWork], T]) -> T:
-        """``change(work)`` in one transaction on the writer thread: all of it
-        commits or none of it; what it emitted is published once committed."""
+    async def write(
+        self,
+        actor: Actor | None,
+        action: Action | None,
+        change: Callable[[UnitOfWork], T],
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> T:
+        """``change(work)`` in one transaction on the writer thread, once the
+        permission table allowed ``actor`` to do ``action`` in that same
+        transaction: all of it commits or none of it; what it emitted is
+        published once committed, and ``on_failure`` hears of a refusal even
+        when the caller stopped waiting. ``actor`` and ``action`` are None only
+        where the change identifies and checks its own account (a scan)."""
 
         def unit(session: Session) -> tuple[UnitOfWork, T]:
             work = UnitOfWork(session)
+            if action is not None:
+                check(session, actor, action)
             try:
                 result = change(work)
                 session.flush()  # here, so that a broken rule surfaces below
@@ -77,6 +91,8 @@ class Service:
         # Published from the future's callback, so a committed change reaches
         # the bus even when the caller stopped waiting (a client went away).
         done.add_done_callback(self._publish)
+        if on_failure is not None:
+            done.add_done_callback(lambda future: _report_failure(future, on_failure))
         _, result = await asyncio.shield(done)
         return result
 
@@ -88,6 +104,21 @@ class Service:
         for action in work._after_commit:
             action()
 
-    async def read(self, query: Callable[[Session], T]) -> T:
-        """``query(session)`` in a read transaction on a reader thread."""
-        return await self.db.read(query)
+    async def read(self, actor: Actor, action: Action, query: Callable[[Session], T]) -> T:
+        """``query(session)`` in a read transaction on a reader thread, once
+        the permission table allowed ``actor`` to do ``action`` in it."""
+
+        def checked(session: Session) -> T:
+            check(session, actor, action)
+            return query(session)
+
+        return await self.db.read(checked)
+
+
+def _report_failure(done: asyncio.Future, on_failure: Callable[[BaseException], None]) -> None:
+    if done.cancelled() or (error := done.exception()) is None:
+        return
+    try:
+        on_failure(error)
+    except Exception:
+        log.exception("Reporting a failed change failed")

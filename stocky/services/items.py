@@ -7,7 +7,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from stocky.core.barcodes import normalize_barcode
-from stocky.core.errors import Conflict, InvalidInput, PermissionDenied
+from stocky.core.errors import Conflict, InvalidInput
 from stocky.core.events import EventBus
 from stocky.core.vocabulary import LookupStatus
 from stocky.crud import item as crud
@@ -19,9 +19,11 @@ from stocky.schemas.actor import Actor
 from stocky.schemas.common import Page, parse
 from stocky.schemas.item import ItemCreate, ItemDetail, ItemOut, ItemSkuOut, ItemUpdate, StockFilter
 from stocky.schemas.journal import StockChangeOut
+from stocky.services.alerts import raise_alert
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.lookups import LookupQueue
-from stocky.services.stock import item_label
+from stocky.services.permissions import Action
+from stocky.services.stock import item_label, item_out
 
 log = logging.getLogger("stocky.items")
 
@@ -35,6 +37,7 @@ class ItemService(Service):
 
     async def list(
         self,
+        actor: Actor,
         search: str | None = None,
         stock: StockFilter = "in",
         limit: int = 50,
@@ -46,52 +49,49 @@ class ItemService(Service):
 
         def query(session: Session) -> Page[ItemOut]:
             rows, total = crud.page(session, search, stock, min(limit, MAX_PAGE), offset)
-            return Page[ItemOut](data=[ItemOut.model_validate(r) for r in rows], total=total)
+            return Page[ItemOut](data=[item_out(r) for r in rows], total=total)
 
-        return await self.read(query)
+        return await self.read(actor, Action.INVENTORY_READ, query)
 
-    async def get(self, item_id: uuid.UUID) -> ItemDetail:
+    async def get(self, item_id: uuid.UUID, actor: Actor) -> ItemDetail:
         def query(session: Session) -> ItemDetail:
             item = get_or_404(session, Item, item_id, "item")
             return _detail(item, crud.skus_with_locations(session, item_id))
 
-        return await self.read(query)
+        return await self.read(actor, Action.INVENTORY_READ, query)
 
-    async def by_upc(self, code: str) -> ItemOut | None:
+    async def by_upc(self, code: str, actor: Actor) -> ItemOut | None:
         code = normalize_barcode(code)
 
         def query(session: Session) -> ItemOut | None:
             item = crud.by_upc(session, code)
-            return ItemOut.model_validate(item) if item else None
+            return item_out(item) if item else None
 
-        return await self.read(query)
+        return await self.read(actor, Action.INVENTORY_READ, query)
 
-    async def history(self, item_id: uuid.UUID, limit: int = 100) -> list[StockChangeOut]:
+    async def history(self, item_id: uuid.UUID, actor: Actor, limit: int = 100) -> list[StockChangeOut]:
         def query(session: Session) -> list[StockChangeOut]:
             get_or_404(session, Item, item_id, "item")
             return [StockChangeOut.model_validate(r) for r in crud.history(session, item_id, limit)]
 
-        return await self.read(query)
+        return await self.read(actor, Action.INVENTORY_READ, query)
 
     async def create(self, data: ItemCreate | dict, actor: Actor) -> ItemOut:
         """A barcode without a name is looked up in the background."""
         data = parse(ItemCreate, data)
 
         def change(work: UnitOfWork) -> Item:
-            item = create_item(work, data)
+            item = create_item(work, data, self.lookups)
             work.log(log, logging.INFO, "Created item %s", item_label(item), source=actor.username)
             return item
 
-        item = await self.write(change)
-        if item.lookup_status == "pending":
-            self.lookups.enqueue(item.id)
-        return ItemOut.model_validate(item)
+        return item_out(await self.write(actor, Action.INVENTORY_CHANGE, change))
 
     async def update(self, item_id: uuid.UUID, data: ItemUpdate | dict, actor: Actor) -> ItemOut:
         data = parse(ItemUpdate, data)
         changes = data.model_dump(exclude_unset=True)
 
-        def change(work: UnitOfWork) -> tuple[Item, bool]:
+        def change(work: UnitOfWork) -> Item:
             item = get_or_404(work.session, Item, item_id, "item")
             new_code = bool(changes.get("upc")) and changes["upc"] != item.upc
             if new_code:
@@ -100,6 +100,7 @@ class ItemService(Service):
                 setattr(item, field, value)
             if new_code and not item.name:
                 item.lookup_status = "pending"  # a barcode typed in: find its name
+                look_up_after_commit(work, self.lookups, item)
             if not item.name and not item.upc:
                 raise InvalidInput(
                     "An item needs a name or a barcode.",
@@ -108,17 +109,12 @@ class ItemService(Service):
             work.session.flush()
             work.emit("item", item.id, "updated")
             work.log(log, logging.INFO, "Updated item %s", item_label(item), source=actor.username)
-            return item, new_code
+            return item
 
-        item, new_code = await self.write(change)
-        if new_code and item.lookup_status == "pending":
-            self.lookups.enqueue(item.id)
-        return ItemOut.model_validate(item)
+        return item_out(await self.write(actor, Action.INVENTORY_CHANGE, change))
 
     async def delete(self, item_id: uuid.UUID, actor: Actor) -> None:
         """Admins only, and only at zero stock; its SKUs go with it."""
-        if not actor.is_admin:
-            raise PermissionDenied("Only an Admin can delete an item.")
 
         def change(work: UnitOfWork) -> None:
             item = get_or_404(work.session, Item, item_id, "item")
@@ -134,7 +130,7 @@ class ItemService(Service):
             work.emit("item", item_id, "deleted")
             work.log(log, logging.INFO, "Deleted item %s", item_label(item), source=actor.username)
 
-        await self.write(change)
+        await self.write(actor, Action.ITEM_DELETE, change)
 
     async def request_lookup(self, item_id: uuid.UUID, actor: Actor) -> ItemOut:
         """Look the product up again ("refresh"); it needs a barcode."""
@@ -145,27 +141,42 @@ class ItemService(Service):
                 raise Conflict(f"{item_label(item)} has no barcode to look up.")
             item.lookup_status = "pending"
             work.emit("item", item.id, "updated")
+            look_up_after_commit(work, self.lookups, item)
             return item
 
-        item = await self.write(change)
-        self.lookups.enqueue(item.id)
-        return ItemOut.model_validate(item)
+        return item_out(await self.write(actor, Action.INVENTORY_CHANGE, change))
 
-    async def pending_lookups(self) -> list[uuid.UUID]:
-        return await self.read(lambda session: crud.ids_with_lookup_status(session, "pending"))
+    async def pending_lookups(self, actor: Actor) -> list[uuid.UUID]:
+        return await self.read(
+            actor, Action.INVENTORY_READ, lambda session: crud.ids_with_lookup_status(session, "pending")
+        )
 
     async def record_lookup(
         self,
         item_id: uuid.UUID,
-        status: LookupStatus,
+        actor: Actor,
+        *,
         name: str | None = None,
         description: str | None = None,
-    ) -> ItemOut:
-        """Store what the product service said. A name or description a person
+        failure: str | None = None,
+    ) -> LookupStatus:
+        """Store what the product service said about the item's barcode: a
+        name or description (found), nothing (not found), or why it could not
+        be asked (``failure``: failed, with a Warning alert saying why). The
+        status and its alert commit together. A name or description a person
         already typed is never overwritten."""
 
-        def change(work: UnitOfWork) -> Item:
+        def change(work: UnitOfWork) -> LookupStatus:
             item = get_or_404(work.session, Item, item_id, "item")
+            if failure is not None:
+                status: LookupStatus = "failed"
+                raise_alert(work, "Warning", f"Could not look up barcode {item.upc}: the product service {failure}")
+            elif name or description:
+                status = "found"
+                work.log(log, logging.INFO, "Barcode %s is %s", item.upc, name or description)
+            else:
+                status = "not_found"
+                work.log(log, logging.INFO, "No product is known for barcode %s", item.upc)
             item.lookup_status = status
             if name and not item.name:
                 item.name = name[:255]
@@ -173,13 +184,20 @@ class ItemService(Service):
                 item.description = description
             work.session.flush()
             work.emit("item", item.id, "updated", lookup_status=status)
-            return item
+            return status
 
-        item = await self.write(change)
-        return ItemOut.model_validate(item)
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
 
-def create_item(work: UnitOfWork, data: ItemCreate) -> Item:
+def look_up_after_commit(work: UnitOfWork, lookups: LookupQueue, item: Item) -> None:
+    """Queue the item's product lookup once it is committed: the worker must
+    find it, and a caller that stopped waiting must not lose it."""
+    item_id = item.id
+    work.after_commit(lambda: lookups.enqueue(item_id))
+
+
+def create_item(work: UnitOfWork, data: ItemCreate, lookups: LookupQueue) -> Item:
+    """A new item; one with a barcode and no name is looked up once committed."""
     if data.upc:
         _check_upc_free(work, data.upc)
     item = Item(
@@ -193,6 +211,8 @@ def create_item(work: UnitOfWork, data: ItemCreate) -> Item:
     work.session.add(item)
     work.session.flush()
     work.emit("item", item.id, "created")
+    if item.lookup_status == "pending":
+        look_up_after_commit(work, lookups, item)
     return item
 
 
@@ -202,7 +222,7 @@ def _check_upc_free(work: UnitOfWork, upc: str) -> None:
 
 
 def _detail(item: Item, skus: list) -> ItemDetail:
-    base = ItemOut.model_validate(item).model_dump()
+    base = item_out(item).model_dump()
     return ItemDetail(
         **base,
         skus=[

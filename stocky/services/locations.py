@@ -15,6 +15,7 @@ from stocky.schemas.actor import Actor
 from stocky.schemas.common import Page, parse
 from stocky.schemas.location import LocationCreate, LocationOut, LocationUpdate
 from stocky.services.base import Service, UnitOfWork
+from stocky.services.permissions import Action
 from stocky.services.stock import item_label
 
 log = logging.getLogger("stocky.locations")
@@ -33,15 +34,17 @@ def _out(location: Location, total: int) -> LocationOut:
 
 
 class LocationService(Service):
-    async def list(self) -> Page[LocationOut]:
+    async def list(self, actor: Actor) -> Page[LocationOut]:
         def query(session: Session) -> Page[LocationOut]:
             rows = crud.all_with_totals(session)
             return Page[LocationOut](data=[_out(loc, total) for loc, total in rows], total=len(rows))
 
-        return await self.read(query)
+        return await self.read(actor, Action.INVENTORY_READ, query)
 
-    async def get(self, location_id: uuid.UUID) -> LocationOut:
-        found = await self.read(lambda session: crud.one_with_total(session, location_id))
+    async def get(self, location_id: uuid.UUID, actor: Actor) -> LocationOut:
+        found = await self.read(
+            actor, Action.INVENTORY_READ, lambda session: crud.one_with_total(session, location_id)
+        )
         if found is None:
             raise NotFound(f"No location with id {location_id}.", id=str(location_id))
         return _out(*found)
@@ -58,13 +61,13 @@ class LocationService(Service):
             work.log(log, logging.INFO, "Created location %s", location.name, source=actor.username)
             return location
 
-        return _out(await self.write(change), 0)
+        return _out(await self.write(actor, Action.INVENTORY_CHANGE, change), 0)
 
     async def update(self, location_id: uuid.UUID, data: LocationUpdate | dict, actor: Actor) -> LocationOut:
         data = parse(LocationUpdate, data)
         changes = data.model_dump(exclude_unset=True)
 
-        def change(work: UnitOfWork) -> None:
+        def change(work: UnitOfWork) -> LocationOut:
             location = get_or_404(work.session, Location, location_id, "location")
             if changes.get("name") and changes["name"].lower() != location.name.lower():
                 _check_name_free(work, changes["name"])
@@ -73,9 +76,9 @@ class LocationService(Service):
             work.session.flush()
             work.emit("location", location.id, "updated")
             work.log(log, logging.INFO, "Updated location %s", location.name, source=actor.username)
+            return _out(location, crud.one_with_total(work.session, location_id)[1])
 
-        await self.write(change)
-        return await self.get(location_id)
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
     async def delete(self, location_id: uuid.UUID, actor: Actor) -> None:
         """Only an empty location can go; its zero-quantity SKUs go with it."""
@@ -96,7 +99,7 @@ class LocationService(Service):
             work.emit("location", location_id, "deleted")
             work.log(log, logging.INFO, "Deleted location %s", location.name, source=actor.username)
 
-        await self.write(change)
+        await self.write(actor, Action.INVENTORY_CHANGE, change)
 
 
 def _check_name_free(work: UnitOfWork, name: str) -> None:

@@ -3,7 +3,8 @@
 A scan only puts an item id on ``services.lookups``; this worker takes ids
 off that queue, asks the product service ("UPC Data Application",
 ``UDA_API_URL``, Open Food Facts by default) about the item's barcode and
-stores what it said with ``services.items.record_lookup``.
+stores what it said with ``services.items.record_lookup``, which decides the
+item's new status (and the alert of a failure) in one transaction.
 
 Everything here is bounded, so a slow or hostile product service can cost a
 lookup, never the appliance: a fixed number of lookups at a time, a deadline
@@ -27,6 +28,7 @@ import aiohttp
 
 from stocky import __version__
 from stocky.core.errors import NotFound, StorageFault
+from stocky.schemas.actor import SYSTEM
 
 if TYPE_CHECKING:
     from stocky.services.container import Services
@@ -237,7 +239,7 @@ class LookupWorker:
             return
         self._ensure_session()
         try:
-            for item_id in await self.services.items.pending_lookups():
+            for item_id in await self.services.items.pending_lookups(SYSTEM):
                 self.services.lookups.enqueue(item_id)
         except Exception:
             log.exception("Could not re-queue the pending product lookups")
@@ -294,38 +296,21 @@ class LookupWorker:
         status, or None when there was nothing to do."""
         items = self.services.items
         try:
-            item = await items.get(item_id)
+            item = await items.get(item_id, SYSTEM)
         except NotFound:
             return None  # deleted while it waited
         if item.lookup_status != "pending" or not item.upc:
             return None  # already answered (queued twice), or nothing to look up
-        barcode = item.upc
         try:
-            product = await self.fetch(barcode)
+            product = await self.fetch(item.upc)
         except LookupFailed as failure:
-            return await self._failed(item_id, barcode, failure.reason)
-        # Logged before it is stored, so whoever sees the new status finds the line too.
+            found = {"failure": failure.reason}
+        else:
+            found = {"name": product.name, "description": product.description} if product else {}
         try:
-            if product is None:
-                log.info("No product is known for barcode %s", barcode)
-                await items.record_lookup(item_id, "not_found")
-                return "not_found"
-            log.info("Barcode %s is %s", barcode, product.name or product.description)
-            await items.record_lookup(item_id, "found", product.name, product.description)
+            return await items.record_lookup(item_id, SYSTEM, **found)
         except NotFound:
-            return None
-        return "found"
-
-    async def _failed(self, item_id: uuid.UUID, barcode: str, reason: str) -> str | None:
-        message = f"Could not look up barcode {barcode}: the product service {reason}"
-        log.warning("%s", message)
-        # The alert first: whoever sees the item "failed" finds the alert saying why.
-        await self.services.alerts.create({"severity": "Warning", "message": message})
-        try:
-            await self.services.items.record_lookup(item_id, "failed")
-        except NotFound:
-            return None
-        return "failed"
+            return None  # deleted while it was looked up
 
     async def fetch(self, barcode: str) -> Product | None:
         """Ask the product service, retrying what may pass; raises LookupFailed."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -29,6 +31,7 @@ from stocky.core.errors import (
 from stocky.core.events import EventBus
 from stocky.core.security import looks_like_api_key
 from stocky.crud import item as item_crud
+from stocky.crud import user as user_crud
 from stocky.crud.common import get_or_404
 from stocky.db.engine import Database
 from stocky.models import Item, Location, Sku, StockChange, User
@@ -36,20 +39,18 @@ from stocky.models.types import utcnow
 from stocky.schemas.actor import Actor
 from stocky.schemas.commands import ScanCommand
 from stocky.schemas.common import parse
-from stocky.schemas.item import ItemCreate, ItemOut
+from stocky.schemas.item import ItemCreate
 from stocky.schemas.scan import MAX_SCAN_LENGTH, LocationRef, ScannerStateUpdate, ScanResult
-from stocky.schemas.user import ScannerState, UserOut
+from stocky.schemas.user import ScannerState
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.items import create_item
 from stocky.services.lookups import LookupQueue
-from stocky.services.stock import change_stock, ensure_sku, item_label
+from stocky.services.permissions import Action, allows, require_account
+from stocky.services.stock import change_stock, ensure_sku, item_label, item_out
 from stocky.services.ui_registry import UiRegistry
-from stocky.services.users import UserService, scanner_state
+from stocky.services.users import UserService, actor_of, scanner_state
 
 log = logging.getLogger("stocky.scan")
-
-# People who may change stock can scan too (a phone app, home automation).
-SCANNING_ROLES = frozenset({"Scanner", "Member", "Admin"})
 
 
 def described(raw: str) -> str:
@@ -90,6 +91,26 @@ def _as_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
+@dataclass(frozen=True)
+class Device:
+    """A scanner that types (USB through evdev, or the Qt key wedge), known
+    by what it is rather than by a key. It scans as a Scanner user of its
+    own, made on its first scan and named after it."""
+
+    key: str  # "usb:<vendor>:<product>:<serial or name>", "keywedge"
+    name: str
+    ui_id: str | None = None  # the screen it is plugged into, if any
+
+
+@dataclass
+class _Seen:
+    """Who scanned and where their screen is, learnt inside the transaction
+    so that a refusal can still be logged under their name and shown there."""
+
+    username: str | None = None
+    ui_id: str | None = None
+
+
 class ScanService(Service):
     def __init__(
         self,
@@ -103,45 +124,72 @@ class ScanService(Service):
         self.lookups = lookups
         self.screens = screens
         self.users = users
+        self._devices: dict[str, uuid.UUID] = {}  # device key -> its Scanner user
 
-    async def scan(self, scanner: UserOut, raw: str, scan_id: str | None = None) -> ScanResult:
-        """Apply one scan for ``scanner``; the result also goes to its screen."""
-        ui_id = scanner.details.get("associated_ui_id")
-        try:
-            text = clean_scan(raw)
-            result = await self.write(lambda work: self._apply(work, scanner, text, scan_id))
-        except StockyError as error:
-            # A storage fault is logged once for its whole burst (storage_report).
-            level = logging.DEBUG if isinstance(error, StorageFault) else logging.WARNING
-            log.log(level, "Scan %s refused: %s", described(raw), error.message, extra={"source": scanner.username})
-            if ui_id:
-                self.screens.send(ui_id, {"action": "scan_result", "ok": False, "message": error.message})
-            raise
-        log.info("%s", result.message, extra={"source": scanner.username})
-        ui_id = result.scanner.associated_ui_id
-        if ui_id:
-            self.screens.send(
-                ui_id, {"action": "scan_result", "ok": True, **result.model_dump(mode="json")}
-            )
-        if result.created and result.item is not None:
-            self.lookups.enqueue(result.item.id)
-        return result
+    async def scan(self, actor: Actor, raw: str, scan_id: str | None = None) -> ScanResult:
+        """One scan by a signed-in person or an identified scanner (HTTP)."""
+        if actor.user_id is None:
+            raise PermissionDenied("A scan needs a scanner or a person to scan as.")
+        user_id = actor.user_id
+        return await self._scan(lambda work: _locked_user(work, user_id), raw, scan_id)
 
     async def scan_with_key(self, api_key: str, raw: str, scan_id: str | None = None) -> ScanResult:
         """A scan from an input that names its scanner by API key (MQTT, the bridge)."""
         scanner = await self.users.by_api_key(api_key)
         if scanner is None:
             raise NotAuthenticated("The API key is not valid.")
-        if scanner.role not in SCANNING_ROLES:
-            raise PermissionDenied(f"{scanner.role} accounts cannot scan.")
-        return await self.scan(scanner, raw, scan_id)
+        return await self.scan(actor_of(scanner, "scan"), raw, scan_id)
 
-    def _apply(self, work: UnitOfWork, scanner: UserOut, text: str, scan_id: str | None) -> ScanResult:
-        # One scanner's scans queue on its row (on PostgreSQL; SQLite
-        # writers already run one at a time): a repeated delivery then
-        # sees the journal row of the first, and no scan overwrites the
-        # state another just wrote.
-        user = get_or_404(work.session, User, scanner.id, "scanner", lock=True)
+    async def scan_from_device(self, device: Device, raw: str) -> ScanResult:
+        """A scan typed by a USB scanner or the key wedge; the device's user
+        is found (or made) in the scan's own transaction."""
+        return await self._scan(lambda work: self._device_user(work, device), raw, None)
+
+    async def _scan(self, identify: Callable[[UnitOfWork], User], raw: str, scan_id: str | None) -> ScanResult:
+        """Apply one scan; the result also goes to the scanner's screen. What
+        follows the scan (its log line, the screen's message, the product
+        lookup) follows its commit, so a caller that stops waiting loses none
+        of it."""
+        seen = _Seen()
+
+        def change(work: UnitOfWork) -> ScanResult:
+            user = identify(work)
+            seen.username, seen.ui_id = user.username, (user.details or {}).get("associated_ui_id")
+            require_account(user, Action.SCAN)  # active, and allowed as stored now
+            result = self._apply(work, user, clean_scan(raw), scan_id)
+            work.log(log, logging.INFO, "%s", result.message, source=user.username)
+            if ui_id := result.scanner.associated_ui_id:
+                message = {"action": "scan_result", "ok": True, **result.model_dump(mode="json")}
+                work.after_commit(lambda: self.screens.send(ui_id, message))
+            return result
+
+        def refused(error: BaseException) -> None:
+            if not isinstance(error, StockyError):
+                return
+            extra = {"source": seen.username} if seen.username else None
+            # A storage fault is logged once for its whole burst (storage_report).
+            level = logging.DEBUG if isinstance(error, StorageFault) else logging.WARNING
+            log.log(level, "Scan %s refused: %s", described(raw), error.message, extra=extra)
+            if seen.ui_id:
+                self.screens.send(seen.ui_id, {"action": "scan_result", "ok": False, "message": error.message})
+
+        return await self.write(None, None, change, on_failure=refused)
+
+    def _device_user(self, work: UnitOfWork, device: Device) -> User:
+        user = None
+        if (known := self._devices.get(device.key)) is not None:
+            user = work.session.get(User, known, with_for_update=True)
+            if user is not None and (user.details or {}).get("hid_device") != device.key:
+                user = None
+        if user is None:
+            user = user_crud.by_device(work.session, device.key) or _new_device_user(work, device)
+        self._devices[device.key] = user.id
+        if device.ui_id and (user.details or {}).get("associated_ui_id") != device.ui_id:
+            # A scanner plugged into the kiosk talks to the kiosk's own screen.
+            _set_state(work, user, touch=False, associated_ui_id=device.ui_id)
+        return user
+
+    def _apply(self, work: UnitOfWork, user: User, text: str, scan_id: str | None) -> ScanResult:
         if text.startswith("{"):
             return self._command(work, user, text)
         if (id_ := _as_uuid(text)) is not None:
@@ -198,7 +246,7 @@ class ScanService(Service):
         if item is None:
             if _mode(user) == "remove":
                 raise NotFound(f"No product has the barcode {code}; nothing to remove.")
-            item = create_item(work, ItemCreate(upc=code))
+            item = create_item(work, ItemCreate(upc=code), self.lookups)
             created = True
         return self._stock(work, user, item, scan_id, created=created)
 
@@ -251,27 +299,17 @@ class ScanService(Service):
 
     # -- scanner state ------------------------------------------------------
 
-    async def states(self) -> list[ScannerState]:
+    async def states(self, actor: Actor) -> list[ScannerState]:
         def query(session: Session) -> list[ScannerState]:
             users = session.scalars(select(User).where(User.role == "Scanner").order_by(User.username))
             return [scanner_state(u) for u in users]
 
-        return await self.read(query)
+        return await self.read(actor, Action.INVENTORY_READ, query)
 
-    async def associate(self, scanner_id: uuid.UUID, ui_id: str) -> ScannerState:
-        """Bind a scanner to a screen without a scan (a USB scanner plugged
-        into the kiosk belongs to the kiosk's own screen)."""
-
-        def change(work: UnitOfWork) -> ScannerState:
-            user = _scanning_user(work, scanner_id)
-            if (user.details or {}).get("associated_ui_id") != ui_id:
-                _set_state(work, user, touch=False, associated_ui_id=ui_id)
-            return scanner_state(user)
-
-        return await self.write(change)
-
-    async def set_state(self, scanner_id: uuid.UUID, data: ScannerStateUpdate | dict) -> ScannerState:
-        """Change a scanner's mode or location by hand (the Scanners tab, an Admin)."""
+    async def set_state(
+        self, scanner_id: uuid.UUID, data: ScannerStateUpdate | dict, actor: Actor
+    ) -> ScannerState:
+        """Change a scanner's mode or location by hand (the Scanners tab)."""
         data = parse(ScannerStateUpdate, data)
 
         def change(work: UnitOfWork) -> ScannerState:
@@ -288,13 +326,45 @@ class ScanService(Service):
             _set_state(work, user, touch=False, **changes)
             return scanner_state(user)
 
-        return await self.write(change)
+        return await self.write(actor, Action.SCANNER_SET_STATE, change)
+
+
+def _locked_user(work: UnitOfWork, user_id: uuid.UUID) -> User:
+    # One scanner's scans queue on its row (on PostgreSQL; SQLite writers
+    # already run one at a time): a repeated delivery then sees the journal
+    # row of the first, and no scan overwrites the state another just wrote.
+    user = work.session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotAuthenticated("This account no longer exists.")
+    return user
 
 
 def _scanning_user(work: UnitOfWork, user_id: uuid.UUID) -> User:
-    user = work.session.get(User, user_id, with_for_update=True)  # as in _apply
-    if user is None or user.role not in SCANNING_ROLES:
+    user = work.session.get(User, user_id, with_for_update=True)  # as in a scan
+    if user is None or not allows(user.role, Action.SCAN):
         raise NotFound(f"No scanner with id {user_id}.")
+    return user
+
+
+def _new_device_user(work: UnitOfWork, device: Device) -> User:
+    """The Scanner user of a device seen for the first time, named after it."""
+    base = " ".join(device.name.split())[:60] or "USB scanner"
+    username, number = base, 1
+    while user_crud.by_username(work.session, username):
+        number += 1
+        username = f"{base} {number}"
+    user = User(
+        username=username,
+        role="Scanner",
+        details={"current_mode": "add", "hid_device": device.key},
+        is_active=True,
+        token_version=0,
+    )
+    work.session.add(user)
+    work.session.flush()
+    work.emit("user", user.id, "created")
+    work.log(log, logging.INFO, "Created Scanner user %s for the scanner %s", username, device.name,
+             source=username)
     return user
 
 
@@ -344,7 +414,7 @@ def _result(
     return ScanResult(
         result=outcome,
         message=message,
-        item=ItemOut.model_validate(item) if item is not None else None,
+        item=item_out(item) if item is not None else None,
         location=LocationRef.model_validate(location) if location is not None else None,
         quantity=quantity,
         created=created,

@@ -23,6 +23,7 @@ from stocky.schemas.sku import (
     StockResult,
 )
 from stocky.services.base import Service, UnitOfWork
+from stocky.services.permissions import Action
 from stocky.services.stock import change_stock, ensure_sku, item_label, item_out, sku_out
 
 log = logging.getLogger("stocky.skus")
@@ -31,6 +32,7 @@ log = logging.getLogger("stocky.skus")
 class SkuService(Service):
     async def list(
         self,
+        actor: Actor,
         item_id: uuid.UUID | None = None,
         location_id: uuid.UUID | None = None,
         limit: int = 100,
@@ -38,29 +40,17 @@ class SkuService(Service):
     ) -> Page[SkuOut]:
         def query(session: Session) -> Page[SkuOut]:
             rows, total = crud.listing(session, item_id, location_id, limit, offset)
-            data = [
-                SkuOut(
-                    id=sku.id,
-                    item_id=sku.item_id,
-                    item_name=item_name,
-                    location_id=sku.location_id,
-                    location_name=location_name,
-                    quantity=sku.quantity,
-                    created_at=sku.created_at,
-                    updated_at=sku.updated_at,
-                )
-                for sku, item_name, location_name in rows
-            ]
+            data = [sku_out(sku, item_name, location_name) for sku, item_name, location_name in rows]
             return Page[SkuOut](data=data, total=total)
 
-        return await self.read(query)
+        return await self.read(actor, Action.INVENTORY_READ, query)
 
-    async def get(self, sku_id: uuid.UUID) -> SkuOut:
+    async def get(self, sku_id: uuid.UUID, actor: Actor) -> SkuOut:
         def query(session: Session) -> SkuOut:
             sku, item, location = _load(session, sku_id)
             return sku_out(sku, item, location)
 
-        return await self.read(query)
+        return await self.read(actor, Action.INVENTORY_READ, query)
 
     async def create(self, data: SkuCreate | dict, actor: Actor) -> SkuOut:
         data = parse(SkuCreate, data)
@@ -75,7 +65,7 @@ class SkuService(Service):
             _log_change(work, actor, f"Put {item_label(item)} in {location.name} ({data.quantity})")
             return sku_out(sku, item, location)
 
-        return await self.write(change)
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
     async def set_quantity(self, sku_id: uuid.UUID, data: SkuUpdate | dict, actor: Actor) -> SkuOut:
         data = parse(SkuUpdate, data)
@@ -87,7 +77,7 @@ class SkuService(Service):
             _log_change(work, actor, f"Set {item_label(item)} in {location.name} to {data.quantity}")
             return sku_out(sku, item, location)
 
-        return await self.write(change)
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
     async def adjust(
         self, sku_id: uuid.UUID, data: SkuAdjust | dict, actor: Actor, scan_id: str | None = None
@@ -102,7 +92,7 @@ class SkuService(Service):
             _log_change(work, actor, f"{_verb(data.delta)} {item_label(item)} in {location.name} (now {sku.quantity})")
             return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta)
 
-        return await self.write(change)
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
     async def add_to(
         self,
@@ -122,7 +112,7 @@ class SkuService(Service):
             change_stock(work, sku, item, location, delta, actor, scan_id)
             return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=delta)
 
-        return await self.write(change)
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
     async def move(self, sku_id: uuid.UUID, data: SkuMove | dict, actor: Actor) -> SkuMoved:
         data = parse(SkuMove, data)
@@ -133,7 +123,7 @@ class SkuService(Service):
             target = _move(work, source, item, origin, destination, data.quantity, actor)
             return SkuMoved(source=sku_out(source, item, origin), target=sku_out(target, item, destination))
 
-        return await self.write(change)
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
     async def empty_location(self, location_id: uuid.UUID, into_id: uuid.UUID, actor: Actor) -> int:
         """Move everything in one location to another (before deleting it).
@@ -149,7 +139,7 @@ class SkuService(Service):
                 moved += quantity
             return moved
 
-        return await self.write(change)
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
     async def delete(self, sku_id: uuid.UUID, actor: Actor) -> None:
         def change(work: UnitOfWork) -> None:
@@ -164,7 +154,7 @@ class SkuService(Service):
             work.emit("sku", sku_id, "deleted", item_id=str(item.id))
             _log_change(work, actor, f"Removed {item_label(item)} from {location.name}")
 
-        await self.write(change)
+        await self.write(actor, Action.INVENTORY_CHANGE, change)
 
 
 def _load(session: Session, sku_id: uuid.UUID, lock: bool = False) -> tuple[Sku, Item, Location]:

@@ -27,13 +27,15 @@ def item_label(item: Item) -> str:
     return item.name or item.upc or str(item.id)
 
 
-def sku_out(sku: Sku, item: Item, location: Location) -> SkuOut:
+def sku_out(sku: Sku, item: Item | str | None, location: Location | str) -> SkuOut:
+    """A stock entry with its item's and location's names (given as the rows,
+    or as the names a listing query already selected)."""
     return SkuOut(
         id=sku.id,
         item_id=sku.item_id,
-        item_name=item.name,
+        item_name=item.name if isinstance(item, Item) else item,
         location_id=sku.location_id,
-        location_name=location.name,
+        location_name=location.name if isinstance(location, Location) else location,
         quantity=sku.quantity,
         created_at=sku.created_at,
         updated_at=sku.updated_at,

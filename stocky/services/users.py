@@ -26,6 +26,7 @@ from stocky.schemas.user import (
 )
 from stocky.services.api_keys import ApiKeyCache
 from stocky.services.base import Service, UnitOfWork
+from stocky.services.permissions import Action, require
 
 log = logging.getLogger("stocky.users")
 
@@ -45,29 +46,33 @@ class UserService(Service):
         self._keys = ApiKeyCache()
         bus.subscribe(self._keys.on_event)
 
-    async def list(self) -> Page[UserOut]:
+    async def list(self, actor: Actor) -> Page[UserOut]:
         def query(session: Session) -> Page[UserOut]:
             rows = crud.all(session)
             return Page[UserOut](data=[UserOut.model_validate(u) for u in rows], total=len(rows))
 
-        return await self.read(query)
+        return await self.read(actor, Action.USER_MANAGE, query)
 
     async def count(self) -> int:
-        return await self.read(crud.count)
+        """How many accounts there are (none: the first start asks for an Admin)."""
+        return await self.db.read(crud.count)
 
-    async def get(self, user_id: uuid.UUID) -> UserOut:
-        return await self.read(lambda session: UserOut.model_validate(get_or_404(session, User, user_id, "user")))
+    async def get(self, user_id: uuid.UUID, actor: Actor) -> UserOut:
+        return await self.read(
+            actor, Action.USER_MANAGE, lambda session: UserOut.model_validate(get_or_404(session, User, user_id, "user"))
+        )
 
-    async def by_username(self, username: str) -> UserOut | None:
+    async def by_username(self, username: str, actor: Actor) -> UserOut | None:
         def query(session: Session) -> UserOut | None:
             user = crud.by_username(session, username)
             return UserOut.model_validate(user) if user else None
 
-        return await self.read(query)
+        return await self.read(actor, Action.USER_MANAGE, query)
 
     async def create(self, data: UserCreate | dict, actor: Actor) -> UserCreated:
         """A Scanner (or anyone asked ``with_api_key``) gets a key, shown once."""
         data = parse(UserCreate, data)
+        require(actor.role, Action.USER_MANAGE)  # before a quarter second of bcrypt
         password_hash = (
             await _in_executor(security.hash_password, data.password) if data.password else None
         )
@@ -92,11 +97,12 @@ class UserService(Service):
             work.log(log, logging.INFO, "Created %s user %s", user.role, user.username, source=actor.username)
             return UserCreated(**UserOut.model_validate(user).model_dump(), api_key=key.key if key else None)
 
-        return await self.write(change)
+        return await self.write(actor, Action.USER_MANAGE, change)
 
     async def update(self, user_id: uuid.UUID, data: UserUpdate | dict, actor: Actor) -> UserOut:
         """A new password or deactivation ends every token issued before."""
         data = parse(UserUpdate, data)
+        require(actor.role, Action.USER_MANAGE)  # before a quarter second of bcrypt
         password_hash = (
             await _in_executor(security.hash_password, data.password) if data.password else None
         )
@@ -121,7 +127,7 @@ class UserService(Service):
             work.log(log, logging.INFO, "Updated user %s", user.username, source=actor.username)
             return UserOut.model_validate(user)
 
-        return await self.write(change)
+        return await self.write(actor, Action.USER_MANAGE, change)
 
     async def deactivate(self, user_id: uuid.UUID, actor: Actor) -> UserOut:
         return await self.update(user_id, UserUpdate(is_active=False), actor)
@@ -135,7 +141,7 @@ class UserService(Service):
             work.emit("user", user_id, "deleted")
             work.log(log, logging.INFO, "Deleted user %s", user.username, source=actor.username)
 
-        await self.write(change)
+        await self.write(actor, Action.USER_MANAGE, change)
 
     async def rotate_api_key(self, user_id: uuid.UUID, actor: Actor) -> ApiKeyOut:
         """A new key replaces the old one at once; it is shown only here."""
@@ -149,14 +155,14 @@ class UserService(Service):
             work.log(log, logging.INFO, "New API key for %s", user.username, source=actor.username)
             return ApiKeyOut(api_key=key.key)
 
-        return await self.write(change)
+        return await self.write(actor, Action.USER_MANAGE, change)
 
     async def authenticate(self, username: str, password: str) -> UserOut:
         """The user whose password this is, or ``NotAuthenticated``. An
         unknown name costs the same bcrypt round as a wrong password."""
         security.check_password_length(password)
 
-        user = await self.read(lambda session: crud.by_username(session, username))
+        user = await self.db.read(lambda session: crud.by_username(session, username))
         stored = user.password_hash if user and user.is_active else None
         if not await _in_executor(security.verify_password, password, stored):
             raise NotAuthenticated("Wrong username or password.")
@@ -166,7 +172,7 @@ class UserService(Service):
         key_hash = security.hash_api_key(key)
         if (known := self._keys.get(key_hash)) is not None:
             return known
-        user = await self.read(lambda session: crud.by_key_hash(session, key_hash))
+        user = await self.db.read(lambda session: crud.by_key_hash(session, key_hash))
         if user is None or not user.is_active or not security.api_key_matches(key, user.api_key_hash or ""):
             return None  # never remembered: a key made a moment later must work at once
         known = UserOut.model_validate(user)
@@ -176,49 +182,13 @@ class UserService(Service):
     async def for_token(self, claims: security.TokenClaims) -> UserOut:
         """The token's user, if the token is still theirs to use."""
 
-        user = await self.read(lambda session: session.get(User, claims.user_id))
+        user = await self.db.read(lambda session: session.get(User, claims.user_id))
         if user is None or not user.is_active or user.token_version != claims.token_version:
             raise NotAuthenticated("The sign-in token is no longer valid; sign in again.")
         return UserOut.model_validate(user)
 
     async def token_version(self, user_id: uuid.UUID) -> int:
-        return await self.read(lambda session: get_or_404(session, User, user_id, "user").token_version)
-
-    async def scanner_for_device(self, device_key: str, device_name: str, actor: Actor) -> UserOut:
-        """The Scanner user bound to a USB scanner (``details["hid_device"]``),
-        made on first use and named after the device; it needs no API key."""
-
-        def change(work: UnitOfWork) -> UserOut:
-            for user in crud.all(work.session, role="Scanner"):
-                if (user.details or {}).get("hid_device") == device_key:
-                    return UserOut.model_validate(user)
-            base = " ".join(device_name.split())[:60] or "USB scanner"
-            username, number = base, 1
-            while crud.by_username(work.session, username):
-                number += 1
-                username = f"{base} {number}"
-            user = User(
-                username=username,
-                role="Scanner",
-                details={"current_mode": "add", "hid_device": device_key},
-                is_active=True,
-                token_version=0,
-            )
-            work.session.add(user)
-            work.session.flush()
-            work.emit("user", user.id, "created")
-            work.log(log, logging.INFO, "Created Scanner user %s for the USB scanner %s",
-                     username, device_name, source=actor.username)
-            return UserOut.model_validate(user)
-
-        return await self.write(change)
-
-    async def scanner_states(self) -> list[ScannerState]:
-        def query(session: Session) -> list[ScannerState]:
-            scanners = crud.all(session, role="Scanner")
-            return [scanner_state(u) for u in scanners]
-
-        return await self.read(query)
+        return await self.db.read(lambda session: get_or_404(session, User, user_id, "user").token_version)
 
 
 def scanner_state(user: User | UserOut) -> ScannerState:

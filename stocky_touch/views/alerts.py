@@ -52,10 +52,10 @@ class AlertsPage(QWidget):
                 self.list.addItem(entry)
                 self.list.setItemWidget(entry, widget)
 
-        run(self.ctx.notifier, self.ctx.services.alerts.list(acknowledged=False, limit=200), show)
+        run(self.ctx.notifier, self.ctx.services.alerts.list(self.ctx.session.actor, acknowledged=False, limit=200), show)
 
     def acknowledge(self, alert: AlertOut) -> None:
-        run(self.ctx.notifier, self.ctx.services.alerts.acknowledge(alert.id))
+        run(self.ctx.notifier, self.ctx.services.alerts.acknowledge(alert.id, self.ctx.session.actor))
 
     def _acknowledge_all(self) -> None:
-        run(self.ctx.notifier, self.ctx.services.alerts.acknowledge_all(), success="All alerts acknowledged")
+        run(self.ctx.notifier, self.ctx.services.alerts.acknowledge_all(self.ctx.session.actor), success="All alerts acknowledged")

@@ -148,7 +148,7 @@ class InventoryView(QWidget):
                     self.expand(item_id)
 
         search = self.search.text().strip() or None
-        self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.list(search, self.stock, PAGE, 0), show))
+        self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.list(self.ctx.session.actor, search, self.stock, PAGE, 0), show))
 
     def _load_more(self) -> None:
         if self._loading_more:
@@ -167,7 +167,7 @@ class InventoryView(QWidget):
 
         search = self.search.text().strip() or None
         task = run(self.ctx.notifier, self.ctx.services.items.list(
-            search, self.stock, PAGE, self.model.rowCount()), add)
+            self.ctx.session.actor, search, self.stock, PAGE, self.model.rowCount()), add)
         task.add_done_callback(lambda _t: setattr(self, "_loading_more", False))
 
     def _update_summary(self) -> None:
@@ -216,7 +216,7 @@ class InventoryView(QWidget):
             self.tree.expand(parent)
             self._redo(redo)
 
-        self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.get(item_id), show))
+        self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.get(item_id, self.ctx.session.actor), show))
 
     def adjust(self, sku: ItemSkuOut, delta: int) -> None:
         if not self._may_change():

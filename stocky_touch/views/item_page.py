@@ -120,8 +120,9 @@ class ItemPage(QWidget):
 
     def _load(self, item_id: uuid.UUID) -> None:
         async def fetch():
-            return (await self.ctx.services.items.get(item_id),
-                    await self.ctx.services.items.history(item_id, 50))
+            actor = self.ctx.session.actor
+            return (await self.ctx.services.items.get(item_id, actor),
+                    await self.ctx.services.items.history(item_id, actor, 50))
 
         run(self.ctx.notifier, fetch(), self._show)
 
@@ -218,7 +219,7 @@ class ItemPage(QWidget):
                     button(location.name, lambda loc=location: self._put_in(loc.id)), position // 4, position % 4)
             self.places.setVisible(not self.places.isVisible())
 
-        run(self.ctx.notifier, self.ctx.services.locations.list(), show)
+        run(self.ctx.notifier, self.ctx.services.locations.list(self.ctx.session.actor), show)
 
     def _put_in(self, location_id: uuid.UUID) -> None:
         self.places.hide()

@@ -71,7 +71,7 @@ class LocationsView(ListAndForm):
             elif selected:
                 self._show(next(loc for loc in page.data if loc.id == selected))
 
-        run(self.ctx.notifier, self.ctx.services.locations.list(), show)
+        run(self.ctx.notifier, self.ctx.services.locations.list(self.ctx.session.actor), show)
 
     def new(self) -> None:
         self.selected = None

@@ -68,7 +68,8 @@ class ScannersView(QWidget):
 
     def reload(self) -> None:
         async def load():
-            return await self.ctx.services.scans.states(), (await self.ctx.services.locations.list()).data
+            actor = self.ctx.session.actor
+            return await self.ctx.services.scans.states(actor), (await self.ctx.services.locations.list(actor)).data
 
         def show(result) -> None:
             states, locations = result
@@ -85,4 +86,4 @@ class ScannersView(QWidget):
         run(self.ctx.notifier, load(), show)
 
     def set_state(self, state: ScannerState, changes: dict) -> None:
-        run(self.ctx.notifier, self.ctx.services.scans.set_state(state.id, changes))
+        run(self.ctx.notifier, self.ctx.services.scans.set_state(state.id, changes, self.ctx.session.actor))

@@ -50,7 +50,7 @@ class SignInPage(QWidget):
         self.repeat.returnPressed.connect(self.submit)
 
     def reload(self) -> None:
-        run(self.ctx.notifier, self.ctx.services.users.list(), self._show_people)
+        run(self.ctx.notifier, self.ctx.services.users.list(SYSTEM), self._show_people)
 
     def show_first_start(self) -> None:
         self.first_start = True

@@ -72,7 +72,7 @@ class UsersView(ListAndForm):
                     self.selected = user
             self.list.blockSignals(False)
 
-        run(self.ctx.notifier, self.ctx.services.users.list(), show)
+        run(self.ctx.notifier, self.ctx.services.users.list(self.ctx.session.actor), show)
 
     def new(self) -> None:
         self.selected = None

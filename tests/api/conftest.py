@@ -394,7 +394,7 @@ class Api:
     async def new_alert(
         self, message: str = "Check the freezer door", severity: str = "Info"
     ) -> str:
-        alert = await self.services.alerts.create({"message": message, "severity": severity})
+        alert = await self.services.alerts.create({"message": message, "severity": severity}, SYSTEM)
         return str(alert.id)
 
     # -- the database file, table by table ---------------------------------

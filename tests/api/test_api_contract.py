@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from stocky.api.app import all_routes
 from stocky.runtime import Runtime
+from stocky.schemas.actor import SYSTEM
 
 pytestmark = [
     # Part of every run (CI runs plain `uv run pytest`); `-m contract` selects it alone.
@@ -128,7 +129,7 @@ def real_ids(api_template, live_stocky) -> dict[str, dict[str, str]]:
     """Ids that exist, per path. Erin (a Member) stands in for users, never the
     Admin the fuzzer signs in as."""
     seed = api_template.seed
-    alert = live_stocky.run(live_stocky.runtime.services.alerts.create({"message": "Fuzz me"}))
+    alert = live_stocky.run(live_stocky.runtime.services.alerts.create({"message": "Fuzz me"}, SYSTEM))
     ids = {
         "/api/v1/user/{id}": seed.users["victim"],
         "/api/v1/user/{id}/api-key": seed.users["victim"],

@@ -412,7 +412,6 @@ DESIGN_ROLES: dict[str, frozenset[str]] = {
             "DELETE /api/v1/user/{id}",
             "POST /api/v1/user/{id}/api-key",
             "DELETE /api/v1/item/{id}",
-            "PUT /api/v1/scanner/{id}/state",
         )
     },
     **{
@@ -453,6 +452,9 @@ DESIGN_ROLES: dict[str, frozenset[str]] = {
             "POST /api/v1/alert/acknowledge",
             "PATCH /api/v1/alert/{id}",
             "DELETE /api/v1/alert/{id}",
+            # DESIGN.md sections 5 and 10: anyone who may scan a command card
+            # may set the same on a screen.
+            "PUT /api/v1/scanner/{id}/state",
         )
     },
     # DESIGN says "Scanner (API key)"; the code also lets people who may change

@@ -143,6 +143,9 @@ async def test_keys_and_tokens_never_reach_a_log(api_template, tmp_path, all_log
             await call("log", "GET", "/api/v1/log", headers=admin, params={"limit": "10000"})
 
             async with http.ws_connect("/ws", params={"token": token}) as ws:
+                refused = await ws.receive_json(timeout=5)  # never in the address
+                assert refused["action"] == "error", refused
+            async with http.ws_connect("/ws", headers=admin) as ws:
                 await ws.send_json(
                     {
                         "action": "identify_ui",

@@ -51,7 +51,10 @@ async def main_async(args: argparse.Namespace) -> None:
     from sqlalchemy import event
 
     from stocky.core.settings import Settings
+    from stocky.schemas.actor import SYSTEM
     from stocky.services.container import open_services
+    from stocky.services.permissions import Action
+    from stocky.services.users import actor_of
 
     work = Path(tempfile.mkdtemp(prefix="stocky-anatomy-"))
     kitchen = await prepare_kitchen(work / "data", scanners=1, items=200, link_to_screen=False)
@@ -73,16 +76,16 @@ async def main_async(args: argparse.Namespace) -> None:
         async def scan() -> None:
             nonlocal n
             n += 1
-            await services.scans.scan(scanner, codes[n % len(codes)])
+            await services.scans.scan(actor_of(scanner, "scan"), codes[n % len(codes)])
 
         async def auth() -> None:
             await services.users.by_api_key(key)
 
         async def empty_read() -> None:
-            await services.items.read(lambda _session: None)
+            await services.items.read(SYSTEM, Action.INVENTORY_READ, lambda _session: None)
 
         async def empty_write() -> None:
-            await services.items.write(lambda _work: None)
+            await services.items.write(SYSTEM, Action.INVENTORY_CHANGE, lambda _work: None)
 
         await scan()
         recording = True

@@ -346,7 +346,9 @@ async def prepare_kitchen(
     a banner per scan as in a real kitchen."""
     from stocky.core.settings import Settings
     from stocky.schemas.actor import SYSTEM
+    from stocky.schemas.commands import ScanCommand
     from stocky.services.container import open_services
+    from stocky.services.users import actor_of
 
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(_env_file=None, data_dir=data_dir, uda_api_url=OFFLINE_LOOKUP)
@@ -382,10 +384,11 @@ async def prepare_kitchen(
                 {"username": f"bench-scanner-{n:02d}", "role": "Scanner"}, SYSTEM
             )
             await services.scans.set_state(
-                created.id, {"current_location_id": locations[names[n % len(names)]]}
+                created.id, {"current_location_id": locations[names[n % len(names)]]}, SYSTEM
             )
             if link_to_screen:
-                await services.scans.associate(created.id, ui_id)
+                card = ScanCommand(command="associate_ui", payload=ui_id).encode()
+                await services.scans.scan(actor_of(created, "scan"), card)
             keys.append(created.api_key)
             scanner_ids.append(str(created.id))
     return Kitchen(

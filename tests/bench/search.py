@@ -188,6 +188,7 @@ def replay(path: Path, statements: list[tuple[str, Any]], repeats: int) -> dict[
 
 async def _service_figures(path: Path, built: dict[str, Any], repeats: int) -> dict[str, Any]:
     from stocky.core.settings import Settings
+    from stocky.schemas.actor import SYSTEM
     from stocky.services.container import open_services
 
     settings = Settings(_env_file=None, data_dir=path.parent, database_url=f"sqlite+aiosqlite:///{path}")
@@ -204,13 +205,13 @@ async def _service_figures(path: Path, built: dict[str, Any], repeats: int) -> d
         ]
         for name, kind, kwargs in cases:
             for _ in range(2):
-                page = await services.items.list(**kwargs)
+                page = await services.items.list(SYSTEM, **kwargs)
             times = []
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                page = await services.items.list(**kwargs)
+                page = await services.items.list(SYSTEM, **kwargs)
                 times.append(time.perf_counter() - t0)
-            statements = await log.catch(lambda kwargs=kwargs: services.items.list(**kwargs))
+            statements = await log.catch(lambda kwargs=kwargs: services.items.list(SYSTEM, **kwargs))
             figures[name] = {
                 "kind": kind, "kwargs": kwargs, "total": page.total, "rows": len(page.data),
                 "service": summary_ms(times), "sql": replay(path, statements, repeats),

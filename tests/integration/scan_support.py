@@ -140,7 +140,7 @@ class ScanEnv:
 
     async def state(self, scanner_id: str | None = None) -> dict[str, Any]:
         """The scanner's stored ``details`` (no HTTP, no bcrypt)."""
-        user = await self.services.users.get(uuid.UUID(scanner_id or self.scanner.id))
+        user = await self.services.users.get(uuid.UUID(scanner_id or self.scanner.id), SYSTEM)
         return dict(user.details)
 
     # -- people (lazily, bcrypt is slow) -----------------------------------
@@ -193,12 +193,12 @@ class ScanEnv:
     async def quantities(self, item: ItemOut | str) -> dict[str, int]:
         """Location name -> quantity for every SKU of ``item``."""
         item_id = item.id if isinstance(item, ItemOut) else uuid.UUID(str(item))
-        detail = await self.services.items.get(item_id)
+        detail = await self.services.items.get(item_id, SYSTEM)
         return {sku.location_name: sku.quantity for sku in detail.skus}
 
     async def total(self, item: ItemOut | str) -> int:
         item_id = item.id if isinstance(item, ItemOut) else uuid.UUID(str(item))
-        return (await self.services.items.get(item_id)).total_quantity
+        return (await self.services.items.get(item_id, SYSTEM)).total_quantity
 
     async def snapshot(self) -> dict[str, Any]:
         """Everything a scan could change: items, SKUs with quantities, the

@@ -13,6 +13,7 @@ from stocky.core.errors import Conflict, InvalidInput
 from stocky.core.settings import Settings
 from stocky.db.backup import backup, restore
 from stocky.runtime import Runtime
+from stocky.schemas.actor import SYSTEM
 
 
 def scanned_ids(path) -> set[str]:
@@ -29,9 +30,9 @@ async def test_backup_during_a_scan_stream_holds_every_acknowledged_scan(tmp_pat
     snapshot: set[str] = set()
     try:
         services = runtime.services
-        pantry = next(loc for loc in (await services.locations.list()).data if loc.name == "Pantry")
-        scanner = await services.users.by_username("Kitchen scanner")
-        await services.scans.set_state(scanner.id, {"current_location_id": str(pantry.id)})
+        pantry = next(loc for loc in (await services.locations.list(SYSTEM)).data if loc.name == "Pantry")
+        scanner = await services.users.by_username("Kitchen scanner", SYSTEM)
+        await services.scans.set_state(scanner.id, {"current_location_id": str(pantry.id)}, SYSTEM)
         key = runtime.demo_logins.scanner_api_key
         url = f"http://127.0.0.1:{runtime.bound_port}/api/v1/scanner/scan"
         stop = asyncio.Event()
@@ -71,7 +72,7 @@ async def test_backup_during_a_scan_stream_holds_every_acknowledged_scan(tmp_pat
     restored = Runtime(settings, host="127.0.0.1", port=0, hid=False)
     await restored.start()
     try:
-        spaghetti = (await restored.services.items.list(search="Spaghetti")).data[0]
+        spaghetti = (await restored.services.items.list(SYSTEM, search="Spaghetti")).data[0]
         assert spaghetti.total_quantity == 3 + len(in_backup)
     finally:
         await restored.stop()

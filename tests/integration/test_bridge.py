@@ -140,8 +140,8 @@ async def test_bridge_forwards_scans_to_a_live_stocky(broker, stocky, run_bridge
         scan_message(key, MILK),  # no scan id of its own
     )
     await eventually(quantity_of(services, MILK), 3)
-    milk = await services.items.by_upc(MILK)
-    detail = await services.items.get(milk.id)
+    milk = await services.items.by_upc(MILK, SYSTEM)
+    detail = await services.items.get(milk.id, SYSTEM)
     assert [(s.location_name, s.quantity) for s in detail.skus] == [("Pantry", 3)]
     assert any("Added" in m and "Pantry (now 3)" in m for m in bridge_records(caplog, logging.INFO))
 
@@ -165,7 +165,7 @@ async def test_bridge_retries_until_stocky_is_up(broker, settings, run_bridge, c
     async with open_services(settings) as services:
         key, pantry = await kitchen_in(services)
         await services.scans.set_state(
-            (await services.users.by_api_key(key)).id, {"current_location_id": pantry.id}
+            (await services.users.by_api_key(key)).id, {"current_location_id": pantry.id}, SYSTEM
         )
     port = free_port()
     await run_bridge(broker.url, f"http://127.0.0.1:{port}", attempts=50, retry_max=0.2)

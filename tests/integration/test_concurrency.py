@@ -11,6 +11,7 @@ import pytest
 
 from stocky.core.errors import Conflict
 from stocky.core.settings import Settings
+from stocky.schemas.actor import SYSTEM
 
 
 @pytest.fixture
@@ -32,9 +33,9 @@ async def test_1000_concurrent_increments_all_count(services, member, locations)
     results = await asyncio.gather(*(scanner() for _ in range(20)), return_exceptions=True)
 
     assert [r for r in results if r is not None] == []  # no exception at all
-    assert (await services.skus.get(sku.id)).quantity == 1000
-    assert (await services.items.get(tea.id)).total_quantity == 1000
-    journal = await services.items.history(tea.id, limit=2000)
+    assert (await services.skus.get(sku.id, SYSTEM)).quantity == 1000
+    assert (await services.items.get(tea.id, SYSTEM)).total_quantity == 1000
+    journal = await services.items.history(tea.id, SYSTEM, limit=2000)
     assert len(journal) == 1000
     assert all(row.delta == 1 for row in journal)
     assert sorted(row.quantity_after for row in journal) == list(range(1, 1001))
@@ -57,14 +58,14 @@ async def test_100_concurrent_removals_from_10_leave_exactly_zero(services, memb
     assert len(failed) == 90
     assert all(type(error) is Conflict for error in failed), {type(e) for e in failed}
     assert sorted(r.sku.quantity for r in succeeded) == list(range(10))
-    assert (await services.skus.get(sku.id)).quantity == 0
-    assert (await services.items.get(tea.id)).total_quantity == 0
-    journal = await services.items.history(tea.id, limit=1000)
+    assert (await services.skus.get(sku.id, SYSTEM)).quantity == 0
+    assert (await services.items.get(tea.id, SYSTEM)).total_quantity == 0
+    journal = await services.items.history(tea.id, SYSTEM, limit=1000)
     assert sorted(row.delta for row in journal) == [-1] * 10 + [10]
     assert sorted(row.quantity_after for row in journal if row.delta == -1) == list(range(10))
     # Out of stock now: on the shopping list, off the inventory.
-    assert [i.id for i in (await services.items.list(stock="zero")).data] == [tea.id]
-    assert (await services.items.list()).total == 0
+    assert [i.id for i in (await services.items.list(SYSTEM, stock="zero")).data] == [tea.id]
+    assert (await services.items.list(SYSTEM)).total == 0
 
 
 async def test_concurrent_moves_never_create_or_lose_stock(services, member, locations):
@@ -85,7 +86,7 @@ async def test_concurrent_moves_never_create_or_lose_stock(services, member, loc
     assert all(
         not isinstance(r, BaseException) or type(r) is Conflict for r in results
     ), results
-    detail = await services.items.get(tea.id)
+    detail = await services.items.get(tea.id, SYSTEM)
     assert detail.total_quantity == 40
     assert sum(s.quantity for s in detail.skus) == 40
     assert all(s.quantity >= 0 for s in detail.skus)
@@ -113,6 +114,6 @@ async def test_moves_racing_scans_into_and_out_of_both_places_all_succeed(
     results = await asyncio.gather(*changes, return_exceptions=True)
 
     assert [r for r in results if isinstance(r, BaseException)] == []
-    detail = await services.items.get(tea.id)
+    detail = await services.items.get(tea.id, SYSTEM)
     assert {s.location_name: s.quantity for s in detail.skus} == {"Pantry": 5, "Counter": 40}
     assert detail.total_quantity == 45

@@ -24,7 +24,8 @@ evdev = pytest.importorskip("evdev")
 from evdev import InputEvent, ecodes  # noqa: E402
 from scan_support import eventually  # noqa: E402
 
-from stocky.inputs.hid import HID_ACTOR, HidScanInput, device_key  # noqa: E402
+from stocky.inputs.hid import HidScanInput, device_key  # noqa: E402
+from stocky.schemas.actor import SYSTEM  # noqa: E402
 
 EVENT = "llHHi"  # struct input_event on 64-bit Linux: timeval, type, code, value
 EVENT_SIZE = struct.calcsize(EVENT)
@@ -169,11 +170,15 @@ async def reader_for(services, input_dir):
 
 
 async def quantity_at(services, upc: str, location_name: str) -> int | None:
-    item = await services.items.by_upc(upc)
+    item = await services.items.by_upc(upc, SYSTEM)
     if item is None:
         return None
-    detail = await services.items.get(item.id)
+    detail = await services.items.get(item.id, SYSTEM)
     return next((s.quantity for s in detail.skus if s.location_name == location_name), None)
+
+
+async def _scanner_named(services, name: str):
+    return await services.users.by_username(name, SYSTEM)
 
 
 async def _is(awaitable, expected) -> bool:
@@ -187,20 +192,21 @@ async def test_a_scanned_barcode_adds_stock_at_the_scanners_location(
     services, locations, input_dir, reader_for
 ):
     device = input_dir.plug("/dev/input/event7", SYMBOL)
-    # The scanner's user exists before its first scan here, so its location can be set.
-    scanner = await services.users.scanner_for_device(device_key(device), device.name, HID_ACTOR)
-    await services.scans.set_state(scanner.id, {"current_location_id": locations["Fridge"].id})
-
     reader = await reader_for()
     assert reader.devices == [SYMBOL]
     assert device.grabbed  # what it types reaches no other window
+    # Its first scan makes its user; a person then sets its location on a screen.
+    device.type('{"command":"set_mode","payload":"add"}')
+    await eventually(lambda: _scanner_named(services, SYMBOL))
+    scanner = await _scanner_named(services, SYMBOL)
+    await services.scans.set_state(scanner.id, {"current_location_id": locations["Fridge"].id}, SYSTEM)
 
     device.type("4006381333931")
     await eventually(lambda: quantity_at(services, "4006381333931", "Fridge"))
     device.type("4006381333931")
     await eventually(lambda: _is(quantity_at(services, "4006381333931", "Fridge"), 2))
 
-    history = await services.items.history((await services.items.by_upc("4006381333931")).id)
+    history = await services.items.history((await services.items.by_upc("4006381333931", SYSTEM)).id, SYSTEM)
     assert [(row.user_id, row.source) for row in history] == [(scanner.id, "scan")] * 2
 
 
@@ -216,7 +222,7 @@ async def test_first_scan_creates_the_scanner_user_and_commands_work(
     device.type("5000112637922")
     await eventually(lambda: quantity_at(services, "5000112637922", "Pantry"))
 
-    scanners = [u for u in (await services.users.list()).data if u.role == "Scanner"]
+    scanners = [u for u in (await services.users.list(SYSTEM)).data if u.role == "Scanner"]
     assert [(u.username, u.details["hid_device"]) for u in scanners] == [(SYMBOL, device_key(device))]
     assert scanners[0].details["current_location_id"] == str(pantry)
 
@@ -236,11 +242,11 @@ async def test_two_scanners_with_the_same_name_get_their_own_users(
     second.type(f'{{"command":"set_location","payload":"{locations["Freezer"].id}"}}')
 
     async def both_bound() -> bool:
-        states = await services.scans.states()
+        states = await services.scans.states(SYSTEM)
         return sum(s.current_location_id is not None for s in states) == 2
 
     await eventually(both_bound)
-    names = {s.username: s.current_location_id for s in await services.scans.states()}
+    names = {s.username: s.current_location_id for s in await services.scans.states(SYSTEM)}
     assert names == {
         "Netum Barcode Reader": locations["Pantry"].id,
         "Netum Barcode Reader 2": locations["Freezer"].id,
@@ -264,6 +270,21 @@ async def test_a_refused_scan_is_logged_and_the_reader_goes_on(
     await eventually(lambda: quantity_at(services, "4006381333931", "Counter"))
 
 
+async def test_a_deactivated_usb_scanner_is_refused(services, locations, input_dir, reader_for, caplog):
+    device = input_dir.plug("/dev/input/event6", SYMBOL)
+    await reader_for()
+    caplog.set_level(logging.INFO, logger="stocky")
+    device.type(f'{{"command":"set_location","payload":"{locations["Pantry"].id}"}}')
+    device.type("4006381333931")
+    await eventually(lambda: quantity_at(services, "4006381333931", "Pantry"))
+    scanner = await _scanner_named(services, SYMBOL)
+    await services.users.deactivate(scanner.id, SYSTEM)
+
+    device.type("4006381333931")
+    await eventually(lambda: f"{SYMBOL} is deactivated" in caplog.text)
+    assert await quantity_at(services, "4006381333931", "Pantry") == 1
+
+
 async def test_unplug_is_logged_and_a_replug_is_picked_up(
     services, locations, input_dir, reader_for, caplog
 ):
@@ -284,7 +305,7 @@ async def test_unplug_is_logged_and_a_replug_is_picked_up(
     await eventually(lambda: reader.devices == [SYMBOL] and again.grabbed)
     again.type("4006381333931")
     await eventually(lambda: _is(quantity_at(services, "4006381333931", "Pantry"), 2))
-    assert len([u for u in (await services.users.list()).data if u.role == "Scanner"]) == 1
+    assert len([u for u in (await services.users.list(SYSTEM)).data if u.role == "Scanner"]) == 1
 
 
 async def test_a_read_error_enodev_detaches_without_crashing(
@@ -310,7 +331,7 @@ async def test_a_stalled_partial_scan_is_not_glued_to_the_next(
     await asyncio.sleep(0.2)
     device.type("4006381333931")
     await eventually(lambda: quantity_at(services, "4006381333931", "Pantry"))
-    assert await services.items.by_upc("9994006381333931") is None
+    assert await services.items.by_upc("9994006381333931", SYSTEM) is None
 
 
 async def test_keyboards_and_mice_are_never_grabbed_by_default(

@@ -27,6 +27,7 @@ from stocky.core.settings import Settings
 from stocky.schemas.actor import SYSTEM
 from stocky.services.container import Services, open_services
 from stocky.services.lookup_worker import USER_AGENT, LookupWorker
+from stocky.services.users import actor_of
 
 # ``stocky serve`` logs Stocky's INFO lines; so do these tests.
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("stocky_info_logs")]
@@ -74,7 +75,7 @@ async def settled(services: Services, item_id: uuid.UUID, within: float = 20.0):
     """The item once its lookup is no longer pending."""
     deadline = time.monotonic() + within
     while True:
-        item = await services.items.get(item_id)
+        item = await services.items.get(item_id, SYSTEM)
         if item.lookup_status != "pending":
             return item
         assert time.monotonic() < deadline, f"item {item_id} still pending after {within} s"
@@ -82,7 +83,7 @@ async def settled(services: Services, item_id: uuid.UUID, within: float = 20.0):
 
 
 async def alert_messages(services: Services) -> list[str]:
-    return [alert.message for alert in (await services.alerts.list()).data]
+    return [alert.message for alert in (await services.alerts.list(SYSTEM)).data]
 
 
 def log_lines(services: Services, severity: str) -> list[str]:
@@ -133,7 +134,7 @@ async def test_the_brand_is_not_said_twice(services, product_service, make_worke
 
     assert await worker.run_once(item_id) == "found"
 
-    item = await services.items.get(item_id)
+    item = await services.items.get(item_id, SYSTEM)
     assert item.name == "Milka Alpenmilch 100g"
     assert item.description is None
 
@@ -161,7 +162,7 @@ async def test_a_200_with_status_0_is_not_found_too(services, product_service, m
     item_id = await new_item(services, DRILL_BIT)
 
     assert await make_worker().run_once(item_id) == "not_found"
-    assert (await services.items.get(item_id)).lookup_status == "not_found"
+    assert (await services.items.get(item_id, SYSTEM)).lookup_status == "not_found"
 
 
 async def test_the_plain_name_and_description_format_with_a_upc_placeholder(
@@ -194,7 +195,7 @@ async def test_a_name_a_person_typed_is_kept(services, product_service, make_wor
 
     assert await make_worker().run_once(item_id) == "found"
 
-    item = await services.items.get(item_id)
+    item = await services.items.get(item_id, SYSTEM)
     assert item.name == "Grandma's hazelnut jar"
     assert item.description == "Spread"  # nobody typed one, so the service's fills it
 
@@ -284,7 +285,7 @@ async def test_a_10_mb_answer_fails_without_being_read_whole(
         tracemalloc.stop()
 
     assert status == "failed"
-    assert (await services.items.get(item_id)).lookup_status == "failed"
+    assert (await services.items.get(item_id, SYSTEM)).lookup_status == "failed"
     # The cap is 2 MB; reading the 10 MB whole would need at least 10 MB.
     assert peak < 6_000_000, f"peak {peak / 1e6:.1f} MB"
     [message] = await alert_messages(services)
@@ -358,8 +359,8 @@ async def test_a_hanging_product_service_never_delays_a_scan(
         product_service.on(code, reply_hang())
     pantry = await services.locations.create({"name": "Pantry"}, admin)
     scanner = await services.users.create({"username": "s", "role": "Scanner"}, SYSTEM)
+    scanner = actor_of(scanner, "scan")
     await services.scans.scan(scanner, f'{{"command":"set_location","payload":"{pantry.id}"}}')
-    scanner = await services.users.get(scanner.id)
     worker = make_worker(timeout=5.0, attempts=3)
     await worker.start()
 
@@ -374,7 +375,7 @@ async def test_a_hanging_product_service_never_delays_a_scan(
         took = time.monotonic() - began
         assert result.result == "added" and result.quantity == 1
         assert took < 1.0, f"scan of {code} took {took:.2f} s"
-    assert (await services.items.get(first.item.id)).lookup_status == "pending"
+    assert (await services.items.get(first.item.id, SYSTEM)).lookup_status == "pending"
 
     began = time.monotonic()
     await worker.stop()
@@ -383,7 +384,7 @@ async def test_a_hanging_product_service_never_delays_a_scan(
     assert not worker.running
     # Interrupted lookups stay pending, to be queued again at the next start.
     for code in barcodes:
-        assert (await services.items.by_upc(code)).lookup_status == "pending"
+        assert (await services.items.by_upc(code, SYSTEM)).lookup_status == "pending"
 
 
 def test_a_nul_character_in_an_answer_never_reaches_the_database():

@@ -162,8 +162,8 @@ async def test_the_schema_enforces_quantities_uniqueness_and_references(
         accepted.append(what)
 
     assert accepted == []
-    assert (await services.skus.get(sku.id)).quantity == 1
-    assert (await services.items.get(tea.id)).total_quantity == 1
+    assert (await services.skus.get(sku.id, SYSTEM)).quantity == 1
+    assert (await services.items.get(tea.id, SYSTEM)).total_quantity == 1
 
 
 # --- the search indexes (revision a026f7cacd57) on a kitchen already in use ---
@@ -211,7 +211,7 @@ async def _schema_objects(url: str) -> set[str]:
 async def _search(url: str, tmp_path, text_: str, stock: str = "all") -> list[uuid.UUID]:
     settings = Settings(_env_file=None, data_dir=tmp_path, database_url=url)
     async with open_services(settings) as services:  # migrates to head first
-        return [item.id for item in (await services.items.list(search=text_, stock=stock)).data]
+        return [item.id for item in (await services.items.list(SYSTEM, search=text_, stock=stock)).data]
 
 
 async def test_search_indexes_up_down_and_up_again_over_existing_items(empty_url, db_backend, tmp_path):

@@ -88,7 +88,7 @@ async def wait_for_flag(check: Callable[[], bool], timeout: float = 10.0) -> Non
 
 def quantity_of(services: Services, upc: str) -> Callable[[], Awaitable[int]]:
     async def probe() -> int:
-        item = await services.items.by_upc(upc)
+        item = await services.items.by_upc(upc, SYSTEM)
         return item.total_quantity if item else 0
 
     return probe
@@ -174,10 +174,10 @@ async def test_scans_over_mqtt_change_stock(broker, kitchen, start_input):
     )
 
     await eventually(quantity_of(kitchen.services, MILK), 3)
-    milk = await kitchen.services.items.by_upc(MILK)
-    detail = await kitchen.services.items.get(milk.id)
+    milk = await kitchen.services.items.by_upc(MILK, SYSTEM)
+    detail = await kitchen.services.items.get(milk.id, SYSTEM)
     assert [(s.location_name, s.quantity) for s in detail.skus] == [("Pantry", 3)]
-    states = {s.username: s for s in await kitchen.services.scans.states()}
+    states = {s.username: s for s in await kitchen.services.scans.states(SYSTEM)}
     assert str(states["Kitchen"].current_location_id) == str(kitchen.pantry.id)
     assert states["Kitchen"].last_scan_timestamp is not None
     # The scan shows in the kitchen's log under the scanner's name.
@@ -188,7 +188,7 @@ async def test_scans_over_mqtt_change_stock(broker, kitchen, start_input):
 
 
 async def test_the_same_scan_id_delivered_twice_counts_once(broker, kitchen, start_input):
-    await kitchen.services.scans.set_state(kitchen.scanner.id, {"current_location_id": kitchen.pantry.id})
+    await kitchen.services.scans.set_state(kitchen.scanner.id, {"current_location_id": kitchen.pantry.id}, SYSTEM)
     scan_input = await start_input(broker.url)
     await scan_input.wait_connected(10)
 
@@ -202,14 +202,14 @@ async def test_the_same_scan_id_delivered_twice_counts_once(broker, kitchen, sta
 
     await eventually(quantity_of(kitchen.services, MILK), 1)
     assert await quantity_of(kitchen.services, TEA)() == 2
-    tea = await kitchen.services.items.by_upc(TEA)
-    assert sorted(row.delta for row in await kitchen.services.items.history(tea.id)) == [1, 1]
+    tea = await kitchen.services.items.by_upc(TEA, SYSTEM)
+    assert sorted(row.delta for row in await kitchen.services.items.history(tea.id, SYSTEM)) == [1, 1]
 
 
 async def test_bad_messages_are_dropped_and_the_subscriber_keeps_working(
     broker, kitchen, start_input, caplog
 ):
-    await kitchen.services.scans.set_state(kitchen.scanner.id, {"current_location_id": kitchen.pantry.id})
+    await kitchen.services.scans.set_state(kitchen.scanner.id, {"current_location_id": kitchen.pantry.id}, SYSTEM)
     scan_input = await start_input(broker.url)
     await scan_input.wait_connected(10)
     key = kitchen.key
@@ -232,7 +232,7 @@ async def test_bad_messages_are_dropped_and_the_subscriber_keeps_working(
     )
 
     await eventually(quantity_of(kitchen.services, MILK), 1)
-    assert await kitchen.services.items.by_upc(TEA) is None  # nothing bad got through
+    assert await kitchen.services.items.by_upc(TEA, SYSTEM) is None  # nothing bad got through
     warnings = mqtt_records(caplog)
     for reason in (
         "not JSON",
@@ -316,7 +316,7 @@ async def test_subscriber_waits_for_a_broker_that_starts_later(
 async def test_a_named_session_gets_the_scans_sent_while_stocky_was_away(
     broker, kitchen, start_input
 ):
-    await kitchen.services.scans.set_state(kitchen.scanner.id, {"current_location_id": kitchen.pantry.id})
+    await kitchen.services.scans.set_state(kitchen.scanner.id, {"current_location_id": kitchen.pantry.id}, SYSTEM)
     first = await start_input(broker.url, client_id="stocky-kitchen")
     await first.wait_connected(10)
     await first.stop()  # Stocky restarts; the broker keeps its session
@@ -340,7 +340,7 @@ async def test_broker_credentials_from_the_url(mosquitto_binary, tmp_path, kitch
         scan_input = await start_input(good_url)
         await scan_input.wait_connected(10)
         await kitchen.services.scans.set_state(
-            kitchen.scanner.id, {"current_location_id": kitchen.pantry.id}
+            kitchen.scanner.id, {"current_location_id": kitchen.pantry.id}, SYSTEM
         )
         async with aiomqtt.Client(
             "127.0.0.1", broker.port, username="stocky", password=users["stocky"]

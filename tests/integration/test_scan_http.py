@@ -410,7 +410,7 @@ async def test_unknown_barcode_in_add_mode_creates_a_pending_item_and_answers_at
     assert item_id in scan_env.services.lookups
     assert len(scan_env.services.lookups) == 1
     assert elapsed < 2.0
-    stored = await scan_env.services.items.get(item_id)
+    stored = await scan_env.services.items.get(item_id, SYSTEM)
     assert stored.name is None and stored.lookup_status == "pending"
     assert await scan_env.quantities(item["id"]) == {"Pantry": 1}
     assert "8710398503969" in body["message"]  # named by its barcode until looked up
@@ -546,7 +546,7 @@ async def test_concurrent_removals_of_the_last_units_never_go_below_zero(scan_en
     assert sorted(r.status for r in replies) == [200] * 3 + [409] * 7, replies
     assert sorted(r.json["quantity"] for r in replies if r.status == 200) == [0, 1, 2]
     assert await scan_env.quantities(pasta) == {"Pantry": 0}
-    assert len(await scan_env.services.items.history(pasta.id)) == 1 + 3
+    assert len(await scan_env.services.items.history(pasta.id, SYSTEM)) == 1 + 3
 
 
 async def test_concurrent_adds_from_two_scanners_all_count(scan_env: ScanEnv):
@@ -649,7 +649,7 @@ async def test_the_state_survives_a_restart(scan_env: ScanEnv):
     await _mode(scan_env, "remove")
     # A second start over the same data directory and database.
     async with open_services(scan_env.services.settings) as second:
-        (state,) = [s for s in await second.scans.states() if str(s.id) == scan_env.scanner.id]
+        (state,) = [s for s in await second.scans.states(SYSTEM) if str(s.id) == scan_env.scanner.id]
     assert state.current_mode == "remove"
     assert str(state.current_location_id) == scan_env.locations["Freezer"]
 
@@ -664,7 +664,7 @@ async def test_every_change_writes_a_journal_row_with_source_scan_and_the_scanne
     await _mode(scan_env, "remove")
     await scan_env.scan_ok("4000000000042")
 
-    history = await scan_env.services.items.history(pasta.id)
+    history = await scan_env.services.items.history(pasta.id, SYSTEM)
     scans = [row for row in history if row.source == "scan"]
     assert len(history) == 4
     assert len(scans) == 3
@@ -689,7 +689,7 @@ async def test_a_repeated_scan_id_counts_once(scan_env: ScanEnv):
     assert again["result"] == "duplicate"
     assert again["quantity"] == 1
     assert await scan_env.quantities(pasta) == {"Pantry": 1}
-    history = await scan_env.services.items.history(pasta.id)
+    history = await scan_env.services.items.history(pasta.id, SYSTEM)
     assert [(row.delta, row.scan_id) for row in history] == [(1, "mqtt-42")]
 
     # A new id counts again.
@@ -830,15 +830,23 @@ async def test_admin_changes_only_what_is_sent_and_can_clear_the_location(scan_e
     assert status["current_location_id"] is None and status["current_mode"] == "remove"
 
 
-async def test_a_member_may_not_set_scanner_state(scan_env: ScanEnv):
+async def test_a_member_may_set_scanner_state_and_a_reader_may_not(scan_env: ScanEnv):
+    """DESIGN.md section 10: whoever may scan a command card may do the same on a screen."""
     before = await scan_env.snapshot()
     reply = await scan_env.request(
-        "PUT", _state_url(scan_env.scanner.id), headers=await scan_env.bearer("Member"),
+        "PUT", _state_url(scan_env.scanner.id), headers=await scan_env.bearer("Read-only"),
         json_body={"current_mode": "remove"},
     )
     assert reply.status == 403, reply
     assert reply.error["code"] == "forbidden"
     assert await scan_env.snapshot() == before
+
+    reply = await scan_env.request(
+        "PUT", _state_url(scan_env.scanner.id), headers=await scan_env.bearer("Member"),
+        json_body={"current_mode": "remove"},
+    )
+    assert reply.status == 200, reply
+    assert reply.json["current_mode"] == "remove"
 
 
 async def test_a_scanner_may_not_set_its_own_state_by_put(scan_env: ScanEnv):
@@ -893,7 +901,7 @@ async def test_setting_the_state_of_a_person_who_cannot_scan_is_404(scan_env: Sc
     reply = await scan_env.request(
         "PUT", _state_url(str(viewer.id)), headers=headers, json_body={"current_mode": "remove"}
     )
-    details = (await scan_env.services.users.get(viewer.id)).details
+    details = (await scan_env.services.users.get(viewer.id, SYSTEM)).details
     assert reply.status == 404, reply
     assert details == {}
 

@@ -134,19 +134,41 @@ async def test_a_screen_that_identifies_again_leaves_its_old_ui_id(scan_env: Sca
     await ws.close()
 
 
-async def test_the_same_ui_id_on_two_sockets_reaches_both(scan_env: ScanEnv):
-    """A screen that reconnects before its old socket is gone loses nothing."""
-    ui = str(uuid.uuid4())
-    first, _ = await scan_env.screen(ui)
-    second, _ = await scan_env.screen(ui)
+async def test_a_ui_id_in_use_cannot_be_claimed_by_another_connection(scan_env: ScanEnv):
+    """Naming a screen's id is not enough to receive its scan results."""
+    await _stocked_pasta(scan_env)
+    owner, ui = await scan_env.screen(token=await scan_env.token("Member"))
+    for credentials in ({}, {"token": scan_env.scanner.key}, {"token": await scan_env.token("Admin")}):
+        thief = await scan_env.ws()
+        await thief.send_json({"action": "identify_ui", "ui_id": ui, **credentials})
+        reply = await receive_json(thief)
+        assert reply["action"] == "error" and "another connection" in reply["message"].lower(), reply
+        await _associate(scan_env, ui)
+        assert (await scan_env.scan("4000000000042")).status == 200
+        result, _ = await receive_until(owner, lambda m: m["action"] == "scan_result")
+        assert result["ok"] is True
+        assert [m for m in await drain(thief, QUIET) if m["action"] == "scan_result"] == []
+        await thief.close()
+    await owner.close()
+    await eventually(lambda: not scan_env.services.screens.is_connected(ui))
+    again, _ = await scan_env.screen(ui)  # free once its connection is gone
+    await again.close()
+
+
+async def test_the_same_user_reconnecting_takes_its_screen_over(scan_env: ScanEnv):
+    token = await scan_env.token("Member")
+    old, ui = await scan_env.screen(token=token)
+    new, _ = await scan_env.screen(ui, token=token)
+    replaced, _ = await receive_until(old, lambda m: m["action"] == "replaced")
+    assert replaced["ui_id"] == ui
     await _associate(scan_env, ui)
     assert (await scan_env.command("show_view", "inventory")).status == 200
-    assert await drain(first) == [{"action": "show_view", "view": "inventory"}]
-    assert await drain(second) == [{"action": "show_view", "view": "inventory"}]
-    await first.close()
-    await eventually(lambda: scan_env.services.screens.is_connected(ui))
-    await second.close()
-    await eventually(lambda: not scan_env.services.screens.is_connected(ui))
+    message, _ = await receive_until(new, lambda m: m["action"] == "show_view")
+    assert message == {"action": "show_view", "view": "inventory"}
+    assert [m for m in await drain(old, QUIET) if m["action"] == "show_view"] == []
+    await old.close()
+    assert scan_env.services.screens.is_connected(ui)  # the old socket's end leaves it alone
+    await new.close()
 
 
 @pytest.mark.parametrize(
@@ -199,7 +221,7 @@ async def test_an_anonymous_screen_gets_no_inventory_data(scan_env: ScanEnv):
     assert new.status == 200, new
     refused = await scan_env.scan(str(uuid.uuid4()))  # an error, with a message
     assert refused.status == 404
-    await scan_env.services.alerts.create({"message": "Freezer door open", "severity": "Warning"})
+    await scan_env.services.alerts.create({"message": "Freezer door open", "severity": "Warning"}, SYSTEM)
 
     seen = await drain(signed_in)
     entities = {(m["entity"], m["op"]) for m in seen if m["action"] == "changed"}
@@ -270,12 +292,14 @@ async def test_authentication_by_bearer_header(scan_env: ScanEnv):
     await ws.close()
 
 
-async def test_authentication_by_token_query_parameter(scan_env: ScanEnv):
-    await _stocked_pasta(scan_env)
-    ws = await scan_env.ws(params={"token": await scan_env.token("Member")})
-    assert (await _identify(ws))["authenticated"] is True
-    await _assert_authenticated(scan_env, ws)
-    await ws.close()
+@pytest.mark.parametrize("param", ["token", "api_key", "access_token"])
+async def test_credentials_in_the_address_are_refused(scan_env: ScanEnv, param: str):
+    ws = await scan_env.ws(params={param: await scan_env.token("Member")})
+    error = await receive_json(ws)
+    assert error["action"] == "error" and "address" in error["message"], error
+    message = await receive_close(ws)
+    assert message.data == CLOSE_UNAUTHORIZED
+    await eventually(lambda: scan_env.open_sockets() == 0)
 
 
 async def test_authentication_by_token_in_identify_ui(scan_env: ScanEnv):
@@ -286,15 +310,16 @@ async def test_authentication_by_token_in_identify_ui(scan_env: ScanEnv):
     await ws.close()
 
 
-@pytest.mark.parametrize("where", ["X-API-Key header", "query", "identify_ui"])
+@pytest.mark.parametrize("where", ["X-API-Key header", "identify_ui"])
 async def test_authentication_by_api_key(scan_env: ScanEnv, where: str):
     await _stocked_pasta(scan_env)
-    key = (await scan_env.new_scanner()).key
+    created = await scan_env.services.users.create(
+        {"username": "home-automation", "role": "Member", "password": "ha-Secret-1", "with_api_key": True},
+        SYSTEM,
+    )
+    key = created.api_key
     if where == "X-API-Key header":
         ws = await scan_env.ws(headers={"X-API-Key": key})
-        reply = await _identify(ws)
-    elif where == "query":
-        ws = await scan_env.ws(params={"token": key})
         reply = await _identify(ws)
     else:
         ws = await scan_env.ws()
@@ -321,12 +346,10 @@ BAD_TOKENS = {
 
 
 @pytest.mark.parametrize("token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
-@pytest.mark.parametrize("where", ["bearer header", "query", "identify_ui"])
+@pytest.mark.parametrize("where", ["bearer header", "identify_ui"])
 async def test_a_bad_token_closes_with_4401(scan_env: ScanEnv, token: str, where: str):
     if where == "bearer header":
         ws = await scan_env.ws(headers={"Authorization": f"Bearer {token}"})
-    elif where == "query":
-        ws = await scan_env.ws(params={"token": token})
     else:
         ws = await scan_env.ws()
         await ws.send_json({"action": "identify_ui", "ui_id": str(uuid.uuid4()), "token": token})
@@ -411,7 +434,7 @@ def small_send_queue(monkeypatch: pytest.MonkeyPatch) -> int:
 async def test_a_slow_client_is_dropped_while_a_normal_one_keeps_working(
     scan_env: ScanEnv, small_send_queue: int
 ):
-    key = scan_env.scanner.key
+    key = await scan_env.token("Member")
     normal, _ = await scan_env.screen(token=key)
     slow, _ = await scan_env.screen(token=key)  # from now on it never reads
 
@@ -450,7 +473,7 @@ async def test_a_slow_client_is_dropped_while_a_normal_one_keeps_working(
 async def test_a_dropped_slow_client_is_disconnected_without_its_help(
     scan_env: ScanEnv, small_send_queue: int
 ):
-    key = scan_env.scanner.key
+    key = await scan_env.token("Member")
     normal, _ = await scan_env.screen(token=key)
     slow, _ = await scan_env.screen(token=key)
     try:
@@ -491,7 +514,7 @@ async def test_shutdown_closes_a_screen_that_is_not_reading_right_now(scan_env: 
 
 
 async def test_shutdown_is_not_held_up_by_a_client_that_stopped_reading(scan_env: ScanEnv):
-    key = scan_env.scanner.key
+    key = await scan_env.token("Member")
     normal, _ = await scan_env.screen(token=key)
     stuck, _ = await scan_env.screen(token=key)
     # Fill the stuck client's socket buffers without overflowing its queue
@@ -528,8 +551,8 @@ async def _fill_buffers_of(env: ScanEnv, normal: aiohttp.ClientWebSocketResponse
 
 
 async def test_a_client_that_vanishes_is_forgotten(scan_env: ScanEnv):
-    normal, _ = await scan_env.screen(token=scan_env.scanner.key)
-    gone, gone_ui = await scan_env.screen(token=scan_env.scanner.key)
+    normal, _ = await scan_env.screen(token=await scan_env.token("Member"))
+    gone, gone_ui = await scan_env.screen(token=await scan_env.token("Member"))
     _cut(gone)
     await eventually(lambda: scan_env.open_sockets() == 1)
     assert not scan_env.services.screens.is_connected(gone_ui)
@@ -540,8 +563,8 @@ async def test_a_client_that_vanishes_is_forgotten(scan_env: ScanEnv):
 
 
 async def test_a_client_that_vanishes_mid_send_is_forgotten_quietly(scan_env: ScanEnv):
-    normal, _ = await scan_env.screen(token=scan_env.scanner.key)
-    stuck, stuck_ui = await scan_env.screen(token=scan_env.scanner.key)
+    normal, _ = await scan_env.screen(token=await scan_env.token("Member"))
+    stuck, stuck_ui = await scan_env.screen(token=await scan_env.token("Member"))
     await _fill_buffers_of(scan_env, normal)  # the hub is now waiting to send to it
 
     _cut(stuck)
@@ -555,8 +578,8 @@ async def test_a_client_that_vanishes_mid_send_is_forgotten_quietly(scan_env: Sc
 async def test_a_dropped_slow_client_leaves_no_socket_and_no_error_behind(
     scan_env: ScanEnv, small_send_queue: int
 ):
-    normal, _ = await scan_env.screen(token=scan_env.scanner.key)
-    slow, _ = await scan_env.screen(token=scan_env.scanner.key)
+    normal, _ = await scan_env.screen(token=await scan_env.token("Member"))
+    slow, _ = await scan_env.screen(token=await scan_env.token("Member"))
     await _flood_until_dropped(scan_env, normal)
     message = await receive_close(slow)  # it reads at last, and finds the close
     assert message.data == CLOSE_TOO_SLOW

@@ -475,7 +475,7 @@ async def seed_kitchen(
         for name in scanners:
             created = await services.users.create({"username": name, "role": "Scanner"}, SYSTEM)
             assert created.api_key
-            await services.scans.set_state(created.id, {"current_location_id": place.id})
+            await services.scans.set_state(created.id, {"current_location_id": place.id}, SYSTEM)
             keys[name] = created.api_key
         for name in viewers:
             viewer = await services.users.create(

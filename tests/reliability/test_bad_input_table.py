@@ -177,7 +177,7 @@ async def test_every_bad_input_gets_its_4xx_and_changes_nothing(clean_env, tmp_p
             {"item_id": cola.id, "location_id": pantry.id, "quantity": 2}, SYSTEM
         )
         await services.scans.set_state(
-            scanner.id, {"current_location_id": pantry.id, "current_mode": "remove"}
+            scanner.id, {"current_location_id": pantry.id, "current_mode": "remove"}, SYSTEM
         )
         assert viewer.api_key and scanner.api_key and disabled.api_key
         base = f"http://127.0.0.1:{runtime.bound_port}{API}"

@@ -190,7 +190,7 @@ async def test_broker_killed_and_restarted_mid_stream_loses_nothing_and_counts_n
             scanner = await services.users.create(
                 {"username": f"mqtt-{n}", "role": "Scanner"}, SYSTEM
             )
-            await services.scans.set_state(scanner.id, {"current_location_id": shelf.id})
+            await services.scans.set_state(scanner.id, {"current_location_id": shelf.id}, SYSTEM)
             upc = f"30000000{n:04d}"
             await services.items.create({"name": f"Thing {n}", "upc": upc}, SYSTEM)
             assert scanner.api_key
@@ -235,7 +235,7 @@ async def test_broker_killed_and_restarted_mid_stream_loses_nothing_and_counts_n
         assert missing_scans(publishers, found) == {p.name: 0 for p in publishers}
         for p in publishers:
             assert sorted(found[p.name]) == sorted(p.pubacked), p.name  # each once
-            item = await services.items.by_upc(p.upc)
+            item = await services.items.by_upc(p.upc, SYSTEM)
             assert item is not None and item.total_quantity == SCANS_EACH, (p.name, item)
 
 

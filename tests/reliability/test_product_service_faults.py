@@ -95,7 +95,7 @@ async def test_scans_stay_fast_and_lookups_end_failed_with_an_alert(
             scanner = await services.users.create(
                 {"username": f"scanner-{n}", "role": "Scanner"}, SYSTEM
             )
-            await services.scans.set_state(scanner.id, {"current_location_id": shelf.id})
+            await services.scans.set_state(scanner.id, {"current_location_id": shelf.id}, SYSTEM)
             assert scanner.api_key
             keys.append(scanner.api_key)
         url = f"http://127.0.0.1:{runtime.bound_port}{SCAN}"
@@ -111,7 +111,7 @@ async def test_scans_stay_fast_and_lookups_end_failed_with_an_alert(
             statuses.append(response.status)
 
         async def all_failed() -> bool:
-            items = [await services.items.by_upc(code) for code in NEW]
+            items = [await services.items.by_upc(code, SYSTEM) for code in NEW]
             return all(i is not None and i.lookup_status == "failed" for i in items)
 
         peak_rss = 0
@@ -157,9 +157,9 @@ async def test_scans_stay_fast_and_lookups_end_failed_with_an_alert(
         assert peak - baseline < MEMORY_BOUND, f"memory grew by {(peak - baseline) / 1e6:.1f} MB"
 
         # Each new product: failed, named by nobody, with an alert saying why.
-        alerts = [a.message for a in (await services.alerts.list()).data]
+        alerts = [a.message for a in (await services.alerts.list(SYSTEM)).data]
         for code in NEW:
-            item = await services.items.by_upc(code)
+            item = await services.items.by_upc(code, SYSTEM)
             assert item is not None and item.lookup_status == "failed" and item.name is None
             assert f"Could not look up barcode {code}: the product service {reason}" in alerts, (
                 alerts

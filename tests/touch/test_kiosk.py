@@ -16,6 +16,7 @@ import urllib.request
 import aiohttp
 import pytest
 
+from stocky.schemas.actor import SYSTEM
 from stocky_touch.app import NoDisplay, check_display
 from stocky_touch.models.inventory import NAME, InventoryModel, ItemRole
 from stocky_touch.models.log import LogModel
@@ -68,7 +69,7 @@ def test_unknown_product_offers_to_name_it(kiosk_factory, loop):
 
     async def scenario():
         await scan(kiosk, key, json.dumps({"command": "associate_ui", "payload": kiosk.live.ui_id}))
-        pantry = next(loc for loc in (await kiosk.runtime.services.locations.list()).data if loc.name == "Pantry")
+        pantry = next(loc for loc in (await kiosk.runtime.services.locations.list(SYSTEM)).data if loc.name == "Pantry")
         await scan(kiosk, key, json.dumps({"command": "set_location", "payload": str(pantry.id)}))
         answer = await scan(kiosk, key, "4006381333931")
         assert answer["status"] == 200 and answer["created"] is True
@@ -140,10 +141,45 @@ def test_key_wedge_scan_goes_to_the_scan_service_not_the_text_field(kiosk_factor
         assert press(Qt.Key.Key_Return, "\r") is True
         await until(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
         assert search.text() == ""
-        scanner = await services.users.by_username("Kiosk scanner")
+        scanner = await services.users.by_username("Kiosk scanner", SYSTEM)
         assert scanner is not None and scanner.details["associated_ui_id"] == kiosk.live.ui_id
-        milk = (await services.items.list(search="Whole milk")).data[0]
+        milk = (await services.items.list(SYSTEM, search="Whole milk")).data[0]
         assert milk.total_quantity == 3
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_deactivated_wedge_scanner_is_refused(kiosk_factory, loop):
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    search = window.inventory.search
+
+    def scan_by_wedge(code: str) -> None:
+        for char in code:
+            kiosk.wedge.handle(search, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_0 + int(char),
+                                                 Qt.KeyboardModifier.NoModifier, char))
+        kiosk.wedge.handle(search, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Return,
+                                             Qt.KeyboardModifier.NoModifier, "\r"))
+
+    async def milk() -> int:
+        return (await services.items.list(SYSTEM, search="Whole milk")).data[0].total_quantity
+
+    async def scenario():
+        search.setFocus()
+        scan_by_wedge("5000128104470")
+        await until(lambda: "Whole milk 2 l" in window.banner.text(), what="first scan")
+        assert await milk() == 3
+        scanner = await services.users.by_username("Kiosk scanner", SYSTEM)
+        await services.users.deactivate(scanner.id, SYSTEM)
+
+        scan_by_wedge("5000128104470")
+        await until(lambda: window.banner.is_error() and "deactivated" in window.banner.text(),
+                    what="refusal banner")
+        assert await milk() == 3
+        assert search.text() == ""
 
     loop.run_until_complete(scenario())
 
@@ -181,7 +217,7 @@ def test_one_application_filter_serves_the_keyboard_the_idle_timer_and_the_wedge
         QTest.keyClick(search, Qt.Key.Key_Return)
         await until(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
         assert search.text() == ""
-        milk = (await services.items.list(search="Whole milk")).data[0]
+        milk = (await services.items.list(SYSTEM, search="Whole milk")).data[0]
         assert milk.total_quantity == 3
 
     loop.run_until_complete(scenario())

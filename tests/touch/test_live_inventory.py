@@ -95,7 +95,7 @@ def test_an_item_that_runs_out_leaves_the_in_stock_list(kiosk_factory, loop, mon
         in_stock = view.model.total
         await asyncio.sleep(0.3)
         calls = count_queries(services, monkeypatch)
-        hummus = await services.items.get(view.model.item_at(row_named(view.model, "Hummus 200 g")).id)
+        hummus = await services.items.get(view.model.item_at(row_named(view.model, "Hummus 200 g")).id, SYSTEM)
         calls["get"] = 0
 
         await services.skus.adjust(hummus.skus[0].id, {"delta": -1}, SYSTEM)
@@ -120,7 +120,7 @@ def test_a_steady_stream_of_changes_still_refreshes_the_list(kiosk_factory, loop
 
     async def scenario():
         await until(lambda: shown_quantity(view, "Hummus 200 g") == "1", what="inventory loaded")
-        hummus = await services.items.get(view.model.item_at(row_named(view.model, "Hummus 200 g")).id)
+        hummus = await services.items.get(view.model.item_at(row_named(view.model, "Hummus 200 g")).id, SYSTEM)
         oregano = view.model.item_at(row_named(view.model, "Dried oregano")).id
         gone_at: list[float] = []
 

@@ -49,7 +49,7 @@ def test_inventory_plus_and_minus_change_the_count(kiosk_factory, loop):
         item = view.model.index(row, NAME).data(ItemRole)
         await until(lambda: view.model.index(row_named(view.model, "Chickpeas 400 g"), 1).data() == "5",
                     what="row shows 5")
-        assert (await services.items.get(item.id)).total_quantity == 5
+        assert (await services.items.get(item.id, SYSTEM)).total_quantity == 5
         row = row_named(view.model, "Chickpeas 400 g")
         parent = view.model.index(row, NAME)
         await until(lambda: view.model.rowCount(parent) == 2, what="still expanded")
@@ -58,7 +58,7 @@ def test_inventory_plus_and_minus_change_the_count(kiosk_factory, loop):
         tap(controls.minus)
         await until(lambda: view.model.index(row_named(view.model, "Chickpeas 400 g"), 1).data() == "3",
                     what="row shows 3")
-        history = await services.items.history(item.id)
+        history = await services.items.history(item.id, SYSTEM)
         assert [change.delta for change in history[:3]] == [-1, -1, 1]
         assert all(change.source == "ui" for change in history[:3])
 
@@ -91,8 +91,8 @@ def test_item_runs_out_and_lands_on_the_shopping_list_first(kiosk_factory, loop)
     view, services = kiosk.window.inventory, kiosk.runtime.services
 
     async def scenario():
-        page = await services.items.list(search="Hummus")
-        hummus = await services.items.get(page.data[0].id)
+        page = await services.items.list(SYSTEM, search="Hummus")
+        hummus = await services.items.get(page.data[0].id, SYSTEM)
         await services.skus.adjust(hummus.skus[0].id, {"delta": -1}, SYSTEM)
         view.set_filter("zero")
         await until(lambda: view.model.rowCount() > 0
@@ -118,7 +118,7 @@ def test_create_a_location(kiosk_factory, loop):
         tap(view.save_button)
         await until(lambda: any("Cellar" in view.list.item(i).text() for i in range(view.list.count())),
                     what="Cellar listed")
-        names = {loc.name: loc.storage_type for loc in (await services.locations.list()).data}
+        names = {loc.name: loc.storage_type for loc in (await services.locations.list(SYSTEM)).data}
         assert names["Cellar"] == "Ambient"
 
     loop.run_until_complete(scenario())
@@ -141,7 +141,7 @@ def test_deleting_a_full_location_says_why_and_move_everything_empties_it(kiosk_
         await until(lambda: "Moved" in window.banner.text(), what="moved")
         tap(view.delete_button)
         await until(lambda: not any(loc.name == "Spice rack" for loc in view.locations), what="deleted")
-        assert "Spice rack" not in {loc.name for loc in (await services.locations.list()).data}
+        assert "Spice rack" not in {loc.name for loc in (await services.locations.list(SYSTEM)).data}
 
     loop.run_until_complete(scenario())
 
@@ -151,7 +151,7 @@ def test_acknowledge_an_alert(kiosk_factory, loop):
     window, services = kiosk.window, kiosk.runtime.services
 
     async def scenario():
-        await services.alerts.create({"severity": "Warning", "message": "The freezer door is open"})
+        await services.alerts.create({"severity": "Warning", "message": "The freezer door is open"}, SYSTEM)
         await until(lambda: "1 alert" in window.alerts_button.text(), what="alert count in the top bar")
         tap(window.alerts_button)
         page = window.alerts_page
@@ -159,7 +159,7 @@ def test_acknowledge_an_alert(kiosk_factory, loop):
         row = page.list.itemWidget(page.list.item(0))
         tap(row.acknowledge)
         await until(lambda: window.alerts_button.text() == "No alerts", what="count cleared")
-        assert await services.alerts.unacknowledged_count() == 0
+        assert await services.alerts.unacknowledged_count(SYSTEM) == 0
 
     loop.run_until_complete(scenario())
 
@@ -176,7 +176,7 @@ def test_change_a_scanners_mode(kiosk_factory, loop):
         modes: list[str] = []
 
         async def mode_is_remove() -> bool:
-            modes[:] = [state.current_mode for state in await services.scans.states()]
+            modes[:] = [state.current_mode for state in await services.scans.states(SYSTEM)]
             return modes == ["remove"]
 
         for _ in range(100):
@@ -202,7 +202,7 @@ def test_add_a_user(kiosk_factory, loop):
         QTest.keyClicks(view.password, "sam-kitchen-1")
         tap(view.save_button)
         await until(lambda: view.list.count() == 3, timeout=8, what="Sam listed")
-        sam = await services.users.by_username("Sam")
+        sam = await services.users.by_username("Sam", SYSTEM)
         assert sam is not None and sam.role == "Member"
         await services.users.authenticate("Sam", "sam-kitchen-1")
 
@@ -214,7 +214,7 @@ def test_item_page_edits_the_item(kiosk_factory, loop):
     window, services = kiosk.window, kiosk.runtime.services
 
     async def scenario():
-        item = (await services.items.list(search="Rolled oats")).data[0]
+        item = (await services.items.list(SYSTEM, search="Rolled oats")).data[0]
         window.open_item(item.id)
         page = window.item_page
         await until(lambda: page.item is not None and page.name.text() == "Rolled oats 1 kg", what="loaded")
@@ -224,7 +224,7 @@ def test_item_page_edits_the_item(kiosk_factory, loop):
         QTest.keyClicks(page.name, "Porridge oats 1 kg")
         tap(page.save_button)
         await until(lambda: window.banner.text() == "Saved", what="saved")
-        assert (await services.items.get(item.id)).name == "Porridge oats 1 kg"
+        assert (await services.items.get(item.id, SYSTEM)).name == "Porridge oats 1 kg"
         assert not page.delete_button.isEnabled()  # still in stock
 
     loop.run_until_complete(scenario())

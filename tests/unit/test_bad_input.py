@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from stocky.core.errors import Conflict, InvalidInput, NotFound, StockyError
+from stocky.schemas.actor import SYSTEM
 from stocky.services.base import integrity_error
 
 
@@ -78,7 +79,7 @@ async def test_duplicate_location_name_is_a_conflict_in_any_case(
             Conflict,
             "already a location called Fridge",
         )
-    assert (await services.locations.list()).total == 4
+    assert (await services.locations.list(SYSTEM)).total == 4
 
 
 async def test_one_new_barcode_saved_five_times_at_once_is_one_item(services, member):
@@ -93,7 +94,7 @@ async def test_one_new_barcode_saved_five_times_at_once_is_one_item(services, me
     created = [r for r in results if not isinstance(r, BaseException)]
     assert len(created) == 1
     assert [type(r) for r in results if isinstance(r, BaseException)] == [Conflict] * 4
-    assert [i.id for i in (await services.items.list(stock="all")).data] == [created[0].id]
+    assert [i.id for i in (await services.items.list(SYSTEM, stock="all")).data] == [created[0].id]
 
 
 # --- values outside the vocabulary -------------------------------------------------
@@ -167,7 +168,7 @@ async def test_quantity_below_zero_is_invalid(services, member, locations, refus
         InvalidInput,
         "quantity",
     )
-    assert (await services.skus.get(sku.id)).quantity == 2
+    assert (await services.skus.get(sku.id, SYSTEM)).quantity == 2
 
 
 async def test_removing_from_a_place_without_stock_is_a_conflict(
@@ -180,7 +181,7 @@ async def test_removing_from_a_place_without_stock_is_a_conflict(
         Conflict,
         "Only 0 of Tea in Pantry",
     )
-    assert (await services.items.get(tea.id)).skus == []
+    assert (await services.items.get(tea.id, SYSTEM)).skus == []
 
 
 # --- unknown ids ----------------------------------------------------------------------
@@ -201,11 +202,11 @@ async def test_unknown_ids_are_not_found(services, member, admin, locations, ref
         services.skus.add_to(tea.id, missing, 1, member),
         services.users.update(missing, {"role": "Member"}, admin),
         services.users.delete(missing, admin),
-        services.alerts.acknowledge(missing),
+        services.alerts.acknowledge(missing, SYSTEM),
     ):
         error = await refused(call, NotFound, str(missing))
         assert error.code == "not_found"
-    assert (await services.items.get(tea.id)).skus == []
+    assert (await services.items.get(tea.id, SYSTEM)).skus == []
 
 
 async def test_a_malformed_id_is_invalid(services, member, locations, refused):
@@ -240,7 +241,7 @@ async def test_clearing_the_only_name_of_an_item_without_barcode_is_invalid(
         InvalidInput,
         "name or a barcode",
     )
-    assert (await services.items.get(tea.id)).name == "Tea"
+    assert (await services.items.get(tea.id, SYSTEM)).name == "Tea"
 
 
 # --- what the database itself refuses ------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stocky.core.errors import Conflict, PermissionDenied
+from stocky.schemas.actor import SYSTEM
 
 
 def summary(events) -> list[tuple[str, str, str]]:
@@ -47,7 +48,7 @@ async def test_a_new_sku_publishes_its_creation_and_a_mismatch_its_alert(
 
     result = await services.skus.add_to(milk.id, locations["Pantry"].id, 1, member)
 
-    [alert] = (await services.alerts.list()).data
+    [alert] = (await services.alerts.list(SYSTEM)).data
     assert summary(events) == [
         ("sku", "created", str(result.sku.id)),
         ("alert", "created", str(alert.id)),
@@ -56,7 +57,7 @@ async def test_a_new_sku_publishes_its_creation_and_a_mismatch_its_alert(
     ]
     events.clear()
 
-    await services.alerts.acknowledge(alert.id)
+    await services.alerts.acknowledge(alert.id, SYSTEM)
 
     assert summary(events) == [("alert", "updated", str(alert.id))]
 
@@ -131,7 +132,7 @@ async def test_a_failing_subscriber_does_not_stop_the_others_or_the_change(
 
     assert [e.entity for e in later] == ["item"]
     assert [e.entity for e in events] == ["item"]
-    assert (await services.items.get(tea.id)).name == "Tea"
+    assert (await services.items.get(tea.id, SYSTEM)).name == "Tea"
 
 
 async def test_deleting_a_location_publishes_the_skus_it_takes_along(

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from stocky.core.errors import Conflict, StorageBusy, StorageFault, StorageFull
 from stocky.db.engine import ATTEMPTS
 from stocky.models import Location
+from stocky.schemas.actor import SYSTEM
 
 
 @pytest.fixture
@@ -83,8 +84,8 @@ async def test_a_refused_stock_change_in_a_group_leaves_the_others_counted(servi
 
     assert sum(not isinstance(o, Exception) for o in outcomes) == 10
     assert all(isinstance(o, Conflict) for o in outcomes if isinstance(o, Exception))
-    assert (await services.items.get(tea.id)).total_quantity == 0
-    history = await services.items.history(tea.id)
+    assert (await services.items.get(tea.id, SYSTEM)).total_quantity == 0
+    history = await services.items.history(tea.id, SYSTEM)
     assert sum(1 for change in history if change.delta == -1) == 10
 
 
@@ -102,7 +103,7 @@ async def test_a_caller_that_stops_waiting_still_gets_its_change_published(servi
             break
         await asyncio.sleep(0.02)
     assert [e.op for e in events if e.entity == "item"] == ["created"]
-    found = await services.items.list(search="quince", stock="all")
+    found = await services.items.list(SYSTEM, search="quince", stock="all")
     assert found.total == 1
 
 

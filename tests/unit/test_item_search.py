@@ -20,6 +20,7 @@ from sqlalchemy import select, text
 
 from stocky.crud import item as crud
 from stocky.models import Item
+from stocky.schemas.actor import SYSTEM
 
 # (name, description, barcode, quantity): quantity 0 puts the item on the
 # shopping list (it was stocked, then ran out), None leaves it never stocked.
@@ -128,7 +129,7 @@ async def all_rows(services) -> list[Row]:
 
 
 async def listed(services, search, stock, limit=500, offset=0):
-    page = await services.items.list(search=search, stock=stock, limit=limit, offset=offset)
+    page = await services.items.list(SYSTEM, search=search, stock=stock, limit=limit, offset=offset)
     return [item.id for item in page.data], page.total
 
 

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from stocky.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from stocky.schemas.actor import SYSTEM
 
 
 def names(page) -> list[str | None]:
@@ -24,7 +25,7 @@ async def test_item_with_only_a_barcode_is_pending_and_queued_for_lookup(service
     assert item.lookup_status == "pending"
     assert item.id in services.lookups
     assert len(services.lookups) == 1
-    assert await services.items.pending_lookups() == [item.id]
+    assert await services.items.pending_lookups(SYSTEM) == [item.id]
 
 
 async def test_item_with_a_name_is_not_looked_up(services, member):
@@ -48,15 +49,15 @@ async def test_items_at_zero_are_hidden_from_inventory_but_on_zero_and_all(
     await services.skus.add_to(flour.id, pantry.id, 1, member)
     await services.skus.add_to(flour.id, pantry.id, -1, member)  # flour ran out
 
-    inventory = await services.items.list()  # default: stock "in"
+    inventory = await services.items.list(SYSTEM)  # default: stock "in"
     assert names(inventory) == ["Rice"]
     assert inventory.total == 1
 
-    shopping = await services.items.list(stock="zero")
+    shopping = await services.items.list(SYSTEM, stock="zero")
     assert names(shopping) == ["Flour"]
     assert shopping.data[0].total_quantity == 0
 
-    everything = await services.items.list(stock="all")
+    everything = await services.items.list(SYSTEM, stock="all")
     assert sorted(names(everything)) == ["Flour", "Rice"]
     assert everything.total == 2
 
@@ -71,7 +72,7 @@ async def test_zero_stock_view_lists_the_most_recently_emptied_first(services, m
     for name in ("Beans", "Apples", "Cocoa"):  # the order they ran out
         await services.skus.add_to(items[name].id, pantry.id, -1, member)
 
-    shopping = await services.items.list(stock="zero")
+    shopping = await services.items.list(SYSTEM, stock="zero")
 
     assert names(shopping) == ["Cocoa", "Apples", "Beans", "Saffron"]
     assert never_stocked.id == shopping.data[-1].id
@@ -86,7 +87,7 @@ async def test_member_cannot_delete_an_item(services, member):
     with pytest.raises(PermissionDenied, match="Admin"):
         await services.items.delete(item.id, member)
 
-    assert (await services.items.get(item.id)).name == "Salt"
+    assert (await services.items.get(item.id, SYSTEM)).name == "Salt"
 
 
 async def test_admin_cannot_delete_an_item_still_in_stock(services, admin, locations):
@@ -96,7 +97,7 @@ async def test_admin_cannot_delete_an_item_still_in_stock(services, admin, locat
     with pytest.raises(Conflict, match=r"Salt is still in stock \(3\)"):
         await services.items.delete(item.id, admin)
 
-    detail = await services.items.get(item.id)
+    detail = await services.items.get(item.id, SYSTEM)
     assert detail.total_quantity == 3
     assert [sku.quantity for sku in detail.skus] == [3]
 
@@ -110,14 +111,14 @@ async def test_admin_deletes_an_item_at_zero_and_its_skus_go_with_it(services, a
     await services.items.delete(item.id, admin)
 
     with pytest.raises(NotFound):
-        await services.items.get(item.id)
+        await services.items.get(item.id, SYSTEM)
     for sku_id in (pantry_sku.id, counter_sku.id):
         with pytest.raises(NotFound):
-            await services.skus.get(sku_id)
-    assert (await services.skus.list()).total == 0
-    assert (await services.items.list(stock="all")).total == 0
+            await services.skus.get(sku_id, SYSTEM)
+    assert (await services.skus.list(SYSTEM)).total == 0
+    assert (await services.items.list(SYSTEM, stock="all")).total == 0
     # The locations themselves stay.
-    assert (await services.locations.list()).total == 4
+    assert (await services.locations.list(SYSTEM)).total == 4
 
 
 # --- search -----------------------------------------------------------------
@@ -139,7 +140,7 @@ async def pantry_items(services, member):
 
 
 async def search(services, text: str) -> set[str]:
-    page = await services.items.list(search=text, stock="all")
+    page = await services.items.list(SYSTEM, search=text, stock="all")
     assert page.total == len(page.data)
     return {item.name for item in page.data}
 
@@ -185,8 +186,8 @@ async def test_search_treats_percent_and_underscore_literally(services, pantry_i
 async def test_search_respects_the_stock_filter(services, pantry_items, member, locations):
     await services.skus.add_to(pantry_items["milk"].id, locations["Fridge"].id, 1, member)
 
-    assert {i.name for i in (await services.items.list(search="e")).data} == {"Whole Milk"}
-    assert {i.name for i in (await services.items.list(search="e", stock="zero")).data} == {
+    assert {i.name for i in (await services.items.list(SYSTEM, search="e")).data} == {"Whole Milk"}
+    assert {i.name for i in (await services.items.list(SYSTEM, search="e", stock="zero")).data} == {
         "Rolled Oats",
         "Baked Beans",
     }
@@ -206,7 +207,7 @@ async def test_barcodes_are_trimmed(services, member):
     item = await services.items.create({"name": "Tea", "upc": "  4006381333931 \t"}, member)
 
     assert item.upc == "4006381333931"
-    found = await services.items.by_upc(" 4006381333931  ")
+    found = await services.items.by_upc(" 4006381333931  ", SYSTEM)
     assert found is not None and found.id == item.id
 
 
@@ -235,7 +236,7 @@ async def test_bad_barcodes_are_refused(services, member, db_snapshot, bad):
     assert "upc" in caught.value.message
     assert await db_snapshot() == before
     with pytest.raises(InvalidInput, match="printable"):
-        await services.items.by_upc(bad)
+        await services.items.by_upc(bad, SYSTEM)
 
 
 async def test_upc_a_is_stored_as_ean_13(services, member):
@@ -260,14 +261,14 @@ async def test_upc_a_and_ean_13_with_leading_zero_are_the_same_product(
 
     assert await db_snapshot() == before
     for code in (first, second):
-        found = await services.items.by_upc(code)
+        found = await services.items.by_upc(code, SYSTEM)
         assert found is not None and found.id == cola.id
 
 
 async def test_by_upc_returns_none_for_an_unknown_barcode(services, member):
     await services.items.create({"name": "Cola", "upc": "036000291452"}, member)
 
-    assert await services.items.by_upc("036000291453") is None
+    assert await services.items.by_upc("036000291453", SYSTEM) is None
 
 
 async def test_changing_an_items_barcode_to_one_in_use_is_a_conflict(services, member):
@@ -277,16 +278,16 @@ async def test_changing_an_items_barcode_to_one_in_use_is_a_conflict(services, m
     with pytest.raises(Conflict, match="already belongs to Cola"):
         await services.items.update(tea.id, {"upc": "0036000291452"}, member)
 
-    assert (await services.items.get(tea.id)).upc == "4006381333931"
+    assert (await services.items.get(tea.id, SYSTEM)).upc == "4006381333931"
 
 
 async def test_unknown_item_id_is_not_found(services, admin):
     missing = uuid.uuid4()
     with pytest.raises(NotFound, match=str(missing)):
-        await services.items.get(missing)
+        await services.items.get(missing, SYSTEM)
     with pytest.raises(NotFound):
         await services.items.update(missing, {"name": "x"}, admin)
     with pytest.raises(NotFound):
         await services.items.delete(missing, admin)
     with pytest.raises(NotFound):
-        await services.items.history(missing)
+        await services.items.history(missing, SYSTEM)

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from stocky.core.errors import Conflict, NotFound
+from stocky.schemas.actor import SYSTEM
 
 
 async def test_a_location_with_stock_cannot_be_deleted_and_the_error_names_the_items(
@@ -26,7 +27,7 @@ async def test_a_location_with_stock_cannot_be_deleted_and_the_error_names_the_i
     assert "Rice (2)" in caught.value.message
     assert "Tea (1)" in caught.value.message
     assert await db_snapshot() == before
-    assert (await services.locations.get(pantry.id)).total_quantity == 3
+    assert (await services.locations.get(pantry.id, SYSTEM)).total_quantity == 3
 
 
 async def test_deleting_an_empty_location_takes_its_zero_skus_along(
@@ -41,17 +42,17 @@ async def test_deleting_an_empty_location_takes_its_zero_skus_along(
     await services.locations.delete(pantry.id, member)
 
     with pytest.raises(NotFound):
-        await services.locations.get(pantry.id)
+        await services.locations.get(pantry.id, SYSTEM)
     with pytest.raises(NotFound):
-        await services.skus.get(emptied.id)
-    assert "Pantry" not in {loc.name for loc in (await services.locations.list()).data}
-    detail = await services.items.get(rice.id)
+        await services.skus.get(emptied.id, SYSTEM)
+    assert "Pantry" not in {loc.name for loc in (await services.locations.list(SYSTEM)).data}
+    detail = await services.items.get(rice.id, SYSTEM)
     assert [(s.id, s.location_name, s.quantity) for s in detail.skus] == [
         (elsewhere.id, "Counter", 1)
     ]
     assert detail.total_quantity == 1
     # History outlives the location: the rows keep its name.
-    journal = await services.items.history(rice.id)
+    journal = await services.items.history(rice.id, SYSTEM)
     pantry_rows = [row for row in journal if row.location_name == "Pantry"]
     assert [row.delta for row in pantry_rows] == [-2, 2]
     assert all(row.location_id is None for row in pantry_rows)
@@ -70,18 +71,18 @@ async def test_emptying_a_location_moves_everything_and_then_it_can_be_deleted(
     moved = await services.skus.empty_location(pantry.id, counter.id, member)
 
     assert moved == 5
-    assert (await services.locations.get(pantry.id)).total_quantity == 0
-    assert (await services.locations.get(counter.id)).total_quantity == 6
-    assert {s.location_name: s.quantity for s in (await services.items.get(tea.id)).skus} == {
+    assert (await services.locations.get(pantry.id, SYSTEM)).total_quantity == 0
+    assert (await services.locations.get(counter.id, SYSTEM)).total_quantity == 6
+    assert {s.location_name: s.quantity for s in (await services.items.get(tea.id, SYSTEM)).skus} == {
         "Pantry": 0,
         "Counter": 4,
     }
-    assert (await services.items.get(rice.id)).total_quantity == 2
+    assert (await services.items.get(rice.id, SYSTEM)).total_quantity == 2
 
     await services.locations.delete(pantry.id, member)
 
-    assert {s.location_name for s in (await services.items.get(tea.id)).skus} == {"Counter"}
-    assert (await services.items.get(tea.id)).total_quantity == 4
+    assert {s.location_name for s in (await services.items.get(tea.id, SYSTEM)).skus} == {"Counter"}
+    assert (await services.items.get(tea.id, SYSTEM)).total_quantity == 4
 
 
 async def test_location_names_are_unique_regardless_of_case(
@@ -116,11 +117,11 @@ async def test_location_names_are_unique_regardless_of_case_beyond_ascii(service
 async def test_unknown_location_id_is_not_found(services, member, locations):
     missing = uuid.uuid4()
     with pytest.raises(NotFound, match=str(missing)):
-        await services.locations.get(missing)
+        await services.locations.get(missing, SYSTEM)
     with pytest.raises(NotFound):
         await services.locations.update(missing, {"name": "Attic"}, member)
     with pytest.raises(NotFound):
         await services.locations.delete(missing, member)
     with pytest.raises(NotFound):
         await services.skus.empty_location(missing, locations["Pantry"].id, member)
-    assert (await services.locations.list()).total == 4
+    assert (await services.locations.list(SYSTEM)).total == 4

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stocky.core.errors import Conflict, InvalidInput, NotFound
-from stocky.schemas.actor import Actor
+from stocky.schemas.actor import SYSTEM, Actor
 
 
 @pytest.fixture
@@ -24,12 +24,12 @@ async def beans(services, member):
 
 async def stock_of(services, item_id) -> dict[str, int]:
     """What the item page shows: quantity per location name."""
-    detail = await services.items.get(item_id)
+    detail = await services.items.get(item_id, SYSTEM)
     return {sku.location_name: sku.quantity for sku in detail.skus}
 
 
 async def open_alerts(services) -> list:
-    return (await services.alerts.list(acknowledged=False)).data
+    return (await services.alerts.list(SYSTEM, acknowledged=False)).data
 
 
 # --- storage mismatch ---------------------------------------------------------
@@ -58,11 +58,11 @@ async def test_repeated_mismatched_adds_raise_no_second_alert_until_acknowledged
         await services.skus.add_to(milk.id, pantry.id, 1, member)
     await services.skus.adjust(sku.id, {"delta": 2}, member)
 
-    alerts = (await services.alerts.list()).data
+    alerts = (await services.alerts.list(SYSTEM)).data
     assert len(alerts) == 1
     assert await stock_of(services, milk.id) == {"Pantry": 6}
 
-    await services.alerts.acknowledge(alerts[0].id)
+    await services.alerts.acknowledge(alerts[0].id, SYSTEM)
     assert await open_alerts(services) == []
 
     await services.skus.adjust(sku.id, {"delta": 1}, member)
@@ -71,7 +71,7 @@ async def test_repeated_mismatched_adds_raise_no_second_alert_until_acknowledged
     assert len(fresh) == 1
     assert fresh[0].id != alerts[0].id
     assert fresh[0].severity == "Warning"
-    assert (await services.alerts.list()).total == 2
+    assert (await services.alerts.list(SYSTEM)).total == 2
 
 
 async def test_matching_or_unknown_storage_types_raise_no_alert(
@@ -83,15 +83,15 @@ async def test_matching_or_unknown_storage_types_raise_no_alert(
     untyped = await services.items.create({"name": "Bread"}, member)
     await services.skus.add_to(untyped.id, locations["Freezer"].id, 1, member)
 
-    assert (await services.alerts.list()).total == 0
+    assert (await services.alerts.list(SYSTEM)).total == 0
 
 
 async def test_removing_stock_from_a_mismatched_place_raises_no_new_alert(
     services, member, milk, locations
 ):
     sku = (await services.skus.add_to(milk.id, locations["Pantry"].id, 3, member)).sku
-    [alert] = (await services.alerts.list()).data
-    await services.alerts.acknowledge(alert.id)
+    [alert] = (await services.alerts.list(SYSTEM)).data
+    await services.alerts.acknowledge(alert.id, SYSTEM)
 
     await services.skus.adjust(sku.id, {"delta": -1}, member)
 
@@ -124,8 +124,8 @@ async def test_move_changes_both_quantities_and_journals_both_sides(
     assert moved.source.quantity == 3 and moved.source.location_id == pantry.id
     assert moved.target.quantity == 2 and moved.target.location_id == counter.id
     assert await stock_of(services, beans.id) == {"Pantry": 3, "Counter": 2}
-    assert (await services.items.get(beans.id)).total_quantity == 5
-    journal = await services.items.history(beans.id)
+    assert (await services.items.get(beans.id, SYSTEM)).total_quantity == 5
+    journal = await services.items.history(beans.id, SYSTEM)
     moves = sorted((row.location_name, row.delta, row.quantity_after) for row in journal[:2])
     assert moves == [("Counter", 2, 2), ("Pantry", -2, 3)]
     assert len(journal) == 3  # the initial +5 and the two sides of the move
@@ -180,9 +180,9 @@ async def test_adjust_never_goes_below_zero(services, member, beans, locations, 
         await services.skus.adjust(sku.id, {"delta": -3}, member)
 
     assert await db_snapshot() == before
-    assert (await services.skus.get(sku.id)).quantity == 2
-    assert (await services.items.get(beans.id)).total_quantity == 2
-    assert len(await services.items.history(beans.id)) == 1
+    assert (await services.skus.get(sku.id, SYSTEM)).quantity == 2
+    assert (await services.items.get(beans.id, SYSTEM)).total_quantity == 2
+    assert len(await services.items.history(beans.id, SYSTEM)) == 1
 
 
 async def test_adjust_by_zero_is_refused(services, member, beans, locations):
@@ -191,24 +191,27 @@ async def test_adjust_by_zero_is_refused(services, member, beans, locations):
     with pytest.raises(InvalidInput, match="at least 1"):
         await services.skus.adjust(sku.id, {"delta": 0}, member)
 
-    assert len(await services.items.history(beans.id)) == 1
+    assert len(await services.items.history(beans.id, SYSTEM)) == 1
 
 
 async def test_every_quantity_change_writes_exactly_one_journal_row(
     services, member, admin, beans, locations
 ):
-    scanner = await services.users.create({"username": "pantry-scanner", "role": "Scanner"}, admin)
-    by_scan = Actor(user_id=scanner.id, username=scanner.username, role="Scanner", source="scan")
+    # A person's phone scanning (a Scanner key's stock changes go through ScanService).
+    scanner = await services.users.create(
+        {"username": "pantry-phone", "role": "Member", "password": "phone-Secret-1"}, admin
+    )
+    by_scan = Actor(user_id=scanner.id, username=scanner.username, role="Member", source="scan")
     pantry = locations["Pantry"]
 
     first = await services.skus.add_to(beans.id, pantry.id, 1, by_scan, scan_id="scan-1")
-    assert len(await services.items.history(beans.id)) == 1
+    assert len(await services.items.history(beans.id, SYSTEM)) == 1
     await services.skus.adjust(first.sku.id, {"delta": 4}, member)
-    assert len(await services.items.history(beans.id)) == 2
+    assert len(await services.items.history(beans.id, SYSTEM)) == 2
     await services.skus.adjust(first.sku.id, {"delta": -2}, by_scan)
-    assert len(await services.items.history(beans.id)) == 3
+    assert len(await services.items.history(beans.id, SYSTEM)) == 3
 
-    newest, middle, oldest = await services.items.history(beans.id)
+    newest, middle, oldest = await services.items.history(beans.id, SYSTEM)
     assert (oldest.delta, oldest.quantity_after, oldest.user_id, oldest.source, oldest.scan_id) == (
         1, 1, scanner.id, "scan", "scan-1"
     )
@@ -233,9 +236,9 @@ async def test_set_quantity_journals_the_difference(services, member, beans, loc
     assert raised.quantity == 10
     await services.skus.set_quantity(sku.id, {"quantity": 10}, member)  # no change, no row
 
-    journal = await services.items.history(beans.id)
+    journal = await services.items.history(beans.id, SYSTEM)
     assert [(row.delta, row.quantity_after) for row in journal] == [(7, 10), (-4, 3), (7, 7)]
-    assert (await services.items.get(beans.id)).total_quantity == 10
+    assert (await services.items.get(beans.id, SYSTEM)).total_quantity == 10
 
 
 async def test_item_total_is_the_sum_over_locations(services, member, beans, locations):
@@ -247,8 +250,8 @@ async def test_item_total_is_the_sum_over_locations(services, member, beans, loc
 
     assert result.item.total_quantity == 6
     assert result.sku.quantity == 3
-    assert (await services.items.get(beans.id)).total_quantity == 6
-    assert {loc.name: loc.total_quantity for loc in (await services.locations.list()).data}[
+    assert (await services.items.get(beans.id, SYSTEM)).total_quantity == 6
+    assert {loc.name: loc.total_quantity for loc in (await services.locations.list(SYSTEM)).data}[
         "Pantry"
     ] == 3
 
@@ -261,17 +264,17 @@ async def test_a_sku_stays_at_zero_after_everything_is_removed(services, member,
 
     await services.skus.adjust(sku.id, {"delta": -2}, member)
 
-    assert (await services.skus.get(sku.id)).quantity == 0
+    assert (await services.skus.get(sku.id, SYSTEM)).quantity == 0
     assert await stock_of(services, beans.id) == {"Pantry": 0}
-    assert [s.id for s in (await services.skus.list(item_id=beans.id)).data] == [sku.id]
+    assert [s.id for s in (await services.skus.list(SYSTEM, item_id=beans.id)).data] == [sku.id]
 
     await services.skus.delete(sku.id, member)
 
     with pytest.raises(NotFound):
-        await services.skus.get(sku.id)
+        await services.skus.get(sku.id, SYSTEM)
     assert await stock_of(services, beans.id) == {}
     # The item itself is never deleted implicitly.
-    assert (await services.items.get(beans.id)).name == "Beans"
+    assert (await services.items.get(beans.id, SYSTEM)).name == "Beans"
 
 
 async def test_deleting_a_sku_with_stock_is_refused(services, member, beans, locations, db_snapshot):
@@ -303,7 +306,7 @@ async def test_a_second_sku_for_the_same_item_and_location_is_a_conflict(
 async def test_unknown_sku_id_is_not_found(services, member):
     missing = uuid.uuid4()
     with pytest.raises(NotFound, match=str(missing)):
-        await services.skus.get(missing)
+        await services.skus.get(missing, SYSTEM)
     with pytest.raises(NotFound):
         await services.skus.adjust(missing, {"delta": 1}, member)
     with pytest.raises(NotFound):
@@ -313,26 +316,31 @@ async def test_unknown_sku_id_is_not_found(services, member):
 
 
 async def test_a_repeated_scan_id_is_counted_once(services, admin, beans, locations):
-    scanner = await services.users.create({"username": "pantry-scanner", "role": "Scanner"}, admin)
-    by_scan = Actor(user_id=scanner.id, username=scanner.username, role="Scanner", source="scan")
+    # A person's phone scanning (a Scanner key's stock changes go through ScanService).
+    scanner = await services.users.create(
+        {"username": "pantry-phone", "role": "Member", "password": "phone-Secret-1"}, admin
+    )
+    by_scan = Actor(user_id=scanner.id, username=scanner.username, role="Member", source="scan")
     sku = (await services.skus.add_to(beans.id, locations["Pantry"].id, 1, by_scan, "scan-7")).sku
 
     with pytest.raises(Conflict):
         await services.skus.adjust(sku.id, {"delta": 1}, by_scan, scan_id="scan-7")
 
-    assert (await services.skus.get(sku.id)).quantity == 1
-    assert len(await services.items.history(beans.id)) == 1
+    assert (await services.skus.get(sku.id, SYSTEM)).quantity == 1
+    assert len(await services.items.history(beans.id, SYSTEM)) == 1
     # Another scanner may use the same scan id for its own scans.
-    other = await services.users.create({"username": "fridge-scanner", "role": "Scanner"}, admin)
-    by_other = Actor(user_id=other.id, username=other.username, role="Scanner", source="scan")
+    other = await services.users.create(
+        {"username": "fridge-phone", "role": "Member", "password": "phone-Secret-2"}, admin
+    )
+    by_other = Actor(user_id=other.id, username=other.username, role="Member", source="scan")
     await services.skus.adjust(sku.id, {"delta": 1}, by_other, scan_id="scan-7")
-    assert (await services.skus.get(sku.id)).quantity == 2
+    assert (await services.skus.get(sku.id, SYSTEM)).quantity == 2
 
 
 async def test_timestamps_are_timezone_aware_utc(services, member, beans, locations):
     result = await services.skus.add_to(beans.id, locations["Pantry"].id, 1, member)
-    item = await services.items.get(beans.id)
-    [change] = await services.items.history(beans.id)
+    item = await services.items.get(beans.id, SYSTEM)
+    [change] = await services.items.history(beans.id, SYSTEM)
 
     for stamp in (
         item.created_at, item.updated_at, item.stock_changed_at,

@@ -14,7 +14,9 @@ from sqlalchemy import select, text, update
 from stocky.core import security
 from stocky.core.errors import Conflict, InvalidInput, NotAuthenticated
 from stocky.models import User
+from stocky.schemas.actor import SYSTEM
 from stocky.services import api_keys
+from stocky.services.users import actor_of
 
 PASSWORD_72_BYTES = "Grüne-Äpfel-" + "x" * 58  # two 2-byte letters: 72 bytes, 70 characters
 
@@ -66,7 +68,7 @@ async def test_a_password_over_72_bytes_is_refused(services, admin, db_snapshot,
 
     assert [f["field"] for f in caught.value.fields] == ["password"]
     assert await db_snapshot() == before
-    assert await services.users.by_username("bob") is None
+    assert await services.users.by_username("bob", SYSTEM) is None
 
 
 async def test_a_person_needs_a_password(services, admin):
@@ -89,7 +91,7 @@ async def test_scanner_api_key_is_shown_once_and_stored_only_as_its_sha256(servi
     assert row.api_key_hash == hashlib.sha256(key.encode()).hexdigest()
     assert row.password_hash is None
     # Read back later, the key is nowhere to be seen.
-    assert "api_key" not in (await services.users.get(scanner.id)).model_dump()
+    assert "api_key" not in (await services.users.get(scanner.id, SYSTEM)).model_dump()
 
     found = await services.users.by_api_key(key)
     assert found is not None and found.id == scanner.id
@@ -153,7 +155,7 @@ async def test_the_last_active_admin_cannot_be_demoted_deactivated_or_deleted(
             await attempt
 
     assert await db_snapshot() == before
-    assert (await services.users.get(root.id)).role == "Admin"
+    assert (await services.users.get(root.id, SYSTEM)).role == "Admin"
 
     # With a second active Admin, the first may step down.
     scanner = await services.users.create({"username": "helper", "role": "Scanner"}, admin)
@@ -175,7 +177,7 @@ async def test_an_inactive_admin_does_not_count_as_the_other_admin(services, adm
     with pytest.raises(Conflict, match="at least one active Admin"):
         await services.users.deactivate(first.id, admin)
 
-    assert (await services.users.get(first.id)).is_active is True
+    assert (await services.users.get(first.id, SYSTEM)).is_active is True
 
 
 # --- the remembered API keys (stocky/services/api_keys.py) --------------------
@@ -213,7 +215,7 @@ async def test_a_remembered_key_shows_the_scanners_state_after_each_scan(service
     """``GET /user/me`` and the scan path read the caller from the key: the
     mode and place a scan just set must be there, not the state of before."""
     member = await _used_key(services, admin, "Member")
-    caller = await services.users.by_api_key(member.api_key)
+    caller = actor_of(await services.users.by_api_key(member.api_key), "scan")
     await services.scans.scan(caller, '{"command": "set_mode", "payload": "remove"}')
     await services.scans.scan(caller, str(locations["Fridge"].id))
     details = (await services.users.by_api_key(member.api_key)).details
@@ -227,7 +229,7 @@ async def test_a_change_made_by_another_process_is_seen_within_seconds(services,
     scanner = await _used_key(services, admin)
     now = [1000.0]
     services.users._keys._clock = lambda: now[0]
-    services.users._keys.put(security.hash_api_key(scanner.api_key), await services.users.get(scanner.id))
+    services.users._keys.put(security.hash_api_key(scanner.api_key), await services.users.get(scanner.id, SYSTEM))
 
     await services.db.write(
         lambda session: session.execute(update(User).where(User.id == scanner.id).values(is_active=False))

@@ -13,27 +13,27 @@ class Acknowledged(Output):
 
 async def list_alerts(call: Call) -> Page[AlertOut]:
     q: AlertQuery = call.query
-    return await call.services.alerts.list(q.acknowledged, q.limit, q.offset)
+    return await call.services.alerts.list(call.actor, q.acknowledged, q.limit, q.offset)
 
 
 async def create_alert(call: Call) -> AlertOut:
-    return await call.services.alerts.create(call.body)
+    return await call.services.alerts.create(call.body, call.actor)
 
 
 async def get_alert(call: Call) -> AlertOut:
-    return await call.services.alerts.get(call.path_id("alert"))
+    return await call.services.alerts.get(call.path_id("alert"), call.actor)
 
 
 async def update_alert(call: Call) -> AlertOut:
-    return await call.services.alerts.update(call.path_id("alert"), call.body)
+    return await call.services.alerts.update(call.path_id("alert"), call.body, call.actor)
 
 
 async def delete_alert(call: Call) -> None:
-    await call.services.alerts.delete(call.path_id("alert"))
+    await call.services.alerts.delete(call.path_id("alert"), call.actor)
 
 
 async def acknowledge_all(call: Call) -> Acknowledged:
-    return Acknowledged(acknowledged=await call.services.alerts.acknowledge_all())
+    return Acknowledged(acknowledged=await call.services.alerts.acknowledge_all(call.actor))
 
 
 ROUTES = [

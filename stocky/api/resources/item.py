@@ -10,7 +10,7 @@ from stocky.schemas.queries import HistoryQuery, ItemQuery
 
 async def list_items(call: Call) -> Page[ItemOut]:
     q: ItemQuery = call.query
-    return await call.services.items.list(q.search, q.stock, q.limit, q.offset)
+    return await call.services.items.list(call.actor, q.search, q.stock, q.limit, q.offset)
 
 
 async def create_item(call: Call) -> ItemOut:
@@ -18,7 +18,7 @@ async def create_item(call: Call) -> ItemOut:
 
 
 async def get_item(call: Call) -> ItemDetail:
-    return await call.services.items.get(call.path_id("item"))
+    return await call.services.items.get(call.path_id("item"), call.actor)
 
 
 async def update_item(call: Call) -> ItemOut:
@@ -38,7 +38,7 @@ class History(Page[StockChangeOut]):
 
 
 async def item_history(call: Call) -> History:
-    changes = await call.services.items.history(call.path_id("item"), call.query.limit)
+    changes = await call.services.items.history(call.path_id("item"), call.actor, call.query.limit)
     return History(data=changes, total=len(changes))
 
 
@@ -51,7 +51,7 @@ ROUTES = [
           "item", response=ItemDetail),
     Route("PATCH", "/item/{id}", update_item, Policy.MEMBER, "Change an item", "item",
           body=ItemUpdate, response=ItemOut, errors=(409,)),
-    Route("DELETE", "/item/{id}", delete_item, Policy.ADMIN,
+    Route("DELETE", "/item/{id}", delete_item, Policy.ITEM_DELETE,
           "Delete an item (only at zero stock; its stock entries go too)", "item",
           status=204, errors=(409,)),
     Route("POST", "/item/{id}/refresh", refresh_item, Policy.MEMBER,

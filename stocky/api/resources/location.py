@@ -17,7 +17,7 @@ class Emptied(Output):
 
 
 async def list_locations(call: Call) -> Page[LocationOut]:
-    return await call.services.locations.list()
+    return await call.services.locations.list(call.actor)
 
 
 async def create_location(call: Call) -> LocationOut:
@@ -25,7 +25,7 @@ async def create_location(call: Call) -> LocationOut:
 
 
 async def get_location(call: Call) -> LocationOut:
-    return await call.services.locations.get(call.path_id("location"))
+    return await call.services.locations.get(call.path_id("location"), call.actor)
 
 
 async def update_location(call: Call) -> LocationOut:

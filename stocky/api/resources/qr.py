@@ -23,13 +23,13 @@ async def _image(call: Call, text: str, name: str) -> web.Response:
 
 async def item_qr(call: Call) -> web.Response:
     """An item's label: its id, which a scan treats as the item's barcode."""
-    item = await call.services.items.get(call.path_id("item"))
+    item = await call.services.items.get(call.path_id("item"), call.actor)
     return await _image(call, str(item.id), f"item-{item.id}")
 
 
 async def location_qr(call: Call) -> web.Response:
     """A location's label: scanning it sets the scanner's location."""
-    location = await call.services.locations.get(call.path_id("location"))
+    location = await call.services.locations.get(call.path_id("location"), call.actor)
     command = ScanCommand(command="set_location", payload=str(location.id))
     return await _image(call, command.encode(), f"location-{location.id}")
 

@@ -11,16 +11,16 @@ async def scan(call: Call) -> ScanResult:
     """One scan, exactly as the scanner read it. Send a `scan_id` when a
     delivery may be repeated (MQTT, retries): the same id counts once."""
     body: ScanRequest = call.body
-    return await call.services.scans.scan(call.user, body.msg, body.scan_id)
+    return await call.services.scans.scan(call.actor, body.msg, body.scan_id)
 
 
 async def scanner_status(call: Call) -> Page[ScannerState]:
-    states = await call.services.scans.states()
+    states = await call.services.scans.states(call.actor)
     return Page[ScannerState](data=states, total=len(states))
 
 
 async def set_scanner_state(call: Call) -> ScannerState:
-    return await call.services.scans.set_state(call.path_id("scanner"), call.body)
+    return await call.services.scans.set_state(call.path_id("scanner"), call.body, call.actor)
 
 
 ROUTES = [
@@ -28,7 +28,7 @@ ROUTES = [
           "scanner", body=ScanRequest, response=ScanResult, errors=(404, 409)),
     Route("GET", "/scanner/status", scanner_status, Policy.READ,
           "Every scanner's mode, location and last scan", "scanner", response=Page[ScannerState]),
-    Route("PUT", "/scanner/{id}/state", set_scanner_state, Policy.ADMIN,
+    Route("PUT", "/scanner/{id}/state", set_scanner_state, Policy.SCANNER_STATE,
           "Set a scanner's mode or location", "scanner",
           body=ScannerStateUpdate, response=ScannerState),
 ]

@@ -9,7 +9,7 @@ from stocky.schemas.sku import SkuAdjust, SkuCreate, SkuMove, SkuMoved, SkuOut, 
 
 async def list_skus(call: Call) -> Page[SkuOut]:
     q: SkuQuery = call.query
-    return await call.services.skus.list(q.item_id, q.location_id, q.limit, q.offset)
+    return await call.services.skus.list(call.actor, q.item_id, q.location_id, q.limit, q.offset)
 
 
 async def create_sku(call: Call) -> SkuOut:
@@ -17,7 +17,7 @@ async def create_sku(call: Call) -> SkuOut:
 
 
 async def get_sku(call: Call) -> SkuOut:
-    return await call.services.skus.get(call.path_id("stock entry"))
+    return await call.services.skus.get(call.path_id("stock entry"), call.actor)
 
 
 async def update_sku(call: Call) -> SkuOut:

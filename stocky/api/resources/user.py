@@ -11,7 +11,7 @@ async def me(call: Call) -> UserOut:
 
 
 async def list_users(call: Call) -> Page[UserOut]:
-    return await call.services.users.list()
+    return await call.services.users.list(call.actor)
 
 
 async def create_user(call: Call) -> UserCreated:
@@ -19,7 +19,7 @@ async def create_user(call: Call) -> UserCreated:
 
 
 async def get_user(call: Call) -> UserOut:
-    return await call.services.users.get(call.path_id("user"))
+    return await call.services.users.get(call.path_id("user"), call.actor)
 
 
 async def update_user(call: Call) -> UserOut:
