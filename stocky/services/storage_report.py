@@ -17,6 +17,7 @@ from stocky.core.errors import StorageFault
 from stocky.db.faults import cause_of
 from stocky.db.health import Burst
 from stocky.services.alerts import AlertService
+from stocky.schemas.actor import SYSTEM
 
 log = logging.getLogger("stocky.storage")
 
@@ -52,7 +53,7 @@ class StorageReport:
             return
         message = recovery_message(burst)
         log.warning("Changes are saved again. %s", message)
-        task = asyncio.ensure_future(self.alerts.create({"severity": "Error", "message": message}))
+        task = asyncio.ensure_future(self.alerts.create({"severity": "Error", "message": message}, SYSTEM))
         self._writing.add(task)
         task.add_done_callback(self._written)
 
