@@ -301,7 +301,7 @@ async def test_journal_rows_already_there_get_numbers_in_their_order_and_new_one
     await migrations.upgrade(url)
     settings = Settings(_env_file=None, data_dir=tmp_path, database_url=url)
     async with open_services(settings) as services:
-        assert [c.delta for c in await services.items.history(jam_id)] == [2, 3, 1]
+        assert [c.delta for c in await services.items.history(jam_id, SYSTEM)] == [2, 3, 1]
         shelf = await services.locations.create({"name": "Shelf"}, SYSTEM)
         await services.skus.add_to(jam_id, shelf.id, 4, SYSTEM)
-        assert [c.delta for c in await services.items.history(jam_id)] == [4, 2, 3, 1]
+        assert [c.delta for c in await services.items.history(jam_id, SYSTEM)] == [4, 2, 3, 1]

@@ -43,6 +43,7 @@ from reliability_support import (
 )
 
 from stocky.core.settings import Settings
+from stocky.schemas.actor import SYSTEM
 from stocky.db.engine import WAL_LIMIT
 from stocky.db.faults import LOCK_WAIT
 from stocky.models import Alert
@@ -235,7 +236,7 @@ async def test_a_full_disk_gets_507_one_log_line_an_alert_and_recovers_without_r
 
             async with asyncio.timeout(5):
                 while not (alerts := [
-                    alert for alert in (await runtime.services.alerts.list()).data
+                    alert for alert in (await runtime.services.alerts.list(SYSTEM)).data
                     if alert.severity == "Error" and "could not save" in alert.message
                 ]):
                     await asyncio.sleep(0.05)

@@ -367,9 +367,9 @@ async def test_history_stays_in_order_when_the_clock_goes_back(
     await services.skus.add_to(beans.id, pantry, 4, member)
     await services.skus.add_to(beans.id, pantry, -2, member)
 
-    history = await services.items.history(beans.id)
+    history = await services.items.history(beans.id, SYSTEM)
 
     assert [change.delta for change in history] == [-2, 4, 3, 5]
-    assert history[0].quantity_after == (await services.items.get(beans.id)).total_quantity == 10
+    assert history[0].quantity_after == (await services.items.get(beans.id, SYSTEM)).total_quantity == 10
     # The wall time is kept as it was read, for display.
     assert history[0].timestamp < history[-1].timestamp
