@@ -172,6 +172,8 @@ class GroupWriter:
                 outcomes = [self._run_unit(connection, unit) for _, _, unit in group]
         except Exception as error:  # BEGIN or COMMIT failed: none of the group is written
             outcomes = [(False, error)] * len(group)
+        if (lost := self.health.check()) is not None:  # committed into a file that is gone
+            outcomes = [(False, StorageFault(lost))] * len(group)
         self._settle_all(group, outcomes)
 
     @staticmethod

@@ -4,6 +4,7 @@ turns a burst of failures into one log line instead of one per request."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 
 class StorageHealth:
@@ -14,6 +15,7 @@ class StorageHealth:
         self._lock = threading.Lock()
         self._failing: str | None = None
         self._lost: str | None = None
+        self._probe: Callable[[], str | None] | None = None
 
     @property
     def ok(self) -> bool:
@@ -50,3 +52,18 @@ class StorageHealth:
         """The storage itself is gone or replaced: never healthy again in this process."""
         with self._lock:
             self._lost = reason
+
+    def watch(self, probe: Callable[[], str | None]) -> None:
+        """``probe`` says why the storage is gone (or None while it is there);
+        ``check`` runs it."""
+        self._probe = probe
+
+    def check(self) -> str | None:
+        """Look now: the writer calls this after every commit, so a write into
+        a deleted or replaced database file is never reported written."""
+        if (lost := self.lost_reason) is not None:
+            return lost
+        if self._probe is not None and (reason := self._probe()) is not None:
+            self.lost(reason)
+            return reason
+        return None
