@@ -5,6 +5,7 @@ and the kiosk both run one of these on their event loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from contextlib import AsyncExitStack
@@ -91,10 +92,12 @@ class Runtime:
             self._stack.push_async_callback(shared.stop)
         # Now that the database has been read, its files are the ones open.
         loop = asyncio.get_running_loop()
-        watch = StorageWatch(
-            settings, services.db.health,
-            lambda reason: loop.call_soon_threadsafe(self._on_storage_lost, reason),
-        )
+
+        def lost(reason: str) -> None:  # on the watch's thread
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody to tell
+                loop.call_soon_threadsafe(self._on_storage_lost, reason)
+
+        watch = StorageWatch(settings, services.db.health, lost)
         watch.start()
         self._stack.callback(watch.stop)
         runner = web.AppRunner(

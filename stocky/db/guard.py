@@ -66,9 +66,19 @@ def database_path(url: str) -> Path | None:
 
 
 def described(url: str) -> str:
-    """``url`` as the marker records it (never with a password)."""
+    """``url`` in words (never with a password)."""
     path = database_path(url)
     return str(path) if path else make_url(url).render_as_string(hide_password=True)
+
+
+def _recorded_name(settings: Settings) -> str:
+    """How the marker names the database: a file in the data directory by its
+    name alone, so that the directory may move (a new disk, a restored copy)."""
+    path = database_path(settings.resolved_database_url)
+    data_dir = settings.data_dir.resolve()
+    if path is not None and path.is_relative_to(data_dir):
+        return str(path.relative_to(data_dir))
+    return described(settings.resolved_database_url)
 
 
 # -- the marker ---------------------------------------------------------------
@@ -88,7 +98,7 @@ def marker_names_this_database(settings: Settings) -> bool:
     except (OSError, ValueError):
         return True
     name = recorded.get("database") if isinstance(recorded, dict) else None
-    return name is None or name == described(settings.resolved_database_url)
+    return name is None or name == _recorded_name(settings)
 
 
 def write_marker(settings: Settings) -> None:
@@ -98,7 +108,7 @@ def write_marker(settings: Settings) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {
-        "database": described(settings.resolved_database_url),
+        "database": _recorded_name(settings),
         "since": datetime.now(UTC).isoformat(timespec="seconds"),
         "note": "Written by Stocky once its database existed. While this file names a "
         "database that is missing or empty, Stocky refuses to start instead of starting an "

@@ -1,0 +1,180 @@
+"""Stocky refuses to start on storage it must not run on: one paragraph of
+advice, a non-zero exit and no traceback (DESIGN.md section 14).
+
+Each case breaks a real database file the way disks and people break them
+and runs the real command (``python -m stocky serve`` or ``db upgrade``), as
+systemd would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stocky.core.settings import Settings
+from stocky.db import guard
+from stocky.db.backup import backup
+from stocky.schemas.actor import SYSTEM
+from stocky.services.container import open_services
+
+ADVICE_RESTORE = "stocky restore FILE"
+_FOREIGN_ENV = ("DATABASE_URL", "SECRET_KEY", "UDA_API_URL")
+# Root ignores file modes; without these two capabilities it obeys them, as
+# the appliance's own user does.
+AS_PLAIN_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+                 "--inh-caps=-dac_override,-dac_read_search"]
+
+
+def run_stocky(data_dir: Path, *args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKY_") and k not in _FOREIGN_ENV}
+    env.update(STOCKY_DATA_DIR=str(data_dir), STOCKY_HID_DEVICES=str(data_dir / "no-such-scanner-*"),
+               UDA_API_URL="http://127.0.0.1:9/{upc}")
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "stocky", *args], env=env, cwd=data_dir.parent,
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )
+
+
+def refused(data_dir: Path, *args: str, prefix: tuple[str, ...] = ()) -> str:
+    """Run ``stocky ARGS``; it must refuse with advice. Returns what it said."""
+    args = args or ("serve", "--host", "127.0.0.1", "--port", "0")
+    done = run_stocky(data_dir, *args, prefix=prefix)
+    said = done.stderr + done.stdout
+    assert done.returncode != 0, said
+    assert "Traceback" not in said, said
+    assert said.startswith("stocky: "), said
+    return said
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with a migrated database (holding one location) and its marker."""
+    data = tmp_path_factory.mktemp("template") / "data"
+    assert run_stocky(data, "db", "upgrade").returncode == 0
+
+    async def fill() -> None:
+        async with open_services(Settings(_env_file=None, data_dir=data)) as services:
+            await services.locations.create({"name": "Pantry"}, SYSTEM)
+
+    asyncio.run(fill())
+    with sqlite3.connect(data / "stocky.db") as db:
+        db.execute("PRAGMA journal_mode=DELETE")  # one file to copy and break
+    return data
+
+
+@pytest.fixture
+def data(template: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(template, copy)
+    return copy
+
+
+def test_a_healthy_database_upgrades_and_keeps_its_marker(data: Path):
+    done = run_stocky(data, "db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert (data / guard.MARKER_NAME).exists()
+
+
+def test_truncated_database_is_refused_with_restore_advice(data: Path):
+    db = data / "stocky.db"
+    os.truncate(db, db.stat().st_size // 2)
+    said = refused(data)
+    assert "damaged" in said and ADVICE_RESTORE in said
+
+
+def test_zeroed_header_is_not_a_database(data: Path):
+    with open(data / "stocky.db", "r+b") as handle:
+        handle.write(bytes(100))
+    said = refused(data)
+    assert "is not a database" in said and ADVICE_RESTORE in said
+
+
+def test_damaged_page_is_found_by_the_quick_check(data: Path):
+    db = data / "stocky.db"
+    with open(db, "r+b") as handle:
+        handle.seek(db.stat().st_size // 2)
+        handle.write(os.urandom(8192))
+    said = refused(data, "db", "upgrade")
+    assert "damaged" in said and ADVICE_RESTORE in said
+
+
+def test_database_of_a_newer_stocky_is_refused(data: Path):
+    with sqlite3.connect(data / "stocky.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = 'ffffeeee0001'")
+    said = refused(data)
+    assert "newer Stocky" in said and "Upgrade Stocky" in said and "stocky restore" in said
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux) to drop root's override")
+def test_read_only_database_file_is_refused_not_answered_with_500s(data: Path):
+    (data / "stocky.db").chmod(0o444)
+    prefix = tuple(AS_PLAIN_USER) if os.geteuid() == 0 else ()
+    said = refused(data, prefix=prefix)
+    assert "is read-only for the user Stocky runs as" in said and "chmod u+w" in said
+    (data / "stocky.db").chmod(0o644)
+    assert run_stocky(data, "db", "upgrade", prefix=prefix).returncode == 0
+
+
+@pytest.fixture
+def read_only_mount(tmp_path: Path):
+    """A tmpfs mounted at ``tmp_path / 'ro'``; the test remounts it read-only."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a read-only file system needs root")
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_read_only_file_system_is_named_as_such(data: Path, read_only_mount: Path):
+    moved = read_only_mount / "data"
+    shutil.copytree(data, moved)
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only_mount)], check=True)
+    said = refused(moved)
+    assert "read-only file system" in said and "mount it read-write" in said
+
+
+def test_deleted_database_is_not_replaced_by_an_empty_kitchen(data: Path, tmp_path: Path):
+    kept = tmp_path / "backup.db"
+    backup(f"sqlite:///{data / 'stocky.db'}", kept)
+    (data / "stocky.db").unlink()
+    said = refused(data)
+    assert "Stocky will not start an empty kitchen" in said and ADVICE_RESTORE in said
+    assert str(data / guard.MARKER_NAME) in said
+    assert not (data / "stocky.db").exists()  # nothing was made in its place
+
+    # The advice works: restore the backup and Stocky runs on it.
+    assert run_stocky(data, "restore", str(kept)).returncode == 0
+    assert run_stocky(data, "db", "upgrade").returncode == 0
+    with sqlite3.connect(data / "stocky.db") as db:
+        assert db.execute("SELECT count(*) FROM location").fetchone() == (1,)
+
+
+def test_emptied_database_is_refused_and_removing_the_marker_starts_afresh(data: Path):
+    (data / "stocky.db").write_bytes(b"")
+    said = refused(data)
+    assert "is an empty file" in said
+    (data / guard.MARKER_NAME).unlink()  # the documented way to start over on purpose
+    assert run_stocky(data, "db", "upgrade").returncode == 0
+
+
+def test_a_database_from_before_the_marker_is_adopted(data: Path):
+    (data / guard.MARKER_NAME).unlink()
+    assert run_stocky(data, "db", "upgrade").returncode == 0
+    assert (data / guard.MARKER_NAME).exists()
+    (data / "stocky.db").unlink()
+    assert "Stocky will not start an empty kitchen" in refused(data, "db", "upgrade")
+
