@@ -40,6 +40,7 @@ CONNECT_TIMEOUT = 5
 LISTEN_POLL_SECONDS = 0.5  # how soon the listener notices it should stop
 FIRST_RETRY_SECONDS = 0.5
 LAST_RETRY_SECONDS = 10.0
+LISTENER_NAME = "stocky-listen"  # application_name, as pg_stat_activity shows it
 SCREEN_KEYS = ("action", "ok", "message", "view", "result")
 
 
@@ -83,6 +84,11 @@ class SharedBus:
         for thread in self._threads:
             await asyncio.to_thread(thread.join)
 
+    def _connect(self, name: str) -> psycopg.Connection:
+        return psycopg.connect(
+            self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT, application_name=name
+        )
+
     # -- out -------------------------------------------------------------------
 
     def _event_out(self, event: Event) -> None:
@@ -107,7 +113,7 @@ class SharedBus:
         while payload is not None:
             try:
                 if connection is None or connection.closed:
-                    connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+                    connection = self._connect("stocky-notify")
                 connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
             except psycopg.Error as error:
                 log.warning("Could not tell the other Stocky processes of a change: %s", error)
@@ -127,7 +133,7 @@ class SharedBus:
         retry = FIRST_RETRY_SECONDS
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as connection:
+                with self._connect(LISTENER_NAME) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     if retry > FIRST_RETRY_SECONDS:
                         log.info("Listening to the other Stocky processes again")
