@@ -55,13 +55,17 @@ class StorageWatch:
         assert self.database is not None
         return [self.database.with_name(self.database.name + s) for s in ("-wal", "-shm")]
 
-    def start(self) -> None:
-        """Remember the files open now (call once the database has been read)."""
+    def remember(self) -> None:
+        """Remember the files open now and have the writer probe them."""
         watched = [self.data_dir]
         if self.database is not None:
             watched += [self.database, *self._companions()]
         self._opened = {path: _identity(path) for path in watched}
         self.health.watch(self.probe)
+
+    def start(self) -> None:
+        """Watch from now on (call once the database has been read)."""
+        self.remember()
         self._thread = threading.Thread(target=self._run, name="stocky-storage-watch", daemon=True)
         self._thread.start()
 
