@@ -44,7 +44,7 @@ log = logging.getLogger("stocky.storage")
 MARKER_NAME = "database.json"
 SQLITE_HEADER = b"SQLite format 3\x00"
 # quick_check reads every page once; past this it stops and Stocky starts
-# anyway, with a warning (tests/bench/RESULTS.md: about 0.2 s at 100,000 items).
+# anyway, with a warning (tests/bench/RESULTS.md: 0.8-1.4 s at 100,000 items).
 QUICK_CHECK_SECONDS = 5.0
 # Problems quick_check lists before it stops: the first one is what we show.
 QUICK_CHECK_PROBLEMS = 5
@@ -265,6 +265,18 @@ def _check_server_database(settings: Settings) -> None:
     _refuse_revision(revision, shown)
 
 
+def refuse_missing(settings: Settings) -> None:
+    """Refuse a SQLite file that is missing or empty where the marker says
+    one existed: the one check every command that opens the database makes,
+    so that not even ``stocky create-admin`` starts an empty kitchen there."""
+    path = database_path(settings.resolved_database_url)
+    if path is None or (path.exists() and path.stat().st_size > 0):
+        return
+    if marker_names_this_database(settings):
+        raise _missing(settings, f"There is no database at {path}" if not path.exists()
+                       else f"The database {path} is an empty file")
+
+
 def check(settings: Settings) -> None:
     """Refuse (``StorageRefused``) storage Stocky must not run on."""
     path = database_path(settings.resolved_database_url)
@@ -272,10 +284,8 @@ def check(settings: Settings) -> None:
         _check_server_database(settings)
         return
     require_writable_directory(path.parent)
+    refuse_missing(settings)
     if not path.exists() or path.stat().st_size == 0:
-        if marker_names_this_database(settings):
-            raise _missing(settings, f"There is no database at {path}" if not path.exists()
-                           else f"The database {path} is an empty file")
         return  # a first start: the migrations make it
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         _require_writable_file(file)

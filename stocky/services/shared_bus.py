@@ -18,6 +18,7 @@ as they are by a browser that reconnects.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import queue
@@ -163,10 +164,8 @@ class SharedBus:
 
     def _hand_over(self, action: Any, *args: Any) -> None:
         assert self._loop is not None
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closing
             self._loop.call_soon_threadsafe(action, *args)
-        except RuntimeError:
-            pass  # the loop is closing
 
     def _publish(self, event: Event) -> None:
         self._from_peer = True

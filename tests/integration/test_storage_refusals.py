@@ -154,7 +154,10 @@ def test_deleted_database_is_not_replaced_by_an_empty_kitchen(data: Path, tmp_pa
     said = refused(data)
     assert "Stocky will not start an empty kitchen" in said and ADVICE_RESTORE in said
     assert str(data / guard.MARKER_NAME) in said
-    assert not (data / "stocky.db").exists()  # nothing was made in its place
+    # Nor does a command that opens the database make an empty one.
+    said = refused(data, "user", "add", "door", "--role", "Scanner")
+    assert "Stocky will not start an empty kitchen" in said
+    assert not (data / "stocky.db").exists()
 
     # The advice works: restore the backup and Stocky runs on it.
     assert run_stocky(data, "restore", str(kept)).returncode == 0

@@ -21,7 +21,6 @@ import uuid
 from pathlib import Path
 
 import aiohttp
-import pytest
 from mosquitto import free_port
 from reliability_support import (
     StockyProcess,
