@@ -50,8 +50,8 @@ QUICK_CHECK_SECONDS = 5.0
 QUICK_CHECK_PROBLEMS = 5
 
 RESTORE = (
-    "Restore the newest backup with 'stocky restore FILE' (Stocky stopped) and start "
-    "Stocky again."
+    "Restore the newest backup with 'stocky restore FILE' (with Stocky stopped; it keeps the "
+    "file it replaces beside it) and start Stocky again."
 )
 
 
@@ -123,7 +123,7 @@ def _missing(settings: Settings, what: str) -> StorageRefused:
     return StorageRefused(
         f"{what}, but {marker_path(settings)} says Stocky's database was there: it was deleted, "
         f"emptied or is on a disk that is not mounted. Stocky will not start an empty kitchen in "
-        f"its place. If a disk is missing, mount it. Otherwise {RESTORE[0].lower()}{RESTORE[1:]} "
+        f"its place. If a disk is missing, mount it; otherwise: {RESTORE} "
         f"To start over with an empty kitchen on purpose, delete {marker_path(settings)}."
     )
 
@@ -205,7 +205,7 @@ def _quick_check(db: sqlite3.Connection, path: Path) -> None:
     if verdict != ["ok"]:
         raise StorageRefused(
             f"The database {path} is damaged ({verdict[0]}). Stocky will not run on it, so that "
-            f"nothing more is lost. {RESTORE} The damaged file is kept beside it."
+            f"nothing more is lost. {RESTORE}"
         )
 
 
@@ -215,7 +215,7 @@ def _check_sqlite(settings: Settings, path: Path) -> None:
     if header != SQLITE_HEADER:
         raise StorageRefused(
             f"{path} is not a database (its first bytes are damaged, or another file took its "
-            f"place). {RESTORE} The damaged file is kept beside it."
+            f"place). {RESTORE}"
         )
     try:
         db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -228,7 +228,7 @@ def _check_sqlite(settings: Settings, path: Path) -> None:
             if tables:
                 raise StorageRefused(
                     f"{path} is a database, but not a Stocky database. Point DATABASE_URL at "
-                    f"Stocky's database, or {RESTORE[0].lower()}{RESTORE[1:]}"
+                    f"Stocky's database, or: {RESTORE}"
                 )
             if marker_names_this_database(settings):
                 raise _missing(settings, f"The database {path} is empty")
@@ -237,8 +237,8 @@ def _check_sqlite(settings: Settings, path: Path) -> None:
         _refuse_revision(revision[0] if revision else None, path)
     except sqlite3.DatabaseError as error:
         raise StorageRefused(
-            f"The database {path} is damaged ({error}). Stocky will not run on it. {RESTORE} "
-            "The damaged file is kept beside it."
+            f"The database {path} is damaged ({error}). Stocky will not run on it, so that "
+            f"nothing more is lost. {RESTORE}"
         ) from None
     finally:
         db.close()
@@ -315,7 +315,7 @@ async def upgrade(settings: Settings) -> None:
         cause = getattr(error, "orig", None) or error
         raise StorageRefused(
             f"Stocky could not bring its database {described(url)} up to date: {cause}. "
-            f"Free some space if the disk is full; otherwise {RESTORE[0].lower()}{RESTORE[1:]}"
+            f"Free some space if the disk is full; otherwise: {RESTORE}"
         ) from None
     except OSError as error:
         raise _cannot_write(Path(error.filename or settings.data_dir), error) from None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from stocky.cli import main
 from stocky.core.settings import Settings
 from stocky.db import guard
 from stocky.db.backup import backup
@@ -33,6 +34,7 @@ AS_PLAIN_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
 
 
 def run_stocky(data_dir: Path, *args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """``stocky ARGS`` as a process of its own (as systemd runs it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKY_") and k not in _FOREIGN_ENV}
     env.update(STOCKY_DATA_DIR=str(data_dir), STOCKY_HID_DEVICES=str(data_dir / "no-such-scanner-*"),
                UDA_API_URL="http://127.0.0.1:9/{upc}")
@@ -42,25 +44,48 @@ def run_stocky(data_dir: Path, *args: str, prefix: tuple[str, ...] = ()) -> subp
     )
 
 
-def refused(data_dir: Path, *args: str, prefix: tuple[str, ...] = ()) -> str:
-    """Run ``stocky ARGS``; it must refuse with advice. Returns what it said."""
-    args = args or ("serve", "--host", "127.0.0.1", "--port", "0")
-    done = run_stocky(data_dir, *args, prefix=prefix)
-    said = done.stderr + done.stdout
-    assert done.returncode != 0, said
+def refused_said(code: int, said: str) -> str:
+    assert code != 0, said
     assert "Traceback" not in said, said
     assert said.startswith("stocky: "), said
     return said
+
+
+def refused(data_dir: Path, *args: str, prefix: tuple[str, ...] = ()) -> str:
+    """``stocky ARGS`` (default: serve) in a process of its own must refuse
+    with advice; returns what it said."""
+    args = args or ("serve", "--host", "127.0.0.1", "--port", "0")
+    done = run_stocky(data_dir, *args, prefix=prefix)
+    return refused_said(done.returncode, done.stderr + done.stdout)
+
+
+@pytest.fixture
+def stocky(clean_env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """``stocky ARGS`` in this process (the same code, without a second
+    interpreter's start): returns the exit code and what it printed."""
+
+    def run(data_dir: Path, *args: str) -> tuple[int, str]:
+        monkeypatch.setenv("STOCKY_DATA_DIR", str(data_dir))
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code
+        printed = capsys.readouterr()
+        return code, printed.err + printed.out
+
+    return run
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with a migrated database (holding one location) and its marker."""
     data = tmp_path_factory.mktemp("template") / "data"
-    assert run_stocky(data, "db", "upgrade").returncode == 0
+    settings = Settings(_env_file=None, data_dir=data)
 
     async def fill() -> None:
-        async with open_services(Settings(_env_file=None, data_dir=data)) as services:
+        await guard.upgrade(settings)  # as `stocky db upgrade` does: leaves the marker
+        async with open_services(settings) as services:
             await services.locations.create({"name": "Pantry"}, SYSTEM)
 
     asyncio.run(fill())
@@ -76,39 +101,39 @@ def data(template: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def test_a_healthy_database_upgrades_and_keeps_its_marker(data: Path):
-    done = run_stocky(data, "db", "upgrade")
-    assert done.returncode == 0, done.stderr
+def test_a_healthy_database_upgrades_and_keeps_its_marker(data: Path, stocky):
+    code, said = stocky(data, "db", "upgrade")
+    assert code == 0, said
     assert (data / guard.MARKER_NAME).exists()
 
 
-def test_truncated_database_is_refused_with_restore_advice(data: Path):
+def test_truncated_database_is_refused_with_restore_advice(data: Path, stocky):
     db = data / "stocky.db"
     os.truncate(db, db.stat().st_size // 2)
-    said = refused(data)
+    said = refused_said(*stocky(data, "db", "upgrade"))
     assert "damaged" in said and ADVICE_RESTORE in said
 
 
 def test_zeroed_header_is_not_a_database(data: Path):
     with open(data / "stocky.db", "r+b") as handle:
         handle.write(bytes(100))
-    said = refused(data)
+    said = refused(data)  # the real `stocky serve`, as systemd starts it
     assert "is not a database" in said and ADVICE_RESTORE in said
 
 
-def test_damaged_page_is_found_by_the_quick_check(data: Path):
+def test_damaged_page_is_found_by_the_quick_check(data: Path, stocky):
     db = data / "stocky.db"
     with open(db, "r+b") as handle:
         handle.seek(db.stat().st_size // 2)
         handle.write(os.urandom(8192))
-    said = refused(data, "db", "upgrade")
+    said = refused_said(*stocky(data, "db", "upgrade"))
     assert "damaged" in said and ADVICE_RESTORE in said
 
 
-def test_database_of_a_newer_stocky_is_refused(data: Path):
+def test_database_of_a_newer_stocky_is_refused(data: Path, stocky):
     with sqlite3.connect(data / "stocky.db") as db:
         db.execute("UPDATE alembic_version SET version_num = 'ffffeeee0001'")
-    said = refused(data)
+    said = refused_said(*stocky(data, "db", "upgrade"))
     assert "newer Stocky" in said and "Upgrade Stocky" in said and "stocky restore" in said
 
 
@@ -139,45 +164,44 @@ def read_only_mount(tmp_path: Path):
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_read_only_file_system_is_named_as_such(data: Path, read_only_mount: Path):
+def test_read_only_file_system_is_named_as_such(data: Path, read_only_mount: Path, stocky):
     moved = read_only_mount / "data"
     shutil.copytree(data, moved)
     subprocess.run(["mount", "-o", "remount,ro", str(read_only_mount)], check=True)
-    said = refused(moved)
+    said = refused_said(*stocky(moved, "db", "upgrade"))
     assert "read-only file system" in said and "mount it read-write" in said
 
 
-def test_deleted_database_is_not_replaced_by_an_empty_kitchen(data: Path, tmp_path: Path):
+def test_deleted_database_is_not_replaced_by_an_empty_kitchen(data: Path, tmp_path: Path, stocky):
     kept = tmp_path / "backup.db"
     backup(f"sqlite:///{data / 'stocky.db'}", kept)
     (data / "stocky.db").unlink()
-    said = refused(data)
+    said = refused(data)  # the real `stocky serve`
     assert "Stocky will not start an empty kitchen" in said and ADVICE_RESTORE in said
     assert str(data / guard.MARKER_NAME) in said
     # Nor does a command that opens the database make an empty one.
-    said = refused(data, "user", "add", "door", "--role", "Scanner")
+    said = refused_said(*stocky(data, "user", "add", "door", "--role", "Scanner"))
     assert "Stocky will not start an empty kitchen" in said
     assert not (data / "stocky.db").exists()
 
     # The advice works: restore the backup and Stocky runs on it.
-    assert run_stocky(data, "restore", str(kept)).returncode == 0
-    assert run_stocky(data, "db", "upgrade").returncode == 0
+    assert stocky(data, "restore", str(kept))[0] == 0
+    assert stocky(data, "db", "upgrade")[0] == 0
     with sqlite3.connect(data / "stocky.db") as db:
         assert db.execute("SELECT count(*) FROM location").fetchone() == (1,)
 
 
-def test_emptied_database_is_refused_and_removing_the_marker_starts_afresh(data: Path):
+def test_emptied_database_is_refused_and_removing_the_marker_starts_afresh(data: Path, stocky):
     (data / "stocky.db").write_bytes(b"")
-    said = refused(data)
+    said = refused_said(*stocky(data, "db", "upgrade"))
     assert "is an empty file" in said
     (data / guard.MARKER_NAME).unlink()  # the documented way to start over on purpose
-    assert run_stocky(data, "db", "upgrade").returncode == 0
+    assert stocky(data, "db", "upgrade")[0] == 0
 
 
-def test_a_database_from_before_the_marker_is_adopted(data: Path):
+def test_a_database_from_before_the_marker_is_adopted(data: Path, stocky):
     (data / guard.MARKER_NAME).unlink()
-    assert run_stocky(data, "db", "upgrade").returncode == 0
+    assert stocky(data, "db", "upgrade")[0] == 0
     assert (data / guard.MARKER_NAME).exists()
     (data / "stocky.db").unlink()
-    assert "Stocky will not start an empty kitchen" in refused(data, "db", "upgrade")
-
+    assert "Stocky will not start an empty kitchen" in refused_said(*stocky(data, "db", "upgrade"))
