@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 import aiohttp
+import pytest
 from mosquitto import free_port
 from reliability_support import (
     StockyProcess,
@@ -46,6 +47,13 @@ async def scan(http: aiohttp.ClientSession, stocky: StockyProcess, key: str) -> 
     return scan_id, answer.status
 
 
+async def health_of(http: aiohttp.ClientSession, stocky: StockyProcess) -> int | None:
+    try:
+        return (await call(http, "GET", f"{stocky.url}/health")).status
+    except aiohttp.ClientError:
+        return None
+
+
 async def running_kitchen(stocky: StockyProcess) -> dict[str, str]:
     seeded = await seed_kitchen(stocky.data_dir, scanners=["door"], items={MILK: "Milk"}, viewers=("eye",))
     stocky.start()
@@ -64,10 +72,11 @@ async def watch_fault(http: aiohttp.ClientSession, stocky: StockyProcess, keys: 
         before.append(scan_id)
     async with http.ws_connect(f"{stocky.url}/ws", headers={"X-API-Key": keys["eye"]}) as ws:
         fault()
-        after = []
+        after, health = [], []
         deadline = time.monotonic() + EXIT_WITHIN
         while stocky.running and time.monotonic() < deadline:
             after.append((await scan(http, stocky, keys["door"]))[1])
+            health.append(await health_of(http, stocky))
             await asyncio.sleep(0.02)
         alerts = []
         while not ws.closed:
@@ -78,6 +87,9 @@ async def watch_fault(http: aiohttp.ClientSession, stocky: StockyProcess, keys: 
                 alerts.append(body)
     assert stocky.process is not None
     assert stocky.process.wait(1) != 0, stocky.log()
+    # /health turns 503 (or nobody answers any more) and never back to 200.
+    unhealthy = [status != 200 for status in health]
+    assert True in unhealthy and all(unhealthy[unhealthy.index(True):]), health
     assert [a["severity"] for a in alerts] == ["Error"], alerts
     assert "restarts to check its storage" in alerts[0]["message"]
     return before, after
@@ -92,21 +104,28 @@ def restart_said(stocky: StockyProcess) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_data_directory_deleted_while_running(stocky_process: StockyProcess, http):
+@pytest.mark.parametrize("gone", ["database file", "data directory"])
+async def test_storage_deleted_while_running(stocky_process: StockyProcess, http, gone: str):
     keys = await running_kitchen(stocky_process)
-    _, after = await watch_fault(http, stocky_process, keys,
-                                 lambda: shutil.rmtree(stocky_process.data_dir))
+    if gone == "database file":
+        delete, said = stocky_process.db_path.unlink, "was deleted while Stocky was running"
+    else:
+        delete, said = (lambda: shutil.rmtree(stocky_process.data_dir),
+                        "was deleted or replaced while Stocky was running")
+    _, after = await watch_fault(http, stocky_process, keys, delete)
     assert after and 200 not in after, after
     assert any(status == 503 for status in after) or after == [None], after
     log = stocky_process.log()
-    assert log.count(" ERROR ") == 1 and "was deleted or replaced while Stocky was running" in log, log
+    assert log.count(" ERROR ") == 1 and said in log, log
 
-    # The marker came back, so the restart refuses instead of starting empty.
+    # The marker is there (or came back), so the restart refuses instead of
+    # starting an empty kitchen, and the old WAL cannot join a new file.
     done = restart_said(stocky_process)
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
     assert "Stocky will not start an empty kitchen" in done.stderr
     assert "stocky restore FILE" in done.stderr
-    assert not (stocky_process.data_dir / "stocky.db").exists()
+    assert not stocky_process.db_path.exists()
+    assert not Path(f"{stocky_process.db_path}-wal").exists()
 
 
 async def test_database_replaced_while_running(stocky_process: StockyProcess, http, tmp_path: Path):
