@@ -11,11 +11,12 @@ class StorageHealth:
     """Shared by the writer thread (which records outcomes) and the loop
     (which reads them); a lock keeps the two consistent."""
 
+    _probe: Callable[[], str | None] | None = None  # see ``watch``
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._failing: str | None = None
         self._lost: str | None = None
-        self._probe: Callable[[], str | None] | None = None
 
     @property
     def ok(self) -> bool:
