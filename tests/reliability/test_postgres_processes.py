@@ -21,7 +21,7 @@ from scan_support import drain, receive_until
 from stocky.core.settings import Settings
 from stocky.schemas.actor import SYSTEM
 from stocky.services.container import open_services
-from stocky.services.shared_bus import LISTENER_NAME
+from stocky.services.shared_bus import CHANNEL, LISTENER_NAME
 
 pytestmark = pytest.mark.postgresql
 
@@ -48,7 +48,7 @@ def two_processes(pg_server, pg_migrated, tmp_path_factory) -> Iterator[tuple[St
     name = pg_server.create_database(template=pg_migrated)
     url = pg_server.url(name)
     base = tmp_path_factory.mktemp("pg-two")
-    kitchen = asyncio.run(_seed(url, base / "seed"))
+    kitchen = {**asyncio.run(_seed(url, base / "seed")), "database": name}
     processes = [StockyProcess(base / n, free_port(), DATABASE_URL=url) for n in ("a", "b")]
     try:
         for process in processes:
@@ -134,3 +134,14 @@ async def test_a_dropped_listener_connection_comes_back(two_processes, http, pg_
 
         # Back within the first retry (half a second) and a change's second.
         assert await reaches_b() or await reaches_b()
+
+
+async def test_malformed_notifications_are_ignored(two_processes, http, pg_server):
+    a, b, kitchen = two_processes
+    for payload in ("not json", "[]", '{"o": "elsewhere", "e": [1]}', '{"o": "elsewhere", "u": 5}'):
+        pg_server.sql(f"SELECT pg_notify('{CHANNEL}', '{payload}')", kitchen["database"])
+    async with http.ws_connect(f"{b.url}/ws", headers={"X-API-Key": kitchen["eye"]}) as on_b:
+        await asyncio.sleep(0.2)
+        await scan(http, a, kitchen["door"], MILK)
+        await receive_until(on_b, milk_changed(kitchen), timeout=WITHIN)
+    assert "Ignored a malformed message from another Stocky process" in b.log()
