@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from stocky.cli import main
+from stocky.core.errors import StorageRefused
 from stocky.core.settings import Settings
 from stocky.db import guard
 from stocky.db.backup import backup
@@ -217,3 +218,24 @@ def test_a_database_from_before_the_marker_is_adopted(data: Path, stocky):
     assert (data / guard.MARKER_NAME).exists()
     (data / "stocky.db").unlink()
     assert "Stocky will not start an empty kitchen" in refused_said(*stocky(data, "db", "upgrade"))
+
+
+# -- PostgreSQL: no file to look at, but the same two questions ---------------------
+
+
+@pytest.mark.postgresql
+def test_postgresql_emptied_or_newer_database_is_refused(pg_server, pg_migrated, tmp_path: Path):
+    name = pg_server.create_database(template=pg_migrated)
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=pg_server.url(name))
+    try:
+        asyncio.run(guard.upgrade(settings))  # leaves the marker naming this database
+        pg_server.sql("UPDATE alembic_version SET version_num = 'ffffeeee0001'", name)
+        with pytest.raises(StorageRefused, match="made by a newer Stocky"):
+            asyncio.run(guard.upgrade(settings))
+        pg_server.sql("DROP TABLE alembic_version", name)
+        with pytest.raises(StorageRefused, match="Stocky will not start an empty kitchen"):
+            asyncio.run(guard.upgrade(settings))
+    finally:
+        pg_server.drop_database(name)
+    with pytest.raises(StorageRefused, match="Stocky cannot reach its database"):
+        asyncio.run(guard.upgrade(settings))  # the database is gone altogether
