@@ -210,8 +210,11 @@ def _quick_check(db: sqlite3.Connection, path: Path) -> None:
 
 
 def _check_sqlite(settings: Settings, path: Path) -> None:
-    with open(path, "rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as error:  # a directory in its place, an unreadable disk
+        raise StorageRefused(f"Stocky cannot read its database {path}: {error.strerror}. {RESTORE}") from None
     if header != SQLITE_HEADER:
         raise StorageRefused(
             f"{path} is not a database (its first bytes are damaged, or another file took its "
