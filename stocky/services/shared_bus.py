@@ -37,6 +37,8 @@ log = logging.getLogger("stocky.shared_bus")
 CHANNEL = "stocky_events"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 MAX_PAYLOAD = 7900
+# Changes waiting while PostgreSQL is away; past this they are not sent.
+OUTBOX = 10_000
 CONNECT_TIMEOUT = 5
 LISTEN_POLL_SECONDS = 0.5  # how soon the listener notices it should stop
 FIRST_RETRY_SECONDS = 0.5
@@ -60,7 +62,7 @@ class SharedBus:
         self.bus = bus
         self.screens = screens
         self.origin = uuid.uuid4().hex[:12]
-        self._outbox: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._outbox: queue.Queue[str | None] = queue.Queue(maxsize=OUTBOX)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -81,7 +83,8 @@ class SharedBus:
             self._unsubscribe()
         self.screens.relay = None
         self._stop.set()
-        self._outbox.put(None)
+        with contextlib.suppress(queue.Full):  # a full outbox: the sender sees _stop
+            self._outbox.put_nowait(None)
         for thread in self._threads:
             await asyncio.to_thread(thread.join)
 
@@ -98,14 +101,19 @@ class SharedBus:
         payload = _compact({"o": self.origin, "e": [event.entity, event.id, event.op, event.data]})
         if len(payload.encode()) > MAX_PAYLOAD:
             payload = _compact({"o": self.origin, "e": [event.entity, event.id, event.op, {}]})
-        self._outbox.put(payload)
+        self._offer(payload)
 
     def _screen_out(self, ui_id: str, message: dict[str, Any]) -> None:
         payload = _compact({"o": self.origin, "u": ui_id, "m": message})
         if len(payload.encode()) > MAX_PAYLOAD:
             brief = {key: message[key] for key in SCREEN_KEYS if key in message}
             payload = _compact({"o": self.origin, "u": ui_id, "m": brief})
-        self._outbox.put(payload)
+        self._offer(payload)
+
+    def _offer(self, payload: str) -> None:
+        # Full: PostgreSQL has been away a while (the sender said so); peers miss this one.
+        with contextlib.suppress(queue.Full):
+            self._outbox.put_nowait(payload)
 
     def _send(self) -> None:
         connection: psycopg.Connection | None = None
@@ -117,12 +125,17 @@ class SharedBus:
                     connection = self._connect("stocky-notify")
                 connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
             except psycopg.Error as error:
-                log.warning("Could not tell the other Stocky processes of a change: %s", error)
+                if retry == FIRST_RETRY_SECONDS:  # once per outage, not per try
+                    log.warning("Cannot tell the other Stocky processes of changes (retrying): %s", error)
+                if connection is not None:
+                    connection.close()
                 connection = None
                 if self._stop.wait(retry):
                     break
                 retry = min(retry * 2, LAST_RETRY_SECONDS)
                 continue  # the same payload again
+            if retry > FIRST_RETRY_SECONDS:
+                log.info("Telling the other Stocky processes of changes again")
             retry = FIRST_RETRY_SECONDS
             payload = self._outbox.get()
         if connection is not None:
