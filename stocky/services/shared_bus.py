@@ -43,7 +43,8 @@ CONNECT_TIMEOUT = 5
 LISTEN_POLL_SECONDS = 0.5  # how soon the listener notices it should stop
 FIRST_RETRY_SECONDS = 0.5
 LAST_RETRY_SECONDS = 10.0
-LISTENER_NAME = "stocky-listen"  # application_name, as pg_stat_activity shows it
+# application_name of the two connections, as pg_stat_activity shows them
+LISTENER_NAME, SENDER_NAME = "stocky-listen", "stocky-notify"
 SCREEN_KEYS = ("action", "ok", "message", "view", "result")
 
 
@@ -122,7 +123,7 @@ class SharedBus:
         while payload is not None:
             try:
                 if connection is None or connection.closed:
-                    connection = self._connect("stocky-notify")
+                    connection = self._connect(SENDER_NAME)
                 connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
             except psycopg.Error as error:
                 if retry == FIRST_RETRY_SECONDS:  # once per outage, not per try
