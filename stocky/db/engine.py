@@ -185,7 +185,8 @@ class GroupWriter:
         except Exception as error:  # BEGIN or COMMIT failed: none of the group is written
             outcomes = [(False, error)] * len(group)
         if (lost := self.health.check()) is not None:  # committed into a file that is gone
-            outcomes = [(False, StorageFault(lost))] * len(group)
+            self._settle_all(group, [(False, StorageFault(lost))] * len(group))
+            return  # the runtime says why, once
         self._settle_all(group, outcomes)
 
     @staticmethod
