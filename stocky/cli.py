@@ -34,10 +34,15 @@ def run_guarded(action: Callable[[Any], None], args: Any) -> None:
 
 def _db_upgrade(_args: argparse.Namespace) -> None:
     from stocky.core.settings import Settings
-    from stocky.db import migrations
+    from stocky.db import guard, migrations
 
     settings = Settings()
-    asyncio.run(migrations.upgrade(settings.resolved_database_url))
+
+    async def main() -> None:
+        with guard.locks(settings):
+            await guard.upgrade(settings)
+
+    asyncio.run(main())
     print(f"The database is at the newest schema ({migrations.head_revision()}).")
 
 

@@ -4,17 +4,22 @@ and the kiosk both run one of these on their event loop."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import uuid
 from contextlib import AsyncExitStack
 
 from aiohttp import web
 
 from stocky.api import create_app
+from stocky.core.errors import StorageRefused
+from stocky.core.events import Event
 from stocky.core.sdnotify import Notifier
 from stocky.core.settings import Settings, ensure_mqtt_client_id
-from stocky.db import migrations
-from stocky.db.backup import running_lock
+from stocky.db import guard
 from stocky.db.demo_data import DemoLogins, load_demo
+from stocky.db.watch import StorageWatch
 from stocky.inputs.hid import HidScanInput
 from stocky.services.container import Services
 from stocky.services.lookup_worker import LookupWorker
@@ -44,6 +49,10 @@ class Runtime:
         self.systemd = Notifier()
         self._runner: web.AppRunner | None = None
         self._stack = AsyncExitStack()
+        # Set when the storage went away under Stocky: the commands stop the
+        # runtime and exit non-zero, so that systemd restarts into the checks.
+        self.storage_lost = asyncio.Event()
+        self.lost_reason: str | None = None
 
     @property
     def bound_port(self) -> int:
@@ -62,8 +71,8 @@ class Runtime:
 
     async def _start(self) -> None:
         settings = self.settings
-        self._stack.enter_context(running_lock(settings.data_dir))
-        await migrations.upgrade(settings.resolved_database_url)
+        self._stack.enter_context(guard.locks(settings))
+        await guard.upgrade(settings)
         services = Services.create(settings)
         self.services = services
         self._stack.push_async_callback(services.close)
@@ -74,6 +83,23 @@ class Runtime:
                 "No users yet: create the first Admin with "
                 "'stocky create-admin --username NAME --password-stdin'"
             )
+        if not services.db.is_sqlite:
+            # psycopg comes with the PostgreSQL extra only.
+            from stocky.services.shared_bus import SharedBus
+
+            shared = SharedBus(settings.resolved_database_url, services.bus, services.screens)
+            await shared.start()
+            self._stack.push_async_callback(shared.stop)
+        # Now that the database has been read, its files are the ones open.
+        loop = asyncio.get_running_loop()
+
+        def lost(reason: str) -> None:  # on the watch's thread
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody to tell
+                loop.call_soon_threadsafe(self._on_storage_lost, reason)
+
+        watch = StorageWatch(settings, services.db.health, lost)
+        watch.start()
+        self._stack.callback(watch.stop)
         runner = web.AppRunner(
             create_app(services),
             access_log=None,
@@ -106,6 +132,28 @@ class Runtime:
             hid = HidScanInput.from_settings(services, associate_ui=self.ui_id)
             await hid.start()
             self._stack.push_async_callback(hid.stop)
+
+    def _on_storage_lost(self, reason: str) -> None:
+        if self.storage_lost.is_set():
+            return
+        self.lost_reason = reason
+        message = f"{reason}. Stocky takes no more changes and restarts to check its storage."
+        log.error("%s", message)
+        if self.services is not None:
+            # Shown on every screen, not stored: the database may be gone.
+            self.services.bus.publish(
+                Event("alert", str(uuid.uuid4()), "created", {"severity": "Error", "message": message})
+            )
+        self.storage_lost.set()
+
+    def raise_if_storage_lost(self) -> None:
+        """After ``stop``: end the command with the reason, so it exits non-zero."""
+        if self.lost_reason is not None:
+            raise StorageRefused(
+                f"Stopped: {self.lost_reason}. No change was acknowledged after that. Start "
+                "Stocky again (systemd does) to check the storage; if the database is gone, "
+                "restore the newest backup with 'stocky restore FILE'."
+            )
 
     def ready(self) -> None:
         """Tell systemd Stocky is up (the kiosk calls this once its window shows)."""

@@ -26,9 +26,15 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event) -> None:
             "(Ctrl+C stops it)",
             flush=True,
         )
-        await stop.wait()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(runtime.storage_lost.wait())]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
     finally:
         await runtime.stop()
+    runtime.raise_if_storage_lost()
 
 
 def serve(demo: bool = False, host: str | None = None, port: int | None = None) -> None:

@@ -162,13 +162,18 @@ async def run_kiosk_until_stopped(kiosk: Kiosk, stop: asyncio.Event) -> None:
     if runtime.demo_logins:
         print(describe(runtime.demo_logins), flush=True)
     print(f"Stocky kiosk is running; API on port {runtime.bound_port}.", flush=True)
-    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(kiosk.stopping.wait())]
+    waiters = [
+        asyncio.ensure_future(stop.wait()),
+        asyncio.ensure_future(kiosk.stopping.wait()),
+        asyncio.ensure_future(runtime.storage_lost.wait()),
+    ]
     try:
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for waiter in waiters:
             waiter.cancel()
         await kiosk.stop()
+    runtime.raise_if_storage_lost()
 
 
 def new_qt_loop(app) -> asyncio.AbstractEventLoop:

@@ -68,6 +68,13 @@ class StorageFull(StorageFault):
     code = "storage_full"
 
 
+class StorageRefused(StockyError):
+    """Stocky will not run on this storage (damaged, foreign, read-only or
+    missing); ``message`` is one paragraph of advice for the person at the box."""
+
+    code = "storage_refused"
+
+
 class StorageBusy(StorageFault):
     """Another process holds the database's write lock; try again shortly."""
 

@@ -8,6 +8,7 @@ only then moved into place. PostgreSQL users back up with ``pg_dump``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -67,21 +68,48 @@ def backup(database_url: str, target: Path) -> Path:
 
 
 @contextmanager
-def running_lock(data_dir: Path) -> Iterator[None]:
-    """Held while Stocky runs on ``data_dir``; a second Stocky or a restore
-    finds it taken. The operating system frees it if the process dies."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / LOCK_NAME, "a+") as handle:
+def _held(lock_file: Path, taken: str) -> Iterator[None]:
+    """An exclusive ``flock`` on ``lock_file`` for as long as the block runs;
+    the operating system frees it if the process dies."""
+    with open(lock_file, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Conflict(
-                f"Stocky is already running on {data_dir} (another kiosk, server or restore)."
-            ) from None
+            raise Conflict(taken) from None
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def running_lock(data_dir: Path) -> Iterator[None]:
+    """Held while Stocky runs on ``data_dir``; a second Stocky or a restore
+    finds it taken."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _held(
+        data_dir / LOCK_NAME,
+        f"Stocky is already running on {data_dir} (another kiosk, server or restore).",
+    ):
+        yield
+
+
+def database_lock_path(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
+@contextmanager
+def database_lock(database: Path) -> Iterator[None]:
+    """Held while a Stocky uses the SQLite file ``database``, whatever its data
+    directory: two processes writing one file would each believe they are
+    its only writer (and each checkpoint and watch it alone)."""
+    with _held(
+        database_lock_path(database),
+        f"Another Stocky is already running on the database {database} (a kiosk, a server or "
+        "a restore, perhaps with another data directory). Stop it first: one database file "
+        "serves one Stocky; several Stocky processes can share a PostgreSQL database instead.",
+    ):
+        yield
 
 
 def restore(database_url: str, data_dir: Path, source: Path) -> Path:
@@ -92,13 +120,14 @@ def restore(database_url: str, data_dir: Path, source: Path) -> Path:
         raise InvalidInput(f"There is no backup at {source}.")
     _check(source)
     target = sqlite_path(database_url)
-    with running_lock(data_dir):
-        target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with running_lock(data_dir), database_lock(target):
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         kept = target.with_name(f"{target.name}.before-restore-{stamp}")
         if target.exists():
-            # Checkpoint first so the kept copy holds everything the WAL had.
-            with sqlite3.connect(target) as old:
+            # Checkpoint first so the kept copy holds everything the WAL had;
+            # a damaged database (the usual reason to restore) is kept as it is.
+            with contextlib.suppress(sqlite3.DatabaseError), sqlite3.connect(target) as old:
                 old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             shutil.copy2(target, kept)
         incoming = target.with_name(target.name + ".restoring")

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as sa_create_engine
@@ -97,6 +98,15 @@ def _ensure_sqlite_directory(url: URL) -> None:
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def _existing_only(url: URL) -> URL:
+    """``url`` opened read-write but never created: a database file deleted
+    under Stocky must not come back as an empty one at the next connection."""
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return url
+    path = quote(str(Path(url.database).expanduser().resolve()))
+    return url.set(database=f"file:{path}", query={**url.query, "mode": "rw", "uri": "true"})
+
+
 def _configure_sqlite(engine: Engine, *, begin: str, foreign_keys: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -127,6 +137,8 @@ def create_engine(url: str | URL, *, role: str = "read", **kwargs: Any) -> Engin
         kwargs.setdefault("pool_size", READER_THREADS + 1)
         return sa_create_engine(parsed, pool_pre_ping=True, **kwargs)
     _ensure_sqlite_directory(parsed)
+    if role != "migrate":  # migrations make the file; the others only open it
+        parsed = _existing_only(parsed)
     if role == "write":
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
@@ -259,6 +271,9 @@ class GroupWriter:
         else:
             for n in pending:
                 outcomes[n] = fault
+        if (lost := self.health.check()) is not None:  # committed into a file that is gone
+            self._settle_all(group, [(False, StorageFault(lost))] * len(group))
+            return  # the runtime says why, once
         self._record(outcomes, group[0][0])
         self._settle_all(group, outcomes)
 

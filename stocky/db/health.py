@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -31,6 +32,8 @@ class Burst:
 class StorageHealth:
     """Shared by the writer thread (which records outcomes) and the loop
     (which reads them); a lock keeps the two consistent."""
+
+    _probe: Callable[[], str | None] | None = None  # see ``watch``
 
     def __init__(self, settle: float = SETTLE) -> None:
         self._lock = threading.Lock()
@@ -91,3 +94,18 @@ class StorageHealth:
         """The storage itself is gone or replaced: never healthy again in this process."""
         with self._lock:
             self._lost = reason
+
+    def watch(self, probe: Callable[[], str | None]) -> None:
+        """``probe`` says why the storage is gone (or None while it is there);
+        ``check`` runs it."""
+        self._probe = probe
+
+    def check(self) -> str | None:
+        """Look now: the writer calls this after every commit, so a write into
+        a deleted or replaced database file is never reported written."""
+        if (lost := self.lost_reason) is not None:
+            return lost
+        if self._probe is not None and (reason := self._probe()) is not None:
+            self.lost(reason)
+            return reason
+        return None

@@ -81,3 +81,17 @@ def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def is_known(revision: str) -> bool:
+    """Whether ``revision`` is one of this Stocky's migrations (a newer
+    Stocky's database carries one it has never heard of)."""
+    if revision == HEAD:
+        return True
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from stocky.core.events import EventBus
 from stocky.core.logbuffer import BufferHandler, LogBuffer
 from stocky.core.settings import Settings, ensure_secret_key
-from stocky.db import migrations
+from stocky.db import guard, migrations
 from stocky.db.engine import Database
 from stocky.services.alerts import AlertService
 from stocky.services.items import ItemService
@@ -81,6 +81,7 @@ class Services:
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Upgrade the database to the newest schema, then hand out the services."""
+    guard.refuse_missing(settings)
     await migrations.upgrade(settings.resolved_database_url)
     services = Services.create(settings)
     try:

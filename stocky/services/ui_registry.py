@@ -9,6 +9,10 @@ A ``ui_id`` belongs to the connection that registered it for as long as that
 one is open: another connection claiming it is refused, so nobody can listen
 in on a screen's scan results by naming its id. Only the same owner (the
 same signed-in user, reconnecting) takes it over.
+
+With several processes on one PostgreSQL database, ``relay``
+(``stocky/services/shared_bus.py``) carries each message to the screens
+connected to the others too.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from stocky.core.errors import Conflict
 log = logging.getLogger("stocky.ui")
 
 Deliver = Callable[[dict[str, Any]], None]
+Relay = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass(eq=False)
@@ -35,6 +40,7 @@ class _Screen:
 class UiRegistry:
     def __init__(self) -> None:
         self._screens: dict[str, _Screen] = {}
+        self.relay: Relay | None = None
 
     def register(
         self,
@@ -71,7 +77,14 @@ class UiRegistry:
         return list(self._screens)
 
     def send(self, ui_id: str, message: dict[str, Any]) -> int:
-        """Deliver ``message`` to the screen ``ui_id``; returns 1 if it got it."""
+        """Deliver ``message`` to the screen ``ui_id``, in this process and
+        through the relay in others; returns 1 if it got it here."""
+        if self.relay is not None:
+            self.relay(ui_id, message)
+        return self.deliver(ui_id, message)
+
+    def deliver(self, ui_id: str, message: dict[str, Any]) -> int:
+        """Deliver ``message`` to the screen ``ui_id`` in this process."""
         screen = self._screens.get(ui_id)
         if screen is None:
             return 0
