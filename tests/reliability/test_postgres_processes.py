@@ -35,7 +35,7 @@ async def _seed(url: str, data_dir: Path) -> dict[str, str]:
         shelf = await services.locations.create({"name": "Shelf"}, SYSTEM)
         milk = await services.items.create({"name": "Milk", "upc": MILK}, SYSTEM)
         door = await services.users.create({"username": "door", "role": "Scanner"}, SYSTEM)
-        await services.scans.set_state(door.id, {"current_location_id": shelf.id})
+        await services.scans.set_state(door.id, {"current_location_id": shelf.id}, SYSTEM)
         eye = await services.users.create(
             {"username": "eye", "role": "Read-only", "password": uuid.uuid4().hex, "with_api_key": True},
             SYSTEM,
