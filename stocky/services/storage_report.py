@@ -16,8 +16,8 @@ import logging
 from stocky.core.errors import StorageFault
 from stocky.db.faults import cause_of
 from stocky.db.health import Burst
-from stocky.services.alerts import AlertService
 from stocky.schemas.actor import SYSTEM
+from stocky.services.alerts import AlertService
 
 log = logging.getLogger("stocky.storage")
 

@@ -43,10 +43,10 @@ from reliability_support import (
 )
 
 from stocky.core.settings import Settings
-from stocky.schemas.actor import SYSTEM
 from stocky.db.engine import WAL_LIMIT
 from stocky.db.faults import LOCK_WAIT
 from stocky.models import Alert
+from stocky.schemas.actor import SYSTEM
 from stocky.services.container import open_services
 
 MILK = "4000417025005"
