@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { Plugin } from "vite";
 import { defineConfig } from "vitest/config";
@@ -14,15 +16,12 @@ function precompress(): Plugin {
   return {
     name: "stocky-precompress",
     apply: "build",
-    generateBundle(_options, bundle) {
-      for (const file of Object.values(bundle)) {
-        if (!/\.(js|css|svg|html|webmanifest)$/.test(file.fileName)) continue;
-        const source = file.type === "chunk" ? file.code : file.source;
-        this.emitFile({
-          type: "asset",
-          fileName: `${file.fileName}.gz`,
-          source: gzipSync(typeof source === "string" ? Buffer.from(source) : source, { level: 9 }),
-        });
+    // After every other plugin has had its say, from the files as written.
+    writeBundle(options, bundle) {
+      for (const name of Object.keys(bundle)) {
+        if (!/\.(js|css|svg|html|webmanifest)$/.test(name)) continue;
+        const path = join(options.dir ?? OUT_DIR, name);
+        writeFileSync(`${path}.gz`, gzipSync(readFileSync(path), { level: 9 }));
       }
     },
   };

@@ -83,6 +83,7 @@ export const en = {
   moveAllInto: "Move everything from {name} into",
   moveHere: "Move",
   deleteLocation: "Delete",
+  deleteLocationNamed: "Delete {name}",
   confirmDeleteLocation: "Delete the location {name}?",
   confirm: "Yes, delete",
   itemsHere: "{count} items here",

@@ -31,13 +31,31 @@ export class LiveSocket {
 
   constructor(private readonly options: LiveOptions) {}
 
+  // A phone that loses its signal says so at once; a socket may take
+  // minutes to notice. Offline: drop the socket (and show it); online again:
+  // reconnect now rather than at the end of a back-off.
+  private readonly wentOffline = () => {
+    this.options.onOnline(false);
+    this.socket?.close(1000);
+  };
+  private readonly cameOnline = () => {
+    if (this.socket || this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.attempt = 0;
+    void this.connect();
+  };
+
   start(): void {
     this.stopped = false;
+    addEventListener("offline", this.wentOffline);
+    addEventListener("online", this.cameOnline);
     void this.connect();
   }
 
   stop(): void {
     this.stopped = true;
+    removeEventListener("offline", this.wentOffline);
+    removeEventListener("online", this.cameOnline);
     if (this.timer) clearTimeout(this.timer);
     this.socket?.close(1000);
     this.socket = null;

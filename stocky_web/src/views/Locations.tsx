@@ -41,7 +41,7 @@ function LocationEntry({ location, all, editable }: { location: Location; all: L
               <button type="submit" disabled={action.busy}>{t("moveAll")}</button>
             </form>
           )}
-          <ConfirmButton label={t("deleteLocation")} question={t("confirmDeleteLocation", { name: location.name })}
+          <ConfirmButton label={t("deleteLocation")} name={t("deleteLocationNamed", { name: location.name })} question={t("confirmDeleteLocation", { name: location.name })}
             onConfirm={() => void action.run(async () => {
               await api("DELETE", `/location/${location.id}`);
               await refresh();
