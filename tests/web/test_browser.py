@@ -10,7 +10,7 @@ import re
 import uuid
 
 import pytest
-from conftest import DEMO_ADMIN, TIMEOUT_MS, decode_qr_codes, png_pixels, sign_in
+from browser_support import TIMEOUT_MS, decode_qr_codes, png_pixels, sign_in
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
 LIVE_MS = 1500  # "within a second", with room for a busy CI machine
