@@ -85,8 +85,13 @@ class Runtime:
         await runner.setup()
         self._runner = runner
         self._stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, self.host, self.port).start()
-        log.info("Stocky is listening on http://%s:%d", self.host, self.bound_port)
+        tls = None
+        if settings.tls_cert and settings.tls_key:
+            from stocky.core.tls import server_context
+
+            tls = server_context(settings.tls_cert, settings.tls_key)
+        await web.TCPSite(runner, self.host, self.port, ssl_context=tls).start()
+        log.info("Stocky is listening on %s://%s:%d", self.scheme, self.host, self.bound_port)
 
         lookups = LookupWorker(services)
         await lookups.start()
@@ -106,6 +111,10 @@ class Runtime:
             hid = HidScanInput.from_settings(services, associate_ui=self.ui_id)
             await hid.start()
             self._stack.push_async_callback(hid.stop)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.settings.tls_cert and self.settings.tls_key else "http"
 
     def ready(self) -> None:
         """Tell systemd Stocky is up (the kiosk calls this once its window shows)."""
