@@ -82,3 +82,26 @@ def png_pixels(png_bytes: bytes) -> memoryview:
     for row in rows:
         grey.extend(row[0::4])  # black on white: the red channel is enough
     return memoryview(bytes(grey)).cast("B", (height, width))
+
+
+def qr_video(text: str, path: Path, width: int = 320, height: int = 240) -> Path:
+    """A still video (Y4M) of a QR code holding ``text``: Chromium's fake
+    camera plays it, so the camera scan is tested with a real decoder."""
+    import qrcode
+
+    code = qrcode.QRCode(border=4)
+    code.add_data(text)
+    matrix = code.get_matrix()
+    scale = min(width, height) // len(matrix)
+    left, top = (width - scale * len(matrix)) // 2, (height - scale * len(matrix)) // 2
+    luma = bytearray([235]) * (width * height)
+    for row, cells in enumerate(matrix):
+        for column, dark in enumerate(cells):
+            if dark:
+                for y in range(top + row * scale, top + (row + 1) * scale):
+                    start = y * width + left + column * scale
+                    luma[start:start + scale] = bytes([16]) * scale
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    frame = b"FRAME\n" + bytes(luma) + chroma + chroma
+    path.write_bytes(f"YUV4MPEG2 W{width} H{height} F5:1 Ip A1:1 C420jpeg\n".encode() + frame * 5)
+    return path

@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from browser_support import CHROMIUM, Kitchen, StockyProcess  # noqa: E402
+from browser_support import CHROMIUM, Kitchen, StockyProcess, qr_video  # noqa: E402
 from mosquitto import free_port  # noqa: E402  (browser_support puts it on the path)
 
 
@@ -34,12 +34,23 @@ def kitchen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kitchen]:
         stocky.stop()
 
 
+# What the fake camera shows: a QR code holding the coffee beans' barcode.
+CAMERA_SHOWS = "8000070038523"
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-    args = ["--no-sandbox"] if os.geteuid() == 0 else []  # Chromium refuses its sandbox as root
+    video = qr_video(CAMERA_SHOWS, tmp_path_factory.mktemp("camera") / "qr.y4m")
+    args = [
+        "--use-fake-ui-for-media-stream",  # allow the camera without asking
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")  # Chromium refuses its sandbox as root
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
         try:

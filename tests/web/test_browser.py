@@ -105,7 +105,6 @@ def test_shopping_list_on_a_phone_fits_and_stays_when_the_signal_goes(browser, k
 
 def test_link_a_scanner_then_its_cards_drive_this_page(desktop, kitchen):
     open_page(desktop, kitchen)
-    desktop.get_by_role("button", name="Menu").click() if desktop.get_by_role("button", name="Menu").is_visible() else None
     desktop.get_by_role("button", name="Link a scanner").click()
     code = desktop.get_by_role("dialog").get_by_role("img", name="Link a scanner")
     expect(code).to_be_visible()
@@ -123,6 +122,26 @@ def test_link_a_scanner_then_its_cards_drive_this_page(desktop, kitchen):
     kitchen.scan("8000070038523")  # coffee beans
     expect(desktop.get_by_role("status").filter(has_text=re.compile(r"Added Coffee beans 1 kg to Pantry \(now \d+\)"))) \
         .to_be_visible(timeout=LIVE_MS)
+
+
+def test_the_camera_loads_its_decoder_only_when_opened_and_scans(desktop, kitchen):
+    fetched: list[str] = []
+    desktop.on("request", lambda request: fetched.append(request.url))
+    open_page(desktop, kitchen)
+    before = kitchen.item_named("Coffee beans 1 kg")["total_quantity"]
+    assert not [url for url in fetched if "/assets/decoder-" in url or "/assets/Camera-" in url]
+    menu = desktop.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    desktop.get_by_role("button", name="Scan with the camera").click()
+    camera = desktop.get_by_role("dialog", name="Scan with the camera")
+    expect(camera.get_by_role("status")).to_have_text(f"Added Coffee beans 1 kg to Pantry (now {before + 1})",
+                                                      timeout=15_000)
+    assert [url for url in fetched if "/assets/Camera-" in url]
+    if desktop.evaluate("!('BarcodeDetector' in window)"):  # Chromium on Linux: Stocky's own decoder
+        assert [url for url in fetched if "/assets/decoder-" in url]
+    camera.get_by_role("button", name="Close").click()
+    assert kitchen.item_named("Coffee beans 1 kg")["total_quantity"] == before + 1
 
 
 def test_a_wrong_address_shows_a_way_back(desktop, kitchen):

@@ -15,6 +15,19 @@ declare global {
 }
 
 const FORMATS = ["ean_13", "ean_8", "upc_a", "upc_e", "code_128", "qr_code"];
+
+type Reader = (video: HTMLVideoElement) => Promise<string | null>;
+
+/** The browser's own BarcodeDetector where there is one, else the decoder
+ * bundled with Stocky (a chunk of its own, fetched only now). */
+async function reader(): Promise<Reader> {
+  if (window.BarcodeDetector) {
+    const detector = new window.BarcodeDetector({ formats: FORMATS });
+    return async (video) => (await detector.detect(video))[0]?.rawValue ?? null;
+  }
+  const read = (await import("./decoder")).frameReader();
+  return async (video) => read(video);
+}
 const EVERY_MS = 250;
 const SAME_CODE_PAUSE_MS = 2500;
 
@@ -27,11 +40,11 @@ export default function Camera({ onClose }: { onClose: () => void }) {
 
   useEffect(() => {
     dialog.current?.showModal?.();
-    if (!window.BarcodeDetector || !navigator.mediaDevices?.getUserMedia) {
+    if (!navigator.mediaDevices?.getUserMedia) {
       setMessage(t("cameraUnavailable"));
       return;
     }
-    const detector = new window.BarcodeDetector({ formats: FORMATS });
+    const detector = reader();
     let stream: MediaStream | null = null;
     let timer: ReturnType<typeof setInterval> | null = null;
     let last = { code: "", at: 0 };
@@ -43,11 +56,11 @@ export default function Camera({ onClose }: { onClose: () => void }) {
       void video.current.play();
       timer = setInterval(async () => {
         if (!video.current || video.current.readyState < 2) return;
-        const [found] = await detector.detect(video.current).catch(() => []);
-        if (!found || (found.rawValue === last.code && Date.now() - last.at < SAME_CODE_PAUSE_MS)) return;
-        last = { code: found.rawValue, at: Date.now() };
+        const code = await (await detector)(video.current).catch(() => null);
+        if (!code || (code === last.code && Date.now() - last.at < SAME_CODE_PAUSE_MS)) return;
+        last = { code, at: Date.now() };
         try {
-          const result = await api<Omit<ScanMessage, "ok" | "action">>("POST", "/scanner/scan", { msg: found.rawValue });
+          const result = await api<Omit<ScanMessage, "ok" | "action">>("POST", "/scanner/scan", { msg: code });
           setMessage(describeScan({ action: "scan_result", ok: true, ...result }).text);
         } catch (error) {
           setMessage(errorText(error));
