@@ -72,6 +72,20 @@ def test_a_scan_at_another_door_shows_without_reloading(desktop, kitchen):
     expect(tuna).to_contain_text(f"{before + 1} in total", timeout=LIVE_MS)
 
 
+def test_after_a_lost_connection_it_catches_up_with_what_it_missed(desktop, kitchen):
+    open_page(desktop, kitchen)
+    rice = entry(desktop, "Basmati rice 1 kg")
+    before = kitchen.item_named("Basmati rice 1 kg")["total_quantity"]
+    expect(rice).to_contain_text(f"{before} in total")
+    desktop.context.set_offline(True)
+    reconnecting = desktop.get_by_role("status").filter(has_text="Reconnecting")
+    expect(reconnecting).to_be_visible()
+    kitchen.scan("5011157630019")  # the rice, while this browser is away
+    desktop.context.set_offline(False)
+    expect(rice).to_contain_text(f"{before + 1} in total", timeout=TIMEOUT_MS)
+    expect(reconnecting).to_have_count(0)
+
+
 def test_filters_show_the_shopping_list_and_everything(desktop, kitchen):
     open_page(desktop, kitchen)
     expect(entry(desktop, "Whole milk 2 l")).to_have_count(1)

@@ -5,15 +5,12 @@ import { api, ApiError } from "../api/client";
 import type { ItemDetail, Location, Me, Page, StockChange, StorageType } from "../api/types";
 import { ConfirmButton } from "../components/Confirm";
 import { Places } from "../components/Places";
+import { StorageSelect } from "../components/Storage";
 import { errorText, useAction, useGet } from "../hooks";
 import { formatAgo, formatNumber, formatTime, t } from "../i18n";
 import { itemName } from "../scan";
 import { canChange } from "./Inventory";
 import { NotFound } from "./NotFound";
-
-export const STORAGE: [string, "storageNone" | "storageAmbient" | "storageRefrigerated" | "storageFrozen"][] = [
-  ["", "storageNone"], ["Ambient", "storageAmbient"], ["Refrigerated", "storageRefrigerated"], ["Frozen", "storageFrozen"],
-];
 
 function EditItem({ item }: { item: ItemDetail }) {
   const [name, setName] = useState(item.name ?? "");
@@ -37,11 +34,7 @@ function EditItem({ item }: { item: ItemDetail }) {
       <label>{t("name")}<input value={name} onChange={(e) => setName(e.target.value)} /></label>
       <label>{t("description")}<input value={description} onChange={(e) => setDescription(e.target.value)} /></label>
       <label>{t("barcode")}<input value={upc} inputMode="numeric" onChange={(e) => setUpc(e.target.value)} /></label>
-      <label>{t("storageType")}
-        <select value={storage} onChange={(e) => setStorage(e.target.value)}>
-          {STORAGE.map(([value, label]) => <option key={value} value={value}>{t(label)}</option>)}
-        </select>
-      </label>
+      <StorageSelect value={storage} onChange={setStorage} />
       {action.error && <p className="error" role="alert">{action.error}</p>}
       <button type="submit" className="primary" disabled={action.busy}>{t("save")}</button>
     </form>

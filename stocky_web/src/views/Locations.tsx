@@ -3,10 +3,10 @@ import { useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import type { Location, Me, Page } from "../api/types";
 import { ConfirmButton } from "../components/Confirm";
+import { StorageSelect, storageName } from "../components/Storage";
 import { errorText, useAction, useGet } from "../hooks";
 import { t } from "../i18n";
 import { canChange } from "./Inventory";
-import { STORAGE } from "./ItemPage";
 
 function LocationEntry({ location, all, editable }: { location: Location; all: Location[]; editable: boolean }) {
   const others = all.filter((l) => l.id !== location.id);
@@ -21,7 +21,7 @@ function LocationEntry({ location, all, editable }: { location: Location; all: L
     <li className="location">
       <div className="location-head">
         <strong>{location.name}</strong>
-        <span className="muted">{location.storage_type ?? ""} · {t("itemsHere", { count: location.total_quantity })}</span>
+        <span className="muted">{storageName(location.storage_type)} · {t("itemsHere", { count: location.total_quantity })}</span>
       </div>
       {editable && (
         <div className="actions">
@@ -70,11 +70,7 @@ function NewLocation() {
     <form className="edit" onSubmit={submit} aria-label={t("newLocation")}>
       <h2>{t("newLocation")}</h2>
       <label>{t("name")}<input value={name} required onChange={(e) => setName(e.target.value)} /></label>
-      <label>{t("storageType")}
-        <select value={storage} onChange={(e) => setStorage(e.target.value)}>
-          {STORAGE.map(([value, label]) => <option key={value} value={value}>{t(label)}</option>)}
-        </select>
-      </label>
+      <StorageSelect value={storage} onChange={setStorage} />
       {action.error && <p className="error" role="alert">{action.error}</p>}
       <button type="submit" className="primary" disabled={action.busy}>{t("addLocation")}</button>
     </form>
