@@ -229,7 +229,7 @@ def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen)
     expect(images).to_have_count(4 + 8 + 1)  # locations, command cards, the milk
     for image in images.all():
         expect(image).to_have_js_property("complete", True)
-    for name in ("Pantry", "Add mode", "Show log", "Whole milk 2 l"):
+    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Whole milk 2 l"):
         expect(desktop.locator("figcaption", has_text=name).first).to_be_visible()
 
     locations = kitchen.request("GET", "/api/v1/location", headers=kitchen.admin())["data"]

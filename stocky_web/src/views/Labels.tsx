@@ -2,11 +2,15 @@ import { useState } from "react";
 import type { Item, Location, Page } from "../api/types";
 import { QrImage } from "../components/QrImage";
 import { useGet } from "../hooks";
-import { t } from "../i18n";
+import { t, type MessageKey } from "../i18n";
 import { itemName } from "../scan";
 
-// The command cards a kitchen prints once (DESIGN.md section 4).
-const VIEW_CARDS = ["inventory", "shopping", "locations", "scanners", "log", "users"];
+// The command cards a kitchen prints once (DESIGN.md section 4), named as
+// the pages they open.
+const VIEW_CARDS: [string, MessageKey][] = [
+  ["inventory", "navInventory"], ["shopping", "navShopping"], ["locations", "navLocations"],
+  ["scanners", "navScanners"], ["log", "navLog"], ["users", "navUsers"],
+];
 
 function Label({ path, body, name }: { path: string; body?: unknown; name: string }) {
   return (
@@ -66,8 +70,8 @@ export default function Labels() {
         <div className="grid">
           <Label path="/qr/command?format=svg" body={card("set_mode", "add")} name={t("cardAddMode")} />
           <Label path="/qr/command?format=svg" body={card("set_mode", "remove")} name={t("cardRemoveMode")} />
-          {VIEW_CARDS.map((view) => (
-            <Label key={view} path="/qr/command?format=svg" body={card("show_view", view)} name={t("cardView", { view })} />
+          {VIEW_CARDS.map(([view, page]) => (
+            <Label key={view} path="/qr/command?format=svg" body={card("show_view", view)} name={t("cardView", { view: t(page) })} />
           ))}
         </div>
         {chosen.length > 0 && (
