@@ -158,6 +158,40 @@ def test_the_camera_loads_its_decoder_only_when_opened_and_scans(desktop, kitche
     assert kitchen.item_named("Coffee beans 1 kg")["total_quantity"] == before + 1
 
 
+def test_scanners_alerts_log_and_users_from_the_menu(desktop, kitchen):
+    open_page(desktop, kitchen, "/scanners")
+    scanner = desktop.locator("li.scanner").filter(has_text="Kitchen scanner")
+    scanner.get_by_label("Mode").select_option("remove")
+    expect(scanner.get_by_label("Mode")).to_have_value("remove")
+    states = kitchen.request("GET", "/api/v1/scanner/status", headers=kitchen.admin())["data"]
+    assert [s["current_mode"] for s in states if s["username"] == "Kitchen scanner"] == ["remove"]
+    scanner.get_by_label("Mode").select_option("add")
+
+    count = desktop.locator(".alert-count")
+    before = int(count.inner_text().split()[-1])
+    kitchen.request("POST", "/api/v1/alert", {"message": "The freezer door is open"}, headers=kitchen.admin())
+    expect(count).to_have_accessible_name(f"{before + 1} open alerts", timeout=LIVE_MS)  # live, on any page
+    count.click()
+    alert = desktop.get_by_role("listitem").filter(has_text="The freezer door is open")
+    alert.get_by_role("button", name="Acknowledge").click()
+    expect(alert).to_have_count(0)
+    expect(count).to_have_accessible_name(f"{before} open alerts")
+
+    desktop.get_by_role("link", name="Log").click()
+    entries = desktop.locator("ul.log li")
+    desktop.get_by_label("Search").fill("freezer door")
+    expect(entries.first).to_contain_text("The freezer door is open")
+    expect(entries.filter(has_not_text="freezer door")).to_have_count(0)
+
+    desktop.get_by_role("link", name="Users").click()
+    name = f"cook-{uuid.uuid4().hex[:6]}"
+    form = desktop.locator("form", has=desktop.get_by_role("heading", name="New user"))
+    form.get_by_label("Username").fill(name)
+    form.get_by_label("Password").fill("a-Cook-Secret-1")
+    form.get_by_role("button", name="Add user").click()
+    expect(desktop.locator("li.user").filter(has_text=name)).to_contain_text("Member")
+
+
 def test_a_wrong_address_shows_a_way_back(desktop, kitchen):
     open_page(desktop, kitchen, "/no/such/page")
     expect(desktop.get_by_role("heading", name="There is no such page.")).to_be_visible()
