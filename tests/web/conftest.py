@@ -48,6 +48,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         "--use-fake-ui-for-media-stream",  # allow the camera without asking
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
+        "--ignore-certificate-errors",  # the HTTPS test's self-signed certificate (service workers)
     ]
     if os.geteuid() == 0:
         args.append("--no-sandbox")  # Chromium refuses its sandbox as root
