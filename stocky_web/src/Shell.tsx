@@ -10,7 +10,7 @@ import { t, type MessageKey } from "./i18n";
 import { staleKeys } from "./live/invalidate";
 import { LiveSocket, type LiveMessage } from "./live/socket";
 import { describeScan, type Banner, type ScanMessage } from "./scan";
-import { uiId } from "./uiId";
+import { onBecomingScreen, screenId } from "./screen";
 import { pathForView } from "./views";
 import { Alerts } from "./views/Alerts";
 import { Inventory } from "./views/Inventory";
@@ -40,8 +40,10 @@ function useLive(onBanner: (banner: Banner) => void): boolean {
   const queries = useQueryClient();
   const [, navigate] = useLocation();
   const [online, setOnline] = useState(true);
+  const [id, setId] = useState(screenId);
   const latest = useRef({ navigate, onBanner });
   latest.current = { navigate, onBanner };
+  useEffect(() => onBecomingScreen(() => setId(screenId())), []);
 
   useEffect(() => {
     let pending = new Set<string>();
@@ -57,7 +59,7 @@ function useLive(onBanner: (banner: Banner) => void): boolean {
       }, 50);
     };
     const socket = new LiveSocket({
-      uiId: uiId(),
+      uiId: id,
       token: currentToken,
       onOnline: setOnline,
       onGap: () => void queries.invalidateQueries(),
@@ -78,7 +80,7 @@ function useLive(onBanner: (banner: Banner) => void): boolean {
       socket.stop();
       if (flush) clearTimeout(flush);
     };
-  }, [queries]);
+  }, [queries, id]);
   return online;
 }
 

@@ -192,6 +192,26 @@ def test_scanners_alerts_log_and_users_from_the_menu(desktop, kitchen):
     expect(desktop.locator("li.user").filter(has_text=name)).to_contain_text("Member")
 
 
+def test_two_tabs_of_one_browser_both_stay_live_and_one_is_the_screen(desktop, kitchen):
+    open_page(desktop, kitchen, "/")
+    second = desktop.context.new_page()
+    try:
+        open_page(second, kitchen, "/")  # shares the refresh cookie: the tabs take turns renewing it
+        ui_id = desktop.evaluate("localStorage.getItem('stocky.ui_id')")
+        kitchen.scan(json.dumps({"command": "associate_ui", "payload": ui_id}))
+        kitchen.scan(json.dumps({"command": "show_view", "payload": "locations"}))
+        expect(desktop).to_have_url(kitchen.url + "/locations", timeout=LIVE_MS)  # the first tab is the screen
+        assert second.url == kitchen.url + "/"
+        peas = entry(second, "Frozen peas 900 g")
+        before = kitchen.item_named("Frozen peas 900 g")["total_quantity"]
+        kitchen.scan("5000354001026")
+        expect(peas).to_contain_text(f"{before + 1} in total", timeout=LIVE_MS)  # and the second one is live
+        second.reload()
+        expect(second.get_by_role("heading", name="Inventory")).to_be_visible()
+    finally:
+        second.close()
+
+
 def test_a_wrong_address_shows_a_way_back(desktop, kitchen):
     open_page(desktop, kitchen, "/no/such/page")
     expect(desktop.get_by_role("heading", name="There is no such page.")).to_be_visible()
