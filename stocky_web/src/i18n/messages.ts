@@ -120,6 +120,9 @@ export const en = {
   // log
   severity: "Severity",
   severityAll: "All",
+  severityInfo: "Information",
+  severityWarn: "Warnings",
+  severityError: "Errors",
   logEmpty: "No log entries.",
   liveLog: "Live",
 
@@ -145,6 +148,8 @@ export const en = {
   // labels
   labelsTitle: "Labels to print",
   paper: "Paper",
+  paperA4: "A4",
+  paperLetter: "Letter",
   print: "Print",
   locationLabels: "Location labels",
   commandCards: "Command cards",

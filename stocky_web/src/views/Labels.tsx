@@ -40,8 +40,8 @@ export default function Labels() {
         <div className="actions">
           <label>{t("paper")}
             <select value={paper} onChange={(e) => setPaper(e.target.value as "a4" | "letter")}>
-              <option value="a4">A4</option>
-              <option value="letter">Letter</option>
+              <option value="a4">{t("paperA4")}</option>
+              <option value="letter">{t("paperLetter")}</option>
             </select>
           </label>
           <button type="button" className="primary" onClick={() => window.print()}>{t("print")}</button>

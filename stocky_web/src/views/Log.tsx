@@ -26,9 +26,9 @@ export function Log() {
         <label>{t("severity")}
           <select value={severity} onChange={(e) => setSeverity(e.target.value)}>
             <option value="">{t("severityAll")}</option>
-            <option value="INFO">INFO</option>
-            <option value="WARN">WARN</option>
-            <option value="ERROR">ERROR</option>
+            <option value="INFO">{t("severityInfo")}</option>
+            <option value="WARN">{t("severityWarn")}</option>
+            <option value="ERROR">{t("severityError")}</option>
           </select>
         </label>
         <label>{t("search")}<input type="search" value={typed} onChange={(e) => setTyped(e.target.value)} /></label>
