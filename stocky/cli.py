@@ -89,6 +89,20 @@ def _serve(args: argparse.Namespace) -> None:
     serve(demo=args.demo, host=args.host, port=args.port)
 
 
+def _tls(args: argparse.Namespace) -> None:
+    from stocky.core.settings import Settings
+    from stocky.core.tls import box_names, make_self_signed
+
+    settings = Settings()
+    names = list(dict.fromkeys([*(args.name or []), *box_names()]))
+    made = make_self_signed(args.dir or settings.data_dir / "tls", names)
+    print(f"Made a self-signed certificate for: {', '.join(made.names)}")
+    print(f"SHA-256 fingerprint (compare it when a browser asks): {made.fingerprint}")
+    print("Turn HTTPS on with these lines in .env (or the service's environment), then restart Stocky:")
+    print(f"STOCKY_TLS_CERT={made.cert.resolve()}")
+    print(f"STOCKY_TLS_KEY={made.key.resolve()}")
+
+
 def _bridge(args: argparse.Namespace) -> None:
     from stocky.core.errors import InvalidInput
     from stocky.core.logconfig import configure_console
@@ -167,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API and scanners headless (no screen needed)")
     _listen_options(serve)
     serve.set_defaults(action=_serve)
+
+    tls = commands.add_parser("tls", help="make a self-signed HTTPS certificate for this box (camera scanning needs HTTPS)")
+    tls.add_argument("--name", action="append", help="another host name or address to include (repeatable)")
+    tls.add_argument("--dir", type=Path, help="where to write it (default: STOCKY_DATA_DIR/tls)")
+    tls.set_defaults(action=_tls)
 
     bridge = commands.add_parser("bridge", help="forward scans from an MQTT broker to a Stocky over HTTP")
     bridge.add_argument("--broker", help="mqtt://user:password@host:1883 (default from STOCKY_MQTT_URL)")

@@ -111,8 +111,13 @@ class Runtime:
         await runner.setup()
         self._runner = runner
         self._stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, self.host, self.port).start()
-        log.info("Stocky is listening on http://%s:%d", self.host, self.bound_port)
+        tls = None
+        if settings.tls_cert and settings.tls_key:
+            from stocky.core.tls import server_context
+
+            tls = server_context(settings.tls_cert, settings.tls_key)
+        await web.TCPSite(runner, self.host, self.port, ssl_context=tls).start()
+        log.info("Stocky is listening on %s://%s:%d", self.scheme, self.host, self.bound_port)
 
         lookups = LookupWorker(services)
         await lookups.start()
@@ -154,6 +159,9 @@ class Runtime:
                 "Stocky again (systemd does) to check the storage; if the database is gone, "
                 "restore the newest backup with 'stocky restore FILE'."
             )
+    @property
+    def scheme(self) -> str:
+        return "https" if self.settings.tls_cert and self.settings.tls_key else "http"
 
     def ready(self) -> None:
         """Tell systemd Stocky is up (the kiosk calls this once its window shows)."""

@@ -22,8 +22,8 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event) -> None:
             print(describe(runtime.demo_logins), flush=True)
         shown_host = "localhost" if runtime.host in ("0.0.0.0", "::", "") else runtime.host
         print(
-            f"Stocky is running: http://{shown_host}:{runtime.bound_port}/api/v1/docs "
-            "(Ctrl+C stops it)",
+            f"Stocky is running: {runtime.scheme}://{shown_host}:{runtime.bound_port}/ "
+            f"(the web app; API docs at /api/v1/docs; Ctrl+C stops it)",
             flush=True,
         )
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(runtime.storage_lost.wait())]

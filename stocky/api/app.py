@@ -7,14 +7,15 @@ from aiohttp import web
 from stocky.api import keys, ws
 from stocky.api.access_log import access_log_middleware
 from stocky.api.errors import error_middleware
-from stocky.api.resources import alert, auth, item, location, log, qr, scanner, sku, system, user
+from stocky.api.resources import alert, auth, item, location, log, qr, scanner, session, sku, system, user
 from stocky.api.routing import Route, add_routes, check_policies
+from stocky.api.web import web_ui_middleware
 from stocky.core.throttle import LoginThrottle
 from stocky.services.container import Services
 
 MAX_BODY_BYTES = 256 * 1024
 
-RESOURCES = (auth, user, item, location, sku, alert, scanner, log, qr, system)
+RESOURCES = (auth, session, user, item, location, sku, alert, scanner, log, qr, system)
 
 
 
@@ -29,7 +30,7 @@ async def _refuse_undeclared_routes(app: web.Application) -> None:
 
 def create_app(services: Services) -> web.Application:
     app = web.Application(
-        middlewares=[access_log_middleware, error_middleware],
+        middlewares=[access_log_middleware, error_middleware, web_ui_middleware],
         client_max_size=MAX_BODY_BYTES,
     )
     app[keys.SERVICES] = services

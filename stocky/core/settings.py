@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     access_token_minutes: int = Field(default=12 * 60, ge=1)
+    # StockyWeb: a short access token in the page's memory, renewed from a
+    # refresh cookie that lasts this many days past the browser's last use.
+    web_access_minutes: int = Field(default=10, ge=1)
+    web_session_days: int = Field(default=30, ge=1)
+    # HTTPS served by Stocky itself (``stocky tls`` makes a self-signed pair).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     # A client must finish its request headers within this many seconds, and
     # then its body within as many again, so connections that trickle in byte
     # by byte cannot pile up.

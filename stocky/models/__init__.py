@@ -7,5 +7,6 @@ from stocky.models.location import Location
 from stocky.models.sku import Sku
 from stocky.models.stock_change import StockChange
 from stocky.models.user import User
+from stocky.models.web_session import WebSession
 
-__all__ = ["Alert", "Base", "Item", "Location", "Sku", "StockChange", "User"]
+__all__ = ["Alert", "Base", "Item", "Location", "Sku", "StockChange", "User", "WebSession"]

@@ -17,6 +17,7 @@ from stocky.services.items import ItemService
 from stocky.services.locations import LocationService
 from stocky.services.lookups import LookupQueue
 from stocky.services.scanning import ScanService
+from stocky.services.sessions import SessionService
 from stocky.services.skus import SkuService
 from stocky.services.storage_report import StorageReport
 from stocky.services.ui_registry import UiRegistry
@@ -38,6 +39,7 @@ class Services:
     alerts: AlertService
     users: UserService
     scans: ScanService
+    sessions: SessionService
     _log_handler: BufferHandler
 
     @classmethod
@@ -70,6 +72,7 @@ class Services:
             alerts=alerts,
             users=users,
             scans=ScanService(db, bus, lookups, screens, users),
+            sessions=SessionService(db, bus),
             _log_handler=handler,
         )
 

@@ -80,6 +80,19 @@ async def _login(api) -> Request:
     )
 
 
+async def _session(api) -> Request:
+    return Request(
+        "/api/v1/auth/session", {"username": "bob", "password": api.seed.passwords["Member"]}
+    )
+
+
+async def _refresh(api) -> Request:
+    # The client's cookie jar keeps the refresh cookie this sign-in sets.
+    signed_in = await api.post("/auth/session", who="anonymous", json=(await _session(api)).json)
+    assert signed_in.status == 200, signed_in
+    return Request("/api/v1/auth/refresh")
+
+
 async def _create_user(api) -> Request:
     return Request("/api/v1/user", {"username": unique("scanner"), "role": "Scanner"})
 
@@ -102,6 +115,9 @@ async def _fresh_alert(api, path: str, json: Any = None) -> Request:
 # route key -> a request an allowed caller gets a 2xx for.
 VALID: dict[str, Factory] = {
     "POST /api/v1/auth/login": _login,
+    "POST /api/v1/auth/session": _session,
+    "POST /api/v1/auth/refresh": _refresh,
+    "POST /api/v1/auth/logout": const("/api/v1/auth/logout"),
     "GET /api/v1/user/me": const("/api/v1/user/me"),
     "GET /api/v1/user": const("/api/v1/user"),
     "POST /api/v1/user": _create_user,
@@ -469,6 +485,10 @@ DESIGN_ROLES: dict[str, frozenset[str]] = {
             "GET /api/v1/docs",
             "GET /api/v1/docs/assets/{name}",
             "GET /ws",
+            # StockyWeb's sign-in (section 11): a password or the refresh cookie is the proof.
+            "POST /api/v1/auth/session",
+            "POST /api/v1/auth/refresh",
+            "POST /api/v1/auth/logout",
         )
     },
 }

@@ -40,6 +40,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "B5": ("tests.bench.start_memory:b5", "cold start and memory"),
     "B6": ("tests.bench.mqtt:b6", "MQTT publish to committed"),
     "B7": ("tests.bench.storage_guard:b7", "storage checks at start and while running (100,000 items)"),
+    "B8": ("tests.bench.web_first_load:b7", "StockyWeb first load, gzipped bytes"),
 }
 
 FULL: dict[str, Any] = {

@@ -172,7 +172,8 @@ def wheel_venv(wheel, tmp_path_factory) -> Path:
 def test_wheel_holds_what_the_kiosk_and_the_migrations_read_at_run_time(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("resources/style.qss", "resources/__init__.py", "stocky/db/alembic/env.py",
-                   "stocky/db/alembic/script.py.mako", "stocky_touch/app.py", "stocky/cli.py"):
+                   "stocky/db/alembic/script.py.mako", "stocky_touch/app.py", "stocky/cli.py",
+                   "stocky/web_dist/index.html", "stocky/web_dist/manifest.webmanifest"):
         assert needed in names
     for migration in (REPO / "stocky/db/alembic/versions").glob("*.py"):
         assert f"stocky/db/alembic/versions/{migration.name}" in names
@@ -193,6 +194,9 @@ def test_installed_wheel_serves_health_and_stops_cleanly(wheel_venv, tmp_path):
 
     with running_stocky([str(stocky), "serve"], tmp_path) as server:
         assert healthy(server.health)
+        # StockyWeb comes in the wheel: no Node.js, no source tree.
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/shopping", timeout=10) as page:
+            assert b'<div id="root">' in page.read()
     assert_clean_exit(server)
     assert (tmp_path / "data/stocky.db").is_file()  # migrations shipped in the wheel ran
 

@@ -9,11 +9,12 @@ from stocky.api.routing import Call, Route
 from stocky.core import security
 from stocky.core.errors import NotAuthenticated, TooManyAttempts
 from stocky.schemas.auth import LoginRequest, TokenOut
+from stocky.schemas.user import UserOut
 
 
-async def login(call: Call) -> TokenOut:
-    """Password in, bearer token out; more than five failures for one name
-    from one client within 15 minutes locks that pair out for a while."""
+async def check_password(call: Call) -> UserOut:
+    """The person whose password the body holds; more than five failures for
+    one name from one client within 15 minutes locks that pair out a while."""
     body: LoginRequest = call.body
     settings = call.services.settings
     throttle = call.request.app[keys.THROTTLE]
@@ -26,10 +27,20 @@ async def login(call: Call) -> TokenOut:
         throttle.failed(body.username, client)
         raise
     throttle.succeeded(body.username, client)
-    lifetime = timedelta(minutes=settings.access_token_minutes)
+    return user
+
+
+async def issue_token(call: Call, user: UserOut, minutes: int) -> TokenOut:
+    lifetime = timedelta(minutes=minutes)
     version = await call.services.users.token_version(user.id)
     token = security.create_access_token(call.services.secret_key, user.id, version, lifetime)
     return TokenOut(access_token=token, expires_in=int(lifetime.total_seconds()))
+
+
+async def login(call: Call) -> TokenOut:
+    """Password in, bearer token out."""
+    user = await check_password(call)
+    return await issue_token(call, user, call.services.settings.access_token_minutes)
 
 
 ROUTES = [

@@ -1,0 +1,160 @@
+// Talking to Stocky: the access token lives in this module's memory only
+// (never in storage, never in an address); the refresh token is an HttpOnly
+// cookie the page cannot read. Every request states its JSON body's type.
+import type { MessageKey } from "../i18n";
+
+const PREFIX = "/api/v1";
+const EARLY_REFRESH_MS = 30_000;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Stocky could not be reached at all (no answer, not an error answer). */
+export class NetworkError extends Error {}
+
+interface TokenAnswer {
+  access_token: string;
+  expires_in: number;
+}
+
+let accessToken: string | null = null;
+let expiresAt = 0;
+let refreshing: Promise<string | null> | null = null;
+const endListeners = new Set<(reason: MessageKey) => void>();
+const channel = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("stocky-session");
+channel?.addEventListener("message", (event) => {
+  if (event.data === "signed-out") endSession("signedOut", false);
+});
+
+export function onSessionEnded(listener: (reason: MessageKey) => void): () => void {
+  endListeners.add(listener);
+  return () => endListeners.delete(listener);
+}
+
+function endSession(reason: MessageKey, tellOtherTabs: boolean): void {
+  accessToken = null;
+  expiresAt = 0;
+  if (tellOtherTabs) channel?.postMessage("signed-out");
+  for (const listener of endListeners) listener(reason);
+}
+
+async function send(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(PREFIX + path, { credentials: "same-origin", cache: "no-store", ...init });
+  } catch {
+    throw new NetworkError("network");
+  }
+}
+
+function jsonInit(method: string, body: unknown, token?: string | null): RequestInit {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  return init;
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  let code = "error";
+  let message = response.statusText || `HTTP ${response.status}`;
+  let fields: string[] = [];
+  try {
+    const data = await response.json();
+    const error = data?.error ?? {};
+    code = String(error.code ?? code);
+    message = String(error.message ?? message);
+    if (Array.isArray(error.fields)) fields = error.fields.map((f: { field?: string }) => String(f.field ?? f));
+  } catch {
+    // not JSON: keep the status line
+  }
+  return new ApiError(response.status, code, message, fields);
+}
+
+function keep(answer: TokenAnswer): string {
+  accessToken = answer.access_token;
+  expiresAt = Date.now() + answer.expires_in * 1000;
+  return accessToken;
+}
+
+export async function signIn(username: string, password: string): Promise<void> {
+  const response = await send("/auth/session", jsonInit("POST", { username, password }));
+  if (!response.ok) throw await errorOf(response);
+  keep(await response.json());
+}
+
+async function refreshNow(): Promise<string | null> {
+  const response = await send("/auth/refresh", jsonInit("POST", {}));
+  if (response.status === 401) return null;
+  if (!response.ok) throw await errorOf(response);
+  return keep(await response.json());
+}
+
+/** A new access token from the refresh cookie, or null once the sign-in
+ * has ended. Tabs take turns (the cookie is replaced at every use). */
+export function refresh(): Promise<string | null> {
+  if (!refreshing) {
+    const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+    const run: Promise<string | null> = locks
+      ? locks.request("stocky-refresh", () => refreshNow()).then((token) => token)
+      : refreshNow();
+    refreshing = run.finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing as Promise<string | null>;
+}
+
+/** A token good for the next half minute, renewing it first if needed. */
+export async function currentToken(): Promise<string | null> {
+  if (accessToken && Date.now() < expiresAt - EARLY_REFRESH_MS) return accessToken;
+  return refresh();
+}
+
+export async function signOut(): Promise<void> {
+  try {
+    await send("/auth/logout", jsonInit("POST", {}));
+  } finally {
+    endSession("signedOut", true);
+  }
+}
+
+/** The session is over (a 401 the refresh cookie cannot mend). */
+export function sessionEnded(): void {
+  endSession("sessionEnded", false);
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let token = await currentToken();
+  let response = token ? await send(path, jsonInit(method, body, token)) : null;
+  if (!response || response.status === 401) {
+    token = response ? await refresh() : null;
+    response = token ? await send(path, jsonInit(method, body, token)) : null;
+    if (!response || response.status === 401) {
+      sessionEnded();
+      throw new ApiError(401, "not_authenticated", "");
+    }
+  }
+  if (!response.ok) throw await errorOf(response);
+  if (response.status === 204) return undefined as T;
+  const type = response.headers.get("Content-Type") ?? "";
+  return (type.includes("json") ? await response.json() : await response.text()) as T;
+}
+
+/** An image (a QR code) as an object URL; the caller revokes it. */
+export async function imageUrl(method: string, path: string, body?: unknown): Promise<string> {
+  const token = await currentToken();
+  const response = await send(path, jsonInit(method, body, token));
+  if (!response.ok) throw await errorOf(response);
+  return URL.createObjectURL(await response.blob());
+}

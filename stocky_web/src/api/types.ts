@@ -1,0 +1,89 @@
+export type Role = "Admin" | "Member" | "Read-only" | "Scanner";
+export type StorageType = "Ambient" | "Refrigerated" | "Frozen" | null;
+
+export interface Page<T> {
+  data: T[];
+  total: number;
+}
+
+export interface Me {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export interface Item {
+  id: string;
+  name: string | null;
+  description: string | null;
+  upc: string | null;
+  storage_type: StorageType;
+  lookup_status: string | null;
+  total_quantity: number;
+  updated_at: string;
+  stock_changed_at: string;
+}
+
+export interface Place {
+  id: string;
+  location_id: string;
+  location_name: string;
+  quantity: number;
+  updated_at: string;
+}
+
+export interface ItemDetail extends Item {
+  skus: Place[];
+}
+
+export interface StockChange {
+  id: string;
+  timestamp: string;
+  location_name: string;
+  delta: number;
+  quantity_after: number;
+  source: string;
+}
+
+export interface Location {
+  id: string;
+  name: string;
+  storage_type: StorageType;
+  details: string | null;
+  total_quantity: number;
+}
+
+export interface ScannerState {
+  id: string;
+  username: string;
+  current_mode: "add" | "remove";
+  current_location_id: string | null;
+  last_scan_timestamp: string | null;
+  associated_ui_id: string | null;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+  is_active: boolean;
+  api_key_prefix: string | null;
+}
+
+export interface Alert {
+  id: string;
+  timestamp: string;
+  severity: string;
+  message: string;
+  is_acknowledged: boolean;
+}
+
+export interface LogEntry {
+  id: string;
+  timestamp: string;
+  severity: "INFO" | "WARN" | "ERROR";
+  message: string;
+  source: string;
+}
+
+export type StockFilter = "in" | "zero" | "all";

@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { formatNumber, t } from "./i18n";
+import { en } from "./i18n/messages";
+import { backoffDelay } from "./live/backoff";
+import { staleKeys } from "./live/invalidate";
+import { loadShopping, saveShopping } from "./offline";
+import { describeScan } from "./scan";
+import { newUuid, uiId } from "./uiId";
+import { pathForView } from "./views";
+
+describe("the message catalog", () => {
+  it("fills placeholders and formats numbers for the locale", () => {
+    expect(t("total", { count: 3 })).toBe("3 in total");
+    expect(t("total", { count: 12345 })).toBe(`${formatNumber(12345)} in total`);
+  });
+  it("leaves a placeholder it was not given visible rather than dropping it", () => {
+    expect(t("scanAdded", { item: "Milk" })).toBe("Added Milk to {location} (now {quantity})");
+  });
+  it("has no empty messages", () => {
+    for (const [key, text] of Object.entries(en)) expect(text.trim(), key).not.toBe("");
+  });
+});
+
+describe("reconnecting", () => {
+  it("waits longer after each failure, never beyond 15 s", () => {
+    const delays = [0, 1, 2, 3, 4, 5, 10, 50].map((attempt) => backoffDelay(attempt, 1));
+    expect(delays.slice(0, 6)).toEqual([500, 1000, 2000, 4000, 8000, 15000]);
+    expect(Math.max(...delays)).toBe(15000);
+  });
+  it("spreads browsers out by up to a quarter", () => {
+    expect(backoffDelay(2, 0)).toBe(1500);
+    expect(backoffDelay(2, 0.5)).toBe(1750);
+  });
+});
+
+describe("change events", () => {
+  it("a stock change makes inventory, item pages and locations stale", () => {
+    expect(staleKeys("sku")).toEqual([["items"], ["item"], ["locations"]]);
+  });
+  it("an unknown entity makes nothing stale", () => {
+    expect(staleKeys("weather")).toEqual([]);
+  });
+});
+
+describe("scan banners", () => {
+  const scanner = { username: "Kitchen", current_mode: "add" };
+  const item = { id: "1", name: "Whole Milk", upc: null } as never;
+  it("are built from the scan's fields, not from the server's sentence", () => {
+    const banner = describeScan({
+      action: "scan_result", ok: true, result: "added", message: "Server sentence",
+      item, location: { id: "2", name: "Fridge" }, quantity: 4, scanner,
+    });
+    expect(banner).toEqual({ text: "Added Whole Milk to Fridge (now 4)", tone: "good" });
+  });
+  it("name an unnamed product by its barcode", () => {
+    const banner = describeScan({
+      action: "scan_result", ok: true, result: "removed",
+      item: { id: "1", name: null, upc: "4006381333931" } as never,
+      location: { id: "2", name: "Pantry" }, quantity: 0, scanner,
+    });
+    expect(banner.text).toBe("Took Unnamed product (4006381333931) from Pantry (now 0)");
+  });
+  it("show a refused scan as a failure", () => {
+    expect(describeScan({ action: "scan_result", ok: false, message: "Scan a location label first." }))
+      .toEqual({ text: "Scan not taken: Scan a location label first.", tone: "bad" });
+  });
+});
+
+describe("show_view", () => {
+  it("maps each view to its page", () => {
+    expect(pathForView("inventory")).toBe("/");
+    expect(pathForView("shopping")).toBe("/shopping");
+    expect(pathForView("log")).toBe("/log");
+  });
+  it("ignores views it does not know", () => {
+    expect(pathForView("constructor")).toBeNull();
+    expect(pathForView(7)).toBeNull();
+  });
+});
+
+describe("the screen id", () => {
+  it("is a version 4 UUID", () => {
+    expect(newUuid()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+  it("stays the same in one browser and differs between browsers", () => {
+    localStorage.clear();
+    const first = uiId();
+    expect(uiId()).toBe(first);
+    localStorage.clear();
+    expect(uiId()).not.toBe(first);
+  });
+});
+
+describe("the kept shopping list", () => {
+  it("keeps names and barcodes, with the time it was kept", () => {
+    saveShopping([{ id: "1", name: "Jam", upc: null, total_quantity: 0 } as never], localStorage, new Date("2026-11-30T10:00:00Z"));
+    expect(loadShopping()).toEqual({ savedAt: "2026-11-30T10:00:00.000Z", items: [{ id: "1", name: "Jam", upc: null }] });
+  });
+  it("reads a damaged entry as no list", () => {
+    localStorage.setItem("stocky.shopping", "{not json");
+    expect(loadShopping()).toBeNull();
+  });
+});

@@ -1,0 +1,80 @@
+import { useEffect, useState } from "react";
+import { Link, useSearch, useLocation } from "wouter";
+import type { Item, Me, Page, StockFilter } from "../api/types";
+import { Places } from "../components/Places";
+import { errorText, useGet } from "../hooks";
+import { t, type MessageKey } from "../i18n";
+import { itemName } from "../scan";
+
+const FILTERS: [StockFilter, MessageKey][] = [["in", "filterIn"], ["zero", "filterZero"], ["all", "filterAll"]];
+const PAGE = 50;
+
+export function canChange(me: Me): boolean {
+  return me.role === "Admin" || me.role === "Member";
+}
+
+function ItemEntry({ item, me }: { item: Item; me: Me }) {
+  const [open, setOpen] = useState(false);
+  const name = itemName(item);
+  return (
+    <li className="item">
+      <div className="item-row">
+        <button type="button" className="item-toggle" aria-expanded={open} onClick={() => setOpen(!open)}
+          title={open ? t("hidePlaces") : t("showPlaces")}>
+          <span className="item-name">{name}</span>
+          <span className="item-total">{t("total", { count: item.total_quantity })}</span>
+        </button>
+        <Link href={`/item/${item.id}`} className="item-link" aria-label={`${t("openItem")}: ${name}`}>›</Link>
+      </div>
+      {open && <Places id={item.id} canChange={canChange(me)} />}
+    </li>
+  );
+}
+
+export function Inventory({ me }: { me: Me }) {
+  const params = new URLSearchParams(useSearch());
+  const [, navigate] = useLocation();
+  const stock = (["in", "zero", "all"].includes(params.get("stock") ?? "") ? params.get("stock") : "in") as StockFilter;
+  const [search, setSearch] = useState(params.get("search") ?? "");
+  const [typed, setTyped] = useState(search);
+  const [limit, setLimit] = useState(PAGE);
+  useEffect(() => {
+    const timer = setTimeout(() => setSearch(typed.trim()), 200);
+    return () => clearTimeout(timer);
+  }, [typed]);
+  useEffect(() => setLimit(PAGE), [search, stock]);
+
+  const query = new URLSearchParams({ stock, limit: String(limit) });
+  if (search) query.set("search", search);
+  const items = useGet<Page<Item>>(["items", stock, search, limit], `/item?${query}`);
+
+  return (
+    <section>
+      <h1>{t("navInventory")}</h1>
+      <form className="search" role="search" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          {t("search")}
+          <input type="search" value={typed} placeholder={t("searchPlaceholder")} onChange={(e) => setTyped(e.target.value)} />
+        </label>
+      </form>
+      <div className="filters" role="group" aria-label={t("stockFilter")}>
+        {FILTERS.map(([value, label]) => (
+          <button key={value} type="button" aria-pressed={stock === value}
+            onClick={() => navigate(value === "in" ? "/" : `/?stock=${value}`)}>{t(label)}</button>
+        ))}
+      </div>
+      {items.error && <p className="error" role="alert">{errorText(items.error)}</p>}
+      {items.data && (
+        items.data.data.length ? (
+          <ul className="items">
+            {items.data.data.map((item) => <ItemEntry key={item.id} item={item} me={me} />)}
+          </ul>
+        ) : <p className="muted">{search ? t("noMatches", { search }) : t("noItems")}</p>
+      )}
+      {items.data && items.data.total > items.data.data.length && (
+        <button type="button" onClick={() => setLimit(limit + PAGE)}>{t("moreItems")}</button>
+      )}
+      {!items.data && !items.error && <p>{t("loading")}</p>}
+    </section>
+  );
+}

@@ -1,0 +1,118 @@
+"""A browser's long sign-in (StockyWeb): a refresh token in an HttpOnly,
+SameSite=Strict cookie beside a short bearer token. It renews itself for
+weeks and ends at once on sign-out, a new password or deactivation; a copy of
+an old refresh token ends the session it came from."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from http.cookies import SimpleCookie
+
+import pytest
+
+from stocky.services import sessions
+
+SESSION, REFRESH, LOGOUT = "/auth/session", "/auth/refresh", "/auth/logout"
+COOKIE = "stocky_refresh"
+
+
+def refresh_cookie(reply) -> str:
+    """The refresh token a reply set, after checking how the cookie is kept."""
+    cookie = SimpleCookie()
+    for header in reply.headers.getall("Set-Cookie", []):
+        cookie.load(header)
+    morsel = cookie[COOKIE]
+    assert morsel["httponly"] is True
+    assert morsel["samesite"] == "Strict"
+    assert morsel["path"] == "/api/v1/auth"
+    return morsel.value
+
+
+async def post_with(api, path: str, token: str | None):
+    """A call carrying exactly this cookie (none kept between calls)."""
+    api.client.session.cookie_jar.clear()
+    headers = {"Cookie": f"{COOKIE}={token}"} if token else {}
+    reply = await api.post(path, who="anonymous", json={}, headers=headers)
+    api.client.session.cookie_jar.clear()
+    return reply
+
+
+async def sign_in(api, who: str = "victim") -> tuple[str, str]:
+    reply = await api.post(SESSION, who="anonymous", json={
+        "username": api.seed.usernames[who], "password": api.seed.passwords[who]})
+    assert reply.status == 200, reply
+    api.client.session.cookie_jar.clear()
+    return reply.json["access_token"], refresh_cookie(reply)
+
+
+async def me(api, access: str):
+    return await api.get("/user/me", who="anonymous", headers={"Authorization": f"Bearer {access}"})
+
+
+async def test_sign_in_gives_a_short_token_and_a_cookie_scripts_cannot_read(api):
+    reply = await api.post(SESSION, who="anonymous", json={
+        "username": "erin", "password": api.seed.passwords["victim"]})
+    assert reply.status == 200, reply
+    assert reply.json["expires_in"] == api.services.settings.web_access_minutes * 60
+    token = refresh_cookie(reply)
+    assert token not in reply.text
+    # Plain HTTP: a Secure cookie would never be sent back.
+    assert "secure" not in reply.headers["Set-Cookie"].lower()
+    assert (await me(api, reply.json["access_token"])).json["username"] == "erin"
+    rows = (await api.snapshot("web_session"))["web_session"]
+    assert len(rows) == 1 and token not in repr(rows)  # stored hashed
+
+
+async def test_refresh_renews_the_token_and_replaces_the_cookie(api):
+    _, first = await sign_in(api)
+    reply = await post_with(api, REFRESH, first)
+    assert reply.status == 200, reply
+    second = refresh_cookie(reply)
+    assert second != first
+    assert (await me(api, reply.json["access_token"])).json["username"] == "erin"
+    assert (await post_with(api, REFRESH, second)).status == 200
+
+
+async def test_a_lost_answer_is_forgiven_but_a_late_copy_ends_the_session(api, monkeypatch):
+    _, first = await sign_in(api)
+    renewed = refresh_cookie(await post_with(api, REFRESH, first))
+    # The phone never got ``renewed`` and asks again with the old cookie.
+    again = await post_with(api, REFRESH, first)
+    assert again.status == 200, again
+    current = refresh_cookie(again)
+    assert (await post_with(api, REFRESH, renewed)).status == 401
+    # Long after the swap the old cookie can only be a stolen copy.
+    latest = refresh_cookie(await post_with(api, REFRESH, current))
+    monkeypatch.setattr(sessions, "REPLAY_GRACE", timedelta(0))
+    api.error(await post_with(api, REFRESH, current), 401, "not_authenticated")
+    api.error(await post_with(api, REFRESH, latest), 401, "not_authenticated")
+
+
+async def test_sign_out_ends_the_cookie_at_once(api):
+    _, token = await sign_in(api)
+    reply = await post_with(api, LOGOUT, token)
+    assert reply.status == 204
+    assert f"{COOKIE}=\"\"" in reply.headers["Set-Cookie"] or f"{COOKIE}=;" in reply.headers["Set-Cookie"]
+    api.error(await post_with(api, REFRESH, token), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("change", [{"password": "a-New-Secret-9"}, {"is_active": False}],
+                         ids=["new-password", "deactivated"])
+async def test_a_new_password_or_deactivation_ends_every_browser_session(api, change):
+    access, token = await sign_in(api)
+    assert (await api.patch(f"/user/{api.user('victim')}", json=change)).status == 200
+    api.error(await post_with(api, REFRESH, token), 401, "not_authenticated")
+    assert (await me(api, access)).status == 401
+
+
+@pytest.mark.parametrize("cookie", [None, "garbage", "x" * 5000], ids=["none", "unknown", "huge"])
+async def test_refresh_without_a_valid_cookie_is_401(api, cookie):
+    api.error(await post_with(api, REFRESH, cookie), 401, "not_authenticated")
+
+
+async def test_session_sign_in_shares_the_login_throttle(api):
+    for _ in range(5):
+        await api.post(SESSION, who="anonymous", json={"username": "erin", "password": "wrong"})
+    reply = await api.post(SESSION, who="anonymous", json={
+        "username": "erin", "password": api.seed.passwords["victim"]})
+    api.error(reply, 429)

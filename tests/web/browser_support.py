@@ -1,0 +1,107 @@
+"""Helpers of the browser tests (imported by name: tests/web is on
+``sys.path`` when its modules run): the running kitchen's doors, signing in,
+and reading QR codes from screenshots and printed pages."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+for helpers in (TESTS / "reliability", TESTS / "integration"):
+    if str(helpers) not in sys.path:
+        sys.path.insert(0, str(helpers))
+
+from reliability_support import StockyProcess  # noqa: E402
+
+CHROMIUM = Path(os.environ.get("STOCKY_TEST_CHROMIUM", "/usr/bin/chromium"))
+DEMO_ADMIN = ("admin", "stocky-demo")
+TIMEOUT_MS = 5000
+
+
+@dataclass
+class Kitchen:
+    """A running Stocky with the demo kitchen, and its doors for the tests."""
+
+    process: StockyProcess
+    scanner_key: str
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=sent)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return json.loads(raw) if raw and "json" in response.headers.get("Content-Type", "") else raw
+
+    def admin(self) -> dict[str, str]:
+        token = self.request("POST", "/api/v1/auth/login",
+                             {"username": DEMO_ADMIN[0], "password": DEMO_ADMIN[1]})["access_token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    def scan(self, msg: str) -> Any:
+        """A scan from another door: the HTTP scanner with its key."""
+        return self.request("POST", "/api/v1/scanner/scan", {"msg": msg}, {"X-API-Key": self.scanner_key})
+
+    def item_named(self, name: str) -> dict[str, Any]:
+        found = self.request("GET", f"/api/v1/item?stock=all&search={urllib.parse.quote(name)}", headers=self.admin())
+        return found["data"][0]
+
+
+def sign_in(page: Any, url: str, username: str = DEMO_ADMIN[0], password: str = DEMO_ADMIN[1], path: str = "/") -> None:
+    page.goto(url + path)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator(".shell").wait_for(timeout=TIMEOUT_MS)  # signed in: the app's frame is up
+
+
+def decode_qr_codes(pixels: memoryview) -> list[str]:
+    """Every QR code in a greyscale image (rows x columns), by zxing-cpp."""
+    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp is not installed")
+    return [code.text for code in zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode)]
+
+
+def png_pixels(png_bytes: bytes) -> memoryview:
+    import png  # pypng, which qrcode[png] brings
+
+    width, height, rows, info = png.Reader(bytes=png_bytes).asRGBA8()
+    grey = bytearray()
+    for row in rows:
+        grey.extend(row[0::4])  # black on white: the red channel is enough
+    return memoryview(bytes(grey)).cast("B", (height, width))
+
+
+def qr_video(text: str, path: Path, width: int = 320, height: int = 240) -> Path:
+    """A still video (Y4M) of a QR code holding ``text``: Chromium's fake
+    camera plays it, so the camera scan is tested with a real decoder."""
+    import qrcode
+
+    code = qrcode.QRCode(border=4)
+    code.add_data(text)
+    matrix = code.get_matrix()
+    scale = min(width, height) // len(matrix)
+    left, top = (width - scale * len(matrix)) // 2, (height - scale * len(matrix)) // 2
+    luma = bytearray([235]) * (width * height)
+    for row, cells in enumerate(matrix):
+        for column, dark in enumerate(cells):
+            if dark:
+                for y in range(top + row * scale, top + (row + 1) * scale):
+                    start = y * width + left + column * scale
+                    luma[start:start + scale] = bytes([16]) * scale
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    frame = b"FRAME\n" + bytes(luma) + chroma + chroma
+    path.write_bytes(f"YUV4MPEG2 W{width} H{height} F5:1 Ip A1:1 C420jpeg\n".encode() + frame * 5)
+    return path

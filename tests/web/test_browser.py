@@ -1,0 +1,297 @@
+"""What a person does with StockyWeb, in Chromium against a real Stocky:
+sign in, search, change a quantity, see another door's scan arrive live,
+read the shopping list on a phone, link a scanner, sign out and be signed
+out by a new password, print labels whose QR codes decode."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+from browser_support import TIMEOUT_MS, decode_qr_codes, png_pixels, sign_in
+
+expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
+LIVE_MS = 1500  # "within a second", with room for a busy CI machine
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser, kitchen):
+    """One desktop tab signed in once (bcrypt is slow on purpose); each test
+    opens its page by address, as a person following a link would."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, kitchen.url)
+    yield page, errors
+    context.close()
+
+
+@pytest.fixture
+def desktop(signed_in):
+    page, errors = signed_in
+    yield page
+    assert not errors, errors  # no script error on any page a test visited
+
+
+def open_page(page, kitchen, path: str = "/") -> None:
+    page.goto(kitchen.url + path)
+    page.locator(".shell").wait_for()
+
+
+def entry(page, name: str):
+    """The inventory's list entry of one item."""
+    return page.get_by_role("listitem").filter(has=page.get_by_text(name, exact=True))
+
+
+def test_sign_in_search_and_change_a_quantity(desktop, kitchen):
+    expect(desktop.get_by_role("heading", name="Inventory")).to_be_visible()  # where sign-in led
+    desktop.get_by_label("Search").fill("chickpeas")
+    chickpeas = entry(desktop, "Chickpeas 400 g")
+    expect(desktop.get_by_role("listitem").filter(has_text="Spaghetti")).to_have_count(0)
+    before = kitchen.item_named("Chickpeas 400 g")["total_quantity"]
+    expect(chickpeas).to_contain_text(f"{before} in total")
+
+    chickpeas.get_by_role("button", name=re.compile("Chickpeas")).click()
+    chickpeas.get_by_role("button", name="One more Chickpeas 400 g in Pantry").click()
+    expect(chickpeas).to_contain_text(f"{before + 1} in total")
+    assert kitchen.item_named("Chickpeas 400 g")["total_quantity"] == before + 1
+    chickpeas.get_by_role("button", name="One less Chickpeas 400 g in Pantry").click()
+    expect(chickpeas).to_contain_text(f"{before} in total")
+
+
+def test_a_scan_at_another_door_shows_without_reloading(desktop, kitchen):
+    open_page(desktop, kitchen)
+    tuna = entry(desktop, "Tuna chunks in brine")
+    before = kitchen.item_named("Tuna chunks in brine")["total_quantity"]
+    expect(tuna).to_contain_text(f"{before} in total")
+    kitchen.scan("5000232824715")  # the tuna's barcode, from the HTTP scanner
+    expect(tuna).to_contain_text(f"{before + 1} in total", timeout=LIVE_MS)
+
+
+def test_after_a_lost_connection_it_catches_up_with_what_it_missed(desktop, kitchen):
+    open_page(desktop, kitchen)
+    rice = entry(desktop, "Basmati rice 1 kg")
+    before = kitchen.item_named("Basmati rice 1 kg")["total_quantity"]
+    expect(rice).to_contain_text(f"{before} in total")
+    desktop.context.set_offline(True)
+    reconnecting = desktop.get_by_role("status").filter(has_text="Reconnecting")
+    expect(reconnecting).to_be_visible()
+    kitchen.scan("5011157630019")  # the rice, while this browser is away
+    desktop.context.set_offline(False)
+    expect(rice).to_contain_text(f"{before + 1} in total", timeout=TIMEOUT_MS)
+    expect(reconnecting).to_have_count(0)
+
+
+def test_filters_show_the_shopping_list_and_everything(desktop, kitchen):
+    open_page(desktop, kitchen)
+    expect(entry(desktop, "Whole milk 2 l")).to_have_count(1)
+    desktop.get_by_role("button", name="Shopping list").click()
+    expect(entry(desktop, "Black tea, 80 bags")).to_contain_text("0 in total")
+    expect(entry(desktop, "Whole milk 2 l")).to_have_count(0)
+    desktop.get_by_role("button", name="All").click()
+    expect(entry(desktop, "Black tea, 80 bags")).to_have_count(1)
+    expect(entry(desktop, "Whole milk 2 l")).to_have_count(1)
+
+
+def test_shopping_list_on_a_phone_fits_and_stays_when_the_signal_goes(browser, kitchen):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        sign_in(page, kitchen.url, path="/shopping")
+        items = page.locator(".shopping li")
+        expect(items.filter(has_text="Black tea, 80 bags")).to_have_count(1)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        for control in page.locator("button:visible, a:visible").all():
+            box = control.bounding_box()
+            assert box and box["height"] >= 44, (control.inner_text(), box)
+        shown = items.all_inner_texts()
+
+        context.set_offline(True)
+        expect(page.get_by_role("status").filter(has_text="Offline")).to_be_visible(timeout=20_000)
+        assert items.all_inner_texts() == shown
+    finally:
+        context.close()
+
+
+def test_link_a_scanner_then_its_cards_drive_this_page(desktop, kitchen):
+    open_page(desktop, kitchen)
+    desktop.get_by_role("button", name="Link a scanner").click()
+    code = desktop.get_by_role("dialog").get_by_role("img", name="Link a scanner")
+    expect(code).to_be_visible()
+    expect(code).to_have_js_property("complete", True)
+    [payload] = decode_qr_codes(png_pixels(code.screenshot()))
+    card = json.loads(payload)
+    assert card["command"] == "associate_ui" and uuid.UUID(card["payload"])
+    assert card["payload"] == desktop.evaluate("localStorage.getItem('stocky.ui_id')")
+    desktop.get_by_role("button", name="Close").click()
+
+    kitchen.scan(payload)  # the scanner reads the code on the screen
+    expect(desktop.get_by_role("status").filter(has_text="Scanner linked to this screen")).to_be_visible(timeout=LIVE_MS)
+    kitchen.scan(json.dumps({"command": "show_view", "payload": "log"}))
+    expect(desktop).to_have_url(kitchen.url + "/log", timeout=LIVE_MS)
+    kitchen.scan("8000070038523")  # coffee beans
+    expect(desktop.get_by_role("status").filter(has_text=re.compile(r"Added Coffee beans 1 kg to Pantry \(now \d+\)"))) \
+        .to_be_visible(timeout=LIVE_MS)
+
+
+def test_the_camera_loads_its_decoder_only_when_opened_and_scans(desktop, kitchen):
+    fetched: list[str] = []
+    desktop.on("request", lambda request: fetched.append(request.url))
+    open_page(desktop, kitchen)
+    before = kitchen.item_named("Coffee beans 1 kg")["total_quantity"]
+    assert not [url for url in fetched if "/assets/decoder-" in url or "/assets/Camera-" in url]
+    menu = desktop.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    desktop.get_by_role("button", name="Scan with the camera").click()
+    camera = desktop.get_by_role("dialog", name="Scan with the camera")
+    expect(camera.get_by_role("status")).to_have_text(f"Added Coffee beans 1 kg to Pantry (now {before + 1})",
+                                                      timeout=15_000)
+    assert [url for url in fetched if "/assets/Camera-" in url]
+    if desktop.evaluate("!('BarcodeDetector' in window)"):  # Chromium on Linux: Stocky's own decoder
+        assert [url for url in fetched if "/assets/decoder-" in url]
+    camera.get_by_role("button", name="Close").click()
+    assert kitchen.item_named("Coffee beans 1 kg")["total_quantity"] == before + 1
+
+
+def test_scanners_alerts_log_and_users_from_the_menu(desktop, kitchen):
+    open_page(desktop, kitchen, "/scanners")
+    scanner = desktop.locator("li.scanner").filter(has_text="Kitchen scanner")
+    scanner.get_by_label("Mode").select_option("remove")
+    expect(scanner.get_by_label("Mode")).to_have_value("remove")
+    states = kitchen.request("GET", "/api/v1/scanner/status", headers=kitchen.admin())["data"]
+    assert [s["current_mode"] for s in states if s["username"] == "Kitchen scanner"] == ["remove"]
+    scanner.get_by_label("Mode").select_option("add")
+
+    count = desktop.locator(".alert-count")
+    before = int(count.inner_text().split()[-1])
+    kitchen.request("POST", "/api/v1/alert", {"message": "The freezer door is open"}, headers=kitchen.admin())
+    expect(count).to_have_accessible_name(f"{before + 1} open alerts", timeout=LIVE_MS)  # live, on any page
+    count.click()
+    alert = desktop.get_by_role("listitem").filter(has_text="The freezer door is open")
+    alert.get_by_role("button", name="Acknowledge").click()
+    expect(alert).to_have_count(0)
+    expect(count).to_have_accessible_name(f"{before} open alerts")
+
+    desktop.get_by_role("link", name="Log").click()
+    entries = desktop.locator("ul.log li")
+    desktop.get_by_label("Search").fill("freezer door")
+    expect(entries.first).to_contain_text("The freezer door is open")
+    expect(entries.filter(has_not_text="freezer door")).to_have_count(0)
+
+    desktop.get_by_role("link", name="Users").click()
+    name = f"cook-{uuid.uuid4().hex[:6]}"
+    form = desktop.locator("form", has=desktop.get_by_role("heading", name="New user"))
+    form.get_by_label("Username").fill(name)
+    form.get_by_label("Password").fill("a-Cook-Secret-1")
+    form.get_by_role("button", name="Add user").click()
+    expect(desktop.locator("li.user").filter(has_text=name)).to_contain_text("Member")
+
+
+def test_two_tabs_of_one_browser_both_stay_live_and_one_is_the_screen(desktop, kitchen):
+    open_page(desktop, kitchen, "/")
+    second = desktop.context.new_page()
+    try:
+        open_page(second, kitchen, "/")  # shares the refresh cookie: the tabs take turns renewing it
+        ui_id = desktop.evaluate("localStorage.getItem('stocky.ui_id')")
+        kitchen.scan(json.dumps({"command": "associate_ui", "payload": ui_id}))
+        kitchen.scan(json.dumps({"command": "show_view", "payload": "locations"}))
+        expect(desktop).to_have_url(kitchen.url + "/locations", timeout=LIVE_MS)  # the first tab is the screen
+        assert second.url == kitchen.url + "/"
+        peas = entry(second, "Frozen peas 900 g")
+        before = kitchen.item_named("Frozen peas 900 g")["total_quantity"]
+        kitchen.scan("5000354001026")
+        expect(peas).to_contain_text(f"{before + 1} in total", timeout=LIVE_MS)  # and the second one is live
+        second.reload()
+        expect(second.get_by_role("heading", name="Inventory")).to_be_visible()
+    finally:
+        second.close()
+
+
+def test_a_wrong_address_shows_a_way_back(desktop, kitchen):
+    open_page(desktop, kitchen, "/no/such/page")
+    expect(desktop.get_by_role("heading", name="There is no such page.")).to_be_visible()
+    desktop.get_by_role("link", name="Back to the inventory").click()
+    expect(desktop.get_by_role("heading", name="Inventory")).to_be_visible()
+    desktop.goto(kitchen.url + f"/item/{uuid.uuid4()}")  # a deep link, answered by index.html
+    expect(desktop.get_by_role("heading", name="This item does not exist (any more).")).to_be_visible()
+
+
+def test_a_refused_delete_says_why_where_it_was_asked(desktop, kitchen):
+    open_page(desktop, kitchen, "/locations")
+    pantry = desktop.locator("li.location").filter(has=desktop.locator("strong", has_text=re.compile("^Pantry$")))
+    pantry.get_by_role("button", name="Delete Pantry").click()
+    pantry.get_by_role("button", name="Yes, delete").click()
+    expect(pantry.get_by_role("alert")).to_contain_text("Pantry")
+    assert any(loc["name"] == "Pantry" for loc in kitchen.request("GET", "/api/v1/location", headers=kitchen.admin())["data"])
+
+
+def test_sign_out_ends_the_session_and_a_new_password_ends_another(browser, kitchen):
+    name, password = f"member-{uuid.uuid4().hex[:6]}", "a-Member-Secret-1"
+    member = kitchen.request("POST", "/api/v1/user", {"username": name, "role": "Member", "password": password},
+                             headers=kitchen.admin())
+    own, other = browser.new_context(), browser.new_context()
+    try:
+        page = own.new_page()
+        sign_in(page, kitchen.url)
+        page.reload()  # the refresh cookie carries the sign-in over a reload
+        expect(page.get_by_role("heading", name="Inventory")).to_be_visible()
+        cookie = next(c for c in own.cookies() if c["name"] == "stocky_refresh")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/api/v1/auth"
+        assert page.evaluate("JSON.stringify(localStorage) + JSON.stringify(sessionStorage)").find(cookie["value"]) < 0
+        page.get_by_role("button", name=re.compile("Sign out")).click()
+        expect(page.get_by_role("status")).to_have_text("You are signed out.")
+        page.reload()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+        phone = other.new_page()
+        sign_in(phone, kitchen.url, name, password)
+        kitchen.request("PATCH", f"/api/v1/user/{member['id']}", {"password": "a-New-Secret-2"}, headers=kitchen.admin())
+        phone.get_by_role("button", name="All").click()  # the next request meets the new password
+        expect(phone.get_by_role("status")).to_have_text("Your sign-in has ended; please sign in again.")
+        phone.reload()
+        expect(phone.get_by_role("button", name="Sign in")).to_be_visible()
+    finally:
+        own.close()
+        other.close()
+
+
+def labels_pdf(page, paper: str, size: tuple[int, int]) -> list[str]:
+    """Print the sheet on ``paper``; every QR code read from the PDF."""
+    pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 is not installed")
+    page.get_by_label("Paper").select_option(paper)
+    pdf = pdfium.PdfDocument(page.pdf(prefer_css_page_size=True, print_background=True))
+    texts = []
+    for index in range(len(pdf)):
+        sheet = pdf[index]
+        assert tuple(round(v) for v in sheet.get_size()) == size
+        bitmap = sheet.render(scale=3, grayscale=True)
+        pixels = memoryview(bytes(bitmap.buffer)).cast("B", (bitmap.height, bitmap.stride))
+        texts += decode_qr_codes(pixels)
+    return texts
+
+
+def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen):
+    open_page(desktop, kitchen, "/labels")
+    desktop.get_by_label("Search").fill("Whole milk")
+    desktop.get_by_label("Whole milk 2 l").check()
+    images = desktop.locator("figure.label img")
+    expect(images).to_have_count(4 + 8 + 1)  # locations, command cards, the milk
+    for image in images.all():
+        expect(image).to_have_js_property("complete", True)
+    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Whole milk 2 l"):
+        expect(desktop.locator("figcaption", has_text=name).first).to_be_visible()
+
+    locations = kitchen.request("GET", "/api/v1/location", headers=kitchen.admin())["data"]
+    milk = kitchen.item_named("Whole milk 2 l")
+    expected = {json.dumps({"command": "set_location", "payload": loc["id"]}, separators=(",", ":")) for loc in locations}
+    expected |= {f'{{"command":"set_mode","payload":"{mode}"}}' for mode in ("add", "remove")}
+    expected |= {f'{{"command":"show_view","payload":"{view}"}}'
+                 for view in ("inventory", "shopping", "locations", "scanners", "log", "users")}
+    expected.add(milk["id"])
+    assert sorted(labels_pdf(desktop, "a4", (595, 842))) == sorted(expected)
+    assert sorted(labels_pdf(desktop, "letter", (612, 792))) == sorted(expected)
