@@ -58,7 +58,7 @@ class SessionService(Service):
             ))
             return Renewal(token, user)
 
-        return await self.write(change)
+        return await self.write(None, None, change)
 
     async def renew(self, token: str, days: int) -> Renewal:
         """The next refresh token and whose it is, or ``NotAuthenticated``."""
@@ -87,7 +87,7 @@ class SessionService(Service):
             row.expires_at = now + timedelta(days=days)
             return Renewal(fresh, UserOut.model_validate(user))
 
-        outcome = await self.write(change)
+        outcome = await self.write(None, None, change)
         if isinstance(outcome, str):  # the row's removal is committed first
             raise NotAuthenticated(outcome)
         return outcome
@@ -101,4 +101,4 @@ class SessionService(Service):
                 or_(WebSession.token_hash == presented, WebSession.previous_hash == presented)
             ))
 
-        await self.write(change)
+        await self.write(None, None, change)
