@@ -131,8 +131,8 @@ def decode_message(payload: Any) -> ScanMessage:
         raise BadMessage("the message is not valid UTF-8") from None
     try:
         data = json.loads(text)
-    except ValueError:
-        raise BadMessage("the message is not JSON") from None
+    except (ValueError, RecursionError):
+        raise BadMessage("the message is not JSON (or nested too deep)") from None
     if not isinstance(data, dict):
         raise BadMessage("the message is not a JSON object")
     api_key = data.get("id")

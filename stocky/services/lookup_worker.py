@@ -406,7 +406,7 @@ class LookupWorker:
                 data = await asyncio.to_thread(json.loads, body)
             else:
                 data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise LookupFailed("sent an answer that is not valid JSON", retry=False) from None
         try:
             return parse_answer(data)
