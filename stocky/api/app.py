@@ -7,6 +7,7 @@ from aiohttp import web
 from stocky.api import keys, ws
 from stocky.api.access_log import access_log_middleware
 from stocky.api.errors import error_middleware
+from stocky.api.headers import add_headers
 from stocky.api.resources import alert, auth, item, location, log, qr, scanner, sku, system, user
 from stocky.api.routing import Route, add_routes, check_policies
 from stocky.core.throttle import LoginThrottle
@@ -39,5 +40,6 @@ def create_app(services: Services) -> web.Application:
     add_routes(app, all_routes())
     check_policies(app)
     app.on_startup.append(_refuse_undeclared_routes)
+    app.on_response_prepare.append(add_headers)
     app.on_shutdown.append(ws.close_all)
     return app
