@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 from aiohttp import web
 
 from stocky.api import create_app
+from stocky.api.limits import cap_connections, connection_limit, quiet_repeats
 from stocky.core.sdnotify import Notifier
 from stocky.core.settings import Settings, ensure_mqtt_client_id
 from stocky.db import migrations
@@ -84,6 +85,9 @@ class Runtime:
         )
         await runner.setup()
         self._runner = runner
+        # Descriptors never run out: idle connections make room for new ones.
+        cap_connections(runner.server, connection_limit())
+        quiet_repeats()
         self._stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, self.host, self.port).start()
         log.info("Stocky is listening on http://%s:%d", self.host, self.bound_port)

@@ -8,6 +8,7 @@ from stocky.api import keys, ws
 from stocky.api.access_log import access_log_middleware
 from stocky.api.errors import error_middleware
 from stocky.api.headers import add_headers
+from stocky.api.limits import SocketLimits
 from stocky.api.resources import alert, auth, item, location, log, qr, scanner, sku, system, user
 from stocky.api.routing import Route, add_routes, check_policies
 from stocky.core.throttle import LoginThrottle
@@ -37,6 +38,8 @@ def create_app(services: Services) -> web.Application:
     app[keys.ROUTES] = {}
     app[keys.THROTTLE] = LoginThrottle()
     app[keys.SOCKETS] = {}
+    settings = services.settings
+    app[keys.SOCKET_LIMITS] = SocketLimits(settings.ws_max_sockets, settings.ws_max_anonymous)
     add_routes(app, all_routes())
     check_policies(app)
     app.on_startup.append(_refuse_undeclared_routes)

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from functools import partial
 
 from sqlalchemy.orm import Session
 
 from stocky.core import security
+from stocky.core.pools import PASSWORDS
 from stocky.core.errors import Conflict, NotAuthenticated
 from stocky.core.events import EventBus
 from stocky.crud import user as crud
@@ -31,8 +30,9 @@ log = logging.getLogger("stocky.users")
 
 
 async def _in_executor(func, *args):
-    """bcrypt takes a quarter of a second on purpose: never on the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, partial(func, *args))
+    """bcrypt takes a quarter of a second on purpose: never on the event loop,
+    and never more of it queued than the password pool holds."""
+    return await PASSWORDS.run(func, *args)
 
 
 def actor_of(user: UserOut, source: str = "api") -> Actor:
