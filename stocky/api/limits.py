@@ -33,6 +33,9 @@ log = logging.getLogger("stocky.api")
 # Descriptors kept for everything that is not a client connection: the
 # database and its threads, log files, USB scanners, MQTT, product lookups.
 RESERVED_DESCRIPTORS = 64
+# asyncio accepts up to the listen backlog (aiohttp's default: 128) in one
+# go before any of them reaches the cap: room for such a burst stays free.
+ACCEPT_BURST = 128
 RETRY_AFTER_SECONDS = 5
 
 
@@ -41,7 +44,7 @@ def connection_limit() -> int:
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return 10_000
-    return max(16, soft - RESERVED_DESCRIPTORS)
+    return max(16, soft - RESERVED_DESCRIPTORS - ACCEPT_BURST)
 
 
 def _idle(handler: Any) -> bool:
@@ -63,7 +66,11 @@ def cap_connections(server: web.Server, limit: int) -> None:
         made(handler, transport)
         if len(connections) <= limit:
             return
-        for old, old_transport in list(connections.items()):
+        # A closed connection stays listed until its handler has finished.
+        live = [(old, t) for old, t in connections.items() if not t.is_closing()]
+        if len(live) <= limit:
+            return
+        for old, old_transport in live:
             if old is not handler and _idle(old):
                 old_transport.abort()
                 break

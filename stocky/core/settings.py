@@ -86,7 +86,9 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'stocky.db'}"
+        # The driver Stocky uses (sqlite3, on threads of its own); the seed's
+        # sqlite+aiosqlite:// still works and means the same file.
+        return self.database_url or f"sqlite:///{self.data_dir / 'stocky.db'}"
 
 
 def ensure_mqtt_client_id(settings: Settings, *, bridge: bool = False) -> str:
