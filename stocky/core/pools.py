@@ -56,7 +56,11 @@ class BoundedPool:
             self._busy -= 1
 
 
-_CPUS = os.cpu_count() or 1
-# bcrypt releases the GIL: one thread per core, and a short queue behind them.
-PASSWORDS = BoundedPool("password checks", workers=min(4, _CPUS), waiting=2 * min(4, _CPUS))
+# bcrypt releases the GIL: a thread per core but one (which stays free for
+# the event loop, scans and known sign-ins), and a short queue behind them.
+_WORKERS = max(1, min(4, (os.cpu_count() or 1) - 1))
+PASSWORDS = BoundedPool("password checks", workers=_WORKERS, waiting=2 * _WORKERS)
+# Sign-ins from addresses someone signed in from before: a flood of guesses
+# from new addresses fills PASSWORDS, never this.
+KNOWN_PASSWORDS = BoundedPool("password checks", workers=1, waiting=2)
 QR_CODES = BoundedPool("QR codes", workers=2, waiting=16)

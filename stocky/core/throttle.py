@@ -4,7 +4,12 @@ client, within ``window`` seconds, further attempts wait until the oldest
 failure ages out. Trying many names from one address (a flood of guesses)
 therefore stops costing password checks quickly, while one person's typos
 lock out only that name there. Memory stays bounded however many names and
-addresses are tried."""
+addresses are tried.
+
+One address also gets one password check at a time: a crowd of clients at
+one address then holds one place in the password pool, not all of them.
+Addresses someone signed in from before are remembered (``known``), so
+their checks can go to places a flood from new addresses cannot take."""
 
 from __future__ import annotations
 
@@ -64,6 +69,23 @@ class LoginThrottle:
         self.window = window
         self._names = _Failures(limit, window, max_keys, clock)
         self._addresses = _Failures(address_limit, window, max_keys, clock)
+        self._checking: set[str] = set()
+        self._known: OrderedDict[str, None] = OrderedDict()
+        self._max_known = max_keys
+
+    def known(self, client: str) -> bool:
+        """Someone signed in successfully from ``client`` since Stocky started."""
+        return client in self._known
+
+    def begin(self, client: str) -> bool:
+        """Start a password check for ``client``; False while one is under way."""
+        if client in self._checking:
+            return False
+        self._checking.add(client)
+        return True
+
+    def end(self, client: str) -> None:
+        self._checking.discard(client)
 
     def retry_after(self, username: str, client: str) -> int:
         """Seconds to wait before trying again; 0 when an attempt is allowed."""
@@ -80,3 +102,7 @@ class LoginThrottle:
         # The address keeps its count: one good account must not wash out
         # the guesses made from the same place.
         self._names.forget((username.casefold(), client))
+        self._known[client] = None
+        self._known.move_to_end(client)
+        while len(self._known) > self._max_known:
+            self._known.popitem(last=False)

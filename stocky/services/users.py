@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from stocky.core import security
-from stocky.core.pools import PASSWORDS
+from stocky.core.pools import KNOWN_PASSWORDS, PASSWORDS, BoundedPool
 from stocky.core.errors import Conflict, NotAuthenticated
 from stocky.core.events import EventBus
 from stocky.crud import user as crud
@@ -29,10 +29,10 @@ from stocky.services.base import Service, UnitOfWork
 log = logging.getLogger("stocky.users")
 
 
-async def _in_executor(func, *args):
+async def _in_executor(func, *args, pool: BoundedPool = PASSWORDS):
     """bcrypt takes a quarter of a second on purpose: never on the event loop,
     and never more of it queued than the password pool holds."""
-    return await PASSWORDS.run(func, *args)
+    return await pool.run(func, *args)
 
 
 def actor_of(user: UserOut, source: str = "api") -> Actor:
@@ -151,14 +151,17 @@ class UserService(Service):
 
         return await self.write(change)
 
-    async def authenticate(self, username: str, password: str) -> UserOut:
+    async def authenticate(self, username: str, password: str, known_place: bool = False) -> UserOut:
         """The user whose password this is, or ``NotAuthenticated``. An
-        unknown name costs the same bcrypt round as a wrong password."""
+        unknown name costs the same bcrypt round as a wrong password.
+        ``known_place``: someone signed in from where this comes before (its
+        check gets a pool of its own)."""
         security.check_password_length(password)
 
         user = await self.read(lambda session: crud.by_username(session, username))
         stored = user.password_hash if user and user.is_active else None
-        if not await _in_executor(security.verify_password, password, stored):
+        pool = KNOWN_PASSWORDS if known_place else PASSWORDS
+        if not await _in_executor(security.verify_password, password, stored, pool=pool):
             raise NotAuthenticated("Wrong username or password.")
         return UserOut.model_validate(user)
 

@@ -39,6 +39,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "B4": ("tests.bench.search:b4", "search at scale (100,000 items; --quick 10,000)"),
     "B5": ("tests.bench.start_memory:b5", "cold start and memory"),
     "B6": ("tests.bench.mqtt:b6", "MQTT publish to committed"),
+    "B7": ("tests.bench.login_flood:b7", "sign-in and QR labels during a login flood"),
 }
 
 FULL: dict[str, Any] = {
