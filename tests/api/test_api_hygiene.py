@@ -151,3 +151,38 @@ async def test_a_garbled_key_on_health_is_the_anonymous_answer(api):
     status, answer = await raw_request(api, b"GET /health HTTP/1.1\r\nHost: stocky\r\nX-API-Key: \xff\r\n")
     assert status == 200, answer[:300]
     assert answer.endswith(b'{"status":"ok"}')
+
+
+# -- pieces of API keys ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "piece", [lambda key: key[:-1], lambda key: key[:11], lambda key: f"Box {key[:14]} of tea"],
+    ids=["all but the last character", "the prefix and 8 characters", "inside other text"],
+)
+async def test_a_scanned_piece_of_an_api_key_is_refused_and_never_logged(api, piece):
+    key = api.seed.scanner_key
+    scanned = piece(key)
+    before = await api.snapshot()
+    reply = await api.post("/scanner/scan", who="Scanner", json={"msg": scanned})
+    assert api.failing_fields(reply) == {"msg"}
+    assert await api.snapshot() == before  # not stored as a barcode
+    log = await api.get("/log", who="Read-only", params={"limit": "1000"})
+    assert log.status == 200, log
+    text = log.text
+    assert "sk_[hidden]" in text
+    assert key[:11] not in text  # the prefix and 8 characters: never
+
+
+def test_the_console_log_masks_pieces_of_keys_too(caplog):
+    import logging
+
+    from stocky.core.logconfig import MaskKeys
+
+    record = logging.LogRecord("stocky.scan", logging.WARNING, __file__, 1, "Scan %r refused", (
+        "sk_abcdefgh12345",), None)
+    assert MaskKeys().filter(record)
+    assert record.getMessage() == "Scan 'sk_[hidden]' refused"
+    untouched = logging.LogRecord("stocky", logging.INFO, __file__, 1, "desk_12345678 sk_1234567", (), None)
+    MaskKeys().filter(untouched)
+    assert untouched.getMessage() == "desk_12345678 sk_1234567"
