@@ -8,9 +8,12 @@ the ``Server`` header names no versions.
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import web, web_response
 
 SERVER = "Stocky"
+# The default of every answer aiohttp makes itself, before any handler runs
+# (a request it cannot parse gets its 400 there): no versions in those either.
+web_response.SERVER_SOFTWARE = SERVER
 EVERY_ANSWER = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

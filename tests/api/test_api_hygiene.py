@@ -41,6 +41,13 @@ async def test_every_answer_forbids_sniffing_and_referrers_and_names_no_versions
     assert "Python" not in server and "aiohttp" not in server and "/" not in server, server
 
 
+@pytest.mark.parametrize("request_head", [b"GARBAGE / HTTP/1.1\r\n", b"GET / HTTP/1.1\r\nBad Header\r\n"])
+async def test_requests_too_broken_to_parse_get_a_400_naming_no_versions(api, request_head):
+    status, answer = await raw_request(api, request_head)
+    assert status == 400
+    assert b"\r\nServer: Stocky\r\n" in answer and b"aiohttp" not in answer and b"Python" not in answer
+
+
 async def test_answers_with_a_token_or_a_key_are_never_cached(api):
     login = await api.post(
         LOGIN, who="anonymous",
