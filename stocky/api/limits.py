@@ -163,7 +163,7 @@ class _OncePerSecond(logging.Filter):
             self._last.clear()
         self._last[key] = (now, 0)
         if skipped:
-            record.msg = f"{record.msg} ({skipped} more like it in the last second)"
+            record.msg = f"{record.msg} ({skipped} more like it since the last report)"
         return True
 
 

@@ -105,3 +105,32 @@ async def test_work_whose_caller_gave_up_still_holds_its_place_until_done():
             break
         await asyncio.sleep(0.01)
     assert await pool.run(lambda: 1) == 1
+
+
+def test_an_exhausted_accept_loop_is_reported_once_a_second(caplog, monkeypatch):
+    import logging
+
+    from stocky.api import limits
+
+    now = [100.0]
+    monkeypatch.setattr(limits.time, "monotonic", lambda: now[0])
+    asyncio_log = logging.getLogger("asyncio")
+    before = list(asyncio_log.filters)
+    limits.quiet_repeats()
+    limits.quiet_repeats()  # a second server in the same process adds nothing
+    try:
+        assert len(asyncio_log.filters) == len(before) + 1
+        with caplog.at_level(logging.ERROR, logger="asyncio"):
+            for _ in range(500):
+                asyncio_log.error("socket.accept() out of system resource")
+            now[0] += 1.5
+            asyncio_log.error("socket.accept() out of system resource")
+            asyncio_log.error("Something else")
+        messages = [r.getMessage() for r in caplog.records if r.name == "asyncio"]
+        assert messages == [
+            "socket.accept() out of system resource",
+            "socket.accept() out of system resource (499 more like it since the last report)",
+            "Something else",
+        ]
+    finally:
+        asyncio_log.filters[:] = before
