@@ -60,7 +60,7 @@ class BoundedPool:
 # the event loop, scans and known sign-ins), and a short queue behind them.
 _WORKERS = max(1, min(4, (os.cpu_count() or 1) - 1))
 PASSWORDS = BoundedPool("password checks", workers=_WORKERS, waiting=2 * _WORKERS)
-# Sign-ins from addresses someone signed in from before: a flood of guesses
-# from new addresses fills PASSWORDS, never this.
+# Sign-ins at the touch screen and from addresses someone signed in from
+# before: a flood of guesses from new addresses fills PASSWORDS, never this.
 KNOWN_PASSWORDS = BoundedPool("password checks", workers=1, waiting=2)
 QR_CODES = BoundedPool("QR codes", workers=2, waiting=16)

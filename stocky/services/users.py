@@ -6,9 +6,9 @@ import uuid
 from sqlalchemy.orm import Session
 
 from stocky.core import security
-from stocky.core.pools import KNOWN_PASSWORDS, PASSWORDS, BoundedPool
 from stocky.core.errors import Conflict, NotAuthenticated
 from stocky.core.events import EventBus
+from stocky.core.pools import KNOWN_PASSWORDS, PASSWORDS, BoundedPool
 from stocky.crud import user as crud
 from stocky.crud.common import get_or_404
 from stocky.db.engine import Database
@@ -154,8 +154,8 @@ class UserService(Service):
     async def authenticate(self, username: str, password: str, known_place: bool = False) -> UserOut:
         """The user whose password this is, or ``NotAuthenticated``. An
         unknown name costs the same bcrypt round as a wrong password.
-        ``known_place``: someone signed in from where this comes before (its
-        check gets a pool of its own)."""
+        ``known_place``: the touch screen, or an address someone signed in
+        from before (its check gets a pool a flood cannot fill)."""
         security.check_password_length(password)
 
         user = await self.read(lambda session: crud.by_username(session, username))

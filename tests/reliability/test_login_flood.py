@@ -13,7 +13,7 @@ from collections import Counter
 
 import aiohttp
 import pytest
-from reliability_support import OFFLINE_LOOKUP, API
+from reliability_support import API, OFFLINE_LOOKUP
 
 from stocky.core.settings import Settings
 from stocky.schemas.actor import SYSTEM

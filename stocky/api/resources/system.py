@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 import stocky
 from stocky.api import keys
-from stocky.api.openapi import build_spec
 from stocky.api.auth import authenticate
+from stocky.api.openapi import build_spec
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
 from stocky.core.errors import NotAuthenticated, NotFound
