@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 
 import aiohttp
 import pytest
@@ -58,6 +59,7 @@ async def test_idle_sockets_past_the_descriptor_limit_leave_health_answering(
 
     # Idle connections, more than the process has descriptors.
     log_before = stocky_process.log_path.stat().st_size
+    began = time.monotonic()
     idle: list[socket.socket] = []
     try:
         for _ in range(IDLE_SOCKETS):
@@ -74,9 +76,11 @@ async def test_idle_sockets_past_the_descriptor_limit_leave_health_answering(
         for sock in idle:
             sock.close()
     assert stocky_process.running
+    seconds = time.monotonic() - began
     logged = stocky_process.log_path.stat().st_size - log_before
-    # A line saying idle connections were closed, and at most a report a
+    # A line saying idle connections were closed, and at most one report a
     # second of a burst of connections that came faster than they could be
     # closed: never a flood.
-    assert logged < 8192, stocky_process.log()[-3000:]
-    assert stocky_process.log().count("out of system resource") <= 5
+    reports = stocky_process.log().count("out of system resource")
+    assert reports <= seconds + 1, stocky_process.log()[-3000:]
+    assert logged < 2048 * (reports + 1), stocky_process.log()[-3000:]
