@@ -15,6 +15,7 @@ from aiohttp import web
 from stocky.api import create_app
 from stocky.core.errors import StorageRefused
 from stocky.core.events import Event
+from stocky.api.limits import cap_connections, connection_limit, quiet_repeats
 from stocky.core.sdnotify import Notifier
 from stocky.core.settings import Settings, ensure_mqtt_client_id
 from stocky.db import guard
@@ -110,6 +111,9 @@ class Runtime:
         )
         await runner.setup()
         self._runner = runner
+        # Descriptors never run out: idle connections make room for new ones.
+        cap_connections(runner.server, connection_limit())
+        quiet_repeats()
         self._stack.push_async_callback(runner.cleanup)
         tls = None
         if settings.tls_cert and settings.tls_key:

@@ -7,6 +7,8 @@ from aiohttp import web
 from stocky.api import keys, ws
 from stocky.api.access_log import access_log_middleware
 from stocky.api.errors import error_middleware
+from stocky.api.headers import add_headers
+from stocky.api.limits import SocketLimits
 from stocky.api.resources import alert, auth, item, location, log, qr, scanner, session, sku, system, user
 from stocky.api.routing import Route, add_routes, check_policies
 from stocky.api.web import web_ui_middleware
@@ -37,8 +39,11 @@ def create_app(services: Services) -> web.Application:
     app[keys.ROUTES] = {}
     app[keys.THROTTLE] = LoginThrottle()
     app[keys.SOCKETS] = {}
+    settings = services.settings
+    app[keys.SOCKET_LIMITS] = SocketLimits(settings.ws_max_sockets, settings.ws_max_anonymous)
     add_routes(app, all_routes())
     check_policies(app)
     app.on_startup.append(_refuse_undeclared_routes)
+    app.on_response_prepare.append(add_headers)
     app.on_shutdown.append(ws.close_all)
     return app

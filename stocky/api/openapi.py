@@ -21,8 +21,9 @@ ERROR_TEXT = {
     404: "Not found",
     409: "Conflicts with the current state",
     413: "The body is larger than 256 KiB",
+    415: "The body is not sent as `Content-Type: application/json`",
     422: "Validation failed; `fields` names each failing field",
-    429: "Too many failed sign-ins; see Retry-After",
+    429: "Too many failed sign-ins, or too many password checks at once; see Retry-After",
 }
 
 
@@ -31,7 +32,7 @@ def _errors_of(route: Route) -> list[int]:
     if route.policy is not Policy.ANYONE:
         codes |= {401, 403}
     if route.body is not None:
-        codes |= {400, 413, 422}
+        codes |= {400, 413, 415, 422}
     if route.query is not None:
         codes.add(422)
     if route.path_params:

@@ -97,6 +97,10 @@ class Route:
 
 
 async def _read_body(request: web.Request, model: type[BaseModel], deadline: float) -> BaseModel:
+    # Only JSON declared as JSON: a cross-site form may post text/plain
+    # without asking first, never application/json.
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(reason="Send the body as JSON (Content-Type: application/json).")
     try:
         # A body trickling in byte by byte would hold its connection (and
         # this handler) for ever: it gets as long as the headers got.

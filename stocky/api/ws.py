@@ -23,6 +23,7 @@ from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 
 from stocky.api import keys
 from stocky.api.auth import CREDENTIAL_PARAMS
+from stocky.api.limits import limited
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
 from stocky.core import security
@@ -358,7 +359,7 @@ async def close_all(app: web.Application) -> None:
 
 
 ROUTES = [
-    Route("GET", "/ws", websocket, Policy.ANYONE,
+    Route("GET", "/ws", limited(websocket), Policy.ANYONE,
           "WebSocket for screens: commands, scan results and (signed in) live changes",
           "system", prefixed=False, documented=False),
 ]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from stocky.core.security import mask_api_keys
+
 Severity = Literal["INFO", "WARN", "ERROR"]
 SEVERITIES: tuple[Severity, ...] = ("INFO", "WARN", "ERROR")
 DEFAULT_CAPACITY = 10_000
@@ -111,6 +113,8 @@ class BufferHandler(logging.Handler):
             message = record.getMessage()
             if record.exc_info and record.exc_info[1] is not None:
                 message = f"{message}: {record.exc_info[1]!r}"
+            # Read-only people read this log: no API key, nor a piece of one.
+            message = mask_api_keys(message)
             source = getattr(record, "source", None) or record.name.removeprefix("stocky.")
             self.buffer.append(
                 LogEntry(

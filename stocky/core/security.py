@@ -77,18 +77,29 @@ def new_api_key() -> NewApiKey:
     return NewApiKey(key=key, key_hash=hash_api_key(key), prefix=key[:API_KEY_PREFIX_LENGTH])
 
 
-API_KEY_SHAPE = re.compile(r"sk_[A-Za-z0-9_-]{43}")
+# A key, or enough of one to matter (a scanner that dropped its last
+# characters): the prefix and at least 8 of its characters, not inside a word.
+API_KEY_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])sk_[A-Za-z0-9_-]{8,}")
+KEY_MASK = "sk_[hidden]"
 
 
 def looks_like_api_key(text: str) -> bool:
-    """A Stocky API key (e.g. its QR code scanned by mistake): never to be
-    logged, stored as a barcode or sent to a product service."""
+    """A Stocky API key or a piece of one (e.g. its QR code scanned by
+    mistake): never to be logged, stored as a barcode or sent to a product
+    service."""
     return API_KEY_SHAPE.search(text) is not None
 
 
+def mask_api_keys(text: str) -> str:
+    """``text`` with every key, or piece of one, replaced by ``sk_[hidden]``."""
+    return API_KEY_SHAPE.sub(KEY_MASK, text) if "sk_" in text else text
+
+
 def hash_api_key(key: str) -> str:
-    """API keys carry 256 random bits, so a fast hash is enough to store them."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    """API keys carry 256 random bits, so a fast hash is enough to store them.
+    Whatever a client sent is hashed, half a UTF-16 pair or an undecodable
+    header byte too: it just matches no key."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def api_key_matches(key: str, stored_hash: str) -> bool:

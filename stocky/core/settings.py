@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     # by byte cannot pile up.
     http_header_timeout: float = Field(default=10.0, gt=0, le=3600)
     trust_forwarded_for: bool = False
+    # Live connections (/ws): at most this many, and of those at most
+    # ws_max_anonymous that came without credentials in their headers.
+    ws_max_sockets: int = Field(default=128, ge=1, le=10_000)
+    ws_max_anonymous: int = Field(default=32, ge=0, le=10_000)
 
     mqtt_url: str | None = None
     mqtt_topic: str = "stocky/scan"
@@ -89,7 +93,9 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'stocky.db'}"
+        # The driver Stocky uses (sqlite3, on threads of its own); the seed's
+        # sqlite+aiosqlite:// still works and means the same file.
+        return self.database_url or f"sqlite:///{self.data_dir / 'stocky.db'}"
 
 
 def ensure_mqtt_client_id(settings: Settings, *, bridge: bool = False) -> str:

@@ -17,7 +17,11 @@ _sku, _item = Sku.__table__, Item.__table__
 # do here (synchronize_session=False) but costs as much again.
 _CHANGE_QUANTITY = (
     update(_sku)
-    .where(_sku.c.id == bindparam("sku_id"), _sku.c.quantity + bindparam("delta") >= 0)
+    .where(
+        _sku.c.id == bindparam("sku_id"),
+        _sku.c.quantity + bindparam("delta") >= 0,
+        _sku.c.quantity + bindparam("delta") <= bindparam("ceiling"),
+    )
     .values(quantity=_sku.c.quantity + bindparam("delta"), updated_at=bindparam("now"))
     .returning(_sku.c.quantity)
 )
@@ -59,15 +63,17 @@ def listing(
 
 
 def change_quantity(
-    session: Session, sku_id: uuid.UUID, delta: int, now: datetime
+    session: Session, sku_id: uuid.UUID, delta: int, now: datetime, ceiling: int
 ) -> int | None:
-    """Add ``delta`` in one statement, only if the result stays >= 0.
+    """Add ``delta`` in one statement, only if the result stays between 0
+    and ``ceiling``.
 
-    Returns the new quantity, or None when the SKU is missing or short. Never
-    read-modify-write: concurrent scans must not lose a count.
+    Returns the new quantity, or None when the SKU is missing, short or
+    would pass the ceiling. Never read-modify-write: concurrent scans must
+    not lose a count.
     """
     return session.execute(
-        _CHANGE_QUANTITY, {"sku_id": sku_id, "delta": delta, "now": now}
+        _CHANGE_QUANTITY, {"sku_id": sku_id, "delta": delta, "now": now, "ceiling": ceiling}
     ).scalar_one_or_none()
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import signal
 import uuid
 from typing import Any
 
 import aiohttp
 
+from stocky.core.backoff import retry_delay
 from stocky.inputs.mqtt import (
     BACKOFF_INITIAL,
     BACKOFF_MAX,
@@ -139,7 +139,7 @@ class Bridge:
                     return
             if attempt == self.attempts:
                 break
-            delay = _retry_delay(self.retry_initial, self.retry_max, attempt)
+            delay = retry_delay(self.retry_initial, self.retry_max, attempt)
             log.warning(
                 "Bridge: attempt %d of %d failed (%s); retrying in %.1f s",
                 attempt, self.attempts, problem, delay,
@@ -149,11 +149,6 @@ class Bridge:
             "Bridge: scan from key %s dropped after %d attempts (%s)",
             message.key_hint, self.attempts, problem,
         )
-
-
-def _retry_delay(initial: float, cap: float, attempt: int) -> float:
-    ceiling = min(cap, initial * 2 ** (attempt - 1))
-    return random.uniform(ceiling / 2, ceiling)
 
 
 async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
+from stocky.core.backoff import retry_delay
 from stocky.core.errors import (
     InvalidInput,
     NotAuthenticated,
@@ -137,8 +137,8 @@ def decode_message(payload: Any) -> ScanMessage:
         raise BadMessage("the message is not valid UTF-8") from None
     try:
         data = json.loads(text)
-    except ValueError:
-        raise BadMessage("the message is not JSON") from None
+    except (ValueError, RecursionError):
+        raise BadMessage("the message is not JSON (or nested too deep)") from None
     if not isinstance(data, dict):
         raise BadMessage("the message is not a JSON object")
     api_key = data.get("id")
@@ -160,23 +160,6 @@ def decode_message(payload: Any) -> ScanMessage:
 
 
 # -- the subscriber ---------------------------------------------------------
-
-
-def backoff_delays(initial: float, cap: float) -> Callable[[], float]:
-    """Exponential backoff with jitter: each call returns the next pause.
-
-    Half of each step is random so that many clients losing one broker do
-    not all knock on its door in the same instant when it comes back.
-    """
-    step = 0
-
-    def next_delay() -> float:
-        nonlocal step
-        ceiling = min(cap, initial * (2**step))
-        step = min(step + 1, 30)
-        return random.uniform(ceiling / 2, ceiling)
-
-    return next_delay
 
 
 Handler = Callable[[ScanMessage], Awaitable[None]]
@@ -275,7 +258,6 @@ class MqttSubscriber:
 
     async def run(self) -> None:
         """Subscribe, and subscribe again after every loss, until cancelled."""
-        next_delay = backoff_delays(self.backoff_initial, self.backoff_max)
         failures = 0
         while True:
             sessions = self.sessions
@@ -290,10 +272,9 @@ class MqttSubscriber:
             else:
                 reason = "the connection ended"
             if self.sessions != sessions:  # it was up: start the backoff over
-                next_delay = backoff_delays(self.backoff_initial, self.backoff_max)
                 failures = 0
             failures += 1
-            delay = next_delay()
+            delay = retry_delay(self.backoff_initial, self.backoff_max, failures)
             # One warning per outage, not one per attempt: the log is the kitchen's.
             level = logging.WARNING if failures == 1 else logging.DEBUG
             self.log.log(

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import StrictBool, StringConstraints
 
 from stocky.core.vocabulary import AlertSeverity
 from stocky.schemas.common import Input, Output
@@ -16,7 +16,7 @@ class AlertCreate(Input):
 
 
 class AlertUpdate(Input):
-    is_acknowledged: bool
+    is_acknowledged: StrictBool
 
 
 class AlertOut(Output):

@@ -4,13 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from stocky.schemas.common import Input, Output
 from stocky.schemas.item import ItemOut
 
 MAX_QUANTITY = 1_000_000
-Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+# Strict: a quantity is a JSON number, never "5" or true.
+Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 
 
 class SkuCreate(Input):
@@ -24,12 +25,12 @@ class SkuUpdate(Input):
 
 
 class SkuAdjust(Input):
-    delta: Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+    delta: Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
 
 
 class SkuMove(Input):
     location_id: uuid.UUID
-    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
 
 
 class SkuOut(Output):

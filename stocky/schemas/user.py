@@ -1,17 +1,30 @@
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Self
 
-from pydantic import StringConstraints, model_validator
+from pydantic import AfterValidator, StrictBool, StringConstraints, model_validator
 
 from stocky.core.vocabulary import Role, ScanMode
 from stocky.schemas.common import Input, Output
 
+# Letters, marks and spaces that draw nothing (zero-width spaces, joiners,
+# direction marks, control characters) do not make a name anyone can read.
+INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def _visible(name: str) -> str:
+    if not any(unicodedata.category(char) not in INVISIBLE for char in name):
+        raise ValueError("must contain at least one visible character")
+    return name
+
+
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255, pattern=r"^[^\s].*$"),
+    AfterValidator(_visible),
 ]
 Password = Annotated[str, StringConstraints(min_length=1)]
 
@@ -21,7 +34,7 @@ class UserCreate(Input):
     role: Role
     password: Password | None = None
     # People who drive Stocky from home automation get a key as well.
-    with_api_key: bool = False
+    with_api_key: StrictBool = False
 
     @model_validator(mode="after")
     def _credentials(self) -> Self:
@@ -35,7 +48,7 @@ class UserUpdate(Input):
 
     role: Role | None = None
     password: Password | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
 
 
 class UserOut(Output):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import re
 import uuid
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from urllib.parse import quote
 import aiohttp
 
 from stocky import __version__
+from stocky.core.backoff import retry_delay
 from stocky.core.errors import NotFound, StorageFault
 from stocky.schemas.actor import SYSTEM
 
@@ -323,7 +323,7 @@ class LookupWorker:
             except LookupFailed as failure:
                 if not failure.retry or attempt >= self.attempts:
                     raise
-                pause = self.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.0)
+                pause = retry_delay(self.backoff, MAX_BACKOFF, attempt)
                 if failure.retry_after is not None:
                     pause = max(pause, failure.retry_after)
                 pause = min(pause, MAX_BACKOFF)
@@ -394,7 +394,7 @@ class LookupWorker:
                 data = await asyncio.to_thread(json.loads, body)
             else:
                 data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise LookupFailed("sent an answer that is not valid JSON", retry=False) from None
         try:
             return parse_answer(data)

@@ -29,7 +29,7 @@ from stocky.core.errors import (
     StorageFault,
 )
 from stocky.core.events import EventBus
-from stocky.core.security import looks_like_api_key
+from stocky.core.security import looks_like_api_key, mask_api_keys
 from stocky.crud import item as item_crud
 from stocky.crud import user as user_crud
 from stocky.crud.common import get_or_404
@@ -54,8 +54,9 @@ log = logging.getLogger("stocky.scan")
 
 
 def described(raw: str) -> str:
-    """The scan as it may appear in the log: a scanned API key is hidden."""
-    return "an API key" if looks_like_api_key(raw) else repr(raw[:80])
+    """The scan as it may appear in the log: a scanned API key, or any piece
+    of one, is hidden (before shortening, so no piece is cut short of it)."""
+    return repr(mask_api_keys(raw)[:80])
 
 
 def clean_scan(raw: str) -> str:
@@ -171,7 +172,8 @@ class ScanService(Service):
             level = logging.DEBUG if isinstance(error, StorageFault) else logging.WARNING
             log.log(level, "Scan %s refused: %s", described(raw), error.message, extra=extra)
             if seen.ui_id:
-                self.screens.send(seen.ui_id, {"action": "scan_result", "ok": False, "message": error.message})
+                message = mask_api_keys(error.message)
+                self.screens.send(seen.ui_id, {"action": "scan_result", "ok": False, "message": message})
 
         return await self.write(None, None, change, on_failure=refused)
 
@@ -201,7 +203,7 @@ class ScanService(Service):
     def _command(self, work: UnitOfWork, user: User, text: str) -> ScanResult:
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidInput("The scan looks like a command but is not valid JSON.") from None
         if not isinstance(data, dict) or "command" not in data:
             raise InvalidInput("The scanned code is not a Stocky command.")

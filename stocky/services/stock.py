@@ -9,14 +9,14 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from stocky.core.errors import Conflict
+from stocky.core.errors import Conflict, InvalidInput
 from stocky.crud import item as item_crud
 from stocky.crud import sku as crud
 from stocky.models import Item, Location, Sku, StockChange
 from stocky.models.types import utcnow
 from stocky.schemas.actor import Actor
 from stocky.schemas.item import ItemOut
-from stocky.schemas.sku import SkuOut
+from stocky.schemas.sku import MAX_QUANTITY, SkuOut
 from stocky.services.alerts import raise_alert
 from stocky.services.base import UnitOfWork
 
@@ -71,16 +71,24 @@ def change_stock(
     """Apply ``delta`` to ``sku``; returns the quantity after.
 
     Raises ``Conflict`` when the SKU holds fewer than ``-delta``: the quantity
-    never goes below zero and nothing is written.
+    never goes below zero and nothing is written. Every door (adjust, scans,
+    moves, the touch screen) meets the same ceiling as setting a quantity:
+    ``InvalidInput`` past ``MAX_QUANTITY``.
     """
     if delta == 0:
         return sku.quantity
     session = work.session
     item_crud.lock(session, item.id)
     now = utcnow()
-    after = crud.change_quantity(session, sku.id, delta, now)
+    after = crud.change_quantity(session, sku.id, delta, now, MAX_QUANTITY)
     if after is None:
         held = session.scalar(select(Sku.quantity).where(Sku.id == sku.id))
+        if (held or 0) + delta > MAX_QUANTITY:
+            raise InvalidInput(
+                f"{item_label(item)} in {location.name} would pass {MAX_QUANTITY:,} "
+                f"(it holds {held}).",
+                [{"field": "delta", "message": f"the quantity may be at most {MAX_QUANTITY}"}],
+            )
         raise Conflict(
             f"Only {held or 0} of {item_label(item)} in {location.name}: "
             f"cannot remove {-delta}.",

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from functools import partial
 
 from sqlalchemy.orm import Session
 
 from stocky.core import security
 from stocky.core.errors import Conflict, NotAuthenticated
 from stocky.core.events import EventBus
+from stocky.core.pools import KNOWN_PASSWORDS, PASSWORDS, BoundedPool
 from stocky.crud import user as crud
 from stocky.crud.common import get_or_404
 from stocky.db.engine import Database
@@ -31,9 +30,10 @@ from stocky.services.permissions import Action, require
 log = logging.getLogger("stocky.users")
 
 
-async def _in_executor(func, *args):
-    """bcrypt takes a quarter of a second on purpose: never on the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, partial(func, *args))
+async def _in_executor(func, *args, pool: BoundedPool = PASSWORDS):
+    """bcrypt takes a quarter of a second on purpose: never on the event loop,
+    and never more of it queued than the password pool holds."""
+    return await pool.run(func, *args)
 
 
 def actor_of(user: UserOut, source: str = "api") -> Actor:
@@ -157,14 +157,17 @@ class UserService(Service):
 
         return await self.write(actor, Action.USER_MANAGE, change)
 
-    async def authenticate(self, username: str, password: str) -> UserOut:
+    async def authenticate(self, username: str, password: str, known_place: bool = False) -> UserOut:
         """The user whose password this is, or ``NotAuthenticated``. An
-        unknown name costs the same bcrypt round as a wrong password."""
+        unknown name costs the same bcrypt round as a wrong password.
+        ``known_place``: the touch screen, or an address someone signed in
+        from before (its check gets a pool a flood cannot fill)."""
         security.check_password_length(password)
 
         user = await self.db.read(lambda session: crud.by_username(session, username))
         stored = user.password_hash if user and user.is_active else None
-        if not await _in_executor(security.verify_password, password, stored):
+        pool = KNOWN_PASSWORDS if known_place else PASSWORDS
+        if not await _in_executor(security.verify_password, password, stored, pool=pool):
             raise NotAuthenticated("Wrong username or password.")
         return UserOut.model_validate(user)
 

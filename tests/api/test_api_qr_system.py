@@ -96,12 +96,25 @@ async def test_an_unknown_image_format_is_422(api):
 
 
 @pytest.mark.parametrize("path", ["/health", "/api/v1/health"])
-async def test_health_needs_no_sign_in(api, path):
+async def test_health_needs_no_sign_in_and_tells_strangers_only_the_status(api, path):
     reply = await api.get(path, who="anonymous")
+    assert reply.status == 200, reply
+    assert reply.json == {"status": "ok"}
+
+
+@pytest.mark.parametrize("who", ["Read-only", "Scanner"])
+async def test_health_tells_signed_in_callers_the_version_and_database(api, who):
+    reply = await api.get("/health", who=who)
     assert reply.status == 200, reply
     body = reply.json
     assert body["status"] == "ok" and body["database"] == "ok"
     assert isinstance(body["version"], str) and body["version"]
+
+
+async def test_health_with_a_wrong_key_is_the_anonymous_answer(api):
+    reply = await api.get("/health", who="anonymous", headers={"X-API-Key": "sk_wrong"})
+    assert reply.status == 200, reply
+    assert reply.json == {"status": "ok"}
 
 
 async def test_health_is_503_when_the_database_is_gone(api, monkeypatch):
@@ -111,7 +124,7 @@ async def test_health_is_503_when_the_database_is_gone(api, monkeypatch):
     monkeypatch.setattr(api.services.db, "reader", broken)
     reply = await api.get("/health", who="anonymous")
     assert reply.status == 503, reply
-    assert reply.json["status"] == "degraded" and reply.json["database"] == "unreachable"
+    assert reply.json == {"status": "degraded"}
     assert "disk unplugged" not in reply.text
 
 
@@ -161,11 +174,20 @@ def _referenced_urls(html: str) -> list[str]:
     return re.findall(r'(?:src|href|url)\s*[=:]\s*["\']([^"\']+)["\']', html)
 
 
+async def _page_and_its_script(api) -> str:
+    """The docs page with the text of its own script (docs.js) appended:
+    what the browser runs."""
+    html = (await api.get("/docs", who="anonymous")).text
+    script = await api.get("/api/v1/docs/assets/docs.js", who="anonymous")
+    assert script.status == 200, script
+    return html + script.text
+
+
 async def test_docs_page_uses_only_local_assets_and_they_are_served(api):
     reply = await api.get("/docs", who="anonymous")
     assert reply.status == 200, reply
     assert reply.headers["Content-Type"].startswith("text/html")
-    html = reply.text
+    html = await _page_and_its_script(api)
     external = [url for url in re.findall(r'(?:https?:)?//[^\s"\'<>)]+', html)]
     assert external == [], f"the docs page reaches out to {external}"
     urls = _referenced_urls(html)
@@ -189,8 +211,20 @@ async def test_docs_page_uses_only_local_assets_and_they_are_served(api):
             assert served.body.startswith(PNG_SIGNATURE)
 
 
+async def test_docs_page_runs_no_inline_script_and_may_not_be_framed(api):
+    reply = await api.get("/docs", who="anonymous")
+    assert reply.status == 200, reply
+    policy = reply.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert reply.headers["X-Frame-Options"] == "DENY"
+    # Every script of the page is a file (the policy would block inline ones).
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", reply.text, re.S)
+    assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
+
+
 async def test_docs_page_turns_off_the_online_validator(api):
-    html = (await api.get("/docs", who="anonymous")).text
+    html = await _page_and_its_script(api)
     assert re.search(r"validatorUrl\s*:\s*(null|[\"']none[\"'])", html)
 
 

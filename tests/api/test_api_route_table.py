@@ -314,6 +314,20 @@ async def test_malformed_json_is_400(api, route):
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=[route.key for route in BODY_ROUTES])
+async def test_a_valid_body_not_sent_as_json_is_415_and_documented(api, route):
+    path, body = await _valid_request(api, route)
+    before = await api.snapshot()
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        reply = await api.call(
+            route.method, path, data=json.dumps(body).encode(), headers={"Content-Type": content_type}
+        )
+        api.error(reply, 415, "unsupported_media_type")
+    assert await api.snapshot() == before
+    spec = (await api.get("/openapi.json", who="anonymous")).json
+    assert "415" in spec["paths"][route.full_path][route.method.lower()]["responses"]
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES, ids=[route.key for route in BODY_ROUTES])
 async def test_a_body_over_256_kib_is_413(api, route):
     path, body = await _valid_request(api, route)
     # Valid JSON, just too big: refused for its size, before anything reads it.

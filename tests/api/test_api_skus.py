@@ -242,3 +242,16 @@ async def test_unknown_or_malformed_sku_id_is_404(api, bad_id):
         ),
         404,
     )
+
+
+async def test_adjust_meets_the_same_ceiling_as_setting_a_quantity(api):
+    sku = api.sku("milk@Fridge")
+    assert (await api.patch(f"/sku/{sku}", json={"quantity": 999_999})).status == 200
+    before = await api.snapshot()
+    refused = await api.post(f"/sku/{sku}/adjust", json={"delta": 2})
+    assert api.failing_fields(refused) == {"delta"}
+    assert "1,000,000" in refused.json["error"]["message"]
+    assert await api.snapshot() == before
+    patched = await api.patch(f"/sku/{sku}", json={"quantity": 1_000_001})
+    assert api.failing_fields(patched) == {"quantity"}
+    assert (await api.post(f"/sku/{sku}/adjust", json={"delta": 1})).json["quantity"] == 1_000_000

@@ -6,7 +6,8 @@ Reads a JSON config on stdin, prints what it measured as JSON on stdout::
      "keys": ["<api key>", ...],          # one per client, reused round robin
      "bodies": ["{\"msg\": \"...\"}", ...],  # each client walks these from its own offset
      "concurrency": 20, "warmup_s": 2, "duration_s": 10,    # or "requests": 10000
-     "rate_per_client": 1.0}              # optional: open loop, scans per second per client
+     "rate_per_client": 1.0,              # optional: open loop, scans per second per client
+     "spread_addresses": false}           # optional: client n connects from 127.0.1.(n+1)
 
 Each of ``concurrency`` clients sends one request, waits for the whole
 answer, and sends the next (a scanner does not scan ahead of its beep).
@@ -59,9 +60,18 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
 
     connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=float(config.get("timeout_s", 30)))
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    spread = bool(config.get("spread_addresses"))
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as shared:
 
         async def client(n: int) -> None:
+            if not spread:
+                return await requests(n, shared)
+            # Each client its own loopback address: as many machines as clients.
+            own = aiohttp.TCPConnector(limit=1, local_addr=(f"127.0.1.{n + 1}", 0))
+            async with aiohttp.ClientSession(connector=own, timeout=timeout) as session:
+                return await requests(n, session)
+
+        async def requests(n: int, session: aiohttp.ClientSession) -> None:
             nonlocal sent, completed
             headers = {"Content-Type": "application/json"}
             if keys[n % len(keys)]:

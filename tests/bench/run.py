@@ -41,6 +41,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "B6": ("tests.bench.mqtt:b6", "MQTT publish to committed"),
     "B7": ("tests.bench.storage_guard:b7", "storage checks at start and while running (100,000 items)"),
     "B8": ("tests.bench.web_first_load:b7", "StockyWeb first load, gzipped bytes"),
+    "B9": ("tests.bench.login_flood:b9", "sign-in and QR labels during a login flood"),
 }
 
 FULL: dict[str, Any] = {

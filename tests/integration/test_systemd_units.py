@@ -187,6 +187,13 @@ def test_units_run_stocky_as_its_own_user_with_its_state_and_settings(unit):
     assert other in " ".join(values(entries, "Conflicts", "Unit")).split()
 
 
+def test_units_give_stocky_room_for_connections(unit):
+    _, entries = unit
+    # Stocky caps its connections below the descriptor limit, with some 200
+    # descriptors kept for the database, scanners and accept bursts.
+    assert int(one(entries, "LimitNOFILE")) >= 4096
+
+
 def test_units_use_stockys_readiness_and_watchdog(unit):
     _, entries = unit
     assert one(entries, "Type") == "notify"

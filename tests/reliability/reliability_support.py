@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -88,6 +89,7 @@ class StockyProcess:
         self.log_path = data_dir.parent / f"{data_dir.name}-serve.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.max_descriptors: int | None = None  # RLIMIT_NOFILE of the process, if lowered
 
     @property
     def url(self) -> str:
@@ -145,6 +147,7 @@ class StockyProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=self._limits if self.max_descriptors else None,
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -159,6 +162,11 @@ class StockyProcess:
         raise AssertionError(
             f"stocky serve did not answer /health within {START_TIMEOUT} s:\n{self.log()}"
         )
+
+    def _limits(self) -> None:
+        # In the child, before exec: as systemd's LimitNOFILE= would set it.
+        limit = self.max_descriptors
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
     def kill(self) -> None:
         """``kill -9``: no cleanup, no flush, nothing."""

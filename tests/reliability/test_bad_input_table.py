@@ -12,7 +12,9 @@ every row that misbehaved, so one broken rule does not hide another.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,7 @@ class Case:
     status: int
     body: Any = None  # JSON-encoded unless bytes
     raw: bytes | None = None
+    content_type: str = "application/json"
 
 
 def scan(name: str, msg: Any, status: int, auth: str = "scanner", **extra: Any) -> Case:
@@ -124,6 +127,36 @@ CASES = [
     Case("key in the query string next to the header", "POST", "/scanner/scan?key={scanner_key}",
          "scanner", 401, {"msg": "5000112637922"}),
     Case("a scanner may not use the API", "GET", "/item", "scanner", 403),
+    # -- deep JSON, lone surrogates, types and caps (the review's 500s and leaks)
+    scan("a command nested 1,000 deep", '{"command":' + "[" * 1000, 422),
+    scan("a command nested 1,000 deep, closed", '{"a":' + "[" * 500 + "]" * 500 + "}", 422),
+    Case("JSON nested 1,000 deep inside a field", "POST", "/location", "admin", 400,
+         raw=b'{"name": ' + b"[" * 1000 + b"]" * 1000 + b"}"),
+    Case("JSON nested 1,000 deep in a login", "POST", "/auth/login", "none", 400,
+         raw=b'{"username": "admin", "password": ' + b"{" * 1000 + b"}" * 1000 + b"}"),
+    Case("a lone surrogate in a name", "POST", "/location", "admin", 422,
+         raw=b'{"name": "Attic \\ud800"}'),
+    Case("a lone surrogate in a username", "POST", "/auth/login", "none", 422,
+         raw=b'{"username": "\\udfff", "password": "x"}'),
+    scan("a lone surrogate in a scan", "50001\ud80026", 422),
+    scan("a lone surrogate in a scan id", "5000112637922", 422, scan_id="\udc00"),
+    Case("a quantity sent as text", "PATCH", "/sku/{sku}", "admin", 422, {"quantity": "5"}),
+    Case("a quantity sent as true", "PATCH", "/sku/{sku}", "admin", 422, {"quantity": True}),
+    Case("a delta sent as true", "POST", "/sku/{sku}/adjust", "admin", 422, {"delta": True}),
+    Case("a move of 2.0", "POST", "/sku/{sku}/move", "admin", 422,
+         {"location_id": "{fridge}", "quantity": 2.0}),
+    Case("with_api_key sent as 1", "POST", "/user", "admin", 422,
+         {"username": "kim", "role": "Member", "password": PASSWORD, "with_api_key": 1}),
+    Case("adjust past 1,000,000", "POST", "/sku/{sku}/adjust", "admin", 422,
+         {"delta": 999_999}),
+    Case("a username of zero-width spaces", "POST", "/user", "admin", 422,
+         {"username": "\u200b\u200b", "role": "Scanner"}),
+    Case("JSON sent as text/plain", "POST", "/location", "admin", 415, {"name": "Attic"},
+         content_type="text/plain"),
+    Case("a login sent as a form", "POST", "/auth/login", "none", 415,
+         raw=b"username=admin&password=x", content_type="application/x-www-form-urlencoded"),
+    scan("a piece of an API key scanned", "{scanner_key_piece}", 422),
+    scan("a piece of an API key inside a scan", "Box {scanner_key_start}", 422),
 ]
 # fmt: on
 
@@ -208,6 +241,8 @@ async def test_every_bad_input_gets_its_4xx_and_changes_nothing(clean_env, tmp_p
                 "item": str(cola.id),
                 "viewer_key": viewer.api_key,
                 "scanner_key": scanner.api_key,
+                "scanner_key_piece": scanner.api_key[:-1],
+                "scanner_key_start": scanner.api_key[:12],
                 "soup_upc": "4000000000021",
             }
             db = runtime.settings.data_dir / "stocky.db"
@@ -217,10 +252,10 @@ async def test_every_bad_input_gets_its_4xx_and_changes_nothing(clean_env, tmp_p
                 headers = dict(auth[case.auth])
                 if case.raw is not None:
                     data = case.raw
-                    headers["Content-Type"] = "application/json"
+                    headers["Content-Type"] = case.content_type
                 elif case.body is not None:
                     data = json.dumps(fill(case.body, names)).encode()
-                    headers["Content-Type"] = "application/json"
+                    headers["Content-Type"] = case.content_type
                 else:
                     data = None
                 url = base + fill(case.path, names)
@@ -245,3 +280,100 @@ async def test_every_bad_input_gets_its_4xx_and_changes_nothing(clean_env, tmp_p
                     wrong.append(f"{case.name}: {'; '.join(problems)} ({raw[:160]!r})")
         assert wrong == [], "\n".join(wrong)
         assert len(CASES) >= 50
+
+
+# -- headers: the bytes no client library would send ------------------------------
+
+FUZZ_SEED = 20261130
+FUZZ_REQUESTS = 160
+FUZZ_TARGETS = [
+    ("GET", "/health"),
+    ("GET", "/api/v1/item"),
+    ("GET", "/api/v1/user/me"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/scanner/scan"),
+    ("POST", "/api/v1/location"),
+    ("GET", "/api/v1/docs"),
+]
+FUZZ_HEADERS = [
+    "X-API-Key", "Authorization", "Content-Type", "X-Forwarded-For", "Accept", "Origin",
+    "Cookie", "User-Agent", "Accept-Encoding", "Connection", "Upgrade", "X-Unknown",
+]
+# Valid UTF-8 lead and continuation bytes, broken sequences, encoded
+# surrogates, Latin-1, controls, separators and the words a parser looks for.
+FUZZ_PIECES = [
+    b"\xff", b"\xfe", b"\x80", b"\xc3\x28", b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xf4\x90\x80\x80",
+    b"\xe9", b"\x00", b"\x01", b"\x7f", b"\t", b" ", b",", b";", b"=", b".", b"Bearer ",
+    b"Basic ", b"sk_", b"application/json", b"charset=", b"\xc3\xa9", b"\xe2\x80\x8b",
+]
+REFUSED_HEADERS = [
+    b"X-API-Key: \xff",
+    b"X-API-Key: \xed\xa0\x80",
+    b"Authorization: Bearer \xff\xfe\xfd",
+    b"Authorization: \x80 \x81",
+    b"Authorization: Bearer a.\xed\xa0\x80.c",
+    b"X-API-Key: sk_" + b"\xff" * 43,
+]
+
+
+def fuzzed_header(rng) -> bytes:
+    value = b"".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(0, 12)))
+    if rng.random() < 0.3:
+        value += bytes(rng.randint(0x80, 0xFF) for _ in range(rng.randint(1, 8)))
+    return rng.choice(FUZZ_HEADERS).encode() + b": " + value
+
+
+async def raw_exchange(port: int, request: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+
+
+def request_bytes(method: str, path: str, headers: list[bytes], body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: stocky", *headers]
+    if method == "POST":
+        lines.append(f"Content-Length: {len(body)}".encode())
+    return b"\r\n".join([*lines, b"Connection: close", b"", body])
+
+
+@pytest.mark.timeout(60)
+async def test_garbled_headers_get_an_answer_never_a_500(clean_env, tmp_path, cheap_bcrypt):
+    """Known garbled credentials are 401; then a bounded, seeded fuzz of
+    header values (undecodable bytes, surrogates, controls) on the main doors:
+    every answer is below 500, and Stocky is healthy afterwards."""
+    rng = random.Random(FUZZ_SEED)
+    async with in_process_stocky(tmp_path / "data") as runtime:
+        services = runtime.services
+        assert services is not None
+        await services.users.create({"username": "admin", "role": "Admin", "password": PASSWORD}, SYSTEM)
+        port = runtime.bound_port
+        for header in REFUSED_HEADERS:
+            answer = await raw_exchange(port, request_bytes("GET", "/api/v1/item", [header]))
+            assert answer.startswith(b"HTTP/1.1 401 "), (header, answer[:300])
+            assert b'"not_authenticated"' in answer
+
+        failures = []
+        statuses: dict[int, int] = {}
+        body = b'{"username": "admin", "password": "wrong", "msg": "5000112637922"}'
+        for _ in range(FUZZ_REQUESTS):
+            method, path = rng.choice(FUZZ_TARGETS)
+            headers = [fuzzed_header(rng) for _ in range(rng.randint(1, 3))]
+            if method == "POST" and rng.random() < 0.7:
+                headers.append(b"Content-Type: application/json")
+            answer = await raw_exchange(port, request_bytes(method, path, headers, body))
+            if not answer:
+                continue  # the parser may hang up on a request it cannot frame
+            status = int(answer.split(b" ", 2)[1])
+            statuses[status] = statuses.get(status, 0) + 1
+            if status >= 500 or b"Traceback" in answer:
+                failures.append((method, path, headers, answer[:200]))
+        assert failures == []
+        # The fuzz reached the handlers, not only the parser's 400.
+        assert {401, 415} <= set(statuses), statuses
+        health = await raw_exchange(port, request_bytes("GET", "/health", []))
+        assert health.startswith(b"HTTP/1.1 200 "), health[:200]
+

@@ -81,9 +81,19 @@ def test_seed_environment_names_work(clean_env, monkeypatch, tmp_path):
 def test_defaults_without_environment(clean_env, tmp_path):
     settings = Settings(data_dir=tmp_path)
 
-    assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path / 'stocky.db'}"
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'stocky.db'}"
     assert settings.uda_api_url == OPEN_FOOD_FACTS_V2
     assert settings.port == 8000
+
+
+def test_the_socket_caps_come_from_the_environment(clean_env, monkeypatch, tmp_path):
+    assert (Settings(data_dir=tmp_path).ws_max_sockets, Settings(data_dir=tmp_path).ws_max_anonymous) == (
+        128, 32
+    )
+    monkeypatch.setenv("STOCKY_WS_MAX_SOCKETS", "10")
+    monkeypatch.setenv("STOCKY_WS_MAX_ANONYMOUS", "0")
+    settings = Settings(data_dir=tmp_path)
+    assert (settings.ws_max_sockets, settings.ws_max_anonymous) == (10, 0)
 
 
 def test_dotenv_in_the_working_directory_is_read(clean_env, tmp_path):

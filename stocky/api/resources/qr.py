@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
 from stocky.core import qr
+from stocky.core.pools import QR_CODES
 from stocky.schemas.commands import ScanCommand
 from stocky.schemas.queries import QrQuery
 
 
 async def _image(call: Call, text: str, name: str) -> web.Response:
     fmt = call.query.format
-    data = await asyncio.get_running_loop().run_in_executor(None, qr.render, text, fmt)
+    data = await QR_CODES.run(qr.render, text, fmt)
     return web.Response(
         body=data,
         content_type=qr.MEDIA_TYPES[fmt],
@@ -39,7 +38,7 @@ async def command_qr(call: Call) -> web.Response:
     return await _image(call, command.encode(), f"{command.command}-{command.payload}")
 
 
-_IMAGE = {"media_type": "image/png", "query": QrQuery}
+_IMAGE = {"media_type": "image/png", "query": QrQuery, "errors": (429,)}
 
 ROUTES = [
     Route("GET", "/qr/item/{id}", item_qr, Policy.READ, "QR label of an item", "qr", **_IMAGE),

@@ -9,14 +9,21 @@ from sqlalchemy import text
 
 import stocky
 from stocky.api import keys
+from stocky.api.auth import authenticate
 from stocky.api.openapi import build_spec
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
-from stocky.core.errors import NotFound
+from stocky.core.errors import NotAuthenticated, NotFound
 from stocky.schemas.common import Output
 
-ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
-ASSET_NAMES = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"})
+SWAGGER = Path(swagger_ui_bundle.swagger_ui_path)
+STATIC = Path(__file__).resolve().parent.parent / "static"
+ASSETS = {
+    "swagger-ui.css": SWAGGER,
+    "swagger-ui-bundle.js": SWAGGER,
+    "favicon-32x32.png": SWAGGER,
+    "docs.js": STATIC,
+}
 
 DOCS_PAGE = """<!doctype html>
 <html lang="en">
@@ -29,25 +36,30 @@ DOCS_PAGE = """<!doctype html>
 <body>
   <div id="docs"></div>
   <script src="/api/v1/docs/assets/swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({
-      url: "/api/v1/openapi.json",
-      dom_id: "#docs",
-      deepLinking: true,
-      persistAuthorization: false,
-      tryItOutEnabled: true,
-      validatorUrl: null,
-    });
-  </script>
+  <script src="/api/v1/docs/assets/docs.js"></script>
 </body>
 </html>
 """
 
 
 class Health(Output):
+    """Anonymous callers learn only ``status``; signed-in ones also the
+    version and what the database is doing."""
+
     status: str
-    version: str
-    database: str
+    version: str | None = None
+    database: str | None = None
+
+
+async def _signed_in(call: Call) -> bool:
+    request = call.request
+    if "Authorization" not in request.headers and "X-API-Key" not in request.headers:
+        return False
+    try:
+        await authenticate(request, call.services)
+    except NotAuthenticated:
+        return False
+    return True
 
 
 async def health(call: Call) -> web.Response:
@@ -57,16 +69,15 @@ async def health(call: Call) -> web.Response:
     try:
         await db.read(lambda session: session.execute(text("SELECT 1")))
     except Exception:
-        body = Health(status="degraded", version=stocky.__version__, database="unreachable")
-        status = 503
+        database, status = "unreachable", 503
     else:
-        if db.health.ok:
-            body = Health(status="ok", version=stocky.__version__, database="ok")
-            status = 200
-        else:
-            body = Health(status="degraded", version=stocky.__version__, database="failing")
-            status = 503
-    return web.Response(text=body.model_dump_json(), status=status, content_type="application/json")
+        database, status = ("ok", 200) if db.health.ok else ("failing", 503)
+    body = Health(status="ok" if status == 200 else "degraded")
+    if await _signed_in(call):
+        body = Health(status=body.status, version=stocky.__version__, database=database)
+    return web.Response(
+        text=body.model_dump_json(exclude_none=True), status=status, content_type="application/json"
+    )
 
 
 async def openapi(call: Call) -> web.Response:
@@ -80,10 +91,10 @@ async def docs(call: Call) -> web.Response:
 
 async def docs_asset(call: Call) -> web.FileResponse:
     name = call.request.match_info["name"]
-    if name not in ASSET_NAMES:
+    if name not in ASSETS:
         raise NotFound(f"No documentation file {name}.")
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return web.FileResponse(ASSETS / name, headers={"Content-Type": content_type})
+    return web.FileResponse(ASSETS[name] / name, headers={"Content-Type": content_type})
 
 
 ROUTES = [
