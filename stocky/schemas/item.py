@@ -92,3 +92,17 @@ class ShoppingItem(ItemOut):
 
 class ItemDetail(ItemOut):
     skus: list[ItemSkuOut]
+
+
+class LotOut(Output):
+    """A lot on the Use soon list."""
+
+    id: uuid.UUID
+    sku_id: uuid.UUID
+    item_id: uuid.UUID
+    item_name: str | None
+    location_id: uuid.UUID
+    location_name: str
+    best_before: date
+    quantity: int
+    days_left: int  # negative: expired that many days ago
