@@ -13,12 +13,12 @@ _lot = Lot.__table__
 # Built once: the removal of every scan asks it (see crud/sku.py).
 _HELD = (
     select(_lot.c.id, _lot.c.best_before, _lot.c.quantity)
-    .where(_lot.c.sku_id == bindparam("sku_id"), _lot.c.quantity > 0)
+    .where(_lot.c.sku_id == bindparam("of_sku"), _lot.c.quantity > 0)
     .order_by(_lot.c.best_before)
 )
 _GROW = (
     update(_lot)
-    .where(_lot.c.sku_id == bindparam("sku_id"), _lot.c.best_before == bindparam("best_before"))
+    .where(_lot.c.sku_id == bindparam("of_sku"), _lot.c.best_before == bindparam("dated"))
     .values(quantity=_lot.c.quantity + bindparam("count"))
     .returning(_lot.c.id)
 )
@@ -32,13 +32,13 @@ _SHRINK = (
 
 def held(session: Session, sku_id: uuid.UUID) -> Sequence[Row[tuple[uuid.UUID, date, int]]]:
     """The SKU's lots that hold units, earliest date first."""
-    return session.execute(_HELD, {"sku_id": sku_id}).all()
+    return session.execute(_HELD, {"of_sku": sku_id}).all()
 
 
 def grow(session: Session, sku_id: uuid.UUID, best_before: date, count: int) -> None:
     """``count`` more units dated ``best_before`` (the lot is made if new).
     Callers hold the item's lock, so no one makes the same lot meanwhile."""
-    params = {"sku_id": sku_id, "best_before": best_before, "count": count}
+    params = {"of_sku": sku_id, "dated": best_before, "count": count}
     if session.execute(_GROW, params).first() is None:
         session.execute(insert(_lot).values(id=uuid.uuid4(), sku_id=sku_id, best_before=best_before, quantity=count))
 
