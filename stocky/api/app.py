@@ -7,7 +7,19 @@ from aiohttp import web
 from stocky.api import keys, ws
 from stocky.api.access_log import access_log_middleware
 from stocky.api.errors import error_middleware
-from stocky.api.resources import alert, auth, item, location, log, lot, qr, scanner, sku, system, user
+from stocky.api.resources import (
+    alert,
+    auth,
+    item,
+    location,
+    log,
+    lot,
+    qr,
+    scanner,
+    sku,
+    system,
+    user,
+)
 from stocky.api.routing import Route, add_routes, check_policies
 from stocky.core.throttle import LoginThrottle
 from stocky.services.container import Services

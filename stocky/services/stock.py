@@ -18,8 +18,8 @@ from stocky.models.types import utcnow
 from stocky.schemas.actor import Actor
 from stocky.schemas.item import ItemOut
 from stocky.schemas.sku import SkuOut
-from stocky.services.alerts import raise_alert
 from stocky.services import lots
+from stocky.services.alerts import raise_alert
 from stocky.services.base import UnitOfWork
 
 log = logging.getLogger("stocky.stock")

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import datetime
 import importlib.util
-import cProfile
 import io
 import pstats
 import sqlite3
