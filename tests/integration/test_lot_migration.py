@@ -66,7 +66,7 @@ def copy_rows(source_url: str, target_url: str) -> None:
 
 
 @pytest.fixture
-def kitchen_url(db_backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
+async def kitchen_url(db_backend: str, tmp_path, request: pytest.FixtureRequest) -> str:
     copied = tmp_path / "kitchen.db"
     shutil.copy(FIXTURE, copied)
     sqlite_url = f"sqlite+aiosqlite:///{copied}"
@@ -76,9 +76,7 @@ def kitchen_url(db_backend: str, tmp_path, request: pytest.FixtureRequest) -> st
     server = request.getfixturevalue("pg_server")
     name = server.create_database()
     url = server.url(name)
-    from conftest import run_async
-
-    run_async(migrations.upgrade(url, BEFORE))
+    await migrations.upgrade(url, BEFORE)
     copy_rows(sqlite_url, url)
     yield url
     server.drop_database(name)
