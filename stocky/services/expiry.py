@@ -11,7 +11,6 @@ and every hour.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -97,11 +96,11 @@ class ExpiryWorker:
         self._task = asyncio.create_task(self._run(), name="stocky-expiry")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            # As the lookup worker's: whatever the task ended with, it has ended.
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
