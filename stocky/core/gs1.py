@@ -30,9 +30,9 @@ from stocky.core.errors import InvalidInput
 GS = "\x1d"
 SYMBOLOGY_PREFIXES = ("]d2", "]C1", "]Q3", "]e0")
 
-# GenSpecs Figure 7.8.5-2 "Element strings with predefined length using GS1
-# Application Identifiers": the length of AI plus data, by the AI's first two
-# digits. Everything else is variable length, ended by GS.
+# GenSpecs 7.8 "element strings with predefined length": the length of AI
+# plus data, by the AI's first two digits. Everything else is variable
+# length, ended by GS.
 PREDEFINED_LENGTH = {
     "00": 20, "01": 16, "02": 16, "03": 16, "04": 18,
     "11": 8, "12": 8, "13": 8, "14": 8, "15": 8, "16": 8, "17": 8, "18": 8, "19": 8,

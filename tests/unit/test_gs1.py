@@ -1,5 +1,11 @@
-"""The GS1 element-string parser (stocky/core/gs1.py), against the examples
-of the GS1 General Specifications (release 24.0) themselves."""
+"""The GS1 element-string parser (stocky/core/gs1.py), against the
+examples of the GS1 General Specifications ("GenSpecs"): the GTINs the
+specification uses in its examples (09501101530003, 12345678901231), its
+element strings as a scanner transmits them (symbology identifier, FNC1 as
+GS after a variable-length field) and as printed in parentheses, its date
+rules (day 00, the century of section 7.12). The strings are written out
+from the specification's text; section numbers are those of recent
+releases and move a little between releases."""
 
 from __future__ import annotations
 
@@ -14,16 +20,15 @@ GS = "\x1d"
 
 
 def test_the_gs1_128_example_of_section_5_4_7_with_use_by_and_batch():
-    # GenSpecs 5.4.7.7 (GS1-128 concatenation example) and 2.1.x examples:
-    # (01)12345678901231 (17)... ; 12345678901231 is the specification's
-    # standard example GTIN-14 with a valid check digit.
+    # GS1-128 (symbology identifier ]C1, GenSpecs 5.4): GTIN, use-by date,
+    # and the batch last, so it needs no separator (GenSpecs 7.8).
     parsed = gs1.parse("]C1" "0112345678901231" "17251231" "10AB-123")
     assert parsed == gs1.Gs1(gtin="12345678901231", use_by=date(2025, 12, 31), batch="AB-123")
 
 
 def test_the_gs1_datamatrix_example_with_batch_ended_by_gs_then_a_date():
-    # GenSpecs 5.5.3 / 7.8.5: a variable-length AI (10) not in last place ends with FNC1,
-    # transmitted as GS (0x1D); the fixed-length AI (15) after it needs none.
+    # GS1 DataMatrix (]d2, GenSpecs 5.6): a variable-length AI (10) not in last place
+    # ends with FNC1, transmitted as GS (0x1D); the predefined-length AI (15) needs none.
     parsed = gs1.parse(f"]d20109501101530003" "10ABC123" f"{GS}" "15261000")
     assert parsed.gtin == "09501101530003"
     assert parsed.batch == "ABC123"
@@ -32,7 +37,7 @@ def test_the_gs1_datamatrix_example_with_batch_ended_by_gs_then_a_date():
 
 
 def test_the_human_readable_form_in_parentheses():
-    # GenSpecs 4.15 human-readable interpretation: (01) 09501101530003 (17) 261231 (10) AB-123
+    # The human-readable interpretation (GenSpecs 4.15): AIs in parentheses.
     parsed = gs1.parse("(01)09501101530003(17)261231(10)AB-123")
     assert parsed.gtin == "09501101530003"
     assert parsed.use_by == date(2026, 12, 31)
