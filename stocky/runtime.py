@@ -23,6 +23,7 @@ from stocky.db.demo_data import DemoLogins, load_demo
 from stocky.db.watch import StorageWatch
 from stocky.inputs.hid import HidScanInput
 from stocky.services.container import Services
+from stocky.services.expiry import ExpiryWorker
 from stocky.services.lookup_worker import LookupWorker
 
 log = logging.getLogger("stocky.runtime")
@@ -126,6 +127,9 @@ class Runtime:
         lookups = LookupWorker(services)
         await lookups.start()
         self._stack.push_async_callback(lookups.stop)
+        expiry = ExpiryWorker(lambda: services.lots.announce_expiry(settings.expiry_warn_days))
+        await expiry.start()
+        self._stack.push_async_callback(expiry.stop)
         if settings.mqtt_url:
             # Loaded only when wanted: paho and aiomqtt cost a fifth of a
             # second of every start, and MQTT is off by default.

@@ -9,7 +9,20 @@ from stocky.api.access_log import access_log_middleware
 from stocky.api.errors import error_middleware
 from stocky.api.headers import add_headers
 from stocky.api.limits import SocketLimits
-from stocky.api.resources import alert, auth, item, location, log, qr, scanner, session, sku, system, user
+from stocky.api.resources import (
+    alert,
+    auth,
+    item,
+    location,
+    log,
+    lot,
+    qr,
+    scanner,
+    session,
+    sku,
+    system,
+    user,
+)
 from stocky.api.routing import Route, add_routes, check_policies
 from stocky.api.web import web_ui_middleware
 from stocky.core.throttle import LoginThrottle
@@ -17,7 +30,7 @@ from stocky.services.container import Services
 
 MAX_BODY_BYTES = 256 * 1024
 
-RESOURCES = (auth, session, user, item, location, sku, alert, scanner, log, qr, system)
+RESOURCES = (auth, session, user, item, location, sku, lot, alert, scanner, log, qr, system)
 
 
 

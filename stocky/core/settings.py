@@ -74,6 +74,9 @@ class Settings(BaseSettings):
 
     kiosk_user: str | None = None
 
+    # A dated lot gets a "use soon" alert this many days before its date.
+    expiry_warn_days: int = Field(default=3, ge=0, le=365)
+
     @field_validator("secret_key")
     @classmethod
     def _secret_long_enough(cls, value: str | None) -> str | None:

@@ -8,9 +8,11 @@ LookupStatus = Literal["pending", "found", "not_found", "failed"]
 AlertSeverity = Literal["Info", "Warning", "Error"]
 ChangeSource = Literal["scan", "ui", "api"]
 ScanMode = Literal["add", "remove"]
+ExpiryState = Literal["soon", "expired"]
 
 STORAGE_TYPES: tuple[str, ...] = get_args(StorageType)
 ROLES: tuple[str, ...] = get_args(Role)
 LOOKUP_STATUSES: tuple[str, ...] = get_args(LookupStatus)
 ALERT_SEVERITIES: tuple[str, ...] = get_args(AlertSeverity)
 CHANGE_SOURCES: tuple[str, ...] = get_args(ChangeSource)
+EXPIRY_STATES: tuple[str, ...] = get_args(ExpiryState)

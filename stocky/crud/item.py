@@ -11,6 +11,7 @@ from sqlalchemy import (
     column,
     func,
     literal_column,
+    or_,
     select,
     table,
 )
@@ -87,11 +88,13 @@ def _conditions(search: str | None, stock: str, dialect: str) -> list[ColumnElem
         conditions.append(quantity > literal_column("0"))
     elif stock == "zero":
         conditions.append(quantity < literal_column("1"))
+    elif stock == "shopping":
+        conditions.append(or_(quantity < literal_column("1"), quantity < Item.min_quantity))
     return conditions
 
 
 def _ordered(query: Select, stock: str) -> Select:
-    if stock == "zero":
+    if stock in ("zero", "shopping"):
         # The shopping list: what ran out most recently first.
         return query.order_by(Item.stock_changed_at.desc(), Item.id)
     return query.order_by(func.lower(func.coalesce(Item.name, Item.upc)), Item.id)

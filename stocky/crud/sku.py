@@ -32,6 +32,8 @@ _CHANGE_TOTAL = (
         total_quantity=_item.c.total_quantity + bindparam("delta"),
         stock_changed_at=bindparam("now"),
         updated_at=bindparam("now"),
+        # Stock arriving is the shopping trip done: the tick goes with it.
+        in_basket=_item.c.in_basket & (bindparam("delta") < 0),
     )
     .returning(_item.c.total_quantity)
 )

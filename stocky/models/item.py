@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text, event, func, text
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, Text, event, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stocky.core.vocabulary import LOOKUP_STATUSES, STORAGE_TYPES
@@ -17,6 +17,7 @@ class Item(IdMixin, TimestampMixin, Base):
         CheckConstraint(one_of("storage_type", STORAGE_TYPES), name="storage_type"),
         CheckConstraint(one_of("lookup_status", LOOKUP_STATUSES), name="lookup_status"),
         CheckConstraint("total_quantity >= 0", name="total_not_negative"),
+        CheckConstraint("min_quantity >= 0", name="min_quantity_not_negative"),
     )
 
     name: Mapped[str | None] = mapped_column(String(255))
@@ -34,6 +35,11 @@ class Item(IdMixin, TimestampMixin, Base):
     # lower() folds only A-Z, so "ÄPFEL" would never find "Äpfel". One
     # column also makes a search one LIKE instead of four.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The least the household wants at home (0: not kept): below it, the
+    # item is on the shopping list.
+    min_quantity: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Ticked off on the shopping trip; stock arriving clears it.
+    in_basket: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     def refresh_search_text(self) -> None:
         parts = (self.name, self.description, self.upc, str(self.id) if self.id else None)

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     ForeignKey,
@@ -81,3 +82,7 @@ class StockChange(IdMixin, Base):
     )
     source: Mapped[str] = mapped_column(String(10))
     scan_id: Mapped[str | None] = mapped_column(String(100))
+    # Which lots the change touched, as ``[[best_before or None, delta], ...]``
+    # (None: undated units); null when no dated unit was involved. With it
+    # an undo can put back or take away exactly the units this change moved.
+    lots: Mapped[list | None] = mapped_column(JSON())

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from typing import Literal, Self
 
 from pydantic import model_validator
 
+from stocky.core.dates import resolve
 from stocky.schemas.common import Input
 
 VIEWS = ("inventory", "locations", "scanners", "log", "users", "shopping")
 MODES = ("add", "remove")
 
-CommandName = Literal["associate_ui", "show_view", "set_mode", "set_location"]
+CommandName = Literal["associate_ui", "show_view", "set_mode", "set_location", "best_before"]
 
 
 class ScanCommand(Input):
@@ -31,7 +33,17 @@ class ScanCommand(Input):
             raise ValueError(f"show_view takes one of: {', '.join(VIEWS)}")
         elif self.command == "set_mode" and self.payload not in MODES:
             raise ValueError(f"set_mode takes one of: {', '.join(MODES)}")
+        elif self.command == "best_before":
+            self.payload = self.payload.strip()
+            self.best_before_from(date.today())  # refuses what is not a date
         return self
+
+    def best_before_from(self, today: date) -> date:
+        """The date a ``best_before`` card means, counted from ``today``."""
+        try:
+            return resolve(self.payload, today)
+        except ValueError as error:
+            raise ValueError(f"best_before takes +<n>d, +<n>w, +<n>m or YYYY-MM-DD ({error})") from None
 
     def encode(self) -> str:
         """The text a QR code holds: compact JSON, as a scanner types it back."""

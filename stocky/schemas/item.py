@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from stocky.core.barcodes import normalize_barcode
 from stocky.core.errors import InvalidInput
 from stocky.core.vocabulary import LookupStatus, StorageType
 from stocky.schemas.common import Input, Name, Output, Text
 
-StockFilter = Literal["in", "zero", "all"]
+StockFilter = Literal["in", "zero", "all", "shopping"]
+MinQuantity = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 def _barcode(value: str) -> str:
@@ -44,6 +45,8 @@ class ItemUpdate(Input):
     description: Text | None = None
     upc: Barcode | None = None
     storage_type: StorageType | None = None
+    min_quantity: MinQuantity | None = None
+    in_basket: bool | None = None
 
 
 class ItemOut(Output):
@@ -57,11 +60,19 @@ class ItemOut(Output):
     created_at: datetime
     updated_at: datetime
     stock_changed_at: datetime
+    min_quantity: int = 0
+    in_basket: bool = False
 
     @property
     def label(self) -> str:
         """What a person calls it: the name, or the barcode until the lookup names it."""
         return self.name or self.upc or str(self.id)
+
+
+class LotRef(Output):
+    id: uuid.UUID
+    best_before: date
+    quantity: int
 
 
 class ItemSkuOut(Output):
@@ -70,7 +81,28 @@ class ItemSkuOut(Output):
     location_name: str
     quantity: int
     updated_at: datetime
+    lots: list[LotRef] = []
+
+
+class ShoppingItem(ItemOut):
+    """An item on the shopping list, and how many to get."""
+
+    to_buy: int
 
 
 class ItemDetail(ItemOut):
     skus: list[ItemSkuOut]
+
+
+class LotOut(Output):
+    """A lot on the Use soon list."""
+
+    id: uuid.UUID
+    sku_id: uuid.UUID
+    item_id: uuid.UUID
+    item_name: str | None
+    location_id: uuid.UUID
+    location_name: str
+    best_before: date
+    quantity: int
+    days_left: int  # negative: expired that many days ago

@@ -18,3 +18,6 @@ class StockChangeOut(Output):
     user_id: uuid.UUID | None
     source: ChangeSource
     scan_id: str | None
+    # The dated units the change touched, [[best_before or null, delta], ...];
+    # null when none had a date.
+    lots: list | None = None

@@ -28,6 +28,12 @@ class ItemQuery(Query):
     offset: Offset = 0
 
 
+class LotQuery(Query):
+    expiring_within_days: Annotated[int, Field(ge=0, le=36_500)] | None = None
+    limit: Limit = 100
+    offset: Offset = 0
+
+
 class SkuQuery(Query):
     item_id: uuid.UUID | None = None
     location_id: uuid.UUID | None = None

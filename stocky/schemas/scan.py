@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -13,7 +14,7 @@ from stocky.schemas.user import ScannerState
 MAX_SCAN_LENGTH = 1024
 
 ScanOutcome = Literal[
-    "added", "removed", "associated", "view", "mode", "location", "duplicate"
+    "added", "removed", "associated", "view", "mode", "location", "duplicate", "dated"
 ]
 
 
@@ -34,6 +35,7 @@ class ScanResult(Output):
     item: ItemOut | None = None
     location: LocationRef | None = None
     quantity: int | None = None
+    best_before: date | None = None  # the date the unit added (or dated) carries
     created: bool = False  # a new, unnamed product: offer to name it
     scanner: ScannerState
 

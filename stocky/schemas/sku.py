@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import Field, StrictInt
@@ -26,6 +26,8 @@ class SkuUpdate(Input):
 
 class SkuAdjust(Input):
     delta: Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+    # Units added carry this date; units removed come from this date's lot first.
+    best_before: date | None = None
 
 
 class SkuMove(Input):

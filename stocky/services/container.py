@@ -13,6 +13,7 @@ from stocky.core.settings import Settings, ensure_secret_key
 from stocky.db import guard, migrations
 from stocky.db.engine import Database
 from stocky.services.alerts import AlertService
+from stocky.services.expiry import LotService
 from stocky.services.items import ItemService
 from stocky.services.locations import LocationService
 from stocky.services.lookups import LookupQueue
@@ -36,6 +37,7 @@ class Services:
     items: ItemService
     locations: LocationService
     skus: SkuService
+    lots: LotService
     alerts: AlertService
     users: UserService
     scans: ScanService
@@ -69,6 +71,7 @@ class Services:
             items=ItemService(db, bus, lookups),
             locations=LocationService(db, bus),
             skus=SkuService(db, bus),
+            lots=LotService(db, bus),
             alerts=alerts,
             users=users,
             scans=ScanService(db, bus, lookups, screens, users),

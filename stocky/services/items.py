@@ -11,13 +11,23 @@ from stocky.core.errors import Conflict, InvalidInput
 from stocky.core.events import EventBus
 from stocky.core.vocabulary import LookupStatus
 from stocky.crud import item as crud
+from stocky.crud import lot as lot_crud
 from stocky.crud import sku as sku_crud
 from stocky.crud.common import get_or_404
 from stocky.db.engine import Database
 from stocky.models import Item
 from stocky.schemas.actor import Actor
 from stocky.schemas.common import Page, parse
-from stocky.schemas.item import ItemCreate, ItemDetail, ItemOut, ItemSkuOut, ItemUpdate, StockFilter
+from stocky.schemas.item import (
+    ItemCreate,
+    ItemDetail,
+    ItemOut,
+    ItemSkuOut,
+    ItemUpdate,
+    LotRef,
+    ShoppingItem,
+    StockFilter,
+)
 from stocky.schemas.journal import StockChangeOut
 from stocky.services.alerts import raise_alert
 from stocky.services.base import Service, UnitOfWork
@@ -42,13 +52,16 @@ class ItemService(Service):
         stock: StockFilter = "in",
         limit: int = 50,
         offset: int = 0,
-    ) -> Page[ItemOut]:
-        """``stock="in"`` is the inventory, ``"zero"`` the shopping list
-        (most recently emptied first), ``"all"`` both."""
+    ) -> Page[ItemOut] | Page[ShoppingItem]:
+        """``stock="in"`` is the inventory, ``"zero"`` what ran out (most
+        recently emptied first), ``"all"`` both; ``"shopping"`` the shopping
+        list: what ran out or fell below its minimum, with how many to buy."""
         search = (search or "").strip() or None
 
-        def query(session: Session) -> Page[ItemOut]:
+        def query(session: Session) -> Page[ItemOut] | Page[ShoppingItem]:
             rows, total = crud.page(session, search, stock, min(limit, MAX_PAGE), offset)
+            if stock == "shopping":
+                return Page[ShoppingItem](data=[_shopping(r) for r in rows], total=total)
             return Page[ItemOut](data=[item_out(r) for r in rows], total=total)
 
         return await self.read(actor, Action.INVENTORY_READ, query)
@@ -56,7 +69,8 @@ class ItemService(Service):
     async def get(self, item_id: uuid.UUID, actor: Actor) -> ItemDetail:
         def query(session: Session) -> ItemDetail:
             item = get_or_404(session, Item, item_id, "item")
-            return _detail(item, crud.skus_with_locations(session, item_id))
+            skus = crud.skus_with_locations(session, item_id)
+            return _detail(item, skus, lot_crud.of_skus(session, [sku.id for sku, _ in skus]))
 
         return await self.read(actor, Action.INVENTORY_READ, query)
 
@@ -90,6 +104,9 @@ class ItemService(Service):
     async def update(self, item_id: uuid.UUID, data: ItemUpdate | dict, actor: Actor) -> ItemOut:
         data = parse(ItemUpdate, data)
         changes = data.model_dump(exclude_unset=True)
+        for kept in ("min_quantity", "in_basket"):  # null: leave as it is
+            if changes.get(kept, False) is None:
+                del changes[kept]
 
         def change(work: UnitOfWork) -> Item:
             item = get_or_404(work.session, Item, item_id, "item")
@@ -221,7 +238,16 @@ def _check_upc_free(work: UnitOfWork, upc: str) -> None:
         raise Conflict(f"The barcode {upc} already belongs to {item_label(existing)}.", id=str(existing.id))
 
 
-def _detail(item: Item, skus: list) -> ItemDetail:
+def to_buy(item: Item) -> int:
+    """Up to the minimum; one of an item kept without a minimum that ran out."""
+    return item.min_quantity - item.total_quantity if item.min_quantity > item.total_quantity else 1
+
+
+def _shopping(item: Item) -> ShoppingItem:
+    return ShoppingItem(**item_out(item).model_dump(), to_buy=to_buy(item))
+
+
+def _detail(item: Item, skus: list, lots: dict) -> ItemDetail:
     base = item_out(item).model_dump()
     return ItemDetail(
         **base,
@@ -232,6 +258,7 @@ def _detail(item: Item, skus: list) -> ItemDetail:
                 location_name=name,
                 quantity=sku.quantity,
                 updated_at=sku.updated_at,
+                lots=[LotRef.model_validate(lot) for lot in lots[sku.id]],
             )
             for sku, name in skus
         ],

@@ -13,11 +13,13 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stocky.core import gs1
 from stocky.core.barcodes import normalize_barcode
 from stocky.core.errors import (
     Conflict,
@@ -31,6 +33,7 @@ from stocky.core.errors import (
 from stocky.core.events import EventBus
 from stocky.core.security import looks_like_api_key, mask_api_keys
 from stocky.crud import item as item_crud
+from stocky.crud import sku as sku_crud
 from stocky.crud import user as user_crud
 from stocky.crud.common import get_or_404
 from stocky.db.engine import Database
@@ -42,6 +45,7 @@ from stocky.schemas.common import parse
 from stocky.schemas.item import ItemCreate
 from stocky.schemas.scan import MAX_SCAN_LENGTH, LocationRef, ScannerStateUpdate, ScanResult
 from stocky.schemas.user import ScannerState
+from stocky.services import lots
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.items import create_item
 from stocky.services.lookups import LookupQueue
@@ -51,6 +55,9 @@ from stocky.services.ui_registry import UiRegistry
 from stocky.services.users import UserService, actor_of, scanner_state
 
 log = logging.getLogger("stocky.scan")
+
+# How long after adding a unit a date card may still date it.
+DATE_CARD_WINDOW = timedelta(minutes=10)
 
 
 def described(raw: str) -> str:
@@ -75,7 +82,8 @@ def clean_scan(raw: str) -> str:
             f"The scan is longer than {MAX_SCAN_LENGTH} characters.",
             [{"field": "msg", "message": f"at most {MAX_SCAN_LENGTH} characters"}],
         )
-    if not text.isprintable():
+    # GS (0x1D) ends a variable-length field of a GS1 code; nowhere else.
+    if not text.isprintable() and not (text.replace(gs1.GS, "").isprintable() and gs1.looks_like(text)):
         raise InvalidInput(
             "The scan contains control characters.",
             [{"field": "msg", "message": "control characters"}],
@@ -196,6 +204,9 @@ class ScanService(Service):
             return self._command(work, user, text)
         if (id_ := _as_uuid(text)) is not None:
             return self._label(work, user, id_, scan_id)
+        if (element := gs1.parse(text)) is not None:
+            code = normalize_barcode(element.product_code, field="msg")
+            return self._barcode(work, user, code, scan_id, best_before=element.date)
         return self._barcode(work, user, normalize_barcode(text, field="msg"), scan_id)
 
     # -- commands -----------------------------------------------------------
@@ -217,6 +228,8 @@ class ScanService(Service):
         if command.command == "set_location":
             location = get_or_404(work.session, Location, uuid.UUID(command.payload), "location")
             return self._set_location(work, user, location)
+        if command.command == "best_before":
+            return self._date_last_added(work, user, command.best_before_from(date.today()))
         ui_id = (user.details or {}).get("associated_ui_id")
         if not ui_id:
             raise Conflict("This scanner is not linked to a screen: scan the screen's link code first.")
@@ -224,6 +237,42 @@ class ScanService(Service):
         view = command.payload
         work.after_commit(lambda: self.screens.send(ui_id, {"action": "show_view", "view": view}))
         return _result(user, "view", f"Showing {view}.")
+
+    def _date_last_added(self, work: UnitOfWork, user: User, best_before: date) -> ScanResult:
+        """A date card: the unit this scanner added last (in the last ten
+        minutes; the journal says which) gets the date. The count stays; the
+        journal row then names the new date, so undoing the add takes the
+        unit from the right lot."""
+        added = work.session.scalar(
+            select(StockChange)
+            .where(
+                StockChange.user_id == user.id,
+                StockChange.delta > 0,
+                StockChange.timestamp >= utcnow() - DATE_CARD_WINDOW,
+            )
+            .order_by(StockChange.seq.desc())
+            .limit(1)
+        )
+        if added is None or added.location_id is None:
+            raise Conflict("Nothing added by this scanner in the last 10 minutes to date: scan the product first.")
+        item = work.session.get(Item, added.item_id)
+        item_crud.lock(work.session, item.id)
+        sku = sku_crud.find(work.session, added.item_id, added.location_id)
+        location = work.session.get(Location, added.location_id)
+        if sku is None:
+            raise Conflict("That unit is no longer there to date.")
+        parts = [(date.fromisoformat(d) if d else None, n) for d, n in (added.lots or [[None, added.delta]])]
+        was = parts[-1][0]  # the last unit of the change
+        lots.redate_one(work.session, sku.id, sku.quantity, was, best_before)
+        parts[-1] = (was, parts[-1][1] - 1)
+        parts.append((best_before, 1))
+        added.lots = lots.journal([(d, n) for d, n in parts if n], 1)
+        _set_state(work, user)
+        work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=sku.quantity)
+        return _result(
+            user, "dated", f"{item_label(item)} in {location.name}: best before {best_before.isoformat()}",
+            item=item, location=location, quantity=sku.quantity, best_before=best_before,
+        )
 
     def _set_location(self, work: UnitOfWork, user: User, location: Location) -> ScanResult:
         _set_state(work, user, current_location_id=str(location.id))
@@ -241,7 +290,7 @@ class ScanService(Service):
         raise NotFound(f"Nothing in Stocky has the id {id_}.")
 
     def _barcode(
-        self, work: UnitOfWork, user: User, code: str, scan_id: str | None
+        self, work: UnitOfWork, user: User, code: str, scan_id: str | None, best_before: date | None = None
     ) -> ScanResult:
         item = item_crud.by_upc(work.session, code)
         created = False
@@ -250,10 +299,17 @@ class ScanService(Service):
                 raise NotFound(f"No product has the barcode {code}; nothing to remove.")
             item = create_item(work, ItemCreate(upc=code), self.lookups)
             created = True
-        return self._stock(work, user, item, scan_id, created=created)
+        return self._stock(work, user, item, scan_id, created=created, best_before=best_before)
 
     def _stock(
-        self, work: UnitOfWork, user: User, item: Item, scan_id: str | None, *, created: bool
+        self,
+        work: UnitOfWork,
+        user: User,
+        item: Item,
+        scan_id: str | None,
+        *,
+        created: bool,
+        best_before: date | None = None,
     ) -> ScanResult:
         if scan_id and (repeat := _already_applied(work, user, scan_id)):
             _set_state(work, user)
@@ -265,15 +321,18 @@ class ScanService(Service):
         if _mode(user) == "add":
             location = self._where_to_add(work, user, item)
             sku, _ = ensure_sku(work, item, location)
-            quantity = change_stock(work, sku, item, location, +1, actor, scan_id)
-            outcome, message = "added", f"Added {item_label(item)} to {location.name} (now {quantity})"
+            quantity = change_stock(work, sku, item, location, +1, actor, scan_id, best_before=best_before)
+            dated = f", best before {best_before.isoformat()}" if best_before else ""
+            outcome, message = "added", f"Added {item_label(item)} to {location.name}{dated} (now {quantity})"
         else:
             sku, location = self._where_to_remove(work, user, item)
-            quantity = change_stock(work, sku, item, location, -1, actor, scan_id)
+            quantity = change_stock(work, sku, item, location, -1, actor, scan_id, best_before=best_before)
             outcome, message = "removed", f"Removed {item_label(item)} from {location.name} (now {quantity})"
+            best_before = None
         _set_state(work, user)
         return _result(
-            user, outcome, message, item=item, location=location, quantity=quantity, created=created
+            user, outcome, message, item=item, location=location, quantity=quantity, created=created,
+            best_before=best_before,
         )
 
     def _where_to_add(self, work: UnitOfWork, user: User, item: Item) -> Location:
@@ -412,6 +471,7 @@ def _result(
     location: Location | None = None,
     quantity: int | None = None,
     created: bool = False,
+    best_before: date | None = None,
 ) -> ScanResult:
     return ScanResult(
         result=outcome,
@@ -419,6 +479,7 @@ def _result(
         item=item_out(item) if item is not None else None,
         location=LocationRef.model_validate(location) if location is not None else None,
         quantity=quantity,
+        best_before=best_before,
         created=created,
         scanner=scanner_state(user),
     )

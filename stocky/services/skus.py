@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from stocky.core.errors import Conflict, InvalidInput
 from stocky.crud import item as item_crud
 from stocky.crud import location as location_crud
+from stocky.crud import lot as lot_crud
 from stocky.crud import sku as crud
 from stocky.crud.common import get_or_404
 from stocky.models import Item, Location, Sku
@@ -22,6 +23,7 @@ from stocky.schemas.sku import (
     SkuUpdate,
     StockResult,
 )
+from stocky.services import lots
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.permissions import Action
 from stocky.services.stock import change_stock, ensure_sku, item_label, item_out, sku_out
@@ -88,8 +90,19 @@ class SkuService(Service):
 
         def change(work: UnitOfWork) -> StockResult:
             sku, item, location = _load(work.session, sku_id)
-            change_stock(work, sku, item, location, data.delta, actor, scan_id)
-            _log_change(work, actor, f"{_verb(data.delta)} {item_label(item)} in {location.name} (now {sku.quantity})")
+            if data.best_before is not None and data.delta < 0:
+                # Taking from one lot (the item page's per-date minus): from that lot only.
+                held = next((lot.quantity for lot in lot_crud.held(work.session, sku.id)
+                             if lot.best_before == data.best_before), 0)
+                if held < -data.delta:
+                    raise Conflict(
+                        f"Only {held} of {item_label(item)} in {location.name} are dated "
+                        f"{data.best_before.isoformat()}.", quantity=held,
+                    )
+            change_stock(work, sku, item, location, data.delta, actor, scan_id, best_before=data.best_before)
+            dated = f", best before {data.best_before.isoformat()}" if data.best_before else ""
+            _log_change(work, actor,
+                        f"{_verb(data.delta)} {item_label(item)} in {location.name}{dated} (now {sku.quantity})")
             return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta)
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
@@ -184,9 +197,11 @@ def _move(
             f"{item_label(item)} is already in {origin.name}.",
             [{"field": "location_id", "message": "must differ from the current location"}],
         )
-    change_stock(work, source, item, origin, -quantity, actor)
+    item_crud.lock(work.session, item.id)
+    dated = lots.take(work.session, source.id, quantity)  # the dates travel with the units
+    change_stock(work, source, item, origin, -quantity, actor, parts=dated)
     target, _ = ensure_sku(work, item, destination)
-    change_stock(work, target, item, destination, quantity, actor)
+    change_stock(work, target, item, destination, quantity, actor, parts=dated)
     _log_change(work, actor, f"Moved {quantity} {item_label(item)} from {origin.name} to {destination.name}")
     return target
 

@@ -5,6 +5,7 @@ storage-mismatch alert when stock lands somewhere it should not be."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,6 +18,7 @@ from stocky.models.types import utcnow
 from stocky.schemas.actor import Actor
 from stocky.schemas.item import ItemOut
 from stocky.schemas.sku import MAX_QUANTITY, SkuOut
+from stocky.services import lots
 from stocky.services.alerts import raise_alert
 from stocky.services.base import UnitOfWork
 
@@ -67,8 +69,17 @@ def change_stock(
     delta: int,
     actor: Actor,
     scan_id: str | None = None,
+    *,
+    best_before: date | None = None,
+    parts: lots.Parts | None = None,
 ) -> int:
     """Apply ``delta`` to ``sku``; returns the quantity after.
+
+    Units added carry ``best_before``, or the dates in ``parts`` (units
+    moved from elsewhere). Units removed leave the lots as ``lots.take``
+    says (``best_before`` first), unless the caller took them already and
+    passes what it took as ``parts``. Stock arriving takes
+    the item out of the shopping basket.
 
     Raises ``Conflict`` when the SKU holds fewer than ``-delta``: the quantity
     never goes below zero and nothing is written. Every door (adjust, scans,
@@ -80,6 +91,8 @@ def change_stock(
     session = work.session
     item_crud.lock(session, item.id)
     now = utcnow()
+    if parts is None:
+        parts = [(best_before, delta)] if delta > 0 else lots.take(session, sku.id, -delta, best_before)
     after = crud.change_quantity(session, sku.id, delta, now, MAX_QUANTITY)
     if after is None:
         held = session.scalar(select(Sku.quantity).where(Sku.id == sku.id))
@@ -94,11 +107,15 @@ def change_stock(
             f"cannot remove {-delta}.",
             quantity=held or 0,
         )
+    if delta > 0:
+        lots.put(session, sku.id, parts)
     total = crud.change_item_total(session, item.id, delta, now)
     set_committed_value(sku, "quantity", after)
     set_committed_value(sku, "updated_at", now)
     for name, value in (("total_quantity", total), ("stock_changed_at", now), ("updated_at", now)):
         set_committed_value(item, name, value)
+    if delta > 0:
+        set_committed_value(item, "in_basket", False)
     session.add(
         StockChange(
             timestamp=now,
@@ -110,6 +127,7 @@ def change_stock(
             user_id=actor.user_id,
             source=actor.source,
             scan_id=scan_id,
+            lots=lots.journal(parts, 1 if delta > 0 else -1),
         )
     )
     if delta > 0:

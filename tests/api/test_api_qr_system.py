@@ -58,6 +58,9 @@ async def test_location_label_holds_the_set_location_command(api):
         {"command": "show_view", "payload": "inventory"},
         {"command": "set_mode", "payload": "remove"},
         {"command": "associate_ui", "payload": "0b6f5ad6-3c43-4bd2-8a84-8b2f4d6a3f11"},
+        {"command": "best_before", "payload": "+3d"},
+        {"command": "best_before", "payload": "+1m"},
+        {"command": "best_before", "payload": "2027-02-28"},
     ],
 )
 async def test_command_cards(api, command):
@@ -75,6 +78,8 @@ async def test_command_cards(api, command):
         ({"command": "show_view", "payload": "kitchen"}, None),
         ({"command": "set_location", "payload": "Pantry"}, None),
         ({"command": "associate_ui", "payload": ""}, None),
+        ({"command": "best_before", "payload": "soon"}, None),
+        ({"command": "best_before", "payload": "2027-02-30"}, None),
         ({"command": "set_mode"}, "payload"),
         ({"command": "set_mode", "payload": "add", "extra": 1}, "extra"),
     ],

@@ -155,6 +155,7 @@ VALID: dict[str, Factory] = {
     "POST /api/v1/sku/{id}/move": const(
         "/api/v1/sku/{milk_sku}/move", {"location_id": "{shelf}", "quantity": 1}
     ),
+    "GET /api/v1/lot": const("/api/v1/lot?expiring_within_days=3"),
     "GET /api/v1/alert": const("/api/v1/alert"),
     "POST /api/v1/alert": const("/api/v1/alert", {"message": "The freezer door is open"}),
     "POST /api/v1/alert/acknowledge": const("/api/v1/alert/acknowledge"),
@@ -454,6 +455,7 @@ DESIGN_ROLES: dict[str, frozenset[str]] = {
             "GET /api/v1/location/{id}",
             "GET /api/v1/sku",
             "GET /api/v1/sku/{id}",
+            "GET /api/v1/lot",
             "GET /api/v1/alert",
             "GET /api/v1/alert/{id}",
             "GET /api/v1/log",

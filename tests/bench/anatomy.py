@@ -8,7 +8,8 @@ CPU time (all threads: the database work runs on Stocky's database threads) per 
 
 - the same statements replayed with blocking ``sqlite3`` (the database's share),
 - ``UserService.by_api_key`` (what authentication costs per request),
-- ``ScanService.scan`` (the whole rule, no HTTP),
+- ``ScanService.scan`` (the whole rule, no HTTP), and the same with a GS1
+  code carrying a use-by date (the unit joins a lot), and in remove mode,
 - an empty read and an empty write unit of work (``Service.read``/``write``).
 
 ``--qt`` runs all of it on the kiosk's qasync loop instead (no window), so
@@ -23,6 +24,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import datetime
+import importlib.util
 import io
 import pstats
 import sqlite3
@@ -78,6 +81,16 @@ async def main_async(args: argparse.Namespace) -> None:
             n += 1
             await services.scans.scan(actor_of(scanner, "scan"), codes[n % len(codes)])
 
+        # The same products as GS1 DataMatrix codes with a use-by date: each
+        # scan also adds a unit to a lot (and a removal would take from it).
+        use_by = f"{(datetime.date.today() + datetime.timedelta(days=30)):%y%m%d}"
+        gs1_codes = [f"]d2010{code}17{use_by}" for code in codes]
+
+        async def dated_scan() -> None:
+            nonlocal n
+            n += 1
+            await services.scans.scan(actor_of(scanner, "scan"), gs1_codes[n % len(gs1_codes)])
+
         async def auth() -> None:
             await services.users.by_api_key(key)
 
@@ -126,6 +139,13 @@ async def main_async(args: argparse.Namespace) -> None:
             await timed("UserService.by_api_key (authentication)", auth, args.scans),
             await timed("ScanService.scan (the whole rule, no HTTP)", scan, args.scans),
         ]
+        if importlib.util.find_spec("stocky.core.gs1") is not None:  # a Stocky that reads GS1 codes
+            rows.append(await timed("ScanService.scan of a GS1 code with a use-by date", dated_scan, args.scans))
+        # Removal asks the lots which units go (earliest date first): the
+        # stock the scans above added is taken away again, one unit a scan.
+        await services.scans.scan(actor_of(scanner, "scan"), '{"command": "set_mode", "payload": "remove"}')
+        n = 0
+        rows.append(await timed("ScanService.scan in remove mode (plain barcode)", scan, args.scans))
         conn.close()
 
         # One statement, layer by layer: what each layer adds per statement.

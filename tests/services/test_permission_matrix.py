@@ -90,6 +90,9 @@ CASES: dict[str, Case] = {
         CHANGE, lambda s, k, a, i: s.skus.empty_location(i, k.pantry, a), _stocked_location
     ),
     "skus.delete": Case(CHANGE, lambda s, k, a, i: s.skus.delete(i, a), _empty_sku),
+    # lots
+    "lots.expiring": Case(READ, lambda s, k, a, _: s.lots.expiring(a, 3)),
+    "lots.announce_expiry": Case(CHANGE, lambda s, k, a, _: s.lots.announce_expiry(3, a)),
     # alerts
     "alerts.list": Case(READ, lambda s, k, a, _: s.alerts.list(a)),
     "alerts.unacknowledged_count": Case(READ, lambda s, k, a, _: s.alerts.unacknowledged_count(a)),

@@ -43,7 +43,7 @@ async def item_history(call: Call) -> History:
 
 
 ROUTES = [
-    Route("GET", "/item", list_items, Policy.READ, "Search the inventory", "item",
+    Route("GET", "/item", list_items, Policy.READ, "Search the inventory (stock=shopping: the shopping list, with to_buy)", "item",
           query=ItemQuery, response=Page[ItemOut]),
     Route("POST", "/item", create_item, Policy.MEMBER, "Create an item", "item",
           body=ItemCreate, response=ItemOut, status=201, errors=(409,)),

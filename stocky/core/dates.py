@@ -1,0 +1,30 @@
+"""Best-before dates as people and date cards give them."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date, timedelta
+
+_RELATIVE = re.compile(r"\+(\d{1,3})([dwm])")
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or that month's last day (31 January
+    plus one month is 28 or 29 February)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def resolve(payload: str, today: date) -> date:
+    """``+3d``, ``+2w``, ``+1m`` from ``today``, or an ISO date ``YYYY-MM-DD``.
+    Raises ``ValueError`` for anything else."""
+    if match := _RELATIVE.fullmatch(payload.strip()):
+        count, unit = int(match[1]), match[2]
+        if unit == "m":
+            return add_months(today, count)
+        return today + timedelta(days=count * (7 if unit == "w" else 1))
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", payload.strip()):
+        raise ValueError("a date is +<n>d, +<n>w, +<n>m or YYYY-MM-DD")
+    return date.fromisoformat(payload.strip())

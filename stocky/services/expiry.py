@@ -1,0 +1,113 @@
+"""Use soon: the dated lots listed by date, and the expiry alerts.
+
+A Warning alert is raised once per lot as it comes within
+``STOCKY_EXPIRY_WARN_DAYS`` of its date ("soon") and once when the date has
+passed ("expired"). The lot row remembers the last state announced
+(``lot.warned``), in the same transaction as the alert, so no state is
+announced twice, whatever restarts in between. The worker checks at start
+and every hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from stocky.crud import lot as crud
+from stocky.models import Item, Location, Lot
+from stocky.schemas.actor import SYSTEM, Actor
+from stocky.schemas.common import Page
+from stocky.schemas.item import LotOut
+from stocky.services.alerts import raise_alert
+from stocky.services.base import Service, UnitOfWork
+from stocky.services.permissions import Action
+from stocky.services.stock import item_label
+
+log = logging.getLogger("stocky.expiry")
+
+CHECK_EVERY = 3600.0  # seconds: a date moves once a day, an hour late is on time
+MAX_PAGE = 500
+
+
+class LotService(Service):
+    async def expiring(
+        self, actor: Actor, within_days: int | None = None, limit: int = 100, offset: int = 0
+    ) -> Page[LotOut]:
+        """Dated lots up to ``within_days`` from today (all when None),
+        expired first."""
+        today = date.today()
+        until = today + timedelta(days=within_days) if within_days is not None else None
+
+        def query(session: Session) -> Page[LotOut]:
+            rows, total = crud.dated_until(session, until, min(limit, MAX_PAGE), offset)
+            return Page[LotOut](data=[_lot_out(lot, item, place, today) for lot, item, place in rows], total=total)
+
+        return await self.read(actor, Action.INVENTORY_READ, query)
+
+    async def announce_expiry(self, warn_days: int, actor: Actor = SYSTEM, today: date | None = None) -> int:
+        """Raise the alerts that are due; returns how many."""
+        today = today or date.today()
+
+        def change(work: UnitOfWork) -> int:
+            raised = 0
+            for lot, item, place in crud.to_announce(work.session, today + timedelta(days=warn_days)):
+                state = "expired" if lot.best_before < today else "soon"
+                if lot.warned == state:
+                    continue
+                raise_alert(work, "Warning", _message(lot, item, place, today, state))
+                lot.warned = state
+                raised += 1
+            return raised
+
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
+
+
+def _lot_out(lot: Lot, item: Item, place: Location, today: date) -> LotOut:
+    return LotOut(
+        id=lot.id, sku_id=lot.sku_id, item_id=item.id, item_name=item.name,
+        location_id=place.id, location_name=place.name, best_before=lot.best_before,
+        quantity=lot.quantity, days_left=(lot.best_before - today).days,
+    )
+
+
+def _message(lot: Lot, item: Item, place: Location, today: date, state: str) -> str:
+    units = f"{lot.quantity} × {item_label(item)} in {place.name}"
+    if state == "expired":
+        return f"Expired: {units}, best before {lot.best_before.isoformat()}."
+    days = (lot.best_before - today).days
+    when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+    return f"Use soon: {units}, best before {lot.best_before.isoformat()} ({when})."
+
+
+class ExpiryWorker:
+    """Checks at start and every ``every`` seconds; a failed check is logged
+    and tried again at the next one."""
+
+    def __init__(self, check: Callable[[], object], every: float = CHECK_EVERY) -> None:
+        self._check = check
+        self._every = every
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="stocky-expiry")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            # As the lookup worker's: whatever the task ended with, it has ended.
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._check()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Checking best-before dates failed; trying again in an hour")
+            await asyncio.sleep(self._every)

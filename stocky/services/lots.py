@@ -1,0 +1,70 @@
+"""The lot rules (DESIGN.md section 13): which dated units a change of stock
+touches. The SKU's quantity stays the one count; these run inside the same
+unit of work as its change (stocky/services/stock.py) and never commit.
+
+Order matters to the database's own check (a SKU's lots never exceed it,
+checked after each statement): units leave the lots before the SKU shrinks,
+and join them after it grew.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from stocky.core.errors import Conflict
+from stocky.crud import lot as crud
+
+# Units a change touched: (best-before date, or None for undated units; how many).
+Parts = list[tuple[date | None, int]]
+
+
+def take(session: Session, sku_id: uuid.UUID, count: int, prefer: date | None = None) -> Parts:
+    """Take ``count`` units out of the SKU's lots: the ``prefer``red date's
+    first (a scanned GS1 date), then the earliest date, undated units last.
+    What the lots cannot give is undated; the SKU's own update then decides
+    whether there are that many at all."""
+    lots = list(crud.held(session, sku_id))
+    if prefer is not None:
+        lots.sort(key=lambda lot: lot.best_before != prefer)  # stable: the rest keep their order
+    parts: Parts = []
+    for lot_id, best_before, quantity in lots:
+        if count == 0:
+            break
+        taken = min(count, quantity)
+        crud.shrink(session, lot_id, taken)
+        parts.append((best_before, taken))
+        count -= taken
+    if count:
+        parts.append((None, count))
+    return parts
+
+
+def put(session: Session, sku_id: uuid.UUID, parts: Parts) -> None:
+    for best_before, count in parts:
+        if best_before is not None:
+            crud.grow(session, sku_id, best_before, count)
+
+
+def journal(parts: Parts, sign: int) -> list | None:
+    """``stock_change.lots`` for these parts: None when no unit had a date,
+    so an undated change writes nothing more than before."""
+    if all(best_before is None for best_before, _ in parts):
+        return None
+    return [[best_before.isoformat() if best_before else None, sign * count] for best_before, count in parts]
+
+
+def redate_one(session: Session, sku_id: uuid.UUID, sku_quantity: int, was: date | None, to: date) -> None:
+    """Give one unit of the SKU dated ``was`` (None: undated) the date ``to``."""
+    if was == to:
+        return
+    if was is None:
+        if sku_quantity - crud.dated_total(session, sku_id) < 1:
+            raise Conflict("That unit is no longer there to date.")
+    else:
+        lot_id = next((lot.id for lot in crud.held(session, sku_id) if lot.best_before == was), None)
+        if lot_id is None or not crud.shrink(session, lot_id, 1):
+            raise Conflict("That unit is no longer there to date.")
+    crud.grow(session, sku_id, to, 1)

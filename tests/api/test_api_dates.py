@@ -1,0 +1,65 @@
+"""Dates, Use soon, minimums and the shopping trip over HTTP (DESIGN.md
+section 13): the shapes a client sees."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+GS = "\x1d"
+
+
+async def test_dated_stock_shows_on_the_item_and_in_use_soon(api):
+    soon = date.today() + timedelta(days=2)
+    sku = api.sku("milk@Fridge")
+    reply = await api.post(f"/sku/{sku}/adjust", json={"delta": 2, "best_before": soon.isoformat()})
+    assert reply.status == 200, reply
+    item = (await api.get(f"/item/{api.item('milk')}", who="Read-only")).json
+    lots = next(s for s in item["skus"] if s["id"] == sku)["lots"]
+    assert [{k: v for k, v in lot.items() if k != "id"} for lot in lots] == [
+        {"best_before": soon.isoformat(), "quantity": 2}
+    ]
+    assert api.is_uuid(lots[0]["id"])
+
+    listed = await api.get("/lot", who="Read-only", params={"expiring_within_days": 3})
+    [row] = api.page(listed)
+    assert row["item_name"] == "Whole Milk" and row["location_name"] == "Fridge"
+    assert (row["days_left"], row["quantity"], row["best_before"]) == (2, 2, soon.isoformat())
+    assert api.page(await api.get("/lot", params={"expiring_within_days": 1})) == []
+    assert "expiring_within_days" in api.failing_fields(await api.get("/lot", params={"expiring_within_days": -1}))
+    assert (await api.get("/lot", who="anonymous")).status == 401
+
+
+async def test_a_gs1_scan_over_http_and_a_bad_date_is_422(api):
+    use_by = date.today() + timedelta(days=5)
+    await api.call("PUT", f"/scanner/{api.user('Scanner')}/state", json={"current_location_id": api.loc("Fridge")})
+    reply = await api.post("/scanner/scan", who="Scanner",
+                           json={"msg": f"]d20109501101530003{GS}10B7{GS}17{use_by:%y%m%d}"})
+    assert reply.status == 200, reply
+    assert reply.json["best_before"] == use_by.isoformat() and reply.json["item"]["upc"] == "9501101530003"
+
+    before = await api.snapshot("sku", "lot", "stock_change", "item")
+    bad = await api.post("/scanner/scan", who="Scanner", json={"msg": "]d2010950110153000317260231"})
+    api.error(bad, 422)
+    assert await api.snapshot("sku", "lot", "stock_change", "item") == before
+    control = await api.post("/scanner/scan", who="Scanner", json={"msg": f"4006381{GS}333931"})
+    api.error(control, 422)  # GS outside a GS1 code is still a control character
+
+    dated = await api.post("/scanner/scan", who="Scanner", json={"msg": '{"command": "best_before", "payload": "+2w"}'})
+    assert dated.json["result"] == "dated"
+    assert dated.json["best_before"] == (date.today() + timedelta(weeks=2)).isoformat()
+
+
+async def test_minimums_the_shopping_list_and_the_trip(api):
+    milk = api.item("milk")
+    reply = await api.patch(f"/item/{milk}", json={"min_quantity": 5})
+    assert reply.json["min_quantity"] == 5
+    assert "min_quantity" in api.failing_fields(await api.patch(f"/item/{milk}", json={"min_quantity": -1}))
+
+    shopping = api.page(await api.get("/item", who="Read-only", params={"stock": "shopping"}))
+    row = next(r for r in shopping if r["id"] == milk)
+    assert (row["to_buy"], row["in_basket"]) == (2, False)  # 3 at home, 5 wanted
+
+    assert (await api.patch(f"/item/{milk}", who="Read-only", json={"in_basket": True})).status == 403
+    assert (await api.patch(f"/item/{milk}", who="Member", json={"in_basket": True})).json["in_basket"] is True
+    await api.post(f"/sku/{api.sku('milk@Fridge')}/adjust", json={"delta": 1})
+    assert (await api.get(f"/item/{milk}")).json["in_basket"] is False  # stock arrived: the tick went
