@@ -10,9 +10,11 @@ from typing import Any
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -31,7 +33,7 @@ from stocky_touch.views.signin import SignInPage
 from stocky_touch.views.users import UsersView
 from stocky_touch.widgets.banner import Banner
 from stocky_touch.widgets.common import Throttle, button, run
-from stocky_touch.widgets.keyboard import OnScreenKeyboard
+from stocky_touch.widgets.keyboard import OnScreenKeyboard, is_text_field
 
 TABS = ("inventory", "locations", "scanners", "log", "users")
 ADMIN_TABS = frozenset({"scanners", "users"})
@@ -60,22 +62,27 @@ class MainWindow(QMainWindow):
         self._locations: dict[str, str] = {}
         self._scanners: list[ScannerState] = []
 
-        root = QWidget()
+        # The keyboard sits beside ``root``, not inside it: ``root`` takes the
+        # focus on a tap (so a tap beside a field ends typing), and a tap on a
+        # key must not pass the focus up to it.
+        shell = QWidget()
+        shell_layout = QVBoxLayout(shell)
+        shell_layout.setContentsMargins(0, 0, 0, 0)
+        shell_layout.setSpacing(0)
+        self.root = root = QWidget()
         root.setObjectName("page")
         outer = QVBoxLayout(root)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
-        outer.addWidget(self._top_bar())
-
-        self.banner = Banner()
-        banner_row = QHBoxLayout()
-        banner_row.setContentsMargins(16, 8, 16, 0)
-        banner_row.addWidget(self.banner)
-        outer.addLayout(banner_row)
+        self.top_bar = self._top_bar()
+        outer.addWidget(self.top_bar)
 
         self.stack = QStackedWidget()
         self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)  # the tabs share the full width
         self.tabs.tabBar().setExpanding(True)
+        self.tabs.tabBar().setUsesScrollButtons(False)
+        self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
         self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.inventory = InventoryView(ctx)
         self.locations = LocationsView(ctx)
@@ -95,11 +102,18 @@ class MainWindow(QMainWindow):
         for page in (self.tabs, self.item_page, self.alerts_page, self.signin_page):
             self.stack.addWidget(page)
         outer.addWidget(self.stack, 1)
+        self.status_bar = self._status_bar()
+        outer.addWidget(self.status_bar)
+        # Over the content, under the top bar: a message never moves what a
+        # finger is about to tap.
+        self.banner = Banner(root, below=self.top_bar)
 
         self.keyboard = OnScreenKeyboard()
-        outer.addWidget(self.keyboard)
-        outer.addWidget(self._status_bar())
-        self.setCentralWidget(root)
+        self.keyboard.shown.connect(self._keyboard_shown)
+        shell_layout.addWidget(root, 1)
+        shell_layout.addWidget(self.keyboard)
+        self.setCentralWidget(shell)
+        QApplication.instance().focusChanged.connect(self._focus_changed)
 
         self.inventory.openItem.connect(self.open_item)
         self.item_page.back.connect(self.show_tabs)
@@ -118,6 +132,40 @@ class MainWindow(QMainWindow):
         self._clock_timer.timeout.connect(self._tick)
         self._clock_timer.start(15_000)
         self._tick()
+
+    # -- typing ---------------------------------------------------------------
+
+    def _keyboard_shown(self, shown: bool) -> None:
+        # While typing the bars give their room to the field and its form.
+        self.top_bar.setVisible(not shown)
+        self.status_bar.setVisible(not shown)
+        if shown:
+            self._keep_field_visible()
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and self.keyboard.isVisible() and is_text_field(new):
+            self._keep_field_visible()
+
+    def _keep_field_visible(self) -> None:
+        """Scroll the focused field into view once the layout has made room
+        for the keyboard."""
+
+        def scroll() -> None:
+            field = QApplication.focusWidget()
+            if field is None or not is_text_field(field) or field.window() is not self:
+                return
+            parent = field.parentWidget()
+            while parent is not None and not isinstance(parent, QScrollArea):
+                parent = parent.parentWidget()
+            if parent is not None:
+                parent.ensureWidgetVisible(field, 16, 24)
+
+        QTimer.singleShot(0, scroll)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        # Never by a height the window was pushed to: by the screen's at most.
+        self.keyboard.fit(min(self.height(), self.screen().availableGeometry().height()))
 
     # -- bars ---------------------------------------------------------------
 
@@ -261,8 +309,8 @@ class MainWindow(QMainWindow):
                 self.banner.show_message(message.get("message", ""), not message.get("ok", False))
 
     def start(self) -> None:
-        self.centralWidget().setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.centralWidget().setFocus()
+        self.root.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.root.setFocus()
         self.refresh_bars()
         self.inventory.reload()
         for view in (self.locations, self.scanners, self.log_view, self.users):

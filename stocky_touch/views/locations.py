@@ -23,7 +23,7 @@ ROLE = Qt.ItemDataRole.UserRole + 1
 
 class LocationsView(ListAndForm):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
-        super().__init__("Locations", "+ New location", parent)
+        super().__init__("Locations", "+ New", parent)
         self.ctx = ctx
         self.locations: list[LocationOut] = []
         self.selected: LocationOut | None = None
@@ -111,7 +111,7 @@ class LocationsView(ListAndForm):
         others = [loc for loc in self.locations if loc.id != location.id]
         for position, target in enumerate(others):
             self.move_targets.addWidget(
-                button(target.name, lambda t=target: self.move_all(location, t)), position // 3, position % 3)
+                button(target.name, lambda t=target: self.move_all(location, t)), position // 2, position % 2)
 
     def save(self) -> None:
         data = {

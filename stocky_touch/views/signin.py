@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QLineEdit, QVBoxLayout, 
 from stocky.schemas.actor import SYSTEM
 from stocky.schemas.user import UserOut
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import button, hint, row, run, title
+from stocky_touch.widgets.common import button, hint, row, run, scrolling, title
 
 
 class SignInPage(QWidget):
@@ -19,7 +19,11 @@ class SignInPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.first_start = False
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        area, body = scrolling()
+        outer.addWidget(area)
+        layout = QVBoxLayout(body)
         layout.setContentsMargins(24, 16, 24, 16)
         self.back_button = button("‹ Back", self.back.emit)
         self.heading = title("Who is there?")
