@@ -77,6 +77,7 @@ class Kiosk:
         self.live = None
         self.wedge = None
         self._unwatch_activity = None
+        self._probe = None
         self.stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -113,10 +114,15 @@ class Kiosk:
         self.wedge = KeyWedge(self._wedge_scan)
         self.wedge.install()
         if self.windowed:
-            self.window.resize(1280, 800)
+            # As big as the screen's free room allows, up to 1280x800.
+            room = self.window.screen().availableGeometry()
+            self.window.resize(min(1280, room.width()), min(800, room.height()))
             self.window.show()
         else:
             self.window.showFullScreen()
+        from stocky_touch.probe import start_probe
+
+        self._probe = await start_probe()
         self.runtime.ready()
 
     def _wedge_scan(self, text: str) -> None:
@@ -135,6 +141,8 @@ class Kiosk:
     async def stop(self) -> None:
         from stocky_touch.widgets.common import cancel_running
 
+        if self._probe is not None:
+            self._probe.close()
         if self.wedge is not None:
             self.wedge.remove()
         if self._unwatch_activity is not None:

@@ -104,9 +104,8 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.stack, 1)
         self.status_bar = self._status_bar()
         outer.addWidget(self.status_bar)
-        # Over the content, under the top bar: a message never moves what a
-        # finger is about to tap.
-        self.banner = Banner(root, below=self.top_bar)
+        # Over the content: a message never moves what a finger is about to tap.
+        self.banner = Banner(root)
 
         self.keyboard = OnScreenKeyboard()
         self.keyboard.shown.connect(self._keyboard_shown)

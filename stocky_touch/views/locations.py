@@ -16,6 +16,7 @@ from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
 from stocky_touch.widgets.common import Throttle, button, hint, row, run
 from stocky_touch.widgets.list_form import ListAndForm
+from stocky_touch.widgets.sheet import confirm
 
 STORAGE = ((None, "Any"), ("Ambient", "Ambient"), ("Refrigerated", "Fridge"), ("Frozen", "Freezer"))
 ROLE = Qt.ItemDataRole.UserRole + 1
@@ -132,11 +133,18 @@ class LocationsView(ListAndForm):
         self.reload()
 
     def delete(self) -> None:
-        if self.selected is not None:
-            name = self.selected.name
-            run(self.ctx.notifier, self.ctx.services.locations.delete(self.selected.id, self.ctx.session.actor),
-                done=lambda _r: self.new(), success=f"Deleted {name}")
+        if self.selected is None:
+            return
+        location_id, name = self.selected.id, self.selected.name
+        confirm(self, f"Delete {name}?", "Delete",
+                lambda: run(self.ctx.notifier, self.ctx.services.locations.delete(location_id, self.ctx.session.actor),
+                            done=lambda _r: self.new(), success=f"Deleted {name}"))
 
     def move_all(self, origin: LocationOut, target: LocationOut) -> None:
+        confirm(self, f"Move everything in {origin.name} to {target.name}?", f"Move to {target.name}",
+                lambda: self._move_all(origin, target),
+                f"{origin.total_quantity} things move at once.", danger=False)
+
+    def _move_all(self, origin: LocationOut, target: LocationOut) -> None:
         run(self.ctx.notifier, self.ctx.services.skus.empty_location(origin.id, target.id, self.ctx.session.actor),
             done=lambda moved: self.ctx.notifier.ok(f"Moved {moved} from {origin.name} to {target.name}"))

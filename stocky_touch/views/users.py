@@ -142,9 +142,19 @@ class UsersView(ListAndForm):
         run(self.ctx.notifier, self.ctx.services.users.update(self.selected.id, changes, actor), success="Saved")
 
     def toggle_active(self) -> None:
-        if self.selected is not None:
+        if self.selected is None:
+            return
+        user = self.selected
+
+        def toggle() -> None:
             run(self.ctx.notifier, self.ctx.services.users.update(
-                self.selected.id, {"is_active": not self.selected.is_active}, self.ctx.session.actor))
+                user.id, {"is_active": not user.is_active}, self.ctx.session.actor))
+
+        if user.is_active:
+            confirm(self, f"Deactivate {user.username}?", "Deactivate", toggle,
+                    "They can no longer sign in or scan until activated again.")
+        else:
+            toggle()
 
     def rotate_key(self) -> None:
         if self.selected is not None:

@@ -1,6 +1,7 @@
 """The short message at the top of the screen after a scan or a tap. It lies
-over the content (it is in no layout), so it never pushes a control away
-from under a finger; a tap on its text puts it away."""
+over the bottom of the content and the status bar (it is in no layout), so
+it never pushes a control away from under a finger, and leaves the page
+headers (Back, Save) free; a tap on its text puts it away."""
 
 from __future__ import annotations
 
@@ -16,13 +17,12 @@ SHOW_ERROR_MS = 7000
 
 
 class Banner(QWidget):
-    def __init__(self, parent: QWidget | None = None, below: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._below = below  # the bar it lies under, when that bar is shown
         if parent is not None:
             parent.installEventFilter(self)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 8, 16, 0)
+        layout.setContentsMargins(16, 0, 16, 8)
         self.label = QLabel()
         self.label.setObjectName("banner")
         self.label.setWordWrap(True)
@@ -64,10 +64,9 @@ class Banner(QWidget):
         parent = self.parentWidget()
         if parent is None:
             return
-        top = self._below.geometry().bottom() + 1 if self._below is not None and self._below.isVisible() else 0
         width = parent.width()
-        height = self.heightForWidth(width) if self.hasHeightForWidth() else self.sizeHint().height()
-        self.setGeometry(0, top, width, max(height, self.sizeHint().height()))
+        height = max(self.heightForWidth(width) if self.hasHeightForWidth() else 0, self.sizeHint().height())
+        self.setGeometry(0, parent.height() - height, width, height)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest) and self.isVisible():

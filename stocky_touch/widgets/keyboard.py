@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +30,7 @@ from stocky_touch.widgets.sheet import Sheet
 
 LETTERS = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"]
 SYMBOLS = ["1234567890", "@#&*-+=()/", "%$!?:;'\"", ".,_<>[]"]
+TAP_SLOP = 24  # px a finger may slide and still tap
 
 
 def _send_key(key: Qt.Key, text: str = "") -> None:
@@ -70,15 +71,26 @@ class OnScreenKeyboard(QWidget):
         self._build()
         self.hide()
         QApplication.instance().focusChanged.connect(self._focus_changed)
-        stop_watching_taps = app_events().add(self._pressed, QEvent.Type.MouseButtonPress)
+        self._pressed_at: QPoint | None = None
+        stop_watching_taps = app_events().add(
+            self._touched, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
         self.destroyed.connect(stop_watching_taps)
 
-    def _pressed(self, watched: QObject, _event: QEvent) -> bool:
-        # Only a tap on a text field opens the keyboard: a field that merely
-        # receives focus (a tab switch) must not cover half the screen.
-        if isinstance(watched, QWidget):
-            field = watched if is_text_field(watched) else watched.parentWidget()
-            if is_text_field(field) and field.window() is self.window():
+    def _touched(self, watched: QObject, event: QEvent) -> bool:
+        # Only a tap on a text field opens the keyboard: not a field that
+        # merely receives focus (a tab switch), and not a finger that lands
+        # on a field to scroll the page.
+        if not isinstance(watched, QWidget):
+            return False
+        field = watched if is_text_field(watched) else watched.parentWidget()
+        if not is_text_field(field) or field.window() is not self.window():
+            return False
+        if event.type() == QEvent.Type.MouseButtonPress:
+            self._pressed_at = event.globalPosition().toPoint()
+        elif self._pressed_at is not None:
+            moved = (event.globalPosition().toPoint() - self._pressed_at).manhattanLength()
+            self._pressed_at = None
+            if moved < TAP_SLOP and field.hasFocus():
                 self.show()
         return False
 

@@ -11,6 +11,7 @@ from stocky.schemas.actor import SYSTEM
 from stocky_touch.models.inventory import NAME, ItemRole
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.views.scanners import ScannerRow
+from stocky_touch.widgets.sheet import Sheet
 from tests.touch.conftest import until
 
 
@@ -29,6 +30,13 @@ def row_named(model, name: str) -> int | None:
 def tap_row(tree, index) -> None:
     tree.scrollTo(index)
     tap(tree.viewport(), tree.visualRect(index).center())
+
+
+def sheet_button(window, label: str):
+    """The button ``label`` on the sheet now open over the window."""
+    sheets = [sheet for sheet in window.findChildren(Sheet) if sheet.isVisible()]
+    assert sheets, "no question was asked"
+    return sheets[-1].buttons[label]
 
 
 def test_inventory_plus_and_minus_change_the_count(kiosk_factory, loop):
@@ -135,11 +143,16 @@ def test_deleting_a_full_location_says_why_and_move_everything_empties_it(kiosk_
         spice = next(i for i in range(view.list.count()) if view.list.item(i).text().startswith("Spice rack"))
         view.list.setCurrentRow(spice)
         tap(view.delete_button)
+        tap(sheet_button(window, "Delete"))
         await until(lambda: "not empty" in window.banner.text(), what="refusal with the reason")
         pantry_button = next(b for b in view.findChildren(type(view.save_button)) if b.text() == "Pantry")
         tap(pantry_button)
+        await asyncio.sleep(0.2)
+        assert "Moved" not in window.banner.text(), "a bulk move must ask first"
+        tap(sheet_button(window, "Move to Pantry"))
         await until(lambda: "Moved" in window.banner.text(), what="moved")
         tap(view.delete_button)
+        tap(sheet_button(window, "Delete"))
         await until(lambda: not any(loc.name == "Spice rack" for loc in view.locations), what="deleted")
         assert "Spice rack" not in {loc.name for loc in (await services.locations.list()).data}
 
