@@ -304,8 +304,19 @@ class MainWindow(QMainWindow):
                     message.get("message", ""), False,
                     action=("Name it", lambda: self.open_item(item_id, edit_name=True)),
                 )
+            elif message.get("ok") and message.get("change_id") and message.get("result") != "undone":
+                change_id = uuid.UUID(message["change_id"])
+                self.banner.show_message(message.get("message", ""), False, action=("Undo", lambda: self.undo(change_id)))
             else:
                 self.banner.show_message(message.get("message", ""), not message.get("ok", False))
+
+    def undo(self, change_id: uuid.UUID) -> None:
+        """Undo a stock change as whoever uses the screen; the banner says how it went."""
+
+        def done(change) -> None:
+            self.banner.show_message(f"Undone: {change.location_name} is back to {change.quantity_after}")
+
+        run(self.ctx.notifier, self.ctx.services.undo.undo(change_id, self.ctx.session.actor), done)
 
     def start(self) -> None:
         self.root.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

@@ -7,14 +7,26 @@ from aiohttp import web
 from stocky.api import keys, ws
 from stocky.api.access_log import access_log_middleware
 from stocky.api.errors import error_middleware
-from stocky.api.resources import alert, auth, item, location, log, qr, scanner, sku, system, user
+from stocky.api.resources import (
+    alert,
+    auth,
+    item,
+    location,
+    log,
+    qr,
+    scanner,
+    sku,
+    stock_change,
+    system,
+    user,
+)
 from stocky.api.routing import Route, add_routes, check_policies
 from stocky.core.throttle import LoginThrottle
 from stocky.services.container import Services
 
 MAX_BODY_BYTES = 256 * 1024
 
-RESOURCES = (auth, user, item, location, sku, alert, scanner, log, qr, system)
+RESOURCES = (auth, user, item, location, sku, stock_change, alert, scanner, log, qr, system)
 
 
 

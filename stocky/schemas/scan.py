@@ -13,7 +13,7 @@ from stocky.schemas.user import ScannerState
 MAX_SCAN_LENGTH = 1024
 
 ScanOutcome = Literal[
-    "added", "removed", "associated", "view", "mode", "location", "duplicate"
+    "added", "removed", "associated", "view", "mode", "location", "duplicate", "undone"
 ]
 
 
@@ -35,6 +35,7 @@ class ScanResult(Output):
     location: LocationRef | None = None
     quantity: int | None = None
     created: bool = False  # a new, unnamed product: offer to name it
+    change_id: uuid.UUID | None = None  # the journalled stock change, for "Undo"
     scanner: ScannerState
 
 

@@ -19,6 +19,7 @@ from stocky.services.lookups import LookupQueue
 from stocky.services.scanning import ScanService
 from stocky.services.skus import SkuService
 from stocky.services.ui_registry import UiRegistry
+from stocky.services.undo import UndoService
 from stocky.services.users import UserService
 
 
@@ -37,6 +38,7 @@ class Services:
     alerts: AlertService
     users: UserService
     scans: ScanService
+    undo: UndoService
     _log_handler: BufferHandler
 
     @classmethod
@@ -67,6 +69,7 @@ class Services:
             alerts=AlertService(db, bus),
             users=users,
             scans=ScanService(db, bus, lookups, screens, users),
+            undo=UndoService(db, bus),
             _log_handler=handler,
         )
 

@@ -41,8 +41,9 @@ from stocky.schemas.user import ScannerState, UserOut
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.items import create_item
 from stocky.services.lookups import LookupQueue
-from stocky.services.stock import change_stock, ensure_sku, item_label
+from stocky.services.stock import ensure_sku, item_label, journalled_change
 from stocky.services.ui_registry import UiRegistry
+from stocky.services.undo import last_scan_to_undo, undo_change
 from stocky.services.users import UserService, scanner_state
 
 log = logging.getLogger("stocky.scan")
@@ -164,6 +165,8 @@ class ScanService(Service):
         if command.command == "set_location":
             location = get_or_404(work.session, Location, uuid.UUID(command.payload), "location")
             return self._set_location(work, user, location)
+        if command.command == "undo":
+            return self._undo(work, user)
         ui_id = (user.details or {}).get("associated_ui_id")
         if not ui_id:
             raise Conflict("This scanner is not linked to a screen: scan the screen's link code first.")
@@ -171,6 +174,15 @@ class ScanService(Service):
         view = command.payload
         work.after_commit(lambda: self.screens.send(ui_id, {"action": "show_view", "view": view}))
         return _result(user, "view", f"Showing {view}.")
+
+    def _undo(self, work: UnitOfWork, user: User) -> ScanResult:
+        change = last_scan_to_undo(work, user.id)
+        actor = Actor(user_id=user.id, username=user.username, role=user.role, source="scan")
+        inverse, message = undo_change(work, change, actor)
+        _set_state(work, user)
+        item, location = work.session.get(Item, inverse.item_id), work.session.get(Location, inverse.location_id)
+        return _result(user, "undone", message, item=item, location=location, quantity=inverse.quantity_after,
+                       change_id=inverse.id)
 
     def _set_location(self, work: UnitOfWork, user: User, location: Location) -> ScanResult:
         _set_state(work, user, current_location_id=str(location.id))
@@ -212,15 +224,16 @@ class ScanService(Service):
         if _mode(user) == "add":
             location = self._where_to_add(work, user, item)
             sku, _ = ensure_sku(work, item, location)
-            quantity = change_stock(work, sku, item, location, +1, actor, scan_id)
-            outcome, message = "added", f"Added {item_label(item)} to {location.name} (now {quantity})"
+            change = journalled_change(work, sku, item, location, +1, actor, scan_id)
+            outcome, message = "added", f"Added {item_label(item)} to {location.name} (now {change.quantity_after})"
         else:
             sku, location = self._where_to_remove(work, user, item)
-            quantity = change_stock(work, sku, item, location, -1, actor, scan_id)
-            outcome, message = "removed", f"Removed {item_label(item)} from {location.name} (now {quantity})"
+            change = journalled_change(work, sku, item, location, -1, actor, scan_id)
+            outcome, message = "removed", f"Removed {item_label(item)} from {location.name} (now {change.quantity_after})"
         _set_state(work, user)
         return _result(
-            user, outcome, message, item=item, location=location, quantity=quantity, created=created
+            user, outcome, message, item=item, location=location, quantity=change.quantity_after, created=created,
+            change_id=change.id,
         )
 
     def _where_to_add(self, work: UnitOfWork, user: User, item: Item) -> Location:
@@ -337,6 +350,7 @@ def _result(
     location: Location | None = None,
     quantity: int | None = None,
     created: bool = False,
+    change_id: uuid.UUID | None = None,
 ) -> ScanResult:
     return ScanResult(
         result=outcome,
@@ -345,5 +359,6 @@ def _result(
         location=LocationRef.model_validate(location) if location is not None else None,
         quantity=quantity,
         created=created,
+        change_id=change_id,
         scanner=scanner_state(user),
     )

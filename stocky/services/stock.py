@@ -5,6 +5,7 @@ storage-mismatch alert when stock lands somewhere it should not be."""
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -71,8 +72,22 @@ def change_stock(
     Raises ``Conflict`` when the SKU holds fewer than ``-delta``: the quantity
     never goes below zero and nothing is written.
     """
+    change = journalled_change(work, sku, item, location, delta, actor, scan_id)
+    return sku.quantity if change is None else change.quantity_after
+
+
+def journalled_change(
+    work: UnitOfWork,
+    sku: Sku,
+    item: Item,
+    location: Location,
+    delta: int,
+    actor: Actor,
+    scan_id: str | None = None,
+) -> StockChange | None:
+    """``change_stock``, returning the journal row it wrote (None for a delta of 0)."""
     if delta == 0:
-        return sku.quantity
+        return None
     session = work.session
     item_crud.lock(session, item.id)
     now = utcnow()
@@ -89,24 +104,24 @@ def change_stock(
     set_committed_value(sku, "updated_at", now)
     for name, value in (("total_quantity", total), ("stock_changed_at", now), ("updated_at", now)):
         set_committed_value(item, name, value)
-    session.add(
-        StockChange(
-            timestamp=now,
-            item_id=item.id,
-            location_id=location.id,
-            location_name=location.name,
-            delta=delta,
-            quantity_after=after,
-            user_id=actor.user_id,
-            source=actor.source,
-            scan_id=scan_id,
-        )
+    change = StockChange(
+        id=uuid.uuid4(),
+        timestamp=now,
+        item_id=item.id,
+        location_id=location.id,
+        location_name=location.name,
+        delta=delta,
+        quantity_after=after,
+        user_id=actor.user_id,
+        source=actor.source,
+        scan_id=scan_id,
     )
+    session.add(change)
     if delta > 0:
         check_storage(work, item, location)
     work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=after)
     work.emit("item", item.id, "updated", total_quantity=total)
-    return after
+    return change
 
 
 def ensure_sku(work: UnitOfWork, item: Item, location: Location) -> tuple[Sku, bool]:

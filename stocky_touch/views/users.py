@@ -18,7 +18,7 @@ from stocky_touch.widgets.choice import Choice
 from stocky_touch.widgets.common import Throttle, button, hint, row, run
 from stocky_touch.widgets.list_form import ListAndForm
 from stocky_touch.widgets.qr import QrCode
-from stocky_touch.widgets.sheet import Sheet
+from stocky_touch.widgets.sheet import Sheet, confirm
 
 ROLES = (("Admin", "Admin"), ("Member", "Member"), ("Read-only", "Read-only"), ("Scanner", "Scanner"))
 ROLE = Qt.ItemDataRole.UserRole + 1

@@ -66,7 +66,7 @@ def test_reach_delete_on_the_item_page(xk):
     peanut = item_named(xk, "Peanut butter 340 g")
     assert peanut["total_quantity"] == 0
     open_item_page(xk, "Peanut butter 340 g", "Shopping list")
-    xk.tap(xk.reach("Delete item", "button"))
+    xk.tap(xk.reach("Delete item", "button"), then=lambda: xk.find("Delete", "button", inside="sheet"))
     xk.tap(xk.wait_for("Delete", "button", inside="sheet"))
     eventually(lambda: xk.api("GET", f"/item/{peanut['id']}")[0] == 404, what="the item deleted")
     search(xk, "")
@@ -78,7 +78,8 @@ def test_read_a_new_api_key_whole_and_use_it(xk):
     assert status == 201
     xk.tap(xk.wait_for("Users", "tab"))
     xk.tap(xk.wait_for("Door scanner · Scanner", "row"))
-    xk.tap(xk.reach("New API key", "button"))
+    xk.tap(xk.reach("New API key", "button"),
+           then=lambda: xk.find(lambda text: text.startswith("sk_"), "label", inside="sheet"))
     shown = xk.wait_for(lambda text: text.startswith("sk_"), "label", inside="sheet")
     assert xk.on_screen(shown), f"the key is cut off: {shown}"
     key = shown["text"].replace(" ", "")

@@ -151,11 +151,23 @@ class XKiosk:
     def xdotool(self, *args: str) -> None:
         subprocess.run(["xdotool", *args], env=self.env, check=True, timeout=10)
 
-    def tap(self, control: dict[str, Any]) -> None:
+    def tap(self, control: dict[str, Any], then: Callable[[], Any] | None = None) -> None:
+        """Tap the middle of ``control``. With ``then``: tap again (twice at most)
+        until ``then()`` holds, as a person does when a tap only stopped a
+        page that was still gliding after a flick."""
         assert self.on_screen(control), f"{control} is not on the {self.size} screen"
         x, y = control["x"] + control["w"] // 2, control["y"] + control["h"] // 2
-        self.xdotool("mousemove", str(x), str(y), "click", "1")
-        time.sleep(0.15)  # a finger lifts; the next tap is a new one
+        for attempt in range(3 if then is not None else 1):
+            self.xdotool("mousemove", str(x), str(y), "click", "1")
+            time.sleep(0.15)  # a finger lifts; the next tap is a new one
+            if then is None:
+                return
+            try:
+                eventually(then, 3, "the tap's effect")
+                return
+            except AssertionError:
+                if attempt == 2:
+                    raise
 
     def type_on_keyboard(self, text: str) -> None:
         """Type ``text`` with the on-screen keyboard's keys, one tap each."""
