@@ -160,10 +160,6 @@ class InventoryView(QWidget):
             if ticket == self._reloads:
                 self.model.append_items(page.data, page.total)
             self._loading_more = False
-        self._reloads = 0  # answers to an earlier reload (another filter, say) are dropped
-        # Changes shown in place while a query is under way: its answer may
-        # be older than they are, so they are shown again once it arrives.
-        self._under_way: list[list[Callable[[], bool]]] = []
 
         search = self.search.text().strip() or None
         task = run(self.ctx.notifier, self.ctx.services.items.list(
