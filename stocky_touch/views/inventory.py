@@ -38,15 +38,15 @@ FILTERS: tuple[tuple[StockFilter, str], ...] = (
 class SkuControls(QWidget):
     """− quantity + for one location; tapping the number opens the keypad."""
 
-    def __init__(self, view: InventoryView, sku: ItemSkuOut, label: str) -> None:
+    def __init__(self, view: InventoryView, sku: ItemSkuOut, label: str, item_id: uuid.UUID) -> None:
         super().__init__()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 4, 20, 4)
         layout.addStretch(1)
         self.sku = sku
-        self.minus = button("−", lambda: view.adjust(self.sku, -1), name="minus")
-        self.quantity = button("", lambda: view.ask_quantity(self.sku, label), name="qty")
-        self.plus = button("+", lambda: view.adjust(self.sku, +1), name="plus")
+        self.minus = button("−", lambda: view.adjust(self.sku, -1, item_id), name="minus")
+        self.quantity = button("", lambda: view.ask_quantity(self.sku, label, item_id), name="qty")
+        self.plus = button("+", lambda: view.adjust(self.sku, +1, item_id), name="plus")
         for widget in (self.minus, self.quantity, self.plus):
             layout.addWidget(widget)
         self.show_quantity(sku.quantity)
@@ -70,6 +70,10 @@ class InventoryView(QWidget):
         # Changes shown in place while a query is under way: its answer may
         # be older than they are, so they are shown again once it arrives.
         self._under_way: list[list[Callable[[], bool]]] = []
+        # Items changed by a tap here keep their row, at 0 too, until the
+        # list is filtered or searched anew: a row must not vanish under a
+        # finger that just tapped − (it can still tap + back).
+        self._kept: set[uuid.UUID] = set()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 0)
@@ -113,6 +117,7 @@ class InventoryView(QWidget):
         self._refresh = Throttle(self.reload, 200, self)
         self._search_debounce = Debounce(self.reload, 300, self)
         self.search.textChanged.connect(self._search_debounce)
+        self.search.textChanged.connect(lambda _text: self._kept.clear())
         self.filters.idClicked.connect(self._filter_chosen)
         self.tree.clicked.connect(self._tapped)
         self.model.moreWanted.connect(self._load_more)
@@ -122,6 +127,7 @@ class InventoryView(QWidget):
 
     def set_filter(self, stock: StockFilter) -> None:
         self.stock = stock
+        self._kept.clear()
         for position, (value, _) in enumerate(FILTERS):
             self.filters.button(position).setChecked(value == stock)
         self.reload()
@@ -207,23 +213,25 @@ class InventoryView(QWidget):
             label = detail.name or detail.upc or ""
             for child_row, sku in enumerate(detail.skus):
                 self.tree.setIndexWidget(
-                    self.model.index(child_row, QUANTITY, parent), SkuControls(self, sku, label)
+                    self.model.index(child_row, QUANTITY, parent), SkuControls(self, sku, label, item_id)
                 )
             self.tree.expand(parent)
             self._redo(redo)
 
         self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.get(item_id), show))
 
-    def adjust(self, sku: ItemSkuOut, delta: int) -> None:
+    def adjust(self, sku: ItemSkuOut, delta: int, item_id: uuid.UUID) -> None:
         if not self._may_change():
             return
+        self._kept.add(item_id)
         run(self.ctx.notifier, self.ctx.services.skus.adjust(sku.id, {"delta": delta}, self.ctx.session.actor))
 
-    def ask_quantity(self, sku: ItemSkuOut, label: str) -> None:
+    def ask_quantity(self, sku: ItemSkuOut, label: str, item_id: uuid.UUID) -> None:
         if not self._may_change():
             return
 
         def chosen(value: int) -> None:
+            self._kept.add(item_id)
             run(self.ctx.notifier, self.ctx.services.skus.set_quantity(
                 sku.id, {"quantity": value}, self.ctx.session.actor))
 
@@ -258,7 +266,7 @@ class InventoryView(QWidget):
 
     def _show_total(self, item_id: uuid.UUID, total: int) -> bool:
         """True when the item's row shows ``total`` and still belongs where it is."""
-        return self._stays_listed(total) and self.model.set_total(item_id, total)
+        return (self._stays_listed(total) or item_id in self._kept) and self.model.set_total(item_id, total)
 
     def _stays_listed(self, total: int) -> bool:
         # The shopping list is ordered by when stock last changed: any change

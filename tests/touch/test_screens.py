@@ -94,6 +94,28 @@ def test_search_and_the_shopping_list(kiosk_factory, loop):
     loop.run_until_complete(scenario())
 
 
+def test_tapping_minus_to_zero_keeps_the_row_until_the_view_changes(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    view = kiosk.window.inventory
+
+    async def scenario():
+        await until(lambda: row_named(view.model, "Hummus 200 g") is not None, what="inventory loaded")
+        row = row_named(view.model, "Hummus 200 g")
+        tap_row(view.tree, view.model.index(row, NAME))
+        parent = view.model.index(row, NAME)
+        await until(lambda: isinstance(view.tree.indexWidget(view.model.index(0, 1, parent)), SkuControls),
+                    what="its place shown")
+        tap(view.tree.indexWidget(view.model.index(0, 1, parent)).minus)
+        await until(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "0",
+                    what="the row shows 0")
+        await asyncio.sleep(0.5)  # a reload would have taken it away by now
+        assert row_named(view.model, "Hummus 200 g") is not None, "the row vanished under the finger"
+        view.set_filter("in")
+        await until(lambda: row_named(view.model, "Hummus 200 g") is None, what="gone once the view changes")
+
+    loop.run_until_complete(scenario())
+
+
 def test_item_runs_out_and_lands_on_the_shopping_list_first(kiosk_factory, loop):
     kiosk = kiosk_factory()
     view, services = kiosk.window.inventory, kiosk.runtime.services
