@@ -11,9 +11,11 @@ from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
     QScrollArea,
     QStackedWidget,
     QTabWidget,
@@ -32,8 +34,9 @@ from stocky_touch.views.scanners import ScannersView
 from stocky_touch.views.signin import SignInPage
 from stocky_touch.views.users import UsersView
 from stocky_touch.widgets.banner import Banner
-from stocky_touch.widgets.common import Throttle, button, run
+from stocky_touch.widgets.common import Throttle, button, hint, run
 from stocky_touch.widgets.keyboard import OnScreenKeyboard, is_text_field
+from stocky_touch.widgets.sheet import Sheet
 
 TABS = ("inventory", "locations", "scanners", "log", "users")
 ADMIN_TABS = frozenset({"scanners", "users"})
@@ -195,7 +198,11 @@ class MainWindow(QMainWindow):
         return bar
 
     def _status_bar(self) -> QWidget:
-        bar, layout = self._bar("statusbar", 6)
+        bar, layout = self._bar("statusbar", 4)
+        self._mode_buttons: dict[str, QPushButton] = {}  # linked scanner id -> its add/remove switch
+        self._modes = QHBoxLayout()
+        self._modes.setSpacing(8)
+        layout.addLayout(self._modes)
         self.scanner_status = QLabel("No scanners yet")
         self.scanner_status.setWordWrap(True)
         layout.addWidget(self.scanner_status, 1)
@@ -225,14 +232,44 @@ class MainWindow(QMainWindow):
         run(self.ctx.notifier, load(), show)
 
     def _show_scanners(self) -> None:
-        if not self._scanners:
-            self.scanner_status.setText("No scanners yet")
-            return
-        parts = []
-        for state in self._scanners:
+        """The scanners linked to this screen as switches in their mode's
+        colour (a tap flips add and remove); the others as text."""
+        # Two switches fit beside each other on a 7-inch screen; more are text.
+        linked = [s for s in self._scanners if s.associated_ui_id == self.ctx.live.ui_id][:2]
+        for scanner_id in set(self._mode_buttons) - {str(s.id) for s in linked}:
+            self._mode_buttons.pop(scanner_id).deleteLater()
+        for state in linked:
+            switch = self._mode_buttons.get(str(state.id))
+            if switch is None:
+                switch = button("", lambda i=state.id: self._flip_mode(i))
+                self._mode_buttons[str(state.id)] = switch
+                self._modes.addWidget(switch)
             where = self._locations.get(str(state.current_location_id), "no location")
-            parts.append(f"{state.username}: {state.current_mode} · {where} · {ago(state.last_scan_timestamp)}")
-        self.scanner_status.setText("    |    ".join(parts))
+            switch.setText(f"{state.username}: {state.current_mode.upper()} · {where}")
+            if switch.objectName() != f"mode_{state.current_mode}":
+                switch.setObjectName(f"mode_{state.current_mode}")
+                switch.style().unpolish(switch)
+                switch.style().polish(switch)
+        others = [s for s in self._scanners if s not in linked]
+        parts = [f"{s.username}: {s.current_mode} · {self._locations.get(str(s.current_location_id), 'no location')}"
+                 f" · {ago(s.last_scan_timestamp)}" for s in others]
+        self.scanner_status.setText("    |    ".join(parts) if parts or linked else "No scanners yet")
+
+    def _flip_mode(self, scanner_id: uuid.UUID) -> None:
+        if not self.ctx.session.can_change:
+            self.banner.show_message("This account may not switch a scanner: tap your name to switch user.", True)
+            return
+        state = next((s for s in self._scanners if s.id == scanner_id), None)
+        if state is None:
+            return
+        mode = "remove" if state.current_mode == "add" else "add"
+
+        def done(_state) -> None:
+            message = f"{state.username} now {'takes things out' if mode == 'remove' else 'adds'}: {mode} mode."
+            self.banner.show_message(message, mode == "remove")
+            self.refresh_bars()
+
+        run(self.ctx.notifier, self.ctx.services.scans.set_state(scanner_id, {"current_mode": mode}), done)
 
     def _changed(self, entity: str, _id: str, _op: str, _data: dict[str, Any]) -> None:
         if entity in ("alert", "scanner", "location", "user"):
@@ -307,8 +344,56 @@ class MainWindow(QMainWindow):
             elif message.get("ok") and message.get("change_id") and message.get("result") != "undone":
                 change_id = uuid.UUID(message["change_id"])
                 self.banner.show_message(message.get("message", ""), False, action=("Undo", lambda: self.undo(change_id)))
+            elif message.get("needs") == "location" and message.get("scanner_id"):
+                self.banner.show_message(message.get("message", ""), True)
+                self._ask_where(message)
             else:
                 self.banner.show_message(message.get("message", ""), not message.get("ok", False))
+
+    def _ask_where(self, message: dict) -> None:
+        """A scan with nowhere to go: one tap on a location sets the
+        scanner's location and applies the scan; no locations yet: make one."""
+        scanner_id, scan = uuid.UUID(message["scanner_id"]), str(message.get("scan", ""))
+
+        def show(page) -> None:
+            body = QWidget()
+            body.setObjectName("page")
+            grid = QGridLayout(body)
+            if not page.data:
+                grid.addWidget(hint("There are no locations yet. Make one (the pantry, the fridge…), "
+                                    "then scan the product again."), 0, 0)
+                Sheet(self, "Where does it go?", body, (("Cancel", None, None),
+                                                        ("+ New location", self._new_location, "primary")))
+                return
+            sheet = Sheet(self, message.get("message", "Where does it go?"), body, (("Cancel", None, None),))
+            for position, location in enumerate(page.data):
+                def chosen(_checked: bool = False, location_id=location.id) -> None:
+                    sheet.close_sheet()
+                    self._scan_into(scanner_id, location_id, scan)
+
+                place = button(location.name)
+                place.setMinimumHeight(72)
+                place.clicked.connect(chosen)
+                grid.addWidget(place, position // 2, position % 2)
+
+        run(self.ctx.notifier, self.ctx.services.locations.list(), show)
+
+    def _scan_into(self, scanner_id: uuid.UUID, location_id: uuid.UUID, scan: str) -> None:
+        if not self.ctx.session.can_change:
+            self.banner.show_message("This account may not change a scanner: tap your name to switch.", True)
+            return
+
+        async def place_and_scan() -> None:
+            scans = self.ctx.services.scans
+            await scans.set_state(scanner_id, {"current_location_id": str(location_id)})
+            await scans.scan(await self.ctx.services.users.get(scanner_id), scan)
+
+        run(self.ctx.notifier, place_and_scan())
+
+    def _new_location(self) -> None:
+        self.show_view("locations")
+        self.locations.new()
+        self.keyboard.open_for(self.locations.name)
 
     def undo(self, change_id: uuid.UUID) -> None:
         """Undo a stock change as whoever uses the screen; the banner says how it went."""

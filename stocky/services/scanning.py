@@ -81,6 +81,11 @@ def clean_scan(raw: str) -> str:
     return text
 
 
+class NeedsLocation(Conflict):
+    """An add scan with nowhere to go: the scanner's screen offers the
+    locations, and a tap there sets one and applies the scan again."""
+
+
 def _as_uuid(text: str) -> uuid.UUID | None:
     if len(text) not in (32, 36):
         return None
@@ -113,7 +118,11 @@ class ScanService(Service):
         except StockyError as error:
             log.warning("Scan %s refused: %s", described(raw), error.message, extra={"source": scanner.username})
             if ui_id:
-                self.screens.send(ui_id, {"action": "scan_result", "ok": False, "message": error.message})
+                message = {"action": "scan_result", "ok": False, "message": error.message,
+                           "scanner_id": str(scanner.id)}
+                if isinstance(error, NeedsLocation):
+                    message.update(needs="location", scan=text)
+                self.screens.send(ui_id, message)
             raise
         log.info("%s", result.message, extra={"source": scanner.username})
         ui_id = result.scanner.associated_ui_id
@@ -206,7 +215,7 @@ class ScanService(Service):
         created = False
         if item is None:
             if _mode(user) == "remove":
-                raise NotFound(f"No product has the barcode {code}; nothing to remove.")
+                raise NotFound(f"Remove mode: no product has the barcode {code}; nothing to remove.")
             item = create_item(work, ItemCreate(upc=code))
             created = True
         return self._stock(work, user, item, scan_id, created=created)
@@ -242,7 +251,7 @@ class ScanService(Service):
         places = _places(work, item, stocked_only=False)
         if len(places) == 1:
             return places[0][1]
-        raise Conflict(f"Where does {item_label(item)} go? Scan a location label first.")
+        raise NeedsLocation(f"Where does {item_label(item)} go? Scan a location label first.")
 
     def _where_to_remove(self, work: UnitOfWork, user: User, item: Item) -> tuple[Sku, Location]:
         stocked = _places(work, item, stocked_only=True)
@@ -253,10 +262,10 @@ class ScanService(Service):
         if len(stocked) == 1:
             return stocked[0]
         if not stocked:
-            raise Conflict(f"Nothing to remove: {item_label(item)} is not in stock.")
+            raise Conflict(f"Remove mode: nothing to remove, {item_label(item)} is not in stock.")
         names = ", ".join(f"{location.name} ({sku.quantity})" for sku, location in stocked)
         raise Conflict(
-            f"{item_label(item)} is in several places: {names}. Scan the location label first."
+            f"Remove mode: {item_label(item)} is in several places: {names}. Scan the location label first."
         )
 
     # -- scanner state ------------------------------------------------------

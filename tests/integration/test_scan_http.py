@@ -779,7 +779,8 @@ async def test_the_scan_result_goes_to_the_associated_screen(scan_env: ScanEnv):
         stop()
     assert got[0]["action"] == "scan_result" and got[0]["ok"] is True
     assert got[0]["message"] == body["message"]
-    assert got[1] == {"action": "scan_result", "ok": False, "message": refused.error["message"]}
+    assert got[1] == {"action": "scan_result", "ok": False, "message": refused.error["message"],
+                      "scanner_id": body["scanner"]["id"]}
 
 
 # ---------------------------------------------------------------------------

@@ -234,3 +234,46 @@ def test_kiosk_command_serves_health_and_exits_0_on_sigterm(tmp_path):
     assert "stocky-demo" in stdout
     for crash in ("Traceback", "Fatal Python error", "Segmentation", "QThread: Destroyed"):
         assert crash not in stderr
+
+
+def test_a_scan_with_nowhere_to_go_offers_the_locations(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    key = kiosk.runtime.demo_logins.scanner_api_key
+
+    async def scenario():
+        link = json.dumps({"command": "associate_ui", "payload": kiosk.live.ui_id})
+        assert (await scan(kiosk, key, link))["status"] == 200
+        answer = await scan(kiosk, key, "4000000000017")  # a new product, and no location set
+        assert answer["status"] == 409, answer
+        await until(lambda: any(b.text() == "Freezer" for b in sheet_buttons(window)), what="the locations offered")
+        freezer = next(b for b in sheet_buttons(window) if b.text() == "Freezer")
+        freezer.click()
+        await until(lambda: "to Freezer (now 1)" in window.banner.text(), what="the scan applied in the freezer")
+        states = await services.scans.states()
+        assert str(states[0].current_location_id) == str(next(
+            loc.id for loc in (await services.locations.list()).data if loc.name == "Freezer"))
+
+        switch = await until_switch(window)
+        assert switch.text().startswith("Kitchen scanner: ADD")
+        switch.click()
+        await until(lambda: "REMOVE" in switch.text(), what="the switch shows remove mode")
+        refused = await scan(kiosk, key, "5000128104470")  # milk is in the fridge, not the freezer
+        assert refused["status"] == 200 and refused["result"] == "removed"
+        nothing = await scan(kiosk, key, "4000000000024")
+        assert nothing["error"]["message"].startswith("Remove mode:")
+        await until(lambda: window.banner.text().startswith("Remove mode:"), what="the banner says the mode")
+
+    loop.run_until_complete(scenario())
+
+
+def sheet_buttons(window):
+    from stocky_touch.widgets.sheet import Sheet
+
+    return [b for sheet in window.findChildren(Sheet) if sheet.isVisible()
+            for b in sheet.findChildren(type(window.banner.action))]
+
+
+async def until_switch(window):
+    await until(lambda: window._mode_buttons, what="the linked scanner's switch")
+    return next(iter(window._mode_buttons.values()))
