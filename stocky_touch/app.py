@@ -103,6 +103,11 @@ class Kiosk:
         self.window = MainWindow(ctx)
         self.window.closing.connect(self.stopping.set)
         install_excepthook(ctx.notifier)
+        if self.runtime.demo_logins is not None:
+            # The demo scanner talks to this screen: the README's curl scan shows here.
+            demo_scanner = await services.users.by_username(self.runtime.demo_logins.scanner_username)
+            if demo_scanner is not None:
+                await services.scans.associate(demo_scanner.id, self.runtime.ui_id)
         kiosk_user = await choose_kiosk_user(self.runtime)
         session.start(kiosk_user)
         self.window.start()
@@ -170,7 +175,7 @@ def install_excepthook(notifier) -> None:
 async def run_kiosk_until_stopped(kiosk: Kiosk, stop: asyncio.Event) -> None:
     await kiosk.start()
     runtime = kiosk.runtime
-    if runtime.demo_logins:
+    if runtime.demo:
         print(describe(runtime.demo_logins), flush=True)
     print(f"Stocky kiosk is running; API on port {runtime.bound_port}.", flush=True)
     waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(kiosk.stopping.wait())]
