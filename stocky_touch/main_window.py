@@ -365,7 +365,9 @@ class MainWindow(QMainWindow):
                 Sheet(self, "Where does it go?", body, (("Cancel", None, None),
                                                         ("+ New location", self._new_location, "primary")))
                 return
-            sheet = Sheet(self, message.get("message", "Where does it go?"), body, (("Cancel", None, None),))
+            sheet = Sheet(self, f"{message.get('message', 'Where does it go?')} Or tap its place:", body,
+                          (("Cancel", None, None),))
+            grid.setRowStretch((len(page.data) + 1) // 2, 1)
             for position, location in enumerate(page.data):
                 def chosen(_checked: bool = False, location_id=location.id) -> None:
                     sheet.close_sheet()

@@ -40,6 +40,7 @@ class SkuControls(QWidget):
 
     def __init__(self, view: InventoryView, sku: ItemSkuOut, label: str, item_id: uuid.UUID) -> None:
         super().__init__()
+        self.setAutoFillBackground(True)  # covers the row's own number behind it
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 4, 20, 4)
         layout.addStretch(1)

@@ -18,6 +18,7 @@ class ListAndForm(QWidget):
         self.new_button = button(new_label, self.new, name="primary")
         left.addLayout(row(title(heading), self.new_button, stretch_at=1))
         self.list = QListWidget()
+        self.list.setWordWrap(True)  # a long name takes a second line, never cut
         kinetic(self.list)
         left.addWidget(self.list, 1)
         layout.addLayout(left, 0, 0)
