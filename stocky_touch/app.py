@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import signal
 import sys
 import traceback
@@ -42,16 +43,32 @@ def check_display(environ: dict[str, str] | None = None) -> None:
     )
 
 
+KITCHEN = "kitchen"
+RESTING_ROLES = ("Member", "Read-only")
+
+
 async def choose_kiosk_user(runtime: Runtime) -> UserOut | None:
-    """The configured kiosk user, else the first active Admin."""
+    """The account the screen rests as: a Member named by STOCKY_KIOSK_USER
+    (default "kitchen"), made at the first start; never an Admin, so whoever
+    stands at the fridge can count stock but not manage users."""
     users = runtime.services.users
-    if name := runtime.settings.kiosk_user:
-        user = await users.by_username(name)
-        if user is not None and user.is_active:
-            return user
-        log.warning("The kiosk user %s does not exist or is inactive", name)
-    admins = [u for u in (await users.list()).data if u.role == "Admin" and u.is_active]
-    return admins[0] if admins else None
+    name = runtime.settings.kiosk_user or KITCHEN
+    user = await users.by_username(name)
+    if user is None:
+        # Nobody signs in with its password: the screen is signed in as it.
+        user = await users.create(
+            {"username": name, "role": "Member", "password": secrets.token_urlsafe(24)}, SYSTEM)
+        log.info("Created %s, the Member account the touch screen rests as", name)
+        return user
+    if user.is_active and user.role in RESTING_ROLES:
+        return user
+    log.warning("The kiosk user %s is %s%s: the screen rests only as an active Member or Read-only "
+                "account, so it starts signed out", name, user.role, "" if user.is_active else " and inactive")
+    return None
+
+
+async def has_admin(runtime: Runtime) -> bool:
+    return any(u.role == "Admin" and u.is_active for u in (await runtime.services.users.list()).data)
 
 
 def screen_id(settings: Settings) -> str:
@@ -111,7 +128,7 @@ class Kiosk:
         kiosk_user = await choose_kiosk_user(self.runtime)
         session.start(kiosk_user)
         self.window.start()
-        if kiosk_user is None:
+        if not await has_admin(self.runtime):
             self.window.signin_page.show_first_start()
             self.window.stack.setCurrentWidget(self.window.signin_page)
         # Always on: a scanner evdev has grabbed never reaches Qt, so the

@@ -15,7 +15,7 @@ import json
 import os
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint
+from PySide6.QtCore import QModelIndex, QPoint, QRect
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
 ENV = "STOCKY_TOUCH_PROBE"
 
 
-def _entry(widget: QWidget, kind: str, text: str, top_left: QPoint, width: int, height: int) -> dict[str, Any]:
+def _entry(widget: QWidget, kind: str, text: str, top_left: QPoint, width: int, height: int,
+           shown: QRect | None = None) -> dict[str, Any]:
+    """``shown``: the part not clipped away by a scroll area or covered, in
+    global coordinates (a control can lie partly under the edge of its page)."""
+    if shown is None:
+        visible = widget.visibleRegion().boundingRect()
+        shown = QRect(widget.mapToGlobal(visible.topLeft()), visible.size())
     names = []
     parent: QWidget | None = widget
     while parent is not None:
@@ -38,7 +44,7 @@ def _entry(widget: QWidget, kind: str, text: str, top_left: QPoint, width: int, 
             names.append(parent.objectName())
         parent = parent.parentWidget()
     return {"kind": kind, "text": text, "in": names, "x": top_left.x(), "y": top_left.y(), "w": width, "h": height,
-            "enabled": widget.isEnabled()}
+            "shown": [shown.x(), shown.y(), shown.width(), shown.height()], "enabled": widget.isEnabled()}
 
 
 def _rows(view: QAbstractItemView) -> list[dict[str, Any]]:
@@ -50,8 +56,10 @@ def _rows(view: QAbstractItemView) -> list[dict[str, Any]]:
             index = model.index(row, 0, parent)
             rect = view.visualRect(index)
             if rect.isValid() and viewport.rect().intersects(rect):
+                part = rect.intersected(viewport.rect())
                 found.append(_entry(view, "row", str(index.data() or ""), viewport.mapToGlobal(rect.topLeft()),
-                                    rect.width(), rect.height()))
+                                    rect.width(), rect.height(),
+                                    QRect(viewport.mapToGlobal(part.topLeft()), part.size())))
             if isinstance(view, QTreeView) and view.isExpanded(index):
                 walk(index)
 
@@ -82,10 +90,13 @@ def controls() -> list[dict[str, Any]]:
             elif isinstance(widget, QAbstractItemView):
                 found.extend(_rows(widget))
             elif isinstance(widget, QTabBar):
+                bar = widget.visibleRegion().boundingRect()
                 for index in range(widget.count()):
                     rect = widget.tabRect(index)
+                    part = rect.intersected(bar)
                     found.append(_entry(widget, "tab", widget.tabText(index), widget.mapToGlobal(rect.topLeft()),
-                                        rect.width(), rect.height()))
+                                        rect.width(), rect.height(),
+                                        QRect(widget.mapToGlobal(part.topLeft()), part.size())))
     return found
 
 

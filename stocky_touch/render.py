@@ -30,6 +30,8 @@ async def render(out: Path) -> list[Path]:
     kiosk = Kiosk(Runtime(Settings(data_dir=data), demo=True, host="127.0.0.1", port=0), windowed=True)
     await kiosk.start()
     window = kiosk.window
+    # Signed in as the demo Admin, to show every tab.
+    window.ctx.session.sign_in(await kiosk.runtime.services.users.by_username("admin"))
     written: list[Path] = []
     try:
         for size, folder in SIZES:

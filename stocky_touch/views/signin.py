@@ -78,7 +78,9 @@ class SignInPage(QWidget):
         self.go.setText("Sign in")
         self.form.setRowVisible(self._repeat_row, False)
         self._clear_people()
-        people = [u for u in page.data if u.is_active and u.role != "Scanner"]
+        resting = self.ctx.session.kiosk_user
+        people = [u for u in page.data if u.is_active and u.role != "Scanner"
+                  and (resting is None or u.id != resting.id)]  # it has its own button below
         for position, user in enumerate(people):
             self.people.addWidget(button(user.username, lambda u=user: self._pick(u)), position // 4, position % 4)
         if self.ctx.session.kiosk_user is not None:
@@ -109,7 +111,9 @@ class SignInPage(QWidget):
 
         def signed_in(user) -> None:
             if self.first_start:
-                self.ctx.session.start(user)
+                # Signed in as the new Admin for now; idle, the screen goes
+                # back to the kitchen account.
+                self.ctx.session.sign_in(user)
                 self.ctx.notifier.ok(f"Welcome, {user.username}. Add locations next.")
             else:
                 self.ctx.session.sign_in(user)

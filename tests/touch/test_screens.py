@@ -12,7 +12,7 @@ from stocky_touch.models.inventory import NAME, ItemRole
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.views.scanners import ScannerRow
 from stocky_touch.widgets.sheet import Sheet
-from tests.touch.conftest import until
+from tests.touch.conftest import as_admin, until
 
 
 def tap(widget, pos: QPoint | None = None) -> None:
@@ -202,6 +202,7 @@ def test_acknowledge_an_alert(kiosk_factory, loop):
 def test_change_a_scanners_mode(kiosk_factory, loop):
     kiosk = kiosk_factory()
     window, services = kiosk.window, kiosk.runtime.services
+    as_admin(kiosk, loop)
     window.show_view("scanners")
 
     async def scenario():
@@ -226,17 +227,18 @@ def test_change_a_scanners_mode(kiosk_factory, loop):
 def test_add_a_user(kiosk_factory, loop):
     kiosk = kiosk_factory()
     window, services = kiosk.window, kiosk.runtime.services
+    as_admin(kiosk, loop)
     window.show_view("users")
     view = window.users
 
     async def scenario():
-        await until(lambda: view.list.count() == 2, what="demo users")
+        await until(lambda: view.list.count() == 3, what="demo users and the kitchen account")
         tap(view.new_button)
         QTest.keyClicks(view.username, "Sam")
         tap(view.role.group.button(1))  # Member
         QTest.keyClicks(view.password, "sam-kitchen-1")
         tap(view.save_button)
-        await until(lambda: view.list.count() == 3, timeout=8, what="Sam listed")
+        await until(lambda: view.list.count() == 4, timeout=8, what="Sam listed")
         sam = await services.users.by_username("Sam")
         assert sam is not None and sam.role == "Member"
         await services.users.authenticate("Sam", "sam-kitchen-1")
@@ -265,27 +267,28 @@ def test_item_page_edits_the_item(kiosk_factory, loop):
     loop.run_until_complete(scenario())
 
 
-def test_admin_tabs_only_for_admins_and_idle_returns_to_the_kiosk_user(kiosk_factory, loop):
+def test_the_screen_rests_as_the_kitchen_member_and_admins_sign_in(kiosk_factory, loop):
     kiosk = kiosk_factory()
-    window, services = kiosk.window, kiosk.runtime.services
+    window = kiosk.window
     session = window.ctx.session
 
     async def scenario():
-        assert set(window.visible_views()) == {"inventory", "locations", "scanners", "log", "users"}
-        await services.users.create({"username": "kid", "role": "Read-only", "password": "pw-kid-1"}, SYSTEM)
+        assert session.user.username == "kitchen" and session.user.role == "Member"
+        assert set(window.visible_views()) == {"inventory", "locations", "log"}
         tap(window.user_button)
         page = window.signin_page
-        await until(lambda: any(b.text() == "kid" for b in page.findChildren(type(page.go))), what="people")
-        tap(next(b for b in page.findChildren(type(page.go)) if b.text() == "kid"))
-        QTest.keyClicks(page.password, "pw-kid-1")
+        await until(lambda: any(b.text() == "admin" for b in page.findChildren(type(page.go))), what="people")
+        assert not any(b.text() == "kitchen" for b in page.findChildren(type(page.go))), "nobody signs in as it"
+        tap(next(b for b in page.findChildren(type(page.go)) if b.text() == "admin"))
+        QTest.keyClicks(page.password, "stocky-demo")
         tap(page.go)
-        await until(lambda: session.user is not None and session.user.username == "kid", what="signed in")
-        assert set(window.visible_views()) == {"inventory", "locations", "log"}
-        assert window.user_button.text() == "kid"
+        await until(lambda: session.user.username == "admin", what="signed in as the Admin")
+        assert set(window.visible_views()) == {"inventory", "locations", "scanners", "log", "users"}
+        assert window.user_button.text() == "admin"
         session._idle.setInterval(50)
         session._idle.start()
-        await until(lambda: session.user.username == "admin", what="back to the kiosk user")
-        assert "users" in window.visible_views()
+        await until(lambda: session.user.username == "kitchen", what="back to the kitchen account")
+        assert "users" not in window.visible_views()
 
     loop.run_until_complete(scenario())
 
@@ -303,13 +306,14 @@ def test_first_start_asks_for_an_administrator(kiosk_factory, loop):
         QTest.keyClicks(page.repeat, "kitchen-boss-2")
         tap(page.go)
         await until(lambda: "differ" in window.banner.text(), what="mismatch refused")
-        assert await services.users.count() == 0
+        assert await services.users.count() == 1  # only the kitchen account
         page.repeat.clear()
         QTest.keyClicks(page.repeat, "kitchen-boss-1")
         tap(page.go)
         await until(lambda: window.ctx.session.user is not None, timeout=8, what="signed in as the new admin")
         assert window.ctx.session.user.username == "anna" and window.ctx.session.is_admin
         assert window.stack.currentWidget() is window.tabs
+        assert window.ctx.session.kiosk_user.username == "kitchen", "the screen still rests as the kitchen"
         await services.users.authenticate("anna", "kitchen-boss-1")
 
     loop.run_until_complete(scenario())

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from stocky_touch.widgets.sheet import Sheet
-from tests.touch.conftest import until
+from tests.touch.conftest import as_admin, until
 from tests.touch.fit import problems
 
 
@@ -21,6 +21,7 @@ async def settle() -> None:
 def test_every_screen_fits(kiosk_factory, loop, size):
     kiosk = kiosk_factory()
     window = kiosk.window
+    as_admin(kiosk, loop)  # every tab
     width, height = size
     window.resize(width, height)
     seen: dict[str, list[str]] = {}

@@ -138,10 +138,11 @@ class XKiosk:
         return eventually(lambda: self.find(text, kind, inside), timeout, f"{kind or 'control'} {text!r}")
 
     def on_screen(self, control: dict[str, Any]) -> bool:
-        """Wholly within the screen (and so within the full-screen window)."""
+        """Wholly shown: within the screen, and not cut by the edge of its page."""
         width, height = self.size
         return (control["x"] >= 0 and control["y"] >= 0 and control["x"] + control["w"] <= width
-                and control["y"] + control["h"] <= height)
+                and control["y"] + control["h"] <= height
+                and control["shown"] == [control["x"], control["y"], control["w"], control["h"]])
 
     def screenshot(self, path: Path) -> None:
         subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True, timeout=20)
@@ -155,8 +156,13 @@ class XKiosk:
         """Tap the middle of ``control``. With ``then``: tap again (twice at most)
         until ``then()`` holds, as a person does when a tap only stopped a
         page that was still gliding after a flick."""
-        assert self.on_screen(control), f"{control} is not on the {self.size} screen"
-        x, y = control["x"] + control["w"] // 2, control["y"] + control["h"] // 2
+        # The middle of what is shown of it: a field at the edge of its page
+        # is tapped where a finger can see it.
+        left, top, width, height = control["shown"]
+        assert width >= 24 and height >= 24, f"{control} is not on the {self.size} screen"
+        x, y = left + width // 2, top + height // 2
+        if "banner" not in control["in"]:
+            self._tap_away_banner(x, y)
         for attempt in range(3 if then is not None else 1):
             self.xdotool("mousemove", str(x), str(y), "click", "1")
             time.sleep(0.15)  # a finger lifts; the next tap is a new one
@@ -169,11 +175,24 @@ class XKiosk:
                 if attempt == 2:
                     raise
 
+    def _tap_away_banner(self, x: int, y: int) -> None:
+        """A message lying over the spot: a person taps it away first."""
+        for banner in self.find_all(lambda _text: True, "label", inside="banner"):
+            if banner["x"] <= x < banner["x"] + banner["w"] and banner["y"] <= y < banner["y"] + banner["h"]:
+                self.xdotool("mousemove", str(banner["x"] + 20), str(banner["y"] + banner["h"] // 2), "click", "1")
+                eventually(lambda: not self.find_all(lambda _text: True, "label", inside="banner"), 5,
+                           "the banner put away")
+
     def type_on_keyboard(self, text: str) -> None:
-        """Type ``text`` with the on-screen keyboard's keys, one tap each."""
+        """Type ``text`` with the on-screen keyboard's keys, one tap each,
+        switching between letters and symbols (?123) as a person would."""
         for char in text:
             label = "space" if char == " " else char
-            self.tap(self.wait_for(label, "button", inside="keyboard"))
+            key = self.find(label, "button", inside="keyboard")
+            if key is None:
+                self.tap(self.wait_for("?123", "button", inside="keyboard"))
+                key = self.wait_for(label, "button", inside="keyboard")
+            self.tap(key)
 
     def reach(self, text: str, kind: str | None = None, inside: str | None = None) -> dict[str, Any]:
         """Find a control, scrolling its page up with a finger until it is on the screen."""
