@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         QApplication.instance().focusChanged.connect(self._focus_changed)
 
         self.inventory.openItem.connect(self.open_item)
+        self.inventory.nameItem.connect(lambda item_id: self.open_item(item_id, edit_name=True))
         self.item_page.back.connect(self.show_tabs)
         self.item_page.typeInto.connect(self.keyboard.open_for)
         self.alerts_page.back.connect(self.show_tabs)
@@ -142,6 +143,15 @@ class MainWindow(QMainWindow):
         self.top_bar.setVisible(not shown)
         self.status_bar.setVisible(not shown)
         if shown:
+            # Each layout passes the news of what was hidden one level up per
+            # round of posted events: let them all arrive before the keyboard
+            # is added, or the window counts both and grows past the screen.
+            for _level in range(10):
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
+            # Where a layout still counted them, the window grew for a moment:
+            # once the layouts have settled it goes back to its own size.
+            size = self.size()
+            QTimer.singleShot(50, lambda: self.height() > size.height() and self.resize(size))
             self._keep_field_visible()
 
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
@@ -166,8 +176,10 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        # Never by a height the window was pushed to: by the screen's at most.
-        self.keyboard.fit(min(self.height(), self.screen().availableGeometry().height()))
+        # Never by a height the window was pushed to while typing: by the
+        # window's own, and the screen's at most.
+        if not self.keyboard.isVisible():
+            self.keyboard.fit(min(self.height(), self.screen().availableGeometry().height()))
 
     # -- bars ---------------------------------------------------------------
 

@@ -52,6 +52,12 @@ def _unindexed(expression: ColumnElement[int]) -> ColumnElement[int]:
     return UnaryExpression(expression, operator=custom_op("+"), type_=Integer())
 
 
+def unnamed(session: Session, limit: int) -> list[Item]:
+    """Products still without a name, newest first: the screen asks for them."""
+    query = select(Item).where(Item.name.is_(None)).order_by(Item.created_at.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
 def fts_phrase(search: str) -> str:
     """An FTS5 query matching the case-folded ``search`` as one string: a
     double-quoted phrase, in which only ``"`` is special (doubled)."""

@@ -50,6 +50,14 @@ class ItemService(Service):
 
         return await self.read(query)
 
+    async def unnamed(self, limit: int = 20) -> list[ItemOut]:
+        """Scanned products nobody has named yet (the lookup found nothing)."""
+
+        def query(session: Session) -> list[ItemOut]:
+            return [ItemOut.model_validate(item) for item in crud.unnamed(session, min(limit, MAX_PAGE))]
+
+        return await self.read(query)
+
     async def get(self, item_id: uuid.UUID) -> ItemDetail:
         def query(session: Session) -> ItemDetail:
             item = get_or_404(session, Item, item_id, "item")

@@ -28,6 +28,7 @@ from stocky_touch.widgets.common import Debounce, Throttle, button, hint, kineti
 from stocky_touch.widgets.keyboard import ask_number
 
 PAGE = 100
+UNNAMED_SHOWN = 2  # buttons that fit beside each other at 800 px
 FILTERS: tuple[tuple[StockFilter, str], ...] = (
     ("in", "In stock"),
     ("zero", "Shopping list"),
@@ -60,6 +61,7 @@ class SkuControls(QWidget):
 
 class InventoryView(QWidget):
     openItem = Signal(object)  # uuid.UUID
+    nameItem = Signal(object)  # uuid.UUID: open it with its name field ready to type
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,8 +92,19 @@ class InventoryView(QWidget):
             self.filters.addButton(choice, position)
             top.addWidget(choice)
         layout.addLayout(top)
+        # Scanned products the lookup could not name stay here, beside the
+        # count (no row of their own: the screen has none to spare), until named.
+        self.unnamed_bar = QWidget()
+        self._unnamed_row = QHBoxLayout(self.unnamed_bar)
+        self._unnamed_row.setContentsMargins(0, 0, 0, 0)
+        self.unnamed_bar.hide()
         self.summary = hint("")
-        layout.addWidget(self.summary)
+        self.summary.setWordWrap(False)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary)
+        summary_row.addStretch(1)
+        summary_row.addWidget(self.unnamed_bar)
+        layout.addLayout(summary_row)
 
         self.tree = QTreeView()
         self.tree.setModel(self.model)
@@ -107,6 +120,7 @@ class InventoryView(QWidget):
         self.tree.header().setSectionResizeMode(QUANTITY, QHeaderView.ResizeMode.Fixed)
         self.tree.header().resizeSection(QUANTITY, 290)
         kinetic(self.tree)
+        self.tree.setMinimumHeight(64)  # one row while typing on a 7-inch screen
         layout.addWidget(self.tree, 1)
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -156,6 +170,22 @@ class InventoryView(QWidget):
 
         search = self.search.text().strip() or None
         self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.list(search, self.stock, PAGE, 0), show))
+        run(self.ctx.notifier, self.ctx.services.items.unnamed(UNNAMED_SHOWN + 1), self._show_unnamed)
+
+    def _show_unnamed(self, items: list) -> None:
+        while self._unnamed_row.count():
+            widget = self._unnamed_row.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.unnamed_bar.setVisible(bool(items))
+        if not items:
+            return
+        self._unnamed_row.addWidget(hint("Needs a name:"))
+        for item in items[:UNNAMED_SHOWN]:
+            self._unnamed_row.addWidget(
+                button(item.upc or "New item", lambda i=item.id: self.nameItem.emit(i), name="unnamed"))
+        if len(items) > UNNAMED_SHOWN:
+            self._unnamed_row.addWidget(hint("…"))
 
     def _load_more(self) -> None:
         if self._loading_more:

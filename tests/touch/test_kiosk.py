@@ -16,6 +16,7 @@ import urllib.request
 import aiohttp
 import pytest
 
+from stocky.schemas.actor import SYSTEM
 from stocky_touch.app import NoDisplay, check_display
 from stocky_touch.models.inventory import NAME, InventoryModel, ItemRole
 from stocky_touch.models.log import LogModel
@@ -79,6 +80,22 @@ def test_unknown_product_offers_to_name_it(kiosk_factory, loop):
                     and window.item_page.item is not None, what="item page open")
         await until(lambda: window.keyboard.isVisible(), what="keyboard up for the name")
         assert window.item_page.name.hasFocus()
+
+        # Not named now: it stays on the inventory's "needs a name" list.
+        window.keyboard.close_keyboard()
+        window.banner.hide()
+        window.show_tabs()
+        bar = window.inventory.unnamed_bar
+
+        def offered():
+            return [b for b in bar.findChildren(type(window.banner.action)) if b.text() == "4006381333931"]
+
+        await until(lambda: bar.isVisible() and offered(), what="the product on the needs-a-name list")
+        offered()[0].click()
+        await until(lambda: window.item_page.name.hasFocus() and window.keyboard.isVisible(), what="name it")
+        await kiosk.runtime.services.items.update(answer["item"]["id"], {"name": "Sparkling water"}, SYSTEM)
+        window.show_tabs()
+        await until(lambda: not bar.isVisible(), what="named: off the list")
 
     loop.run_until_complete(scenario())
 

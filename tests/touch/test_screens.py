@@ -310,7 +310,7 @@ def test_first_start_asks_for_an_administrator(kiosk_factory, loop):
         page.repeat.clear()
         QTest.keyClicks(page.repeat, "kitchen-boss-1")
         tap(page.go)
-        await until(lambda: window.ctx.session.user is not None, timeout=8, what="signed in as the new admin")
+        await until(lambda: window.ctx.session.user.username == "anna", timeout=8, what="signed in as the new admin")
         assert window.ctx.session.user.username == "anna" and window.ctx.session.is_admin
         assert window.stack.currentWidget() is window.tabs
         assert window.ctx.session.kiosk_user.username == "kitchen", "the screen still rests as the kitchen"

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from stocky.schemas.actor import SYSTEM
 from stocky_touch.widgets.sheet import Sheet
 from tests.touch.conftest import as_admin, until
 from tests.touch.fit import problems
@@ -37,7 +38,10 @@ def test_every_screen_fits(kiosk_factory, loop, size):
 
     async def scenario():
         inventory = window.inventory
-        await until(lambda: inventory.model.rowCount() > 20, what="inventory")
+        for upc in ("4000000000017", "4000000000024", "4000000000031"):  # scanned, not yet named
+            await kiosk.runtime.services.items.create({"upc": upc}, SYSTEM)
+        inventory.reload()
+        await until(lambda: inventory.model.rowCount() > 20 and inventory.unnamed_bar.isVisible(), what="inventory")
         first = inventory.model.item_at(0)
         inventory.expand(first.id)
         await check("inventory")
