@@ -355,7 +355,10 @@ class MainWindow(QMainWindow):
                 )
             elif message.get("ok") and message.get("change_id") and message.get("result") != "undone":
                 change_id = uuid.UUID(message["change_id"])
-                self.banner.show_message(message.get("message", ""), False, action=("Undo", lambda: self.undo(change_id)))
+                # A warning (milk put in the pantry) turns the banner amber and says why.
+                warning = message.get("warning")
+                text = f"{message.get('message', '')}. ⚠ {warning}" if warning else message.get("message", "")
+                self.banner.show_message(text, bool(warning), action=("Undo", lambda: self.undo(change_id)))
             elif message.get("needs") == "location" and message.get("scanner_id"):
                 self.banner.show_message(message.get("message", ""), True)
                 self._ask_where(message)

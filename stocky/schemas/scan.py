@@ -36,6 +36,7 @@ class ScanResult(Output):
     quantity: int | None = None
     created: bool = False  # a new, unnamed product: offer to name it
     change_id: uuid.UUID | None = None  # the journalled stock change, for "Undo"
+    warning: str | None = None  # the change stands, but something is off (a storage mismatch)
     scanner: ScannerState
 
 

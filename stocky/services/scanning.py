@@ -41,7 +41,7 @@ from stocky.schemas.user import ScannerState, UserOut
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.items import create_item
 from stocky.services.lookups import LookupQueue
-from stocky.services.stock import ensure_sku, item_label, journalled_change
+from stocky.services.stock import ensure_sku, item_label, journalled_change, storage_mismatch
 from stocky.services.ui_registry import UiRegistry
 from stocky.services.undo import last_scan_to_undo, undo_change
 from stocky.services.users import UserService, scanner_state
@@ -230,10 +230,12 @@ class ScanService(Service):
                 item=item, quantity=repeat.quantity_after,
             )
         actor = Actor(user_id=user.id, username=user.username, role=user.role, source="scan")
+        warning = None
         if _mode(user) == "add":
             location = self._where_to_add(work, user, item)
             sku, _ = ensure_sku(work, item, location)
             change = journalled_change(work, sku, item, location, +1, actor, scan_id)
+            warning = storage_mismatch(item, location)
             outcome, message = "added", f"Added {item_label(item)} to {location.name} (now {change.quantity_after})"
         else:
             sku, location = self._where_to_remove(work, user, item)
@@ -242,7 +244,7 @@ class ScanService(Service):
         _set_state(work, user)
         return _result(
             user, outcome, message, item=item, location=location, quantity=change.quantity_after, created=created,
-            change_id=change.id,
+            change_id=change.id, warning=warning,
         )
 
     def _where_to_add(self, work: UnitOfWork, user: User, item: Item) -> Location:
@@ -360,6 +362,7 @@ def _result(
     quantity: int | None = None,
     created: bool = False,
     change_id: uuid.UUID | None = None,
+    warning: str | None = None,
 ) -> ScanResult:
     return ScanResult(
         result=outcome,
@@ -369,5 +372,6 @@ def _result(
         quantity=quantity,
         created=created,
         change_id=change_id,
+        warning=warning,
         scanner=scanner_state(user),
     )

@@ -45,17 +45,19 @@ def item_out(item: Item) -> ItemOut:
     return ItemOut.model_validate(item)
 
 
+def storage_mismatch(item: Item, location: Location) -> str | None:
+    """What is wrong with keeping ``item`` at ``location``, if anything."""
+    if item.storage_type and location.storage_type and item.storage_type != location.storage_type:
+        return (f"Storage mismatch: {item_label(item)} is {item.storage_type} "
+                f"but {location.name} is {location.storage_type}.")
+    return None
+
+
 def check_storage(work: UnitOfWork, item: Item, location: Location) -> None:
     """Stock put where its storage type says it should not be: the change
     stands, and a Warning alert says so."""
-    if item.storage_type and location.storage_type and item.storage_type != location.storage_type:
-        raise_alert(
-            work,
-            "Warning",
-            f"Storage mismatch: {item_label(item)} is {item.storage_type} "
-            f"but {location.name} is {location.storage_type}.",
-            once=True,
-        )
+    if (warning := storage_mismatch(item, location)) is not None:
+        raise_alert(work, "Warning", warning, once=True)
 
 
 def change_stock(

@@ -271,12 +271,17 @@ def test_a_scan_with_nowhere_to_go_offers_the_locations(kiosk_factory, loop):
         assert str(states[0].current_location_id) == str(next(
             loc.id for loc in (await services.locations.list()).data if loc.name == "Freezer"))
 
+        milk = await scan(kiosk, key, "5000128104470")  # fridge milk, put in the freezer: it stands, with a warning
+        assert milk["status"] == 200 and milk["warning"].startswith("Storage mismatch")
+        await until(lambda: "⚠ Storage mismatch" in window.banner.text(), what="the warning on the banner")
+        assert window.banner.is_error(), "a warning is amber, not the green of an ordinary scan"
+
         switch = await until_switch(window)
         assert switch.text().startswith("Kitchen scanner: ADD")
         switch.click()
         await until(lambda: "REMOVE" in switch.text(), what="the switch shows remove mode")
-        refused = await scan(kiosk, key, "5000128104470")  # milk is in the fridge, not the freezer
-        assert refused["status"] == 200 and refused["result"] == "removed"
+        taken = await scan(kiosk, key, "5000128104470")  # the milk just put in the freezer
+        assert taken["status"] == 200 and taken["result"] == "removed"
         nothing = await scan(kiosk, key, "4000000000024")
         assert nothing["error"]["message"].startswith("Remove mode:")
         await until(lambda: window.banner.text().startswith("Remove mode:"), what="the banner says the mode")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
 from stocky.schemas.actor import SYSTEM
 from stocky_touch.models.inventory import NAME, ItemRole
+from stocky_touch.models.log import MESSAGE
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.views.scanners import ScannerRow
 from stocky_touch.widgets.sheet import Sheet
@@ -315,5 +318,28 @@ def test_first_start_asks_for_an_administrator(kiosk_factory, loop):
         assert window.stack.currentWidget() is window.tabs
         assert window.ctx.session.kiosk_user.username == "kitchen", "the screen still rests as the kitchen"
         await services.users.authenticate("anna", "kitchen-boss-1")
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_log_line_opens_in_full(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window = kiosk.window
+    window.resize(800, 480)
+    window.show_view("log")
+    view = window.log_view
+    long_line = "Scanner in the garage: " + "the barcode was smudged and read three ways, " * 4 + "end."
+    logging.getLogger("stocky.scan").warning(long_line)
+
+    async def scenario():
+        await until(lambda: view.model.rowCount() > 0 and view.model.index(0, MESSAGE).data() == long_line,
+                    what="the line listed")
+        view.table.scrollToTop()
+        tap(view.table.viewport(), view.table.visualRect(view.model.index(0, MESSAGE)).center())
+        await until(lambda: any(s.isVisible() for s in window.findChildren(Sheet)), what="the entry opened")
+        sheet = next(s for s in window.findChildren(Sheet) if s.isVisible())
+        shown = [label for label in sheet.findChildren(QLabel) if label.text() == long_line]
+        assert shown and shown[0].wordWrap(), "the whole line, wrapped to the screen"
+        assert sheet.heading.text().startswith("WARN")
 
     loop.run_until_complete(scenario())
