@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 SIZES = (((1280, 800), ""), ((800, 480), "800x480"))
@@ -43,69 +44,84 @@ async def render(out: Path) -> list[Path]:
 
 
 async def _screens(window, out: Path) -> list[Path]:
-    from stocky_touch.widgets.sheet import Sheet
-
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
-    async def settle() -> None:
-        # Sleeping lets the Qt loop run the views' loads and repaint; never
-        # processEvents() inside a coroutine (it re-enters the loop).
-        await asyncio.sleep(0.4)
-
     async def shot(name: str) -> None:
-        await settle()
         path = out / f"{name}.png"
         window.grab().save(str(path))
         written.append(path)
+
+    await tour(window, shot)
+    return written
+
+
+async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
+    """Show every screen, sheet and the keyboard of a demo kiosk signed in as
+    an Admin, and ``visit`` each by name once it has settled: the pictures
+    here, the small-screen check in the tests."""
+    from stocky_touch.widgets.sheet import Sheet
+
+    async def show(name: str) -> None:
+        # Sleeping lets the Qt loop run the views' loads and repaint; never
+        # processEvents() inside a coroutine (it re-enters the loop).
+        await asyncio.sleep(0.3)
+        await visit(name)
 
     def close_sheets() -> None:
         for sheet in window.findChildren(Sheet):
             sheet.close_sheet()
 
-    await settle()
+    await asyncio.sleep(0.3)
     window.show_tabs()
     window.show_view("inventory")
     inventory = window.inventory
     first = inventory.model.item_at(0)
     inventory.expand(first.id)
-    await shot("inventory")
-    window.inventory.set_filter("zero")
-    await shot("shopping-list")
-    window.inventory.set_filter("in")
+    await show("inventory")
+    window.keyboard.open_for(inventory.search)
+    await show("inventory-keyboard")
+    window.keyboard.close_keyboard()
+    inventory.set_filter("zero")
+    await show("shopping-list")
+    inventory.set_filter("in")
     for view in ("locations", "scanners", "log", "users"):
         window.show_view(view)
-        await shot(view)
+        await show(view)
     window.show_view("locations")
     pantry = next(loc for loc in window.locations.locations if loc.name == "Pantry")
     window.locations._show(pantry)
-    await shot("location")
+    await show("location")
     window.locations.show_label()
-    await shot("location-label")
+    await show("location-label")
     close_sheets()
     window.show_view("users")
     window.users._show_key("sk_" + "Demo-key-not-a-real-one-0123456789abcdefgh", "Kitchen scanner")
-    await shot("new-api-key")
+    await show("new-api-key")
     close_sheets()
     window.open_item(first.id)
-    await shot("item")
+    await show("item")
     window.keyboard.open_for(window.item_page.name)
-    await shot("keyboard")
+    await show("keyboard")
     window.keyboard.close_keyboard()
+    window.item_page._ask(window.item_page.item.skus[0])
+    await show("number-pad")
+    close_sheets()
     window._ask_where({"message": "Where does Olive oil go? Scan a location label first.",
                        "scanner_id": str(uuid.uuid4()), "scan": "", "needs": "location"})
-    await shot("where-does-it-go")
+    await show("where-does-it-go")
     close_sheets()
     window.banner.show_message("Added Whole milk 2 l to Fridge (now 3)", False, action=("Undo", lambda: None))
     window.show_view("inventory")
-    await shot("scan-banner")
+    await show("scan-banner")
     window.banner.hide()
     window.show_alerts()
-    await shot("alerts")
+    await show("alerts")
     window.show_sign_in()
-    window.signin_page.password.setFocus()
-    await shot("sign-in")
-    return written
+    await show("sign-in")
+    window.signin_page.show_first_start()
+    await show("first-start")
+    window.show_tabs()
 
 
 def main() -> None:
