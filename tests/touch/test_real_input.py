@@ -38,8 +38,11 @@ def search(xk: XKiosk, text: str) -> None:
     xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
 
 
-def open_item_page(xk: XKiosk, name: str, filter_label: str = "In stock") -> None:
-    search(xk, name[:4].lower())
+def open_item_page(xk: XKiosk, name: str, filter_label: str = "In stock", query: str = "") -> None:
+    if query:
+        search(xk, query)
+    else:
+        xk.tap(xk.wait_for("Inventory", "tab"))
     xk.tap(xk.wait_for(filter_label, "button"))
     row = xk.wait_for(name, "row")
     xk.tap(row)
@@ -48,7 +51,7 @@ def open_item_page(xk: XKiosk, name: str, filter_label: str = "In stock") -> Non
 
 
 def test_type_a_name_with_the_on_screen_keyboard(xk):
-    open_item_page(xk, "Spaghetti 500 g")
+    open_item_page(xk, "Spaghetti 500 g", query="spag")
     xk.tap(xk.field("What is it?"))
     xk.wait_for("Done", "button", inside="keyboard")
     xk.type_on_keyboard(" fresh")
@@ -79,7 +82,7 @@ def test_reach_delete_on_the_item_page(xk):
     sign_in_as_admin(xk)
     peanut = item_named(xk, "Peanut butter 340 g")
     assert peanut["total_quantity"] == 0
-    open_item_page(xk, "Peanut butter 340 g", "Shopping list")
+    open_item_page(xk, "Peanut butter 340 g", "Shopping list", query="pean")
     xk.tap(xk.reach("Delete item", "button"), then=lambda: xk.find("Delete", "button", inside="sheet"))
     xk.tap(xk.wait_for("Delete", "button", inside="sheet"))
     eventually(lambda: xk.api("GET", f"/item/{peanut['id']}")[0] == 404, what="the item deleted")

@@ -165,7 +165,7 @@ class XKiosk:
             self._tap_away_banner(x, y)
         for attempt in range(3 if then is not None else 1):
             self.xdotool("mousemove", str(x), str(y), "click", "1")
-            time.sleep(0.15)  # a finger lifts; the next tap is a new one
+            time.sleep(0.1)  # a finger lifts; the next tap is a new one
             if then is None:
                 return
             try:
@@ -180,8 +180,8 @@ class XKiosk:
         for banner in self.find_all(lambda _text: True, "label", inside="banner"):
             if banner["x"] <= x < banner["x"] + banner["w"] and banner["y"] <= y < banner["y"] + banner["h"]:
                 self.xdotool("mousemove", str(banner["x"] + 20), str(banner["y"] + banner["h"] // 2), "click", "1")
-                eventually(lambda: not self.find_all(lambda _text: True, "label", inside="banner"), 5,
-                           "the banner put away")
+                eventually(lambda: not self.find(banner["text"], "label", inside="banner"), 5,
+                           f"the banner {banner['text']!r} put away")
 
     def type_on_keyboard(self, text: str) -> None:
         """Type ``text`` with the on-screen keyboard's keys, one tap each,
@@ -199,7 +199,7 @@ class XKiosk:
         for _ in range(8):
             control = self.wait_for(text, kind, inside)
             while True:  # until the page comes to rest: a tap on a moving page only stops it
-                time.sleep(0.25)
+                time.sleep(0.15)
                 resting, control = control, self.wait_for(text, kind, inside)
                 if (resting["x"], resting["y"]) == (control["x"], control["y"]):
                     break
