@@ -18,3 +18,4 @@ class StockChangeOut(Output):
     user_id: uuid.UUID | None
     source: ChangeSource
     scan_id: str | None
+    username: str | None = None  # who made it, where known (the history shows it)

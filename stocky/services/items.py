@@ -77,7 +77,8 @@ class ItemService(Service):
     async def history(self, item_id: uuid.UUID, limit: int = 100) -> list[StockChangeOut]:
         def query(session: Session) -> list[StockChangeOut]:
             get_or_404(session, Item, item_id, "item")
-            return [StockChangeOut.model_validate(r) for r in crud.history(session, item_id, limit)]
+            return [StockChangeOut.model_validate(change).model_copy(update={"username": username})
+                    for change, username in crud.history(session, item_id, limit)]
 
         return await self.read(query)
 

@@ -145,7 +145,8 @@ class ItemPage(QWidget):
             sign = f"+{change.delta}" if change.delta > 0 else str(change.delta)
             self.history.addItem(
                 f"{change.timestamp.astimezone():%d %b %H:%M}   {sign} in {change.location_name}"
-                f"  → {change.quantity_after}   ({SOURCES.get(change.source, change.source)})"
+                f"  → {change.quantity_after}   ({change.username or '—'}, "
+                f"{SOURCES.get(change.source, change.source)})"
             )
         self.qr.set_text(str(item.id))
         can_change = self.ctx.session.can_change

@@ -24,6 +24,7 @@ async def test_a_scanner_undoes_its_own_scan_once(api):
     assert await milk_total(api) == before
     history = api.page(await api.get(f"/item/{api.item('milk')}/history"))
     assert [change["delta"] for change in history[:2]] == [-1, 1]  # both journalled, newest first
+    assert [change["username"] for change in history[:2]] == ["scanner-kitchen"] * 2  # and who made them
     again = await api.post(f"/stock-change/{scanned.json['change_id']}/undo", who="Member")
     assert api.error(again, 409)["message"] == "That change was already undone."
     assert await milk_total(api) == before
