@@ -180,8 +180,10 @@ class XKiosk:
         for banner in self.find_all(lambda _text: True, "label", inside="banner"):
             if banner["x"] <= x < banner["x"] + banner["w"] and banner["y"] <= y < banner["y"] + banner["h"]:
                 self.xdotool("mousemove", str(banner["x"] + 20), str(banner["y"] + banner["h"] // 2), "click", "1")
-                eventually(lambda: not self.find(banner["text"], "label", inside="banner"), 5,
-                           f"the banner {banner['text']!r} put away")
+                text = banner["text"]
+                eventually(lambda text=text: not self.find(text, "label", inside="banner"), 5,
+                           f"the banner {text!r} put away")
+                return
 
     def type_on_keyboard(self, text: str) -> None:
         """Type ``text`` with the on-screen keyboard's keys, one tap each,
