@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
         self.alerts_page.back.connect(self.show_tabs)
         self.signin_page.back.connect(self.show_tabs)
         ctx.notifier.message.connect(lambda text, error: self.banner.show_message(text, error))
+        ctx.notifier.undoable.connect(
+            lambda text, change_id: self.banner.show_message(text, action=("Undo", lambda: self.undo(change_id))))
         ctx.live.screenMessage.connect(self._screen_message)
         ctx.live.changed.connect(self._changed)
         ctx.session.userChanged.connect(self._user_changed)

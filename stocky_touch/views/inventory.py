@@ -255,7 +255,14 @@ class InventoryView(QWidget):
         if not self._may_change():
             return
         self._kept.add(item_id)
-        run(self.ctx.notifier, self.ctx.services.skus.adjust(sku.id, {"delta": delta}, self.ctx.session.actor))
+
+        def done(result) -> None:
+            if result.change_id is not None:
+                place, now, name = result.sku.location_name, result.sku.quantity, result.item.name or result.item.upc
+                said = f"Added {name} to {place}" if delta > 0 else f"Took {name} out of {place}"
+                self.ctx.notifier.done(f"{said} (now {now})", result.change_id)
+
+        run(self.ctx.notifier, self.ctx.services.skus.adjust(sku.id, {"delta": delta}, self.ctx.session.actor), done)
 
     def ask_quantity(self, sku: ItemSkuOut, label: str, item_id: uuid.UUID) -> None:
         if not self._may_change():

@@ -117,9 +117,14 @@ class Notifier(QObject):
     """Where views report outcomes; the main window shows them as a banner."""
 
     message = Signal(str, bool)  # text, is_error
+    undoable = Signal(str, object)  # text, the journalled change (uuid) the banner's Undo reverses
 
     def ok(self, text: str) -> None:
         self.message.emit(text, False)
+
+    def done(self, text: str, change_id: object) -> None:
+        """A stock change made by a tap: said, with an Undo."""
+        self.undoable.emit(text, change_id)
 
     def error(self, text: str) -> None:
         self.message.emit(text, True)

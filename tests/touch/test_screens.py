@@ -113,6 +113,16 @@ def test_tapping_minus_to_zero_keeps_the_row_until_the_view_changes(kiosk_factor
                     what="the row shows 0")
         await asyncio.sleep(0.5)  # a reload would have taken it away by now
         assert row_named(view.model, "Hummus 200 g") is not None, "the row vanished under the finger"
+        banner = kiosk.window.banner
+        assert banner.text() == "Took Hummus 200 g out of Fridge (now 0)" and banner.action.text() == "Undo"
+        tap(banner.action)
+        await until(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "1",
+                    what="the tap undone")
+        await until(lambda: banner.text() == "Undone: Fridge is back to 1", what="the banner says so")
+        tap(view.tree.indexWidget(view.model.index(0, 1, view.model.index(row_named(view.model, "Hummus 200 g"),
+                                                                          NAME))).minus)
+        await until(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "0",
+                    what="the row shows 0 again")
         view.set_filter("in")
         await until(lambda: row_named(view.model, "Hummus 200 g") is None, what="gone once the view changes")
 
