@@ -188,13 +188,15 @@ class XKiosk:
     def type_on_keyboard(self, text: str) -> None:
         """Type ``text`` with the on-screen keyboard's keys, one tap each,
         switching between letters and symbols (?123) as a person would."""
+        keys: dict[str, dict[str, Any]] = {}
         for char in text:
             label = "space" if char == " " else char
-            key = self.find(label, "button", inside="keyboard")
-            if key is None:
-                self.tap(self.wait_for("?123", "button", inside="keyboard"))
-                key = self.wait_for(label, "button", inside="keyboard")
-            self.tap(key)
+            if label not in keys:  # the keys stay put while typing: look again only for another set
+                keys = {key["text"]: key for key in self.find_all(lambda _text: True, "button", inside="keyboard")}
+            if label not in keys:
+                self.tap(keys["?123"])
+                keys = {key["text"]: key for key in self.find_all(lambda _text: True, "button", inside="keyboard")}
+            self.tap(keys[label])
 
     def reach(self, text: str, kind: str | None = None, inside: str | None = None) -> dict[str, Any]:
         """Find a control, scrolling its page up with a finger until it is on the screen."""
@@ -213,12 +215,11 @@ class XKiosk:
 
     def drag(self, x: int, y: int, dy: int) -> None:
         """A finger drags the screen up (``dy`` < 0) or down, slowly enough not to flick."""
-        self.xdotool("mousemove", str(x), str(y), "mousedown", "1")
         steps = 12
+        moves: list[str] = []
         for step in range(1, steps + 1):
-            self.xdotool("mousemove", str(x), str(y + dy * step // steps))
-            time.sleep(0.02)
-        self.xdotool("mouseup", "1")
+            moves += ["mousemove", str(x), str(y + dy * step // steps), "sleep", "0.02"]
+        self.xdotool("mousemove", str(x), str(y), "mousedown", "1", *moves, "mouseup", "1")
 
     # -- the API, to see what a tap changed ---------------------------------------
 
