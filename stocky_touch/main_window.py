@@ -39,7 +39,8 @@ from stocky_touch.widgets.keyboard import OnScreenKeyboard, is_text_field
 from stocky_touch.widgets.sheet import Sheet
 
 TABS = ("inventory", "locations", "scanners", "log", "users")
-ADMIN_TABS = frozenset({"scanners", "users"})
+ADMIN_TABS = frozenset({"users"})
+CHANGER_TABS = frozenset({"scanners"})  # a Member sets a scanner's mode and place (DESIGN section 10)
 
 
 def ago(moment: datetime | None) -> str:
@@ -293,11 +294,11 @@ class MainWindow(QMainWindow):
 
     def _user_changed(self, user) -> None:
         self.user_button.setText(user.username if user else "Sign in")
-        admin = self.ctx.session.is_admin
+        admin, changer = self.ctx.session.is_admin, self.ctx.session.can_change
         current = self.current_view()
         self.tabs.clear()
         for name in TABS:
-            if name in ADMIN_TABS and not admin:
+            if (name in ADMIN_TABS and not admin) or (name in CHANGER_TABS and not changer):
                 continue
             widget, label = self.views[name]
             self.tabs.addTab(widget, label)
@@ -346,7 +347,7 @@ class MainWindow(QMainWindow):
         action = message.get("action")
         if action == "show_view":
             if not self.show_view(str(message.get("view"))):
-                self.banner.show_message("That view needs an Admin: tap your name to switch.", True)
+                self.banner.show_message("That view needs another account: tap your name to switch.", True)
         elif action == "scan_result":
             item = message.get("item") or {}
             if message.get("ok") and message.get("created") and item.get("id"):

@@ -287,7 +287,8 @@ def test_the_screen_rests_as_the_kitchen_member_and_admins_sign_in(kiosk_factory
 
     async def scenario():
         assert session.user.username == "kitchen" and session.user.role == "Member"
-        assert set(window.visible_views()) == {"inventory", "locations", "log"}
+        # A Member sets scanners' modes and places; users are the Admin's.
+        assert set(window.visible_views()) == {"inventory", "locations", "scanners", "log"}
         tap(window.user_button)
         page = window.signin_page
         await until(lambda: any(b.text() == "admin" for b in page.findChildren(type(page.go))), what="people")
