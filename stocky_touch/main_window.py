@@ -63,7 +63,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.setWindowTitle("Stocky")
-        self._locations: dict[str, str] = {}
         self._scanners: list[ScannerState] = []
 
         # The keyboard sits beside ``root``, not inside it: ``root`` takes the
@@ -130,7 +129,7 @@ class MainWindow(QMainWindow):
         ctx.live.screenMessage.connect(self._screen_message)
         ctx.live.changed.connect(self._changed)
         ctx.session.userChanged.connect(self._user_changed)
-        # Every scan changes its scanner's state: the bars (three queries) follow
+        # Every scan changes its scanner's state: the bars (two queries) follow
         # at once, then at most once a second, so they stay off the next scan's path.
         self._refresh_bars = Throttle(self.refresh_bars, 1000, self)
 
@@ -230,18 +229,15 @@ class MainWindow(QMainWindow):
     def refresh_bars(self) -> None:
         async def load():
             count = await self.ctx.services.alerts.unacknowledged_count()
-            scanners = await self.ctx.services.scans.states()
-            locations = await self.ctx.services.locations.list()
-            return count, scanners, locations
+            return count, await self.ctx.services.scans.states()
 
         def show(result) -> None:
-            count, scanners, locations = result
+            count, scanners = result
             self.alerts_button.setText(f"⚠ {count} alert{'s' if count != 1 else ''}" if count else "No alerts")
             self.alerts_button.setProperty("active", "true" if count else "false")
             self.alerts_button.style().unpolish(self.alerts_button)
             self.alerts_button.style().polish(self.alerts_button)
             self._scanners = scanners
-            self._locations = {str(loc.id): loc.name for loc in locations.data}
             self._show_scanners()
 
         run(self.ctx.notifier, load(), show)
@@ -259,14 +255,14 @@ class MainWindow(QMainWindow):
                 switch = button("", lambda i=state.id: self._flip_mode(i))
                 self._mode_buttons[str(state.id)] = switch
                 self._modes.addWidget(switch)
-            where = self._locations.get(str(state.current_location_id), "no location")
+            where = state.current_location_name or "no location"
             switch.setText(f"{state.username}: {state.current_mode.upper()} · {where}")
             if switch.objectName() != f"mode_{state.current_mode}":
                 switch.setObjectName(f"mode_{state.current_mode}")
                 switch.style().unpolish(switch)
                 switch.style().polish(switch)
         others = [s for s in self._scanners if s not in linked]
-        parts = [f"{s.username}: {s.current_mode} · {self._locations.get(str(s.current_location_id), 'no location')}"
+        parts = [f"{s.username}: {s.current_mode} · {s.current_location_name or 'no location'}"
                  f" · {ago(s.last_scan_timestamp)}" for s in others]
         self.scanner_status.setText("    |    ".join(parts) if parts or linked else "No scanners yet")
 

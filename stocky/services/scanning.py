@@ -275,7 +275,13 @@ class ScanService(Service):
     async def states(self) -> list[ScannerState]:
         def query(session: Session) -> list[ScannerState]:
             users = session.scalars(select(User).where(User.role == "Scanner").order_by(User.username))
-            return [scanner_state(u) for u in users]
+            states = [scanner_state(u) for u in users]
+            # The places' names in the same read: the screen's bottom bar shows them.
+            places = {state.current_location_id for state in states if state.current_location_id}
+            names = dict(session.execute(select(Location.id, Location.name).where(Location.id.in_(places))).all()) \
+                if places else {}
+            return [state.model_copy(update={"current_location_name": names.get(state.current_location_id)})
+                    for state in states]
 
         return await self.read(query)
 

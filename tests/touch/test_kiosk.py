@@ -277,7 +277,7 @@ def test_a_scan_with_nowhere_to_go_offers_the_locations(kiosk_factory, loop):
         assert window.banner.is_error(), "a warning is amber, not the green of an ordinary scan"
 
         switch = await until_switch(window)
-        assert switch.text().startswith("Kitchen scanner: ADD")
+        await until(lambda: switch.text() == "Kitchen scanner: ADD · Freezer", what="its mode and place on the bar")
         switch.click()
         await until(lambda: "REMOVE" in switch.text(), what="the switch shows remove mode")
         taken = await scan(kiosk, key, "5000128104470")  # the milk just put in the freezer
