@@ -41,7 +41,7 @@ from stocky.schemas.user import ScannerState, UserOut
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.items import create_item
 from stocky.services.lookups import LookupQueue
-from stocky.services.stock import ensure_sku, item_label, journalled_change, storage_mismatch
+from stocky.services.stock import change_stock, ensure_sku, item_label, storage_mismatch
 from stocky.services.ui_registry import UiRegistry
 from stocky.services.undo import last_scan_to_undo, undo_change
 from stocky.services.users import UserService, scanner_state
@@ -234,12 +234,12 @@ class ScanService(Service):
         if _mode(user) == "add":
             location = self._where_to_add(work, user, item)
             sku, _ = ensure_sku(work, item, location)
-            change = journalled_change(work, sku, item, location, +1, actor, scan_id)
+            change = change_stock(work, sku, item, location, +1, actor, scan_id)
             warning = storage_mismatch(item, location)
             outcome, message = "added", f"Added {item_label(item)} to {location.name} (now {change.quantity_after})"
         else:
             sku, location = self._where_to_remove(work, user, item)
-            change = journalled_change(work, sku, item, location, -1, actor, scan_id)
+            change = change_stock(work, sku, item, location, -1, actor, scan_id)
             outcome, message = "removed", f"Removed {item_label(item)} from {location.name} (now {change.quantity_after})"
         _set_state(work, user)
         return _result(

@@ -23,14 +23,7 @@ from stocky.schemas.sku import (
     StockResult,
 )
 from stocky.services.base import Service, UnitOfWork
-from stocky.services.stock import (
-    change_stock,
-    ensure_sku,
-    item_label,
-    item_out,
-    journalled_change,
-    sku_out,
-)
+from stocky.services.stock import change_stock, ensure_sku, item_label, item_out, sku_out
 
 log = logging.getLogger("stocky.skus")
 
@@ -105,7 +98,7 @@ class SkuService(Service):
 
         def change(work: UnitOfWork) -> StockResult:
             sku, item, location = _load(work.session, sku_id)
-            journal = journalled_change(work, sku, item, location, data.delta, actor, scan_id)
+            journal = change_stock(work, sku, item, location, data.delta, actor, scan_id)
             _log_change(work, actor, f"{_verb(data.delta)} {item_label(item)} in {location.name} (now {sku.quantity})")
             return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta,
                                change_id=journal.id if journal is not None else None)

@@ -68,26 +68,13 @@ def change_stock(
     delta: int,
     actor: Actor,
     scan_id: str | None = None,
-) -> int:
-    """Apply ``delta`` to ``sku``; returns the quantity after.
+) -> StockChange | None:
+    """Apply ``delta`` to ``sku``; returns the journal row it wrote (None for
+    a delta of 0), which says the quantity after and can be undone.
 
     Raises ``Conflict`` when the SKU holds fewer than ``-delta``: the quantity
     never goes below zero and nothing is written.
     """
-    change = journalled_change(work, sku, item, location, delta, actor, scan_id)
-    return sku.quantity if change is None else change.quantity_after
-
-
-def journalled_change(
-    work: UnitOfWork,
-    sku: Sku,
-    item: Item,
-    location: Location,
-    delta: int,
-    actor: Actor,
-    scan_id: str | None = None,
-) -> StockChange | None:
-    """``change_stock``, returning the journal row it wrote (None for a delta of 0)."""
     if delta == 0:
         return None
     session = work.session

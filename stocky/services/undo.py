@@ -21,7 +21,7 @@ from stocky.schemas.actor import Actor
 from stocky.schemas.journal import StockChangeOut
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.permissions import Action, allows
-from stocky.services.stock import ensure_sku, item_label, journalled_change
+from stocky.services.stock import change_stock, ensure_sku, item_label
 
 log = logging.getLogger("stocky.stock")
 
@@ -59,7 +59,7 @@ def undo_change(work: UnitOfWork, change: StockChange, actor: Actor) -> tuple[St
         raise Conflict(f"Cannot undo: {change.location_name} no longer exists.")
     sku, _ = ensure_sku(work, item, location)
     try:
-        inverse = journalled_change(work, sku, item, location, -change.delta, actor, undo_mark(change.id))
+        inverse = change_stock(work, sku, item, location, -change.delta, actor, undo_mark(change.id))
     except Conflict as error:
         raise Conflict(f"Cannot undo: {error.message}") from error
     message = f"Undone: {item_label(item)} in {location.name} is back to {inverse.quantity_after}"

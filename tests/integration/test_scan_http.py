@@ -916,9 +916,11 @@ async def test_status_lists_every_scanner_and_no_people(scan_env: ScanEnv):
         assert set(entry) >= STATE_KEYS
     assert by_id[scan_env.scanner.id]["username"] == scan_env.scanner.username
     assert by_id[scan_env.scanner.id]["current_location_id"] == scan_env.locations["Pantry"]
+    assert by_id[scan_env.scanner.id]["current_location_name"] == "Pantry"
     assert by_id[other.id] == {
         "id": other.id, "username": "zz-garage-scanner", "current_mode": "add",
-        "current_location_id": None, "last_scan_timestamp": None, "associated_ui_id": None,
+        "current_location_id": None, "current_location_name": None, "last_scan_timestamp": None,
+        "associated_ui_id": None,
     }
 
 
