@@ -19,6 +19,7 @@ from stocky.schemas.actor import Actor
 from stocky.schemas.common import Page, parse
 from stocky.schemas.item import ItemCreate, ItemDetail, ItemOut, ItemSkuOut, ItemUpdate, StockFilter
 from stocky.schemas.journal import StockChangeOut
+from stocky.services.alerts import name_in_open_alerts
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.lookups import LookupQueue
 from stocky.services.stock import item_label
@@ -102,6 +103,7 @@ class ItemService(Service):
 
         def change(work: UnitOfWork) -> tuple[Item, bool]:
             item = get_or_404(work.session, Item, item_id, "item")
+            unnamed_code = item.upc if not item.name else None
             new_code = bool(changes.get("upc")) and changes["upc"] != item.upc
             if new_code:
                 _check_upc_free(work, changes["upc"])
@@ -114,6 +116,7 @@ class ItemService(Service):
                     "An item needs a name or a barcode.",
                     [{"field": "name", "message": "needed when there is no barcode"}],
                 )
+            name_in_open_alerts(work, unnamed_code, item.name)
             work.session.flush()
             work.emit("item", item.id, "updated")
             work.log(log, logging.INFO, "Updated item %s", item_label(item), source=actor.username)
@@ -178,6 +181,7 @@ class ItemService(Service):
             item.lookup_status = status
             if name and not item.name:
                 item.name = name[:255]
+                name_in_open_alerts(work, item.upc, item.name)
             if description and not item.description:
                 item.description = description
             work.session.flush()
