@@ -18,7 +18,7 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event) -> None:
     await runtime.start()
     runtime.ready()
     try:
-        if runtime.demo_logins:
+        if runtime.demo:
             print(describe(runtime.demo_logins), flush=True)
         shown_host = "localhost" if runtime.host in ("0.0.0.0", "::", "") else runtime.host
         print(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import signal
 import sys
 import traceback
@@ -46,16 +47,32 @@ def check_display(environ: dict[str, str] | None = None) -> None:
     )
 
 
+KITCHEN = "kitchen"
+RESTING_ROLES = ("Member", "Read-only")
+
+
 async def choose_kiosk_user(runtime: Runtime) -> UserOut | None:
-    """The configured kiosk user, else the first active Admin."""
+    """The account the screen rests as: a Member named by STOCKY_KIOSK_USER
+    (default "kitchen"), made at the first start; never an Admin, so whoever
+    stands at the fridge can count stock but not manage users."""
     users = runtime.services.users
-    if name := runtime.settings.kiosk_user:
-        user = await users.by_username(name, SYSTEM)
-        if user is not None and user.is_active:
-            return user
-        log.warning("The kiosk user %s does not exist or is inactive", name)
-    admins = [u for u in (await users.list(SYSTEM)).data if u.role == "Admin" and u.is_active]
-    return admins[0] if admins else None
+    name = runtime.settings.kiosk_user or KITCHEN
+    user = await users.by_username(name, SYSTEM)
+    if user is None:
+        # Nobody signs in with its password: the screen is signed in as it.
+        user = await users.create(
+            {"username": name, "role": "Member", "password": secrets.token_urlsafe(24)}, SYSTEM)
+        log.info("Created %s, the Member account the touch screen rests as", name)
+        return user
+    if user.is_active and user.role in RESTING_ROLES:
+        return user
+    log.warning("The kiosk user %s is %s%s: the screen rests only as an active Member or Read-only "
+                "account, so it starts signed out", name, user.role, "" if user.is_active else " and inactive")
+    return None
+
+
+async def has_admin(runtime: Runtime) -> bool:
+    return any(u.role == "Admin" and u.is_active for u in (await runtime.services.users.list(SYSTEM)).data)
 
 
 def screen_id(settings: Settings) -> str:
@@ -81,6 +98,7 @@ class Kiosk:
         self.live = None
         self.wedge = None
         self._unwatch_activity = None
+        self._probe = None
         self.stopping = asyncio.Event()
 
     async def start(self) -> None:
@@ -106,10 +124,15 @@ class Kiosk:
         self.window = MainWindow(ctx)
         self.window.closing.connect(self.stopping.set)
         install_excepthook(ctx.notifier)
+        if self.runtime.demo_logins is not None:
+            # The demo scanner talks to this screen: the README's curl scan shows here.
+            demo_scanner = await services.users.by_username(self.runtime.demo_logins.scanner_username)
+            if demo_scanner is not None:
+                await services.scans.associate(demo_scanner.id, self.runtime.ui_id)
         kiosk_user = await choose_kiosk_user(self.runtime)
         session.start(kiosk_user)
         self.window.start()
-        if kiosk_user is None:
+        if not await has_admin(self.runtime):
             self.window.signin_page.show_first_start()
             self.window.stack.setCurrentWidget(self.window.signin_page)
         # Always on: a scanner evdev has grabbed never reaches Qt, so the
@@ -117,10 +140,15 @@ class Kiosk:
         self.wedge = KeyWedge(self._wedge_scan)
         self.wedge.install()
         if self.windowed:
-            self.window.resize(1280, 800)
+            # As big as the screen's free room allows, up to 1280x800.
+            room = self.window.screen().availableGeometry()
+            self.window.resize(min(1280, room.width()), min(800, room.height()))
             self.window.show()
         else:
             self.window.showFullScreen()
+        from stocky_touch.probe import start_probe
+
+        self._probe = await start_probe()
         self.runtime.ready()
 
     def _wedge_scan(self, text: str) -> None:
@@ -132,6 +160,8 @@ class Kiosk:
     async def stop(self) -> None:
         from stocky_touch.widgets.common import cancel_running
 
+        if self._probe is not None:
+            self._probe.close()
         if self.wedge is not None:
             self.wedge.remove()
         if self._unwatch_activity is not None:
@@ -159,7 +189,7 @@ def install_excepthook(notifier) -> None:
 async def run_kiosk_until_stopped(kiosk: Kiosk, stop: asyncio.Event) -> None:
     await kiosk.start()
     runtime = kiosk.runtime
-    if runtime.demo_logins:
+    if runtime.demo:
         print(describe(runtime.demo_logins), flush=True)
     print(f"Stocky kiosk is running; API on port {runtime.bound_port}.", flush=True)
     waiters = [

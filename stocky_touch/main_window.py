@@ -7,12 +7,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
+    QScrollArea,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -30,11 +34,13 @@ from stocky_touch.views.scanners import ScannersView
 from stocky_touch.views.signin import SignInPage
 from stocky_touch.views.users import UsersView
 from stocky_touch.widgets.banner import Banner
-from stocky_touch.widgets.common import Throttle, button, run
-from stocky_touch.widgets.keyboard import OnScreenKeyboard
+from stocky_touch.widgets.common import Throttle, button, hint, run
+from stocky_touch.widgets.keyboard import OnScreenKeyboard, is_text_field
+from stocky_touch.widgets.sheet import Sheet
 
 TABS = ("inventory", "locations", "scanners", "log", "users")
-ADMIN_TABS = frozenset({"scanners", "users"})
+ADMIN_TABS = frozenset({"users"})
+CHANGER_TABS = frozenset({"scanners"})  # a Member sets a scanner's mode and place (DESIGN section 10)
 
 
 def ago(moment: datetime | None) -> str:
@@ -57,25 +63,29 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.setWindowTitle("Stocky")
-        self._locations: dict[str, str] = {}
         self._scanners: list[ScannerState] = []
 
-        root = QWidget()
+        # The keyboard sits beside ``root``, not inside it: ``root`` takes the
+        # focus on a tap (so a tap beside a field ends typing), and a tap on a
+        # key must not pass the focus up to it.
+        shell = QWidget()
+        shell_layout = QVBoxLayout(shell)
+        shell_layout.setContentsMargins(0, 0, 0, 0)
+        shell_layout.setSpacing(0)
+        self.root = root = QWidget()
         root.setObjectName("page")
         outer = QVBoxLayout(root)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
-        outer.addWidget(self._top_bar())
-
-        self.banner = Banner()
-        banner_row = QHBoxLayout()
-        banner_row.setContentsMargins(16, 8, 16, 0)
-        banner_row.addWidget(self.banner)
-        outer.addLayout(banner_row)
+        self.top_bar = self._top_bar()
+        outer.addWidget(self.top_bar)
 
         self.stack = QStackedWidget()
         self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)  # the tabs share the full width
         self.tabs.tabBar().setExpanding(True)
+        self.tabs.tabBar().setUsesScrollButtons(False)
+        self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
         self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.inventory = InventoryView(ctx)
         self.locations = LocationsView(ctx)
@@ -95,22 +105,31 @@ class MainWindow(QMainWindow):
         for page in (self.tabs, self.item_page, self.alerts_page, self.signin_page):
             self.stack.addWidget(page)
         outer.addWidget(self.stack, 1)
+        self.status_bar = self._status_bar()
+        outer.addWidget(self.status_bar)
+        # Over the content: a message never moves what a finger is about to tap.
+        self.banner = Banner(root)
 
         self.keyboard = OnScreenKeyboard()
-        outer.addWidget(self.keyboard)
-        outer.addWidget(self._status_bar())
-        self.setCentralWidget(root)
+        self.keyboard.shown.connect(self._keyboard_shown)
+        shell_layout.addWidget(root, 1)
+        shell_layout.addWidget(self.keyboard)
+        self.setCentralWidget(shell)
+        QApplication.instance().focusChanged.connect(self._focus_changed)
 
         self.inventory.openItem.connect(self.open_item)
+        self.inventory.nameItem.connect(lambda item_id: self.open_item(item_id, edit_name=True))
         self.item_page.back.connect(self.show_tabs)
         self.item_page.typeInto.connect(self.keyboard.open_for)
         self.alerts_page.back.connect(self.show_tabs)
         self.signin_page.back.connect(self.show_tabs)
         ctx.notifier.message.connect(lambda text, error: self.banner.show_message(text, error))
+        ctx.notifier.undoable.connect(
+            lambda text, change_id: self.banner.show_message(text, action=("Undo", lambda: self.undo(change_id))))
         ctx.live.screenMessage.connect(self._screen_message)
         ctx.live.changed.connect(self._changed)
         ctx.session.userChanged.connect(self._user_changed)
-        # Every scan changes its scanner's state: the bars (three queries) follow
+        # Every scan changes its scanner's state: the bars (two queries) follow
         # at once, then at most once a second, so they stay off the next scan's path.
         self._refresh_bars = Throttle(self.refresh_bars, 1000, self)
 
@@ -118,6 +137,51 @@ class MainWindow(QMainWindow):
         self._clock_timer.timeout.connect(self._tick)
         self._clock_timer.start(15_000)
         self._tick()
+
+    # -- typing ---------------------------------------------------------------
+
+    def _keyboard_shown(self, shown: bool) -> None:
+        # While typing the bars give their room to the field and its form.
+        self.top_bar.setVisible(not shown)
+        self.status_bar.setVisible(not shown)
+        if shown:
+            # Each layout passes the news of what was hidden one level up per
+            # round of posted events: let them all arrive before the keyboard
+            # is added, or the window counts both and grows past the screen.
+            for _level in range(10):
+                QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest.value)
+            # Where a layout still counted them, the window grew for a moment:
+            # once the layouts have settled it goes back to its own size.
+            size = self.size()
+            QTimer.singleShot(50, lambda: self.height() > size.height() and self.resize(size))
+            self._keep_field_visible()
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and self.keyboard.isVisible() and is_text_field(new):
+            self._keep_field_visible()
+
+    def _keep_field_visible(self) -> None:
+        """Scroll the focused field into view once the layout has made room
+        for the keyboard."""
+
+        def scroll() -> None:
+            field = QApplication.focusWidget()
+            if field is None or not is_text_field(field) or field.window() is not self:
+                return
+            parent = field.parentWidget()
+            while parent is not None and not isinstance(parent, QScrollArea):
+                parent = parent.parentWidget()
+            if parent is not None:
+                parent.ensureWidgetVisible(field, 16, 24)
+
+        QTimer.singleShot(0, scroll)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        # Never by a height the window was pushed to while typing: by the
+        # window's own, and the screen's at most.
+        if not self.keyboard.isVisible():
+            self.keyboard.fit(min(self.height(), self.screen().availableGeometry().height()))
 
     # -- bars ---------------------------------------------------------------
 
@@ -148,7 +212,11 @@ class MainWindow(QMainWindow):
         return bar
 
     def _status_bar(self) -> QWidget:
-        bar, layout = self._bar("statusbar", 6)
+        bar, layout = self._bar("statusbar", 4)
+        self._mode_buttons: dict[str, QPushButton] = {}  # linked scanner id -> its add/remove switch
+        self._modes = QHBoxLayout()
+        self._modes.setSpacing(8)
+        layout.addLayout(self._modes)
         self.scanner_status = QLabel("No scanners yet")
         self.scanner_status.setWordWrap(True)
         layout.addWidget(self.scanner_status, 1)
@@ -165,31 +233,58 @@ class MainWindow(QMainWindow):
         async def load():
             actor = self.ctx.session.actor
             count = await self.ctx.services.alerts.unacknowledged_count(actor)
-            scanners = await self.ctx.services.scans.states(actor)
-            locations = await self.ctx.services.locations.list(actor)
-            return count, scanners, locations
+            return count, await self.ctx.services.scans.states(actor)
 
         def show(result) -> None:
-            count, scanners, locations = result
+            count, scanners = result
             self.alerts_button.setText(f"⚠ {count} alert{'s' if count != 1 else ''}" if count else "No alerts")
             self.alerts_button.setProperty("active", "true" if count else "false")
             self.alerts_button.style().unpolish(self.alerts_button)
             self.alerts_button.style().polish(self.alerts_button)
             self._scanners = scanners
-            self._locations = {str(loc.id): loc.name for loc in locations.data}
             self._show_scanners()
 
         run(self.ctx.notifier, load(), show)
 
     def _show_scanners(self) -> None:
-        if not self._scanners:
-            self.scanner_status.setText("No scanners yet")
+        """The scanners linked to this screen as switches in their mode's
+        colour (a tap flips add and remove); the others as text."""
+        # Two switches fit beside each other on a 7-inch screen; more are text.
+        linked = [s for s in self._scanners if s.associated_ui_id == self.ctx.live.ui_id][:2]
+        for scanner_id in set(self._mode_buttons) - {str(s.id) for s in linked}:
+            self._mode_buttons.pop(scanner_id).deleteLater()
+        for state in linked:
+            switch = self._mode_buttons.get(str(state.id))
+            if switch is None:
+                switch = button("", lambda i=state.id: self._flip_mode(i))
+                self._mode_buttons[str(state.id)] = switch
+                self._modes.addWidget(switch)
+            where = state.current_location_name or "no location"
+            switch.setText(f"{state.username}: {state.current_mode.upper()} · {where}")
+            if switch.objectName() != f"mode_{state.current_mode}":
+                switch.setObjectName(f"mode_{state.current_mode}")
+                switch.style().unpolish(switch)
+                switch.style().polish(switch)
+        others = [s for s in self._scanners if s not in linked]
+        parts = [f"{s.username}: {s.current_mode} · {s.current_location_name or 'no location'}"
+                 f" · {ago(s.last_scan_timestamp)}" for s in others]
+        self.scanner_status.setText("    |    ".join(parts) if parts or linked else "No scanners yet")
+
+    def _flip_mode(self, scanner_id: uuid.UUID) -> None:
+        if not self.ctx.session.can_change:
+            self.banner.show_message("This account may not switch a scanner: tap your name to switch user.", True)
             return
-        parts = []
-        for state in self._scanners:
-            where = self._locations.get(str(state.current_location_id), "no location")
-            parts.append(f"{state.username}: {state.current_mode} · {where} · {ago(state.last_scan_timestamp)}")
-        self.scanner_status.setText("    |    ".join(parts))
+        state = next((s for s in self._scanners if s.id == scanner_id), None)
+        if state is None:
+            return
+        mode = "remove" if state.current_mode == "add" else "add"
+
+        def done(_state) -> None:
+            message = f"{state.username} now {'takes things out' if mode == 'remove' else 'adds'}: {mode} mode."
+            self.banner.show_message(message, mode == "remove")
+            self.refresh_bars()
+
+        run(self.ctx.notifier, self.ctx.services.scans.set_state(scanner_id, {"current_mode": mode}), done)
 
     def _changed(self, entity: str, _id: str, _op: str, _data: dict[str, Any]) -> None:
         if entity in ("alert", "scanner", "location", "user"):
@@ -199,11 +294,11 @@ class MainWindow(QMainWindow):
 
     def _user_changed(self, user) -> None:
         self.user_button.setText(user.username if user else "Sign in")
-        admin = self.ctx.session.is_admin
+        admin, changer = self.ctx.session.is_admin, self.ctx.session.can_change
         current = self.current_view()
         self.tabs.clear()
         for name in TABS:
-            if name in ADMIN_TABS and not admin:
+            if (name in ADMIN_TABS and not admin) or (name in CHANGER_TABS and not changer):
                 continue
             widget, label = self.views[name]
             self.tabs.addTab(widget, label)
@@ -252,7 +347,7 @@ class MainWindow(QMainWindow):
         action = message.get("action")
         if action == "show_view":
             if not self.show_view(str(message.get("view"))):
-                self.banner.show_message("That view needs an Admin: tap your name to switch.", True)
+                self.banner.show_message("That view needs another account: tap your name to switch.", True)
         elif action == "scan_result":
             item = message.get("item") or {}
             if message.get("ok") and message.get("created") and item.get("id"):
@@ -261,12 +356,77 @@ class MainWindow(QMainWindow):
                     message.get("message", ""), False,
                     action=("Name it", lambda: self.open_item(item_id, edit_name=True)),
                 )
+            elif message.get("ok") and message.get("change_id") and message.get("result") != "undone":
+                change_id = uuid.UUID(message["change_id"])
+                # A warning (milk put in the pantry) turns the banner amber and says why.
+                warning = message.get("warning")
+                text = f"{message.get('message', '')}. ⚠ {warning}" if warning else message.get("message", "")
+                self.banner.show_message(text, bool(warning), action=("Undo", lambda: self.undo(change_id)))
+            elif message.get("needs") == "location" and message.get("scanner_id"):
+                self.banner.show_message(message.get("message", ""), True)
+                self._ask_where(message)
             else:
                 self.banner.show_message(message.get("message", ""), not message.get("ok", False))
 
+    def _ask_where(self, message: dict) -> None:
+        """A scan with nowhere to go: one tap on a location sets the
+        scanner's location and applies the scan; no locations yet: make one."""
+        scanner_id, scan = uuid.UUID(message["scanner_id"]), str(message.get("scan", ""))
+
+        def show(page) -> None:
+            body = QWidget()
+            body.setObjectName("page")
+            grid = QGridLayout(body)
+            if not page.data:
+                grid.addWidget(hint("There are no locations yet. Make one (the pantry, the fridge…), "
+                                    "then scan the product again."), 0, 0)
+                Sheet(self, "Where does it go?", body, (("Cancel", None, None),
+                                                        ("+ New location", self._new_location, "primary")))
+                return
+            sheet = Sheet(self, f"{message.get('message', 'Where does it go?')} Or tap its place:", body,
+                          (("Cancel", None, None),))
+            grid.setRowStretch((len(page.data) + 1) // 2, 1)
+            for position, location in enumerate(page.data):
+                def chosen(_checked: bool = False, location_id=location.id) -> None:
+                    sheet.close_sheet()
+                    self._scan_into(scanner_id, location_id, scan)
+
+                place = button(location.name)
+                place.setMinimumHeight(72)
+                place.clicked.connect(chosen)
+                grid.addWidget(place, position // 2, position % 2)
+
+        run(self.ctx.notifier, self.ctx.services.locations.list(self.ctx.session.actor), show)
+
+    def _scan_into(self, scanner_id: uuid.UUID, location_id: uuid.UUID, scan: str) -> None:
+        if not self.ctx.session.can_change:
+            self.banner.show_message("This account may not change a scanner: tap your name to switch.", True)
+            return
+
+        async def place_and_scan() -> None:
+            scans = self.ctx.services.scans
+            actor = self.ctx.session.actor
+            await scans.set_state(scanner_id, {"current_location_id": str(location_id)}, actor)
+            await scans.scan_as_scanner(scanner_id, scan, actor)
+
+        run(self.ctx.notifier, place_and_scan())
+
+    def _new_location(self) -> None:
+        self.show_view("locations")
+        self.locations.new()
+        self.keyboard.open_for(self.locations.name)
+
+    def undo(self, change_id: uuid.UUID) -> None:
+        """Undo a stock change as whoever uses the screen; the banner says how it went."""
+
+        def done(change) -> None:
+            self.banner.show_message(f"Undone: {change.location_name} is back to {change.quantity_after}")
+
+        run(self.ctx.notifier, self.ctx.services.undo.undo(change_id, self.ctx.session.actor), done)
+
     def start(self) -> None:
-        self.centralWidget().setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.centralWidget().setFocus()
+        self.root.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.root.setFocus()
         if self.ctx.session.user is None:
             return  # the first start: nothing anyone may read yet
         self.refresh_bars()

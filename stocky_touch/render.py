@@ -1,9 +1,11 @@
 """Render every tab and page to PNG, for the README and for looking at the
 screens without a touchscreen:
 
-    QT_QPA_PLATFORM=offscreen uv run python -m stocky_touch.render docs/screens
+    uv run python -m stocky_touch.render docs/screens
 
-It runs a real kiosk (demo kitchen, temporary database) off screen.
+It runs a real kiosk (demo kitchen, temporary database) off screen, and
+draws each screen at 1280x800 (into the folder) and at 800x480, the 7-inch
+display (into its ``800x480`` subfolder).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import asyncio
 import os
 import sys
 import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-SIZE = (1280, 800)
+SIZES = (((1280, 800), ""), ((800, 480), "800x480"))
 
 
 async def render(out: Path) -> list[Path]:
@@ -23,47 +27,101 @@ async def render(out: Path) -> list[Path]:
     from stocky.runtime import Runtime
     from stocky_touch.app import Kiosk
 
-    out.mkdir(parents=True, exist_ok=True)
     data = Path(tempfile.mkdtemp(prefix="stocky-render-"))
     kiosk = Kiosk(Runtime(Settings(data_dir=data), demo=True, host="127.0.0.1", port=0), windowed=True)
     await kiosk.start()
     window = kiosk.window
-    window.resize(*SIZE)
+    # Signed in as the demo Admin, to show every tab.
+    window.ctx.session.sign_in(await kiosk.runtime.services.users.by_username("admin"))
+    written: list[Path] = []
+    try:
+        for size, folder in SIZES:
+            window.resize(*size)
+            written += await _screens(window, out / folder)
+    finally:
+        await kiosk.stop()
+    return written
+
+
+async def _screens(window, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
-    async def settle() -> None:
-        # Sleeping lets the Qt loop run the views' loads and repaint; never
-        # processEvents() inside a coroutine (it re-enters the loop).
-        await asyncio.sleep(0.4)
-
     async def shot(name: str) -> None:
-        await settle()
         path = out / f"{name}.png"
         window.grab().save(str(path))
         written.append(path)
 
-    try:
-        await settle()
-        inventory = window.inventory
-        first = inventory.model.item_at(0)
-        inventory.expand(first.id)
-        await shot("inventory")
-        window.inventory.set_filter("zero")
-        await shot("shopping-list")
-        window.inventory.set_filter("in")
-        for view in ("locations", "scanners", "log", "users"):
-            window.show_view(view)
-            await shot(view)
-        window.open_item(first.id)
-        await shot("item")
-        window.show_alerts()
-        await shot("alerts")
-        window.show_sign_in()
-        window.signin_page.password.setFocus()
-        await shot("sign-in")
-    finally:
-        await kiosk.stop()
+    await tour(window, shot)
     return written
+
+
+async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
+    """Show every screen, sheet and the keyboard of a demo kiosk signed in as
+    an Admin, and ``visit`` each by name once it has settled: the pictures
+    here, the small-screen check in the tests."""
+    from stocky_touch.widgets.sheet import Sheet
+
+    async def show(name: str) -> None:
+        # Sleeping lets the Qt loop run the views' loads and repaint; never
+        # processEvents() inside a coroutine (it re-enters the loop).
+        await asyncio.sleep(0.3)
+        await visit(name)
+
+    def close_sheets() -> None:
+        for sheet in window.findChildren(Sheet):
+            sheet.close_sheet()
+
+    await asyncio.sleep(0.3)
+    window.show_tabs()
+    window.show_view("inventory")
+    inventory = window.inventory
+    first = inventory.model.item_at(0)
+    inventory.expand(first.id)
+    await show("inventory")
+    window.keyboard.open_for(inventory.search)
+    await show("inventory-keyboard")
+    window.keyboard.close_keyboard()
+    inventory.set_filter("zero")
+    await show("shopping-list")
+    inventory.set_filter("in")
+    for view in ("locations", "scanners", "log", "users"):
+        window.show_view(view)
+        await show(view)
+    window.show_view("locations")
+    pantry = next(loc for loc in window.locations.locations if loc.name == "Pantry")
+    window.locations._show(pantry)
+    await show("location")
+    window.locations.show_label()
+    await show("location-label")
+    close_sheets()
+    window.show_view("users")
+    window.users._show_key("sk_" + "Demo-key-not-a-real-one-0123456789abcdefgh", "Kitchen scanner")
+    await show("new-api-key")
+    close_sheets()
+    window.open_item(first.id)
+    await show("item")
+    window.keyboard.open_for(window.item_page.name)
+    await show("keyboard")
+    window.keyboard.close_keyboard()
+    window.item_page._ask(window.item_page.item.skus[0])
+    await show("number-pad")
+    close_sheets()
+    window._ask_where({"message": "Where does Olive oil go? Scan a location label first.",
+                       "scanner_id": str(uuid.uuid4()), "scan": "", "needs": "location"})
+    await show("where-does-it-go")
+    close_sheets()
+    window.banner.show_message("Added Whole milk 2 l to Fridge (now 3)", False, action=("Undo", lambda: None))
+    window.show_view("inventory")
+    await show("scan-banner")
+    window.banner.hide()
+    window.show_alerts()
+    await show("alerts")
+    window.show_sign_in()
+    await show("sign-in")
+    window.signin_page.show_first_start()
+    await show("first-start")
+    window.show_tabs()
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from stocky.api.resources import (
     scanner,
     session,
     sku,
+    stock_change,
     system,
     user,
 )
@@ -30,7 +31,7 @@ from stocky.services.container import Services
 
 MAX_BODY_BYTES = 256 * 1024
 
-RESOURCES = (auth, session, user, item, location, sku, lot, alert, scanner, log, qr, system)
+RESOURCES = (auth, session, user, item, location, sku, lot, stock_change, alert, scanner, log, qr, system)
 
 
 

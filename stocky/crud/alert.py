@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from stocky.crud.common import contains_folded
 from stocky.models import Alert
 
 
@@ -25,6 +26,12 @@ def open_with_message(session: Session, message: str) -> Alert | None:
     return session.scalar(
         select(Alert).where(Alert.message == message, Alert.is_acknowledged.is_(False)).limit(1)
     )
+
+
+def open_mentioning(session: Session, text: str) -> list[Alert]:
+    """Alerts still waiting to be acknowledged whose message contains ``text``."""
+    query = select(Alert).where(contains_folded(func.lower(Alert.message), text), Alert.is_acknowledged.is_(False))
+    return [alert for alert in session.scalars(query) if text in alert.message]
 
 
 def acknowledge_all(session: Session) -> list:

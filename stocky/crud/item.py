@@ -21,7 +21,7 @@ from sqlalchemy.sql.operators import custom_op
 
 from stocky.crud.common import contains_folded
 from stocky.db.fts import ITEM_FTS, MIN_FTS_SEARCH
-from stocky.models import Item, Location, Sku, StockChange
+from stocky.models import Item, Location, Sku, StockChange, User
 
 # The item listing: the inventory (stock "in"), the shopping list ("zero") or
 # both ("all"), optionally searched. A search finds every item whose
@@ -51,6 +51,12 @@ _item_rowid = literal_column("item.rowid", Integer)
 def _unindexed(expression: ColumnElement[int]) -> ColumnElement[int]:
     """``+expression``: the same value, but no index can serve it (SQLite)."""
     return UnaryExpression(expression, operator=custom_op("+"), type_=Integer())
+
+
+def unnamed(session: Session, limit: int) -> list[Item]:
+    """Products still without a name, newest first: the screen asks for them."""
+    query = select(Item).where(Item.name.is_(None)).order_by(Item.created_at.desc()).limit(limit)
+    return list(session.scalars(query))
 
 
 def fts_phrase(search: str) -> str:
@@ -171,13 +177,16 @@ def skus_with_locations(session: Session, item_id: uuid.UUID) -> list[tuple[Sku,
     return [(sku, name) for sku, name in rows.all()]
 
 
-def history(session: Session, item_id: uuid.UUID, limit: int) -> Sequence[StockChange]:
-    return session.scalars(
-        select(StockChange)
+def history(session: Session, item_id: uuid.UUID, limit: int) -> list[tuple[StockChange, str | None]]:
+    """The item's journal, newest first, each change with who made it."""
+    rows = session.execute(
+        select(StockChange, User.username)
+        .outerjoin(User, User.id == StockChange.user_id)
         .where(StockChange.item_id == item_id)
         .order_by(StockChange.seq.desc())
         .limit(limit)
-    ).all()
+    )
+    return [(change, username) for change, username in rows.all()]
 
 
 def ids_with_lookup_status(session: Session, status: str) -> list[uuid.UUID]:

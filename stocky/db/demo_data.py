@@ -90,7 +90,18 @@ async def load_demo(services: Services) -> DemoLogins | None:
     return DemoLogins(admin.username, DEMO_ADMIN[1], scanner.username, scanner.api_key)
 
 
-def describe(logins: DemoLogins) -> str:
+NOT_LOADED = (
+    f"The database already holds a kitchen, so no demo data was loaded. The demo sign-in is "
+    f"{DEMO_ADMIN[0]!r} with password {DEMO_ADMIN[1]!r} (unless changed). A scanner's API key is shown "
+    f"only once: for a new one tap the scanner on the Users tab and 'New API key', or call "
+    f"POST /api/v1/user/{{id}}/api-key. To start afresh, move the data directory away."
+)
+
+
+def describe(logins: DemoLogins | None) -> str:
+    """What to sign in with after a ``--demo`` start (and how, on a later one)."""
+    if logins is None:
+        return NOT_LOADED
     return (
         f"Demo kitchen loaded. Sign in as {logins.admin_username!r} "
         f"with password {logins.admin_password!r}.\n"
@@ -101,7 +112,7 @@ def describe(logins: DemoLogins) -> str:
 async def _main() -> None:
     async with open_services(Settings()) as services:
         logins = await load_demo(services)
-    print(describe(logins) if logins else "The database is not empty; demo data not loaded.")
+    print(describe(logins))
 
 
 def run(_args: object = None) -> None:

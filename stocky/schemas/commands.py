@@ -15,12 +15,12 @@ from stocky.schemas.common import Input
 VIEWS = ("inventory", "locations", "scanners", "log", "users", "shopping")
 MODES = ("add", "remove")
 
-CommandName = Literal["associate_ui", "show_view", "set_mode", "set_location", "best_before"]
+CommandName = Literal["associate_ui", "show_view", "set_mode", "set_location", "best_before", "undo"]
 
 
 class ScanCommand(Input):
     command: CommandName
-    payload: str
+    payload: str = ""  # "undo" takes none
 
     @model_validator(mode="after")
     def _payload_fits(self) -> Self:
@@ -31,6 +31,8 @@ class ScanCommand(Input):
                 raise ValueError(f"{self.command} needs an id as payload") from None
         elif self.command == "show_view" and self.payload not in VIEWS:
             raise ValueError(f"show_view takes one of: {', '.join(VIEWS)}")
+        elif self.command == "undo" and self.payload:
+            raise ValueError("undo takes no payload")
         elif self.command == "set_mode" and self.payload not in MODES:
             raise ValueError(f"set_mode takes one of: {', '.join(MODES)}")
         elif self.command == "best_before":
@@ -47,4 +49,5 @@ class ScanCommand(Input):
 
     def encode(self) -> str:
         """The text a QR code holds: compact JSON, as a scanner types it back."""
-        return json.dumps({"command": self.command, "payload": self.payload}, separators=(",", ":"))
+        fields = {"command": self.command, "payload": self.payload} if self.payload else {"command": self.command}
+        return json.dumps(fields, separators=(",", ":"))

@@ -21,3 +21,4 @@ class StockChangeOut(Output):
     # The dated units the change touched, [[best_before or null, delta], ...];
     # null when none had a date.
     lots: list | None = None
+    username: str | None = None  # who made it, where known (the history shows it)

@@ -14,7 +14,7 @@ from stocky.schemas.user import ScannerState
 MAX_SCAN_LENGTH = 1024
 
 ScanOutcome = Literal[
-    "added", "removed", "associated", "view", "mode", "location", "duplicate", "dated"
+    "added", "removed", "associated", "view", "mode", "location", "duplicate", "dated", "undone"
 ]
 
 
@@ -37,6 +37,8 @@ class ScanResult(Output):
     quantity: int | None = None
     best_before: date | None = None  # the date the unit added (or dated) carries
     created: bool = False  # a new, unnamed product: offer to name it
+    change_id: uuid.UUID | None = None  # the journalled stock change, for "Undo"
+    warning: str | None = None  # the change stands, but something is off (a storage mismatch)
     scanner: ScannerState
 
 

@@ -58,3 +58,4 @@ class StockResult(Output):
     sku: SkuOut
     item: ItemOut
     delta: int
+    change_id: uuid.UUID | None = None  # the journalled change, to undo it

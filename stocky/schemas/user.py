@@ -75,5 +75,6 @@ class ScannerState(Output):
     username: str
     current_mode: ScanMode = "add"
     current_location_id: uuid.UUID | None = None
+    current_location_name: str | None = None  # filled in by ScanService.states
     last_scan_timestamp: datetime | None = None
     associated_ui_id: str | None = None

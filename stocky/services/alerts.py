@@ -94,3 +94,13 @@ def raise_alert(
     work.emit("alert", alert.id, "created", severity=severity, message=message)
     work.log(log, _LOG_LEVEL[severity], "Alert: %s", message)
     return alert
+
+
+def name_in_open_alerts(work: UnitOfWork, barcode: str | None, name: str | None) -> None:
+    """A product named at last: its open alerts, raised while it was known
+    only by its barcode, say its name from now on."""
+    if not barcode or not name:
+        return
+    for alert in crud.open_mentioning(work.session, barcode):
+        alert.message = alert.message.replace(barcode, name)
+        work.emit("alert", alert.id, "updated", message=alert.message)

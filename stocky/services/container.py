@@ -22,6 +22,7 @@ from stocky.services.sessions import SessionService
 from stocky.services.skus import SkuService
 from stocky.services.storage_report import StorageReport
 from stocky.services.ui_registry import UiRegistry
+from stocky.services.undo import UndoService
 from stocky.services.users import UserService
 
 
@@ -42,6 +43,7 @@ class Services:
     users: UserService
     scans: ScanService
     sessions: SessionService
+    undo: UndoService
     _log_handler: BufferHandler
 
     @classmethod
@@ -76,6 +78,7 @@ class Services:
             users=users,
             scans=ScanService(db, bus, lookups, screens, users),
             sessions=SessionService(db, bus),
+            undo=UndoService(db, bus),
             _log_handler=handler,
         )
 

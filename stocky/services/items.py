@@ -29,7 +29,7 @@ from stocky.schemas.item import (
     StockFilter,
 )
 from stocky.schemas.journal import StockChangeOut
-from stocky.services.alerts import raise_alert
+from stocky.services.alerts import name_in_open_alerts, raise_alert
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.lookups import LookupQueue
 from stocky.services.permissions import Action
@@ -66,6 +66,14 @@ class ItemService(Service):
 
         return await self.read(actor, Action.INVENTORY_READ, query)
 
+    async def unnamed(self, actor: Actor, limit: int = 20) -> list[ItemOut]:
+        """Scanned products nobody has named yet (the lookup found nothing)."""
+
+        def query(session: Session) -> list[ItemOut]:
+            return [item_out(item) for item in crud.unnamed(session, min(limit, MAX_PAGE))]
+
+        return await self.read(actor, Action.INVENTORY_READ, query)
+
     async def get(self, item_id: uuid.UUID, actor: Actor) -> ItemDetail:
         def query(session: Session) -> ItemDetail:
             item = get_or_404(session, Item, item_id, "item")
@@ -86,7 +94,8 @@ class ItemService(Service):
     async def history(self, item_id: uuid.UUID, actor: Actor, limit: int = 100) -> list[StockChangeOut]:
         def query(session: Session) -> list[StockChangeOut]:
             get_or_404(session, Item, item_id, "item")
-            return [StockChangeOut.model_validate(r) for r in crud.history(session, item_id, limit)]
+            return [StockChangeOut.model_validate(change).model_copy(update={"username": username})
+                    for change, username in crud.history(session, item_id, limit)]
 
         return await self.read(actor, Action.INVENTORY_READ, query)
 
@@ -110,6 +119,7 @@ class ItemService(Service):
 
         def change(work: UnitOfWork) -> Item:
             item = get_or_404(work.session, Item, item_id, "item")
+            unnamed_code = item.upc if not item.name else None
             new_code = bool(changes.get("upc")) and changes["upc"] != item.upc
             if new_code:
                 _check_upc_free(work, changes["upc"])
@@ -123,6 +133,7 @@ class ItemService(Service):
                     "An item needs a name or a barcode.",
                     [{"field": "name", "message": "needed when there is no barcode"}],
                 )
+            name_in_open_alerts(work, unnamed_code, item.name)
             work.session.flush()
             work.emit("item", item.id, "updated")
             work.log(log, logging.INFO, "Updated item %s", item_label(item), source=actor.username)
@@ -197,6 +208,7 @@ class ItemService(Service):
             item.lookup_status = status
             if name and not item.name:
                 item.name = name[:255]
+                name_in_open_alerts(work, item.upc, item.name)
             if description and not item.description:
                 item.description = description
             work.session.flush()

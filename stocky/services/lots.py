@@ -68,3 +68,34 @@ def redate_one(session: Session, sku_id: uuid.UUID, sku_quantity: int, was: date
         if lot_id is None or not crud.shrink(session, lot_id, 1):
             raise Conflict("That unit is no longer there to date.")
     crud.grow(session, sku_id, to, 1)
+
+
+def recorded(journal_lots: list | None, count: int) -> Parts:
+    """The units a journal row's ``lots`` names, as positive counts (a row
+    without dates touched ``count`` undated units)."""
+    parts = [(date.fromisoformat(day) if day else None, abs(n)) for day, n in journal_lots or ()]
+    return parts or [(None, count)]
+
+
+def take_back(session: Session, sku_id: uuid.UUID, sku_quantity: int, parts: Parts) -> Parts:
+    """Take out the very units ``parts`` names (undoing the add that brought
+    them): each dated unit from its own lot, undated ones from the undated
+    rest. What is no longer there as it was (eaten, dated since) is taken
+    as ``take`` would."""
+    undated = sku_quantity - crud.dated_total(session, sku_id)
+    lots = {lot.best_before: lot for lot in crud.held(session, sku_id)}
+    taken: Parts = []
+    missing = 0
+    for best_before, count in parts:
+        if best_before is None:
+            here = min(count, max(undated, 0))
+            undated -= here
+        else:
+            lot = lots.get(best_before)
+            here = min(count, lot.quantity if lot else 0)
+            if here:
+                crud.shrink(session, lot.id, here)
+        if here:
+            taken.append((best_before, here))
+        missing += count - here
+    return taken + (take(session, sku_id, missing) if missing else [])

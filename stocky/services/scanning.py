@@ -49,9 +49,10 @@ from stocky.services import lots
 from stocky.services.base import Service, UnitOfWork
 from stocky.services.items import create_item
 from stocky.services.lookups import LookupQueue
-from stocky.services.permissions import Action, allows, require_account
-from stocky.services.stock import change_stock, ensure_sku, item_label, item_out
+from stocky.services.permissions import Action, allows, check, require_account
+from stocky.services.stock import change_stock, ensure_sku, item_label, item_out, storage_mismatch
 from stocky.services.ui_registry import UiRegistry
+from stocky.services.undo import last_scan_to_undo, undo_change
 from stocky.services.users import UserService, actor_of, scanner_state
 
 log = logging.getLogger("stocky.scan")
@@ -91,6 +92,11 @@ def clean_scan(raw: str) -> str:
     return text
 
 
+class NeedsLocation(Conflict):
+    """An add scan with nowhere to go: the scanner's screen offers the
+    locations, and a tap there sets one and applies the scan again."""
+
+
 def _as_uuid(text: str) -> uuid.UUID | None:
     if len(text) not in (32, 36):
         return None
@@ -118,6 +124,7 @@ class _Seen:
 
     username: str | None = None
     ui_id: str | None = None
+    user_id: uuid.UUID | None = None
 
 
 class ScanService(Service):
@@ -142,6 +149,22 @@ class ScanService(Service):
         user_id = actor.user_id
         return await self._scan(lambda work: _locked_user(work, user_id), raw, scan_id)
 
+    async def scan_into(
+        self, scanner_id: uuid.UUID, location_id: uuid.UUID, raw: str, actor: Actor
+    ) -> ScanResult:
+        """"Where does it go?" answered on the scanner's screen: one tap sets
+        the scanner's location and applies its scan, in one transaction, by
+        someone who may set a scanner's state."""
+
+        def identify(work: UnitOfWork) -> User:
+            check(work.session, actor, Action.SCANNER_SET_STATE)
+            user = _scanning_user(work, scanner_id)
+            location = get_or_404(work.session, Location, location_id, "location")
+            _set_state(work, user, touch=False, current_location_id=str(location.id))
+            return user
+
+        return await self._scan(identify, raw, None)
+
     async def scan_with_key(self, api_key: str, raw: str, scan_id: str | None = None) -> ScanResult:
         """A scan from an input that names its scanner by API key (MQTT, the bridge)."""
         scanner = await self.users.by_api_key(api_key)
@@ -164,6 +187,7 @@ class ScanService(Service):
         def change(work: UnitOfWork) -> ScanResult:
             user = identify(work)
             seen.username, seen.ui_id = user.username, (user.details or {}).get("associated_ui_id")
+            seen.user_id = user.id
             require_account(user, Action.SCAN)  # active, and allowed as stored now
             result = self._apply(work, user, clean_scan(raw), scan_id)
             work.log(log, logging.INFO, "%s", result.message, source=user.username)
@@ -180,8 +204,11 @@ class ScanService(Service):
             level = logging.DEBUG if isinstance(error, StorageFault) else logging.WARNING
             log.log(level, "Scan %s refused: %s", described(raw), error.message, extra=extra)
             if seen.ui_id:
-                message = mask_api_keys(error.message)
-                self.screens.send(seen.ui_id, {"action": "scan_result", "ok": False, "message": message})
+                message = {"action": "scan_result", "ok": False, "message": mask_api_keys(error.message),
+                           "scanner_id": str(seen.user_id)}
+                if isinstance(error, NeedsLocation):  # the screen offers the places, then scans again
+                    message.update(needs="location", scan=clean_scan(raw))
+                self.screens.send(seen.ui_id, message)
 
         return await self.write(None, None, change, on_failure=refused)
 
@@ -230,6 +257,8 @@ class ScanService(Service):
             return self._set_location(work, user, location)
         if command.command == "best_before":
             return self._date_last_added(work, user, command.best_before_from(date.today()))
+        if command.command == "undo":
+            return self._undo(work, user)
         ui_id = (user.details or {}).get("associated_ui_id")
         if not ui_id:
             raise Conflict("This scanner is not linked to a screen: scan the screen's link code first.")
@@ -274,6 +303,15 @@ class ScanService(Service):
             item=item, location=location, quantity=sku.quantity, best_before=best_before,
         )
 
+    def _undo(self, work: UnitOfWork, user: User) -> ScanResult:
+        change = last_scan_to_undo(work, user.id)
+        actor = Actor(user_id=user.id, username=user.username, role=user.role, source="scan")
+        inverse, message = undo_change(work, change, actor)
+        _set_state(work, user)
+        item, location = work.session.get(Item, inverse.item_id), work.session.get(Location, inverse.location_id)
+        return _result(user, "undone", message, item=item, location=location, quantity=inverse.quantity_after,
+                       change_id=inverse.id)
+
     def _set_location(self, work: UnitOfWork, user: User, location: Location) -> ScanResult:
         _set_state(work, user, current_location_id=str(location.id))
         return _result(user, "location", f"{user.username} now scans into {location.name}.", location=location)
@@ -296,7 +334,7 @@ class ScanService(Service):
         created = False
         if item is None:
             if _mode(user) == "remove":
-                raise NotFound(f"No product has the barcode {code}; nothing to remove.")
+                raise NotFound(f"Remove mode: no product has the barcode {code}; nothing to remove.")
             item = create_item(work, ItemCreate(upc=code), self.lookups)
             created = True
         return self._stock(work, user, item, scan_id, created=created, best_before=best_before)
@@ -318,21 +356,25 @@ class ScanService(Service):
                 item=item, quantity=repeat.quantity_after,
             )
         actor = Actor(user_id=user.id, username=user.username, role=user.role, source="scan")
+        warning = None
         if _mode(user) == "add":
             location = self._where_to_add(work, user, item)
             sku, _ = ensure_sku(work, item, location)
-            quantity = change_stock(work, sku, item, location, +1, actor, scan_id, best_before=best_before)
+            change = change_stock(work, sku, item, location, +1, actor, scan_id, best_before=best_before)
+            warning = storage_mismatch(item, location)
             dated = f", best before {best_before.isoformat()}" if best_before else ""
-            outcome, message = "added", f"Added {item_label(item)} to {location.name}{dated} (now {quantity})"
+            outcome = "added"
+            message = f"Added {item_label(item)} to {location.name}{dated} (now {change.quantity_after})"
         else:
             sku, location = self._where_to_remove(work, user, item)
-            quantity = change_stock(work, sku, item, location, -1, actor, scan_id, best_before=best_before)
-            outcome, message = "removed", f"Removed {item_label(item)} from {location.name} (now {quantity})"
-            best_before = None
+            change = change_stock(work, sku, item, location, -1, actor, scan_id, best_before=best_before)
+            warning, best_before = None, None
+            outcome = "removed"
+            message = f"Removed {item_label(item)} from {location.name} (now {change.quantity_after})"
         _set_state(work, user)
         return _result(
-            user, outcome, message, item=item, location=location, quantity=quantity, created=created,
-            best_before=best_before,
+            user, outcome, message, item=item, location=location, quantity=change.quantity_after,
+            created=created, best_before=best_before, change_id=change.id, warning=warning,
         )
 
     def _where_to_add(self, work: UnitOfWork, user: User, item: Item) -> Location:
@@ -341,7 +383,7 @@ class ScanService(Service):
         places = _places(work, item, stocked_only=False)
         if len(places) == 1:
             return places[0][1]
-        raise Conflict(f"Where does {item_label(item)} go? Scan a location label first.")
+        raise NeedsLocation(f"Where does {item_label(item)} go? Scan a location label first.")
 
     def _where_to_remove(self, work: UnitOfWork, user: User, item: Item) -> tuple[Sku, Location]:
         stocked = _places(work, item, stocked_only=True)
@@ -352,10 +394,10 @@ class ScanService(Service):
         if len(stocked) == 1:
             return stocked[0]
         if not stocked:
-            raise Conflict(f"Nothing to remove: {item_label(item)} is not in stock.")
+            raise Conflict(f"Remove mode: nothing to remove, {item_label(item)} is not in stock.")
         names = ", ".join(f"{location.name} ({sku.quantity})" for sku, location in stocked)
         raise Conflict(
-            f"{item_label(item)} is in several places: {names}. Scan the location label first."
+            f"Remove mode: {item_label(item)} is in several places: {names}. Scan the location label first."
         )
 
     # -- scanner state ------------------------------------------------------
@@ -363,7 +405,13 @@ class ScanService(Service):
     async def states(self, actor: Actor) -> list[ScannerState]:
         def query(session: Session) -> list[ScannerState]:
             users = session.scalars(select(User).where(User.role == "Scanner").order_by(User.username))
-            return [scanner_state(u) for u in users]
+            states = [scanner_state(u) for u in users]
+            # The places' names in the same read: the screen's bottom bar shows them.
+            places = {state.current_location_id for state in states if state.current_location_id}
+            names = dict(session.execute(select(Location.id, Location.name).where(Location.id.in_(places))).all()) \
+                if places else {}
+            return [state.model_copy(update={"current_location_name": names.get(state.current_location_id)})
+                    for state in states]
 
         return await self.read(actor, Action.INVENTORY_READ, query)
 
@@ -472,6 +520,8 @@ def _result(
     quantity: int | None = None,
     created: bool = False,
     best_before: date | None = None,
+    change_id: uuid.UUID | None = None,
+    warning: str | None = None,
 ) -> ScanResult:
     return ScanResult(
         result=outcome,
@@ -481,5 +531,7 @@ def _result(
         quantity=quantity,
         best_before=best_before,
         created=created,
+        change_id=change_id,
+        warning=warning,
         scanner=scanner_state(user),
     )

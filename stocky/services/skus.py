@@ -99,11 +99,14 @@ class SkuService(Service):
                         f"Only {held} of {item_label(item)} in {location.name} are dated "
                         f"{data.best_before.isoformat()}.", quantity=held,
                     )
-            change_stock(work, sku, item, location, data.delta, actor, scan_id, best_before=data.best_before)
+            journal = change_stock(
+                work, sku, item, location, data.delta, actor, scan_id, best_before=data.best_before
+            )
             dated = f", best before {data.best_before.isoformat()}" if data.best_before else ""
             _log_change(work, actor,
                         f"{_verb(data.delta)} {item_label(item)} in {location.name}{dated} (now {sku.quantity})")
-            return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta)
+            return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta,
+                               change_id=journal.id if journal is not None else None)
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
 

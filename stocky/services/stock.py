@@ -5,6 +5,7 @@ storage-mismatch alert when stock lands somewhere it should not be."""
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import date
 
 from sqlalchemy import select
@@ -48,17 +49,19 @@ def item_out(item: Item) -> ItemOut:
     return ItemOut.model_validate(item)
 
 
+def storage_mismatch(item: Item, location: Location) -> str | None:
+    """What is wrong with keeping ``item`` at ``location``, if anything."""
+    if item.storage_type and location.storage_type and item.storage_type != location.storage_type:
+        return (f"Storage mismatch: {item_label(item)} is {item.storage_type} "
+                f"but {location.name} is {location.storage_type}.")
+    return None
+
+
 def check_storage(work: UnitOfWork, item: Item, location: Location) -> None:
     """Stock put where its storage type says it should not be: the change
     stands, and a Warning alert says so."""
-    if item.storage_type and location.storage_type and item.storage_type != location.storage_type:
-        raise_alert(
-            work,
-            "Warning",
-            f"Storage mismatch: {item_label(item)} is {item.storage_type} "
-            f"but {location.name} is {location.storage_type}.",
-            once=True,
-        )
+    if (warning := storage_mismatch(item, location)) is not None:
+        raise_alert(work, "Warning", warning, once=True)
 
 
 def change_stock(
@@ -72,8 +75,9 @@ def change_stock(
     *,
     best_before: date | None = None,
     parts: lots.Parts | None = None,
-) -> int:
-    """Apply ``delta`` to ``sku``; returns the quantity after.
+) -> StockChange | None:
+    """Apply ``delta`` to ``sku``; returns the journal row it wrote (None for
+    a delta of 0), which says the quantity after and can be undone.
 
     Units added carry ``best_before``, or the dates in ``parts`` (units
     moved from elsewhere). Units removed leave the lots as ``lots.take``
@@ -87,7 +91,7 @@ def change_stock(
     ``InvalidInput`` past ``MAX_QUANTITY``.
     """
     if delta == 0:
-        return sku.quantity
+        return None
     session = work.session
     item_crud.lock(session, item.id)
     now = utcnow()
@@ -116,25 +120,25 @@ def change_stock(
         set_committed_value(item, name, value)
     if delta > 0:
         set_committed_value(item, "in_basket", False)
-    session.add(
-        StockChange(
-            timestamp=now,
-            item_id=item.id,
-            location_id=location.id,
-            location_name=location.name,
-            delta=delta,
-            quantity_after=after,
-            user_id=actor.user_id,
-            source=actor.source,
-            scan_id=scan_id,
-            lots=lots.journal(parts, 1 if delta > 0 else -1),
-        )
+    change = StockChange(
+        id=uuid.uuid4(),
+        timestamp=now,
+        item_id=item.id,
+        location_id=location.id,
+        location_name=location.name,
+        delta=delta,
+        quantity_after=after,
+        user_id=actor.user_id,
+        source=actor.source,
+        scan_id=scan_id,
+        lots=lots.journal(parts, 1 if delta > 0 else -1),
     )
+    session.add(change)
     if delta > 0:
         check_storage(work, item, location)
     work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=after)
     work.emit("item", item.id, "updated", total_quantity=total)
-    return after
+    return change
 
 
 def ensure_sku(work: UnitOfWork, item: Item, location: Location) -> tuple[Sku, bool]:

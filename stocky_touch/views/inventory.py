@@ -28,6 +28,7 @@ from stocky_touch.widgets.common import Debounce, Throttle, button, hint, kineti
 from stocky_touch.widgets.keyboard import ask_number
 
 PAGE = 100
+UNNAMED_SHOWN = 2  # buttons that fit beside each other at 800 px
 FILTERS: tuple[tuple[StockFilter, str], ...] = (
     ("in", "In stock"),
     ("zero", "Shopping list"),
@@ -38,15 +39,16 @@ FILTERS: tuple[tuple[StockFilter, str], ...] = (
 class SkuControls(QWidget):
     """− quantity + for one location; tapping the number opens the keypad."""
 
-    def __init__(self, view: InventoryView, sku: ItemSkuOut, label: str) -> None:
+    def __init__(self, view: InventoryView, sku: ItemSkuOut, label: str, item_id: uuid.UUID) -> None:
         super().__init__()
+        self.setAutoFillBackground(True)  # covers the row's own number behind it
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 4, 20, 4)
         layout.addStretch(1)
         self.sku = sku
-        self.minus = button("−", lambda: view.adjust(self.sku, -1), name="minus")
-        self.quantity = button("", lambda: view.ask_quantity(self.sku, label), name="qty")
-        self.plus = button("+", lambda: view.adjust(self.sku, +1), name="plus")
+        self.minus = button("−", lambda: view.adjust(self.sku, -1, item_id), name="minus")
+        self.quantity = button("", lambda: view.ask_quantity(self.sku, label, item_id), name="qty")
+        self.plus = button("+", lambda: view.adjust(self.sku, +1, item_id), name="plus")
         for widget in (self.minus, self.quantity, self.plus):
             layout.addWidget(widget)
         self.show_quantity(sku.quantity)
@@ -59,6 +61,7 @@ class SkuControls(QWidget):
 
 class InventoryView(QWidget):
     openItem = Signal(object)  # uuid.UUID
+    nameItem = Signal(object)  # uuid.UUID: open it with its name field ready to type
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +73,10 @@ class InventoryView(QWidget):
         # Changes shown in place while a query is under way: its answer may
         # be older than they are, so they are shown again once it arrives.
         self._under_way: list[list[Callable[[], bool]]] = []
+        # Items changed by a tap here keep their row, at 0 too, until the
+        # list is filtered or searched anew: a row must not vanish under a
+        # finger that just tapped − (it can still tap + back).
+        self._kept: set[uuid.UUID] = set()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 0)
@@ -85,8 +92,19 @@ class InventoryView(QWidget):
             self.filters.addButton(choice, position)
             top.addWidget(choice)
         layout.addLayout(top)
+        # Scanned products the lookup could not name stay here, beside the
+        # count (no row of their own: the screen has none to spare), until named.
+        self.unnamed_bar = QWidget()
+        self._unnamed_row = QHBoxLayout(self.unnamed_bar)
+        self._unnamed_row.setContentsMargins(0, 0, 0, 0)
+        self.unnamed_bar.hide()
         self.summary = hint("")
-        layout.addWidget(self.summary)
+        self.summary.setWordWrap(False)
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary)
+        summary_row.addStretch(1)
+        summary_row.addWidget(self.unnamed_bar)
+        layout.addLayout(summary_row)
 
         self.tree = QTreeView()
         self.tree.setModel(self.model)
@@ -102,6 +120,7 @@ class InventoryView(QWidget):
         self.tree.header().setSectionResizeMode(QUANTITY, QHeaderView.ResizeMode.Fixed)
         self.tree.header().resizeSection(QUANTITY, 290)
         kinetic(self.tree)
+        self.tree.setMinimumHeight(64)  # one row while typing on a 7-inch screen
         layout.addWidget(self.tree, 1)
         self.empty = QLabel()
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -113,6 +132,7 @@ class InventoryView(QWidget):
         self._refresh = Throttle(self.reload, 200, self)
         self._search_debounce = Debounce(self.reload, 300, self)
         self.search.textChanged.connect(self._search_debounce)
+        self.search.textChanged.connect(lambda _text: self._kept.clear())
         self.filters.idClicked.connect(self._filter_chosen)
         self.tree.clicked.connect(self._tapped)
         self.model.moreWanted.connect(self._load_more)
@@ -122,6 +142,7 @@ class InventoryView(QWidget):
 
     def set_filter(self, stock: StockFilter) -> None:
         self.stock = stock
+        self._kept.clear()
         for position, (value, _) in enumerate(FILTERS):
             self.filters.button(position).setChecked(value == stock)
         self.reload()
@@ -149,6 +170,22 @@ class InventoryView(QWidget):
 
         search = self.search.text().strip() or None
         self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.list(self.ctx.session.actor, search, self.stock, PAGE, 0), show))
+        run(self.ctx.notifier, self.ctx.services.items.unnamed(self.ctx.session.actor, UNNAMED_SHOWN + 1), self._show_unnamed)
+
+    def _show_unnamed(self, items: list) -> None:
+        while self._unnamed_row.count():
+            widget = self._unnamed_row.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.unnamed_bar.setVisible(bool(items))
+        if not items:
+            return
+        self._unnamed_row.addWidget(hint("Needs a name:"))
+        for item in items[:UNNAMED_SHOWN]:
+            self._unnamed_row.addWidget(
+                button(item.upc or "New item", lambda i=item.id: self.nameItem.emit(i), name="unnamed"))
+        if len(items) > UNNAMED_SHOWN:
+            self._unnamed_row.addWidget(hint("…"))
 
     def _load_more(self) -> None:
         if self._loading_more:
@@ -160,10 +197,6 @@ class InventoryView(QWidget):
             if ticket == self._reloads:
                 self.model.append_items(page.data, page.total)
             self._loading_more = False
-        self._reloads = 0  # answers to an earlier reload (another filter, say) are dropped
-        # Changes shown in place while a query is under way: its answer may
-        # be older than they are, so they are shown again once it arrives.
-        self._under_way: list[list[Callable[[], bool]]] = []
 
         search = self.search.text().strip() or None
         task = run(self.ctx.notifier, self.ctx.services.items.list(
@@ -211,23 +244,32 @@ class InventoryView(QWidget):
             label = detail.name or detail.upc or ""
             for child_row, sku in enumerate(detail.skus):
                 self.tree.setIndexWidget(
-                    self.model.index(child_row, QUANTITY, parent), SkuControls(self, sku, label)
+                    self.model.index(child_row, QUANTITY, parent), SkuControls(self, sku, label, item_id)
                 )
             self.tree.expand(parent)
             self._redo(redo)
 
         self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.get(item_id, self.ctx.session.actor), show))
 
-    def adjust(self, sku: ItemSkuOut, delta: int) -> None:
+    def adjust(self, sku: ItemSkuOut, delta: int, item_id: uuid.UUID) -> None:
         if not self._may_change():
             return
-        run(self.ctx.notifier, self.ctx.services.skus.adjust(sku.id, {"delta": delta}, self.ctx.session.actor))
+        self._kept.add(item_id)
 
-    def ask_quantity(self, sku: ItemSkuOut, label: str) -> None:
+        def done(result) -> None:
+            if result.change_id is not None:
+                place, now, name = result.sku.location_name, result.sku.quantity, result.item.name or result.item.upc
+                said = f"Added {name} to {place}" if delta > 0 else f"Took {name} out of {place}"
+                self.ctx.notifier.done(f"{said} (now {now})", result.change_id)
+
+        run(self.ctx.notifier, self.ctx.services.skus.adjust(sku.id, {"delta": delta}, self.ctx.session.actor), done)
+
+    def ask_quantity(self, sku: ItemSkuOut, label: str, item_id: uuid.UUID) -> None:
         if not self._may_change():
             return
 
         def chosen(value: int) -> None:
+            self._kept.add(item_id)
             run(self.ctx.notifier, self.ctx.services.skus.set_quantity(
                 sku.id, {"quantity": value}, self.ctx.session.actor))
 
@@ -262,7 +304,7 @@ class InventoryView(QWidget):
 
     def _show_total(self, item_id: uuid.UUID, total: int) -> bool:
         """True when the item's row shows ``total`` and still belongs where it is."""
-        return self._stays_listed(total) and self.model.set_total(item_id, total)
+        return (self._stays_listed(total) or item_id in self._kept) and self.model.set_total(item_id, total)
 
     def _stays_listed(self, total: int) -> bool:
         # The shopping list is ordered by when stock last changed: any change

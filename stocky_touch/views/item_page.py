@@ -25,6 +25,7 @@ from stocky_touch.widgets.choice import Choice
 from stocky_touch.widgets.common import Throttle, button, hint, kinetic, row, run, title
 from stocky_touch.widgets.keyboard import ask_number
 from stocky_touch.widgets.qr import QrCode
+from stocky_touch.widgets.sheet import confirm
 
 STORAGE = ((None, "Any"), ("Ambient", "Ambient"), ("Refrigerated", "Fridge"), ("Frozen", "Freezer"))
 SOURCES = {"scan": "scanner", "ui": "screen", "api": "API"}
@@ -145,7 +146,8 @@ class ItemPage(QWidget):
             sign = f"+{change.delta}" if change.delta > 0 else str(change.delta)
             self.history.addItem(
                 f"{change.timestamp.astimezone():%d %b %H:%M}   {sign} in {change.location_name}"
-                f"  → {change.quantity_after}   ({SOURCES.get(change.source, change.source)})"
+                f"  → {change.quantity_after}   ({change.username or '—'}, "
+                f"{SOURCES.get(change.source, change.source)})"
             )
         self.qr.set_text(str(item.id))
         can_change = self.ctx.session.can_change
@@ -170,7 +172,7 @@ class ItemPage(QWidget):
             minus.setEnabled(sku.quantity > 0)
             quantity = button(str(sku.quantity), lambda s=sku: self._ask(s), name="qty")
             plus = button("+", lambda s=sku: self._adjust(s.id, +1), name="plus")
-            remove = button("Remove place", lambda s=sku: self._delete_sku(s.id), name="danger")
+            remove = button("Remove place", lambda s=sku: self._delete_sku(s.id, s.location_name), name="danger")
             remove.setEnabled(sku.quantity == 0)
             for column, widget in enumerate((name, minus, quantity, plus, remove)):
                 self.skus.addWidget(widget, position, column)
@@ -200,8 +202,9 @@ class ItemPage(QWidget):
                    lambda value: run(self.ctx.notifier, self.ctx.services.skus.set_quantity(
                        sku.id, {"quantity": value}, self.ctx.session.actor)))
 
-    def _delete_sku(self, sku_id: uuid.UUID) -> None:
-        run(self.ctx.notifier, self.ctx.services.skus.delete(sku_id, self.ctx.session.actor))
+    def _delete_sku(self, sku_id: uuid.UUID, place: str) -> None:
+        confirm(self, f"Remove {place} from this item's places?", "Remove",
+                lambda: run(self.ctx.notifier, self.ctx.services.skus.delete(sku_id, self.ctx.session.actor)))
 
     def _choose_place(self) -> None:
         if self.item is None:
@@ -234,8 +237,11 @@ class ItemPage(QWidget):
     def delete(self) -> None:
         if self.item is None:
             return
-        run(self.ctx.notifier, self.ctx.services.items.delete(self.item.id, self.ctx.session.actor),
-            done=lambda _r: self.back.emit(), success=f"Deleted {self.heading.text()}")
+        item_id, name = self.item.id, self.heading.text()
+        confirm(self, f"Delete {name}?", "Delete",
+                lambda: run(self.ctx.notifier, self.ctx.services.items.delete(item_id, self.ctx.session.actor),
+                            done=lambda _r: self.back.emit(), success=f"Deleted {name}"),
+                "It goes from every list, with its history. This cannot be undone.")
 
     def _changed(self, entity: str, id_: str, op: str, data: dict[str, Any]) -> None:
         if self.item is None or not self.isVisible():

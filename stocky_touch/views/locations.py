@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLineEdit,
     QListWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -16,6 +17,8 @@ from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
 from stocky_touch.widgets.common import Throttle, button, hint, row, run
 from stocky_touch.widgets.list_form import ListAndForm
+from stocky_touch.widgets.qr import QrCode
+from stocky_touch.widgets.sheet import Sheet, confirm
 
 STORAGE = ((None, "Any"), ("Ambient", "Ambient"), ("Refrigerated", "Fridge"), ("Frozen", "Freezer"))
 ROLE = Qt.ItemDataRole.UserRole + 1
@@ -23,7 +26,7 @@ ROLE = Qt.ItemDataRole.UserRole + 1
 
 class LocationsView(ListAndForm):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
-        super().__init__("Locations", "+ New location", parent)
+        super().__init__("Locations", "+ New", parent)
         self.ctx = ctx
         self.locations: list[LocationOut] = []
         self.selected: LocationOut | None = None
@@ -38,7 +41,9 @@ class LocationsView(ListAndForm):
         form.addRow("Details", self.details)
         self.save_button = button("Save", self.save, name="primary")
         self.delete_button = button("Delete", self.delete, name="danger")
+        self.label_button = button("Show its label", self.show_label)
         right.addLayout(row(self.save_button, self.delete_button, stretch_at=2))
+        right.addLayout(row(self.label_button, stretch_at=1))
         self.contents = hint("")
         right.addWidget(self.contents)
         self.move_heading = hint("Move everything here to:")
@@ -81,6 +86,7 @@ class LocationsView(ListAndForm):
         self.details.clear()
         self.storage.set_value(None)
         self.delete_button.hide()
+        self.label_button.hide()
         self.contents.setText("")
         self._show_targets(None)
 
@@ -95,6 +101,7 @@ class LocationsView(ListAndForm):
         self.details.setText(location.details or "")
         self.storage.set_value(location.storage_type)
         self.delete_button.show()
+        self.label_button.show()
         self.contents.setText(
             "Empty: it can be deleted." if location.total_quantity == 0
             else f"Holds {location.total_quantity} things. Empty it before deleting."
@@ -111,7 +118,20 @@ class LocationsView(ListAndForm):
         others = [loc for loc in self.locations if loc.id != location.id]
         for position, target in enumerate(others):
             self.move_targets.addWidget(
-                button(target.name, lambda t=target: self.move_all(location, t)), position // 3, position % 3)
+                button(target.name, lambda t=target: self.move_all(location, t)), position // 2, position % 2)
+
+    def show_label(self) -> None:
+        """The location's QR code over the whole screen, to be scanned off
+        it: the scanner then puts what it scans here."""
+        if self.selected is None:
+            return
+        room = self.window().size()
+        code = QrCode(str(self.selected.id), size=max(160, min(room.width(), room.height()) - 170))
+        body = QWidget()
+        body.setObjectName("page")
+        layout = QVBoxLayout(body)
+        layout.addWidget(code, 0, Qt.AlignmentFlag.AlignHCenter)
+        Sheet(self, f"Scan this to put things in {self.selected.name}", body, (("Done", None, "primary"),))
 
     def save(self) -> None:
         data = {
@@ -132,11 +152,18 @@ class LocationsView(ListAndForm):
         self.reload()
 
     def delete(self) -> None:
-        if self.selected is not None:
-            name = self.selected.name
-            run(self.ctx.notifier, self.ctx.services.locations.delete(self.selected.id, self.ctx.session.actor),
-                done=lambda _r: self.new(), success=f"Deleted {name}")
+        if self.selected is None:
+            return
+        location_id, name = self.selected.id, self.selected.name
+        confirm(self, f"Delete {name}?", "Delete",
+                lambda: run(self.ctx.notifier, self.ctx.services.locations.delete(location_id, self.ctx.session.actor),
+                            done=lambda _r: self.new(), success=f"Deleted {name}"))
 
     def move_all(self, origin: LocationOut, target: LocationOut) -> None:
+        confirm(self, f"Move everything in {origin.name} to {target.name}?", f"Move to {target.name}",
+                lambda: self._move_all(origin, target),
+                f"{origin.total_quantity} things move at once.", danger=False)
+
+    def _move_all(self, origin: LocationOut, target: LocationOut) -> None:
         run(self.ctx.notifier, self.ctx.services.skus.empty_location(origin.id, target.id, self.ctx.session.actor),
             done=lambda moved: self.ctx.notifier.ok(f"Moved {moved} from {origin.name} to {target.name}"))

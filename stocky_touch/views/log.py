@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QTableView,
     QVBoxLayout,
@@ -13,9 +15,10 @@ from PySide6.QtWidgets import (
 )
 
 from stocky.core.logbuffer import LogEntry
-from stocky_touch.models.log import MESSAGE, LogModel
+from stocky_touch.models.log import MESSAGE, EntryRole, LogModel
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.common import Debounce, button, kinetic
+from stocky_touch.widgets.sheet import Sheet
 
 LEVELS = ((None, "All"), ("WARN", "Warnings"), ("ERROR", "Errors"))
 
@@ -48,6 +51,7 @@ class LogView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(MESSAGE, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setDefaultSectionSize(48)
         kinetic(self.table)
+        self.table.clicked.connect(self.open_entry)
         layout.addWidget(self.table, 1)
         self._search = Debounce(self.reload, 250, self)
         self.search.textChanged.connect(self._search)
@@ -62,6 +66,17 @@ class LogView(QWidget):
         self.model.search = self.search.text().strip()
         entries = self.ctx.services.logs.query(self.model.severity, self.model.search or None, limit=2000)
         self.model.set_entries(entries)
+
+    def open_entry(self, index) -> None:
+        """A line cut short in the table, whole, on a sheet."""
+        entry: LogEntry = index.data(EntryRole)
+        if entry is None:
+            return
+        text = QLabel(entry.message)
+        text.setWordWrap(True)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        heading = f"{entry.severity} · {entry.source} · {entry.timestamp.astimezone():%a %d %b %H:%M:%S}"
+        Sheet(self, heading, text)
 
     def _new_entry(self, entry: LogEntry) -> None:
         self.model.add(entry)

@@ -9,7 +9,7 @@ from stocky.schemas.commands import ScanCommand
 from stocky.schemas.user import ScannerState
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Throttle, hint, kinetic, run, title
+from stocky_touch.widgets.common import Throttle, hint, kinetic, run, scrolling, title
 from stocky_touch.widgets.qr import QrCode
 
 MODES = (("add", "Add"), ("remove", "Remove"))
@@ -53,15 +53,16 @@ class ScannersView(QWidget):
         scroll.setWidget(self.rows)
         left.addWidget(scroll, 1)
         layout.addLayout(left, 0, 0)
-        right = QVBoxLayout()
+        right_area, right_body = scrolling()
+        right = QVBoxLayout(right_body)
         right.addWidget(title("Link a scanner"))
         right.addWidget(hint("Scan this code with a scanner: its scans then show on this screen, "
                              "and its view commands switch these tabs."))
         command = ScanCommand(command="associate_ui", payload=ctx.live.ui_id)
-        self.link_code = QrCode(command.encode(), size=260)
+        self.link_code = QrCode(command.encode(), size=220)
         right.addWidget(self.link_code)
         right.addStretch(1)
-        layout.addLayout(right, 0, 1)
+        layout.addWidget(right_area, 0, 1)
         layout.setColumnStretch(0, 3)
         self._reload = Throttle(self.reload, 200, self)
         ctx.live.changed.connect(lambda entity, *_: entity in ("scanner", "location", "user") and self._reload())

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QLineEdit, QVBoxLayout, 
 from stocky.schemas.actor import SYSTEM
 from stocky.schemas.user import UserOut
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import button, hint, row, run, title
+from stocky_touch.widgets.common import button, hint, row, run, scrolling, title
 
 
 class SignInPage(QWidget):
@@ -19,7 +19,11 @@ class SignInPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.first_start = False
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        area, body = scrolling()
+        outer.addWidget(area)
+        layout = QVBoxLayout(body)
         layout.setContentsMargins(24, 16, 24, 16)
         self.back_button = button("‹ Back", self.back.emit)
         self.heading = title("Who is there?")
@@ -74,7 +78,9 @@ class SignInPage(QWidget):
         self.go.setText("Sign in")
         self.form.setRowVisible(self._repeat_row, False)
         self._clear_people()
-        people = [u for u in page.data if u.is_active and u.role != "Scanner"]
+        resting = self.ctx.session.kiosk_user
+        people = [u for u in page.data if u.is_active and u.role != "Scanner"
+                  and (resting is None or u.id != resting.id)]  # it has its own button below
         for position, user in enumerate(people):
             self.people.addWidget(button(user.username, lambda u=user: self._pick(u)), position // 4, position % 4)
         if self.ctx.session.kiosk_user is not None:
@@ -106,7 +112,9 @@ class SignInPage(QWidget):
 
         def signed_in(user) -> None:
             if self.first_start:
-                self.ctx.session.start(user)
+                # Signed in as the new Admin for now; idle, the screen goes
+                # back to the kitchen account.
+                self.ctx.session.sign_in(user)
                 self.ctx.notifier.ok(f"Welcome, {user.username}. Add locations next.")
             else:
                 self.ctx.session.sign_in(user)

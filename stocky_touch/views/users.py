@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -17,14 +18,19 @@ from stocky_touch.widgets.choice import Choice
 from stocky_touch.widgets.common import Throttle, button, hint, row, run
 from stocky_touch.widgets.list_form import ListAndForm
 from stocky_touch.widgets.qr import QrCode
+from stocky_touch.widgets.sheet import Sheet, confirm
 
 ROLES = (("Admin", "Admin"), ("Member", "Member"), ("Read-only", "Read-only"), ("Scanner", "Scanner"))
 ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def key_groups(key: str) -> str:
+    return " ".join(key[start:start + 4] for start in range(0, len(key), 4))
+
+
 class UsersView(ListAndForm):
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
-        super().__init__("Users", "+ New user", parent)
+        super().__init__("Users", "+ New", parent)
         self.ctx = ctx
         self.selected: UserOut | None = None
         form, right = self.form, self.side
@@ -40,14 +46,9 @@ class UsersView(ListAndForm):
         self.save_button = button("Add user", self.save, name="primary")
         self.active_button = button("Deactivate", self.toggle_active, name="danger")
         self.key_button = button("New API key", self.rotate_key)
-        right.addLayout(row(self.save_button, self.key_button, self.active_button, stretch_at=3))
-        self.key_label = QLabel()
-        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.key_label.setWordWrap(True)
-        self.key_qr = QrCode(size=220)
-        self.key_hint = hint("Shown only now: set it as the scanner's id, or scan the code into its setup.")
-        for widget in (self.key_label, self.key_qr, self.key_hint):
-            right.addWidget(widget)
+        right.addLayout(row(self.save_button, self.key_button, stretch_at=2))
+        right.addLayout(row(self.active_button, stretch_at=1))
+        self.key_sheet: Sheet | None = None
         right.addStretch(1)
         self.list.currentItemChanged.connect(self._picked)
         self._reload = Throttle(self.reload, 200, self)
@@ -103,11 +104,24 @@ class UsersView(ListAndForm):
         self.key_button.show()
         self._show_key(None)
 
-    def _show_key(self, key: str | None) -> None:
-        self.key_label.setText(f"API key: {key}" if key else "")
-        self.key_qr.set_text(key or "")
-        for widget in (self.key_label, self.key_qr, self.key_hint):
-            widget.setVisible(bool(key))
+    def _show_key(self, key: str | None, username: str = "") -> None:
+        """The key is shown once: on a sheet over the whole screen, in groups
+        of four so it can be read out and typed, and as a QR code."""
+        if not key:
+            return
+        body = QWidget()
+        body.setObjectName("page")
+        layout = QVBoxLayout(body)
+        self.key_label = QLabel(key_groups(key))
+        self.key_label.setObjectName("secret")
+        self.key_label.setWordWrap(True)
+        self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.key_label)
+        layout.addWidget(hint("Shown only now. The spaces are only for reading. Set it as the scanner's id, "
+                              "or scan the code into its setup."))
+        layout.addWidget(QrCode(key, size=200), 0, Qt.AlignmentFlag.AlignHCenter)
+        self.key_sheet = Sheet(self, f"New API key{' for ' + username if username else ''}", body,
+                               (("Done: I have it", None, "primary"),))
 
     def save(self) -> None:
         actor = self.ctx.session.actor
@@ -118,7 +132,7 @@ class UsersView(ListAndForm):
             def created(user) -> None:
                 self.new()
                 self.ctx.notifier.ok(f"Added {user.username}")
-                self._show_key(user.api_key)
+                self._show_key(user.api_key, user.username)
 
             run(self.ctx.notifier, self.ctx.services.users.create(data, actor), done=created)
             return
@@ -128,11 +142,21 @@ class UsersView(ListAndForm):
         run(self.ctx.notifier, self.ctx.services.users.update(self.selected.id, changes, actor), success="Saved")
 
     def toggle_active(self) -> None:
-        if self.selected is not None:
+        if self.selected is None:
+            return
+        user = self.selected
+
+        def toggle() -> None:
             run(self.ctx.notifier, self.ctx.services.users.update(
-                self.selected.id, {"is_active": not self.selected.is_active}, self.ctx.session.actor))
+                user.id, {"is_active": not user.is_active}, self.ctx.session.actor))
+
+        if user.is_active:
+            confirm(self, f"Deactivate {user.username}?", "Deactivate", toggle,
+                    "They can no longer sign in or scan until activated again.")
+        else:
+            toggle()
 
     def rotate_key(self) -> None:
         if self.selected is not None:
             run(self.ctx.notifier, self.ctx.services.users.rotate_api_key(self.selected.id, self.ctx.session.actor),
-                done=lambda result: self._show_key(result.api_key))
+                done=lambda result: self._show_key(result.api_key, self.selected.username if self.selected else ""))

@@ -1,10 +1,13 @@
-"""The short message at the top of the screen after a scan or a tap."""
+"""The short message at the top of the screen after a scan or a tap. It lies
+over the bottom of the content and the status bar (it is in no layout), so
+it never pushes a control away from under a finger, and leaves the page
+headers (Back, Save) free; a tap on its text puts it away."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from stocky_touch.widgets.common import button
@@ -16,8 +19,10 @@ SHOW_ERROR_MS = 7000
 class Banner(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        if parent is not None:
+            parent.installEventFilter(self)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(16, 0, 16, 8)
         self.label = QLabel()
         self.label.setObjectName("banner")
         self.label.setWordWrap(True)
@@ -52,7 +57,25 @@ class Banner(QWidget):
             self.action.hide()
         self.show()
         self.raise_()
+        self.place()
         self._timer.start(SHOW_ERROR_MS if error or action else SHOW_MS)
+
+    def place(self) -> None:
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        width = parent.width()
+        height = max(self.heightForWidth(width) if self.hasHeightForWidth() else 0, self.sizeHint().height())
+        self.setGeometry(0, parent.height() - height, width, height)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest) and self.isVisible():
+            self.place()
+        return False
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        self.hide()
+        event.accept()
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QWidget
 
 from stocky_touch.widgets.common import button
 
@@ -18,13 +18,14 @@ class Choice(QWidget):
         super().__init__(parent)
         self._values = [value_ for value_, _ in options]
         self.group = QButtonGroup(self)
-        layout = QHBoxLayout(self)
+        layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        # More than three in two columns: whole words fit on a 7-inch screen.
+        columns = len(options) if len(options) <= 3 else 2
         for position, (_value, text) in enumerate(options):
             choice = button(text, checkable=True)
             self.group.addButton(choice, position)
-            layout.addWidget(choice)
-        layout.addStretch(1)
+            layout.addWidget(choice, position // columns, position % columns)
         self.set_value(value)
         self.group.idClicked.connect(lambda position: self.changed.emit(self._values[position]))
 

@@ -8,13 +8,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QScroller,
     QScrollerProperties,
     QWidget,
@@ -30,7 +31,9 @@ TOUCH_MIN = 48
 def button(text: str, on_click: Callable[[], Any] | None = None, *, name: str | None = None,
            checkable: bool = False, parent: QWidget | None = None) -> QPushButton:
     widget = QPushButton(text, parent)
-    widget.setMinimumSize(TOUCH_MIN, TOUCH_MIN)
+    # Only a minimum height: a minimum width would let a layout squeeze the
+    # button below its text ("Admir"); the style sheet keeps it finger-wide.
+    widget.setMinimumHeight(TOUCH_MIN)
     widget.setCheckable(checkable)
     widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a tap must not steal the text field's focus
     if name:
@@ -67,6 +70,36 @@ def kinetic(view: QAbstractScrollArea) -> None:
     scroller.setScrollerProperties(properties)
 
 
+class VerticalScroll(QScrollArea):
+    """Scrolls up and down only: as narrow as its content allows, and as
+    short as anything, so a tall page never makes the window taller."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        body = self.widget()
+        width = body.minimumSizeHint().width() if body is not None else 0
+        return QSize(width + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth(), 60)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the content's width changed: so may ours
+        return super().eventFilter(watched, event)
+
+
+def scrolling(body: QWidget | None = None) -> tuple[QScrollArea, QWidget]:
+    """A finger-scrolled area around ``body`` (a new page when None): its
+    content can be taller than the screen without growing the window."""
+    area = VerticalScroll()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    if body is None:
+        body = QWidget()
+        body.setObjectName("page")
+    area.setWidget(body)
+    kinetic(area)
+    return area, body
+
+
 def title(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("title")
@@ -84,9 +117,14 @@ class Notifier(QObject):
     """Where views report outcomes; the main window shows them as a banner."""
 
     message = Signal(str, bool)  # text, is_error
+    undoable = Signal(str, object)  # text, the journalled change (uuid) the banner's Undo reverses
 
     def ok(self, text: str) -> None:
         self.message.emit(text, False)
+
+    def done(self, text: str, change_id: object) -> None:
+        """A stock change made by a tap: said, with an Undo."""
+        self.undoable.emit(text, change_id)
 
     def error(self, text: str) -> None:
         self.message.emit(text, True)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -27,9 +26,11 @@ from PySide6.QtWidgets import (
 
 from stocky_touch.appevents import app_events
 from stocky_touch.widgets.common import button
+from stocky_touch.widgets.sheet import Sheet
 
 LETTERS = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"]
 SYMBOLS = ["1234567890", "@#&*-+=()/", "%$!?:;'\"", ".,_<>[]"]
+TAP_SLOP = 24  # px a finger may slide and still tap
 
 
 def _send_key(key: Qt.Key, text: str = "") -> None:
@@ -45,12 +46,21 @@ def is_text_field(widget: QWidget | None) -> bool:
 
 
 class OnScreenKeyboard(QWidget):
-    """Appears when a text field takes focus, hides with "Done" or when none has it."""
+    """Appears when a text field takes focus, hides with "Done" or when none has it.
+
+    A tap on a key must leave the focus where it is: Qt gives the focus to
+    the nearest ancestor of a tapped widget that accepts it, so the keyboard
+    and its keys take none, and the window places the keyboard outside any
+    widget that does (see MainWindow)."""
+
+    shown = Signal(bool)  # True when it opens, False when it closes
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("keyboard")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._shift = False
         self._symbols = False
         self._grid = QVBoxLayout(self)
@@ -61,15 +71,26 @@ class OnScreenKeyboard(QWidget):
         self._build()
         self.hide()
         QApplication.instance().focusChanged.connect(self._focus_changed)
-        stop_watching_taps = app_events().add(self._pressed, QEvent.Type.MouseButtonPress)
+        self._pressed_at: QPoint | None = None
+        stop_watching_taps = app_events().add(
+            self._touched, QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease)
         self.destroyed.connect(stop_watching_taps)
 
-    def _pressed(self, watched: QObject, _event: QEvent) -> bool:
-        # Only a tap on a text field opens the keyboard: a field that merely
-        # receives focus (a tab switch) must not cover half the screen.
-        if isinstance(watched, QWidget):
-            field = watched if is_text_field(watched) else watched.parentWidget()
-            if is_text_field(field) and field.window() is self.window():
+    def _touched(self, watched: QObject, event: QEvent) -> bool:
+        # Only a tap on a text field opens the keyboard: not a field that
+        # merely receives focus (a tab switch), and not a finger that lands
+        # on a field to scroll the page.
+        if not isinstance(watched, QWidget):
+            return False
+        field = watched if is_text_field(watched) else watched.parentWidget()
+        if not is_text_field(field) or field.window() is not self.window():
+            return False
+        if event.type() == QEvent.Type.MouseButtonPress:
+            self._pressed_at = event.globalPosition().toPoint()
+        elif self._pressed_at is not None:
+            moved = (event.globalPosition().toPoint() - self._pressed_at).manhattanLength()
+            self._pressed_at = None
+            if moved < TAP_SLOP and field.hasFocus():
                 self.show()
         return False
 
@@ -84,7 +105,7 @@ class OnScreenKeyboard(QWidget):
                 self._keys.append(key)
             self._grid.addLayout(layout)
             self._rows.append(layout)
-        bottom = QHBoxLayout()
+        self._bottom = bottom = QHBoxLayout()
         bottom.setSpacing(6)
         self.shift_key = button("⇧ Shift", self._toggle_shift, checkable=True, parent=self)
         self.symbols_key = button("?123", self._toggle_symbols, checkable=True, parent=self)
@@ -97,6 +118,29 @@ class OnScreenKeyboard(QWidget):
             bottom.addWidget(widget, stretch)
         self._grid.addLayout(bottom)
         self._label_keys()
+
+    def fit(self, window_height: int) -> None:
+        """Keys as tall as a finger needs, but the keyboard never more than
+        about 45% of the window, so the field being typed into stays in view."""
+        key_height = max(34, min(64, int(window_height * 0.45 / 5) - 8))
+        gap = 4 if key_height < 44 else 6
+        self._grid.setSpacing(gap)
+        self._grid.setContentsMargins(gap, gap, gap, gap)
+        for layout in (*self._rows, self._bottom):
+            layout.setSpacing(gap)
+        for key in self.findChildren(QPushButton):
+            key.setFixedHeight(key_height)
+            key.setMinimumWidth(36)
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802
+        # Told before it opens, so the window makes room first and never
+        # grows past the screen for a moment.
+        changed = visible != self.isVisible()
+        if changed and visible:
+            self.shown.emit(True)
+        super().setVisible(visible)
+        if changed and not visible:
+            self.shown.emit(False)
 
     def _label_keys(self) -> None:
         rows = SYMBOLS if self._symbols else LETTERS
@@ -139,25 +183,20 @@ class OnScreenKeyboard(QWidget):
         self.hide()
 
 
-class NumberPad(QDialog):
-    """A big number pad for quantities: opened with ``open()``, never ``exec()``."""
+class NumberPad(QWidget):
+    """A big number pad for quantities, shown on a sheet by ``ask_number``."""
 
     chosen = Signal(int)
 
-    def __init__(self, title: str, value: int = 0, parent: QWidget | None = None,
-                 maximum: int = 1_000_000) -> None:
+    def __init__(self, value: int = 0, parent: QWidget | None = None, maximum: int = 1_000_000) -> None:
         super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setModal(True)
+        self.setObjectName("page")
         self.maximum = maximum
         layout = QVBoxLayout(self)
-        heading = QLabel(title)
-        heading.setObjectName("title")
-        heading.setWordWrap(True)
-        layout.addWidget(heading)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.display = QLabel(str(value))
         self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.display.setStyleSheet("font-size: 44px; font-weight: bold; padding: 8px;")
+        self.display.setStyleSheet("font-size: 40px; font-weight: bold; padding: 0px;")
         layout.addWidget(self.display)
         self._fresh = True
         grid = QGridLayout()
@@ -167,12 +206,8 @@ class NumberPad(QDialog):
         grid.addWidget(self._digit("0"), 3, 1)
         grid.addWidget(button("⌫", self._back), 3, 2)
         layout.addLayout(grid)
-        actions = QHBoxLayout()
-        actions.addWidget(button("Cancel", self.reject))
-        actions.addWidget(button("Set", self._accept, name="primary"))
-        layout.addLayout(actions)
         for key in self.findChildren(QPushButton):
-            key.setMinimumSize(88, 72)
+            key.setMinimumWidth(88)
 
     def _digit(self, digit: str) -> QPushButton:
         return button(digit, lambda: self._press(digit))
@@ -195,13 +230,12 @@ class NumberPad(QDialog):
     def value(self) -> int:
         return int(self.display.text())
 
-    def _accept(self) -> None:
+    def accept(self) -> None:
         self.chosen.emit(self.value())
-        self.accept()
 
 
 def ask_number(parent: QWidget, title: str, value: int, on_chosen: Callable[[int], None]) -> NumberPad:
-    pad = NumberPad(title, value, parent)
+    pad = NumberPad(value)
     pad.chosen.connect(on_chosen)
-    pad.open()
+    Sheet(parent, title, pad, (("Cancel", None, None), ("Set", pad.accept, "primary")))
     return pad

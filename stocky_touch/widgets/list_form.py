@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QGridLayout, QListWidget, QVBoxLayout, QWidget
 
-from stocky_touch.widgets.common import button, kinetic, row, title
+from stocky_touch.widgets.common import button, kinetic, row, scrolling, title
 
 
 class ListAndForm(QWidget):
@@ -18,16 +18,21 @@ class ListAndForm(QWidget):
         self.new_button = button(new_label, self.new, name="primary")
         left.addLayout(row(title(heading), self.new_button, stretch_at=1))
         self.list = QListWidget()
+        self.list.setWordWrap(True)  # a long name takes a second line, never cut
         kinetic(self.list)
         left.addWidget(self.list, 1)
         layout.addLayout(left, 0, 0)
-        self.side = QVBoxLayout()
+        # The form scrolls on its own: on a small screen, and above the
+        # on-screen keyboard, it is taller than the room it has.
+        self.side_area, side = scrolling()
+        self.side = QVBoxLayout(side)
+        self.side.setContentsMargins(0, 0, 8, 0)
         self.heading = title("")
         self.side.addWidget(self.heading)
         self.form = QFormLayout()
         self.form.setVerticalSpacing(12)
         self.side.addLayout(self.form)
-        layout.addLayout(self.side, 0, 1)
+        layout.addWidget(self.side_area, 0, 1)
         layout.setColumnStretch(0, 2)
         layout.setColumnStretch(1, 3)
 

@@ -149,3 +149,17 @@ async def test_log_shows_what_loggers_of_stocky_say(api):
 )
 async def test_bad_log_query_is_422(api, params, field):
     assert field in api.failing_fields(await api.get("/log", params=params))
+
+
+async def test_an_alert_about_a_bare_barcode_names_the_product_once_it_is_named(api):
+    item = await api.post("/item", json={"upc": "4000000000123", "storage_type": "Frozen"})
+    assert item.status == 201, item
+    put = await api.post("/sku", json={"item_id": item.json["id"], "location_id": api.loc("Pantry"), "quantity": 1})
+    assert put.status == 201, put
+    open_alerts = api.page(await api.get("/alert", params={"acknowledged": "false"}))
+    assert any("4000000000123 is Frozen" in alert["message"] for alert in open_alerts)
+    named = await api.patch(f"/item/{item.json['id']}", json={"name": "Fish fingers"})
+    assert named.status == 200, named
+    messages = [alert["message"] for alert in api.page(await api.get("/alert", params={"acknowledged": "false"}))]
+    assert any("Fish fingers is Frozen" in message for message in messages), messages
+    assert not any("4000000000123" in message for message in messages)

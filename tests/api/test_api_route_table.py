@@ -108,12 +108,20 @@ async def _create_sku(api) -> Request:
     )
 
 
+async def _fresh_scan(api) -> Request:
+    """A change the scanner made itself: Members, Admins and that scanner may undo it."""
+    reply = await api.post("/scanner/scan", who="Scanner", json={"msg": MILK_UPC})
+    assert reply.status == 200, reply
+    return Request(f"/api/v1/stock-change/{reply.json['change_id']}/undo")
+
+
 async def _fresh_alert(api, path: str, json: Any = None) -> Request:
     return Request(path.format(id=await api.new_alert()), json)
 
 
 # route key -> a request an allowed caller gets a 2xx for.
 VALID: dict[str, Factory] = {
+    "POST /api/v1/stock-change/{id}/undo": _fresh_scan,
     "POST /api/v1/auth/login": _login,
     "POST /api/v1/auth/session": _session,
     "POST /api/v1/auth/refresh": _refresh,
@@ -492,6 +500,9 @@ DESIGN_ROLES: dict[str, frozenset[str]] = {
     # DESIGN says "Scanner (API key)"; the code also lets people who may change
     # stock scan (a phone app), which gives them nothing /sku does not.
     "POST /api/v1/scanner/scan": frozenset({"Scanner", "Member", "Admin"}),
+    # "Member+, or the scanner that made it": the route lets scanners in, the
+    # service refuses a change that is not their own.
+    "POST /api/v1/stock-change/{id}/undo": frozenset({"Scanner", "Member", "Admin"}),
     **{
         key: EVERYONE
         for key in (

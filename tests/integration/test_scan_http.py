@@ -779,7 +779,8 @@ async def test_the_scan_result_goes_to_the_associated_screen(scan_env: ScanEnv):
         stop()
     assert got[0]["action"] == "scan_result" and got[0]["ok"] is True
     assert got[0]["message"] == body["message"]
-    assert got[1] == {"action": "scan_result", "ok": False, "message": refused.error["message"]}
+    assert got[1] == {"action": "scan_result", "ok": False, "message": refused.error["message"],
+                      "scanner_id": body["scanner"]["id"]}
 
 
 # ---------------------------------------------------------------------------
@@ -923,9 +924,11 @@ async def test_status_lists_every_scanner_and_no_people(scan_env: ScanEnv):
         assert set(entry) >= STATE_KEYS
     assert by_id[scan_env.scanner.id]["username"] == scan_env.scanner.username
     assert by_id[scan_env.scanner.id]["current_location_id"] == scan_env.locations["Pantry"]
+    assert by_id[scan_env.scanner.id]["current_location_name"] == "Pantry"
     assert by_id[other.id] == {
         "id": other.id, "username": "zz-garage-scanner", "current_mode": "add",
-        "current_location_id": None, "last_scan_timestamp": None, "associated_ui_id": None,
+        "current_location_id": None, "current_location_name": None, "last_scan_timestamp": None,
+        "associated_ui_id": None,
     }
 
 

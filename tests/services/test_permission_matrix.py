@@ -47,6 +47,12 @@ async def _stocked_location(k: Kitchen) -> uuid.UUID:
     return location
 
 
+async def _a_change(k: Kitchen) -> uuid.UUID:
+    """A stock change Stocky itself made (so nobody's own)."""
+    sku = await k.sku(0)
+    return (await k.services.skus.adjust(sku, {"delta": 2}, SYSTEM)).change_id
+
+
 def _empty_sku(k: Kitchen) -> Awaitable[uuid.UUID]:
     return k.sku(0)
 
@@ -121,6 +127,11 @@ CASES: dict[str, Case] = {
         Kitchen.scanner,
     ),
     "scans.scan": Case(Action.SCAN, lambda s, k, a, _: s.scans.scan(a, CARD)),
+    "scans.scan_into": Case(
+        Action.SCANNER_SET_STATE, lambda s, k, a, i: s.scans.scan_into(i, k.pantry, CARD, a), Kitchen.scanner
+    ),
+    "items.unnamed": Case(READ, lambda s, k, a, _: s.items.unnamed(a)),
+    "undo.undo": Case(CHANGE, lambda s, k, a, i: s.undo.undo(i, a), _a_change),
 }
 
 # Methods that take no actor, and why. They establish who is asking (or

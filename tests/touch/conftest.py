@@ -72,3 +72,10 @@ def kiosk_factory(tmp_path, loop):
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     gc.collect()
 
+
+
+def as_admin(kiosk: Kiosk, loop: asyncio.AbstractEventLoop) -> None:
+    """Switch the screen from the kitchen account to the demo Admin (what
+    the sign-in page does once the password is right)."""
+    admin = loop.run_until_complete(kiosk.runtime.services.users.by_username("admin"))
+    kiosk.window.ctx.session.sign_in(admin)

@@ -81,6 +81,22 @@ def test_unknown_product_offers_to_name_it(kiosk_factory, loop):
         await until(lambda: window.keyboard.isVisible(), what="keyboard up for the name")
         assert window.item_page.name.hasFocus()
 
+        # Not named now: it stays on the inventory's "needs a name" list.
+        window.keyboard.close_keyboard()
+        window.banner.hide()
+        window.show_tabs()
+        bar = window.inventory.unnamed_bar
+
+        def offered():
+            return [b for b in bar.findChildren(type(window.banner.action)) if b.text() == "4006381333931"]
+
+        await until(lambda: bar.isVisible() and offered(), what="the product on the needs-a-name list")
+        offered()[0].click()
+        await until(lambda: window.item_page.name.hasFocus() and window.keyboard.isVisible(), what="name it")
+        await kiosk.runtime.services.items.update(answer["item"]["id"], {"name": "Sparkling water"}, SYSTEM)
+        window.show_tabs()
+        await until(lambda: not bar.isVisible(), what="named: off the list")
+
     loop.run_until_complete(scenario())
 
 
@@ -270,3 +286,51 @@ def test_kiosk_command_serves_health_and_exits_0_on_sigterm(tmp_path):
     assert "stocky-demo" in stdout
     for crash in ("Traceback", "Fatal Python error", "Segmentation", "QThread: Destroyed"):
         assert crash not in stderr
+
+
+def test_a_scan_with_nowhere_to_go_offers_the_locations(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    key = kiosk.runtime.demo_logins.scanner_api_key
+
+    async def scenario():
+        link = json.dumps({"command": "associate_ui", "payload": kiosk.live.ui_id})
+        assert (await scan(kiosk, key, link))["status"] == 200
+        answer = await scan(kiosk, key, "4000000000017")  # a new product, and no location set
+        assert answer["status"] == 409, answer
+        await until(lambda: any(b.text() == "Freezer" for b in sheet_buttons(window)), what="the locations offered")
+        freezer = next(b for b in sheet_buttons(window) if b.text() == "Freezer")
+        freezer.click()
+        await until(lambda: "to Freezer (now 1)" in window.banner.text(), what="the scan applied in the freezer")
+        states = await services.scans.states()
+        assert str(states[0].current_location_id) == str(next(
+            loc.id for loc in (await services.locations.list()).data if loc.name == "Freezer"))
+
+        milk = await scan(kiosk, key, "5000128104470")  # fridge milk, put in the freezer: it stands, with a warning
+        assert milk["status"] == 200 and milk["warning"].startswith("Storage mismatch")
+        await until(lambda: "⚠ Storage mismatch" in window.banner.text(), what="the warning on the banner")
+        assert window.banner.is_error(), "a warning is amber, not the green of an ordinary scan"
+
+        switch = await until_switch(window)
+        await until(lambda: switch.text() == "Kitchen scanner: ADD · Freezer", what="its mode and place on the bar")
+        switch.click()
+        await until(lambda: "REMOVE" in switch.text(), what="the switch shows remove mode")
+        taken = await scan(kiosk, key, "5000128104470")  # the milk just put in the freezer
+        assert taken["status"] == 200 and taken["result"] == "removed"
+        nothing = await scan(kiosk, key, "4000000000024")
+        assert nothing["error"]["message"].startswith("Remove mode:")
+        await until(lambda: window.banner.text().startswith("Remove mode:"), what="the banner says the mode")
+
+    loop.run_until_complete(scenario())
+
+
+def sheet_buttons(window):
+    from stocky_touch.widgets.sheet import Sheet
+
+    return [b for sheet in window.findChildren(Sheet) if sheet.isVisible()
+            for b in sheet.findChildren(type(window.banner.action))]
+
+
+async def until_switch(window):
+    await until(lambda: window._mode_buttons, what="the linked scanner's switch")
+    return next(iter(window._mode_buttons.values()))

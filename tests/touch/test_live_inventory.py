@@ -190,3 +190,24 @@ def test_a_hidden_tab_waits_until_it_is_shown(kiosk_factory, loop, monkeypatch):
 
     loop.run_until_complete(scenario())
 
+
+
+def test_scrolling_to_the_end_loads_the_next_page_after_a_reload(kiosk_factory, loop):
+    kiosk = kiosk_factory(demo=False)
+    services, view = kiosk.runtime.services, kiosk.window.inventory
+    kiosk.window.resize(800, 480)
+
+    async def scenario():
+        shelf = await services.locations.create({"name": "Shelf"}, SYSTEM)
+        for number in range(150):
+            item = await services.items.create({"name": f"Jar {number:03}"}, SYSTEM)
+            await services.skus.create({"item_id": item.id, "location_id": shelf.id, "quantity": 1}, SYSTEM)
+        view.reload()
+        await until(lambda: view.model.rowCount() == 100, what="the first page")
+        for _ in range(2):  # after the first reload, and after another
+            view.tree.scrollToBottom()
+            await until(lambda: view.model.rowCount() == 150, what="the rest, loaded on reaching the end")
+            view.reload()
+            await until(lambda: view.model.rowCount() == 100, what="a reload shows the first page again")
+
+    loop.run_until_complete(scenario())

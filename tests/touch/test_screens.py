@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLabel
 
 from stocky.schemas.actor import SYSTEM
 from stocky_touch.models.inventory import NAME, ItemRole
+from stocky_touch.models.log import MESSAGE
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.views.scanners import ScannerRow
-from tests.touch.conftest import until
+from stocky_touch.widgets.sheet import Sheet
+from tests.touch.conftest import as_admin, until
 
 
 def tap(widget, pos: QPoint | None = None) -> None:
@@ -29,6 +33,13 @@ def row_named(model, name: str) -> int | None:
 def tap_row(tree, index) -> None:
     tree.scrollTo(index)
     tap(tree.viewport(), tree.visualRect(index).center())
+
+
+def sheet_button(window, label: str):
+    """The button ``label`` on the sheet now open over the window."""
+    sheets = [sheet for sheet in window.findChildren(Sheet) if sheet.isVisible()]
+    assert sheets, "no question was asked"
+    return sheets[-1].buttons[label]
 
 
 def test_inventory_plus_and_minus_change_the_count(kiosk_factory, loop):
@@ -86,6 +97,38 @@ def test_search_and_the_shopping_list(kiosk_factory, loop):
     loop.run_until_complete(scenario())
 
 
+def test_tapping_minus_to_zero_keeps_the_row_until_the_view_changes(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    view = kiosk.window.inventory
+
+    async def scenario():
+        await until(lambda: row_named(view.model, "Hummus 200 g") is not None, what="inventory loaded")
+        row = row_named(view.model, "Hummus 200 g")
+        tap_row(view.tree, view.model.index(row, NAME))
+        parent = view.model.index(row, NAME)
+        await until(lambda: isinstance(view.tree.indexWidget(view.model.index(0, 1, parent)), SkuControls),
+                    what="its place shown")
+        tap(view.tree.indexWidget(view.model.index(0, 1, parent)).minus)
+        await until(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "0",
+                    what="the row shows 0")
+        await asyncio.sleep(0.5)  # a reload would have taken it away by now
+        assert row_named(view.model, "Hummus 200 g") is not None, "the row vanished under the finger"
+        banner = kiosk.window.banner
+        assert banner.text() == "Took Hummus 200 g out of Fridge (now 0)" and banner.action.text() == "Undo"
+        tap(banner.action)
+        await until(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "1",
+                    what="the tap undone")
+        await until(lambda: banner.text() == "Undone: Fridge is back to 1", what="the banner says so")
+        tap(view.tree.indexWidget(view.model.index(0, 1, view.model.index(row_named(view.model, "Hummus 200 g"),
+                                                                          NAME))).minus)
+        await until(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "0",
+                    what="the row shows 0 again")
+        view.set_filter("in")
+        await until(lambda: row_named(view.model, "Hummus 200 g") is None, what="gone once the view changes")
+
+    loop.run_until_complete(scenario())
+
+
 def test_item_runs_out_and_lands_on_the_shopping_list_first(kiosk_factory, loop):
     kiosk = kiosk_factory()
     view, services = kiosk.window.inventory, kiosk.runtime.services
@@ -135,11 +178,16 @@ def test_deleting_a_full_location_says_why_and_move_everything_empties_it(kiosk_
         spice = next(i for i in range(view.list.count()) if view.list.item(i).text().startswith("Spice rack"))
         view.list.setCurrentRow(spice)
         tap(view.delete_button)
+        tap(sheet_button(window, "Delete"))
         await until(lambda: "not empty" in window.banner.text(), what="refusal with the reason")
         pantry_button = next(b for b in view.findChildren(type(view.save_button)) if b.text() == "Pantry")
         tap(pantry_button)
+        await asyncio.sleep(0.2)
+        assert "Moved" not in window.banner.text(), "a bulk move must ask first"
+        tap(sheet_button(window, "Move to Pantry"))
         await until(lambda: "Moved" in window.banner.text(), what="moved")
         tap(view.delete_button)
+        tap(sheet_button(window, "Delete"))
         await until(lambda: not any(loc.name == "Spice rack" for loc in view.locations), what="deleted")
         assert "Spice rack" not in {loc.name for loc in (await services.locations.list(SYSTEM)).data}
 
@@ -167,6 +215,7 @@ def test_acknowledge_an_alert(kiosk_factory, loop):
 def test_change_a_scanners_mode(kiosk_factory, loop):
     kiosk = kiosk_factory()
     window, services = kiosk.window, kiosk.runtime.services
+    as_admin(kiosk, loop)
     window.show_view("scanners")
 
     async def scenario():
@@ -191,17 +240,18 @@ def test_change_a_scanners_mode(kiosk_factory, loop):
 def test_add_a_user(kiosk_factory, loop):
     kiosk = kiosk_factory()
     window, services = kiosk.window, kiosk.runtime.services
+    as_admin(kiosk, loop)
     window.show_view("users")
     view = window.users
 
     async def scenario():
-        await until(lambda: view.list.count() == 2, what="demo users")
+        await until(lambda: view.list.count() == 3, what="demo users and the kitchen account")
         tap(view.new_button)
         QTest.keyClicks(view.username, "Sam")
         tap(view.role.group.button(1))  # Member
         QTest.keyClicks(view.password, "sam-kitchen-1")
         tap(view.save_button)
-        await until(lambda: view.list.count() == 3, timeout=8, what="Sam listed")
+        await until(lambda: view.list.count() == 4, timeout=8, what="Sam listed")
         sam = await services.users.by_username("Sam", SYSTEM)
         assert sam is not None and sam.role == "Member"
         await services.users.authenticate("Sam", "sam-kitchen-1")
@@ -230,27 +280,29 @@ def test_item_page_edits_the_item(kiosk_factory, loop):
     loop.run_until_complete(scenario())
 
 
-def test_admin_tabs_only_for_admins_and_idle_returns_to_the_kiosk_user(kiosk_factory, loop):
+def test_the_screen_rests_as_the_kitchen_member_and_admins_sign_in(kiosk_factory, loop):
     kiosk = kiosk_factory()
-    window, services = kiosk.window, kiosk.runtime.services
+    window = kiosk.window
     session = window.ctx.session
 
     async def scenario():
-        assert set(window.visible_views()) == {"inventory", "locations", "scanners", "log", "users"}
-        await services.users.create({"username": "kid", "role": "Read-only", "password": "pw-kid-1"}, SYSTEM)
+        assert session.user.username == "kitchen" and session.user.role == "Member"
+        # A Member sets scanners' modes and places; users are the Admin's.
+        assert set(window.visible_views()) == {"inventory", "locations", "scanners", "log"}
         tap(window.user_button)
         page = window.signin_page
-        await until(lambda: any(b.text() == "kid" for b in page.findChildren(type(page.go))), what="people")
-        tap(next(b for b in page.findChildren(type(page.go)) if b.text() == "kid"))
-        QTest.keyClicks(page.password, "pw-kid-1")
+        await until(lambda: any(b.text() == "admin" for b in page.findChildren(type(page.go))), what="people")
+        assert not any(b.text() == "kitchen" for b in page.findChildren(type(page.go))), "nobody signs in as it"
+        tap(next(b for b in page.findChildren(type(page.go)) if b.text() == "admin"))
+        QTest.keyClicks(page.password, "stocky-demo")
         tap(page.go)
-        await until(lambda: session.user is not None and session.user.username == "kid", what="signed in")
-        assert set(window.visible_views()) == {"inventory", "locations", "log"}
-        assert window.user_button.text() == "kid"
+        await until(lambda: session.user.username == "admin", what="signed in as the Admin")
+        assert set(window.visible_views()) == {"inventory", "locations", "scanners", "log", "users"}
+        assert window.user_button.text() == "admin"
         session._idle.setInterval(50)
         session._idle.start()
-        await until(lambda: session.user.username == "admin", what="back to the kiosk user")
-        assert "users" in window.visible_views()
+        await until(lambda: session.user.username == "kitchen", what="back to the kitchen account")
+        assert "users" not in window.visible_views()
 
     loop.run_until_complete(scenario())
 
@@ -268,13 +320,37 @@ def test_first_start_asks_for_an_administrator(kiosk_factory, loop):
         QTest.keyClicks(page.repeat, "kitchen-boss-2")
         tap(page.go)
         await until(lambda: "differ" in window.banner.text(), what="mismatch refused")
-        assert await services.users.count() == 0
+        assert await services.users.count() == 1  # only the kitchen account
         page.repeat.clear()
         QTest.keyClicks(page.repeat, "kitchen-boss-1")
         tap(page.go)
-        await until(lambda: window.ctx.session.user is not None, timeout=8, what="signed in as the new admin")
+        await until(lambda: window.ctx.session.user.username == "anna", timeout=8, what="signed in as the new admin")
         assert window.ctx.session.user.username == "anna" and window.ctx.session.is_admin
         assert window.stack.currentWidget() is window.tabs
+        assert window.ctx.session.kiosk_user.username == "kitchen", "the screen still rests as the kitchen"
         await services.users.authenticate("anna", "kitchen-boss-1")
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_log_line_opens_in_full(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window = kiosk.window
+    window.resize(800, 480)
+    window.show_view("log")
+    view = window.log_view
+    long_line = "Scanner in the garage: " + "the barcode was smudged and read three ways, " * 4 + "end."
+    logging.getLogger("stocky.scan").warning(long_line)
+
+    async def scenario():
+        await until(lambda: view.model.rowCount() > 0 and view.model.index(0, MESSAGE).data() == long_line,
+                    what="the line listed")
+        view.table.scrollToTop()
+        tap(view.table.viewport(), view.table.visualRect(view.model.index(0, MESSAGE)).center())
+        await until(lambda: any(s.isVisible() for s in window.findChildren(Sheet)), what="the entry opened")
+        sheet = next(s for s in window.findChildren(Sheet) if s.isVisible())
+        shown = [label for label in sheet.findChildren(QLabel) if label.text() == long_line]
+        assert shown and shown[0].wordWrap(), "the whole line, wrapped to the screen"
+        assert sheet.heading.text().startswith("WARN")
 
     loop.run_until_complete(scenario())

@@ -1,0 +1,120 @@
+"""The kiosk on a real X screen, tapped from outside as a finger would: at
+800x480 (the 7-inch display) and at 1280x800."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stocky_touch.models.inventory import DETAILS_TEXT
+from tests.touch.xkiosk import XKiosk, eventually, require_tools
+
+
+@pytest.fixture(scope="module", params=[(800, 480), (1280, 800)], ids=["800x480", "1280x800"])
+def xk(request, tmp_path_factory):
+    require_tools()
+    kiosk = XKiosk(tmp_path_factory.mktemp("xkiosk"), request.param)
+    try:
+        yield kiosk.start()
+    finally:
+        kiosk.stop()
+
+
+def item_named(xk: XKiosk, name: str) -> dict:
+    status, page = xk.api("GET", f"/item?stock=all&search={name.split()[0]}")
+    assert status == 200
+    return next(item for item in page["data"] if item["name"] == name)
+
+
+def search(xk: XKiosk, text: str) -> None:
+    """Type into the inventory's search with the on-screen keyboard (empty: clear it)."""
+    xk.tap(xk.wait_for("Inventory", "tab"))
+    field = xk.field("Search")
+    xk.tap(field)
+    for _ in field["text"]:
+        xk.tap(xk.wait_for("⌫", "button", inside="keyboard"))
+    xk.type_on_keyboard(text)
+    xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
+
+
+def open_item_page(xk: XKiosk, name: str, filter_label: str = "In stock", query: str = "") -> None:
+    if query:
+        search(xk, query)
+    else:
+        xk.tap(xk.wait_for("Inventory", "tab"))
+    xk.tap(xk.wait_for(filter_label, "button"))
+    row = xk.wait_for(name, "row")
+    xk.tap(row)
+    xk.tap(xk.wait_for(lambda text: text.strip() == DETAILS_TEXT, "row"))
+    xk.wait_for("‹ Back", "button")
+
+
+def test_type_a_name_with_the_on_screen_keyboard(xk):
+    open_item_page(xk, "Spaghetti 500 g", query="spag")
+    xk.tap(xk.field("What is it?"))
+    xk.wait_for("Done", "button", inside="keyboard")
+    xk.type_on_keyboard(" fresh")
+    name_field = xk.field("What is it?")
+    assert name_field["text"] == "Spaghetti 500 g fresh"
+    assert xk.on_screen(name_field), "the field is hidden while typing"
+    xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
+    xk.tap(xk.wait_for("Save", "button"))
+    eventually(lambda: item_named(xk, "Spaghetti 500 g fresh"), what="the new name saved")
+    xk.tap(xk.wait_for("‹ Back", "button"))
+    search(xk, "")
+
+
+def sign_in_as_admin(xk: XKiosk) -> None:
+    """From the kitchen account to the Admin: tap the name, the person, and
+    type the password on the on-screen keyboard."""
+    if xk.find("admin", "button", inside="topbar"):
+        return
+    xk.tap(xk.wait_for("kitchen", "button", inside="topbar"))
+    xk.tap(xk.wait_for("admin", "button"))
+    xk.tap(xk.field("Password"))
+    xk.type_on_keyboard("stocky-demo")
+    xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
+    xk.tap(xk.reach("Sign in", "button"), then=lambda: xk.find("admin", "button", inside="topbar"))
+
+
+def test_reach_delete_on_the_item_page(xk):
+    sign_in_as_admin(xk)
+    peanut = item_named(xk, "Peanut butter 340 g")
+    assert peanut["total_quantity"] == 0
+    open_item_page(xk, "Peanut butter 340 g", "Shopping list", query="pean")
+    xk.tap(xk.reach("Delete item", "button"), then=lambda: xk.find("Delete", "button", inside="sheet"))
+    xk.tap(xk.wait_for("Delete", "button", inside="sheet"))
+    eventually(lambda: xk.api("GET", f"/item/{peanut['id']}")[0] == 404, what="the item deleted")
+    search(xk, "")
+    xk.tap(xk.wait_for("In stock", "button"))
+
+
+def test_read_a_new_api_key_whole_and_use_it(xk):
+    status, _user = xk.api("POST", "/user", {"username": "Door scanner", "role": "Scanner"})
+    assert status == 201
+    sign_in_as_admin(xk)
+    xk.tap(xk.wait_for("Users", "tab"))
+    xk.tap(xk.wait_for("Door scanner · Scanner", "row"))
+    xk.tap(xk.reach("New API key", "button"),
+           then=lambda: xk.find(lambda text: text.startswith("sk_"), "label", inside="sheet"))
+    shown = xk.wait_for(lambda text: text.startswith("sk_"), "label", inside="sheet")
+    assert xk.on_screen(shown), f"the key is cut off: {shown}"
+    key = shown["text"].replace(" ", "")
+    status, answer = xk.api("POST", "/scanner/scan", {"msg": "5000128104470"}, headers={"X-API-Key": key})
+    assert status in (200, 409), answer  # the key read off the screen is accepted
+    xk.tap(xk.wait_for("Done: I have it", "button", inside="sheet"))
+    eventually(lambda: not xk.find_all(lambda text: text.startswith("sk_"), "label"), what="the sheet closed")
+
+
+def test_undo_a_scan_from_the_banner(xk):
+    ui_id = (xk.workdir / "data" / "ui_instance_id").read_text().strip()
+    scanner = {"X-API-Key": xk.scanner_key}
+    link = json.dumps({"command": "associate_ui", "payload": ui_id})
+    assert xk.api("POST", "/scanner/scan", {"msg": link}, headers=scanner)[0] == 200
+    before = item_named(xk, "Whole milk 2 l")["total_quantity"]
+    status, answer = xk.api("POST", "/scanner/scan", {"msg": "5000128104470"}, headers=scanner)
+    assert status == 200, answer
+    assert item_named(xk, "Whole milk 2 l")["total_quantity"] == before + 1
+    xk.tap(xk.wait_for("Undo", "button"))
+    eventually(lambda: item_named(xk, "Whole milk 2 l")["total_quantity"] == before, what="the scan undone")

@@ -1,0 +1,48 @@
+"""Every screen and dialog on the 7-inch display (800x480): no text cut, no
+control out of reach, and the window no bigger than the screen."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication
+
+from stocky.schemas.actor import SYSTEM
+from stocky_touch.render import tour
+from tests.touch.conftest import as_admin, until
+from tests.touch.fit import problems
+
+
+def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop):
+    size = (800, 480)
+    kiosk = kiosk_factory()
+    window = kiosk.window
+    as_admin(kiosk, loop)  # every tab
+    width, height = size
+    window.resize(width, height)
+    seen: dict[str, list[str]] = {}
+
+    async def check(name: str) -> None:
+        assert (window.width(), window.height()) == size, f"{name}: the window grew to {window.size()}"
+        found = problems(window)
+        found += [f"a window besides the kiosk: {other}" for other in QApplication.topLevelWidgets()
+                  if other.isVisible() and other is not window]
+        if found:
+            seen[name] = found
+
+    async def scenario():
+        inventory = window.inventory
+        for upc in ("4000000000017", "4000000000024", "4000000000031"):  # scanned, not yet named
+            await kiosk.runtime.services.items.create({"upc": upc}, SYSTEM)
+        inventory.reload()
+        await until(lambda: inventory.model.rowCount() > 20 and inventory.unnamed_bar.isVisible(), what="inventory")
+
+        async def visit(name: str) -> None:
+            await check(name)
+            if name == "keyboard":
+                field = window.item_page.name
+                assert field.visibleRegion().boundingRect().height() == field.height(), \
+                    "the name field is hidden behind the keyboard"
+
+        await tour(window, visit)
+
+    loop.run_until_complete(scenario())
+    assert not seen, "\n".join(f"{name}: {problem}" for name, found in seen.items() for problem in found)
