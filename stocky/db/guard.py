@@ -38,6 +38,7 @@ from stocky.core.settings import Settings
 from stocky.db import migrations
 from stocky.db.backup import database_lock, running_lock
 from stocky.db.engine import BUSY_TIMEOUT_MS, create_engine, is_sqlite
+from stocky.db.faults import storage_errors
 
 log = logging.getLogger("stocky.storage")
 
@@ -115,8 +116,9 @@ def write_marker(settings: Settings) -> None:
         "empty kitchen. Delete this file only to start over with an empty kitchen on purpose.",
     }
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    with storage_errors():  # a full disk says so, like any other write
+        partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, path)
 
 
 def _missing(settings: Settings, what: str) -> StorageRefused:
