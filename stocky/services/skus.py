@@ -17,6 +17,7 @@ from stocky.schemas.common import Page, parse
 from stocky.schemas.sku import (
     SkuAdjust,
     SkuCreate,
+    SkuDate,
     SkuMove,
     SkuMoved,
     SkuOut,
@@ -104,6 +105,26 @@ class SkuService(Service):
             _log_change(work, actor,
                         f"{_verb(data.delta)} {item_label(item)} in {location.name}{dated} (now {sku.quantity})")
             return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta)
+
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
+
+    async def date_units(self, sku_id: uuid.UUID, data: SkuDate | dict, actor: Actor) -> SkuOut:
+        """Date ``quantity`` undated units of the SKU: the count stays, those
+        units join the lot of that date. Refused when fewer are undated."""
+        data = parse(SkuDate, data)
+
+        def change(work: UnitOfWork) -> SkuOut:
+            sku, item, location = _load(work.session, sku_id, lock=True)
+            undated = sku.quantity - lot_crud.dated_total(work.session, sku.id)
+            if undated < data.quantity:
+                raise Conflict(
+                    f"Only {undated} of {item_label(item)} in {location.name} have no date.", quantity=undated,
+                )
+            lot_crud.grow(work.session, sku.id, data.best_before, data.quantity)
+            work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=sku.quantity)
+            _log_change(work, actor, f"Dated {data.quantity} {item_label(item)} in {location.name}: "
+                                     f"best before {data.best_before.isoformat()}")
+            return sku_out(sku, item, location)
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
