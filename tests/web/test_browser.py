@@ -115,6 +115,10 @@ def test_shopping_list_on_a_phone_fits_and_stays_when_the_signal_goes(browser, k
         context.set_offline(True)
         expect(page.get_by_role("status").filter(has_text="Offline")).to_be_visible(timeout=20_000)
         assert items.all_inner_texts() == shown
+        tea = page.get_by_role("checkbox", name="Black tea, 80 bags is in the basket")
+        tea.tap()  # a tick needs Stocky: refused, and said so, never half-saved
+        expect(page.get_by_role("alert")).to_contain_text("No connection: the tick was not saved")
+        expect(tea).not_to_be_checked()
     finally:
         context.close()
 
