@@ -321,6 +321,7 @@ def test_a_unit_just_added_gets_a_date_and_use_soon_takes_it(desktop, kitchen):
     soon = date.today() + timedelta(days=3)
     dates = desktop.get_by_role("list", name="Dates in Fridge")
     expect(dates.locator(f'time[datetime="{soon.isoformat()}"]')).to_have_count(1)
+    expect(desktop.locator(".history li").first).to_contain_text(re.compile(r"Fridge: \+1 → \d+ · Best before .+ ×1"))
     detail = kitchen.request("GET", f"/api/v1/item/{yoghurt['id']}", headers=kitchen.admin())
     assert detail["total_quantity"] == before + 1  # dated, not added twice
     assert [(lot["best_before"], lot["quantity"]) for s in detail["skus"] for lot in s["lots"]] == [(soon.isoformat(), 1)]
