@@ -30,6 +30,14 @@ class SkuAdjust(Input):
     best_before: date | None = None
 
 
+class SkuDate(Input):
+    """Give undated units already in stock a best-before date (the screen's
+    quick choices right after an add)."""
+
+    best_before: date
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
+
+
 class SkuMove(Input):
     location_id: uuid.UUID
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]

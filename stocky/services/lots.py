@@ -10,7 +10,7 @@ and join them after it grew.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,9 @@ from stocky.crud import lot as crud
 
 # Units a change touched: (best-before date, or None for undated units; how many).
 Parts = list[tuple[date | None, int]]
+
+# How long after an add its units may still be dated as "the units just added".
+DATING_WINDOW = timedelta(minutes=10)
 
 
 def take(session: Session, sku_id: uuid.UUID, count: int, prefer: date | None = None) -> Parts:
@@ -99,3 +102,17 @@ def take_back(session: Session, sku_id: uuid.UUID, sku_quantity: int, parts: Par
             taken.append((best_before, here))
         missing += count - here
     return taken + (take(session, sku_id, missing) if missing else [])
+
+
+def redated_journal(recorded: list | None, delta: int, was: date | None, to: date, count: int = 1) -> list | None:
+    """An add's ``stock_change.lots`` once ``count`` of its units dated
+    ``was`` (None: undated) carry ``to``, so that the history names the date
+    and undoing the add takes the units from the right lot. Unchanged when
+    the add holds fewer such units."""
+    parts = [(date.fromisoformat(d) if d else None, n) for d, n in (recorded or [[None, delta]])]
+    index = next((i for i in reversed(range(len(parts))) if parts[i][0] == was and parts[i][1] >= count), None)
+    if index is None:
+        return recorded
+    parts[index] = (was, parts[index][1] - count)
+    parts.append((to, count))
+    return journal([(d, n) for d, n in parts if n], 1)

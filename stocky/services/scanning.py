@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -58,7 +58,7 @@ from stocky.services.users import UserService, actor_of, scanner_state
 log = logging.getLogger("stocky.scan")
 
 # How long after adding a unit a date card may still date it.
-DATE_CARD_WINDOW = timedelta(minutes=10)
+DATE_CARD_WINDOW = lots.DATING_WINDOW
 
 
 def described(raw: str) -> str:
@@ -290,12 +290,10 @@ class ScanService(Service):
         location = work.session.get(Location, added.location_id)
         if sku is None:
             raise Conflict("That unit is no longer there to date.")
-        parts = [(date.fromisoformat(d) if d else None, n) for d, n in (added.lots or [[None, added.delta]])]
-        was = parts[-1][0]  # the last unit of the change
+        last = (added.lots or [[None, added.delta]])[-1][0]
+        was = date.fromisoformat(last) if last else None  # the last unit of the change
         lots.redate_one(work.session, sku.id, sku.quantity, was, best_before)
-        parts[-1] = (was, parts[-1][1] - 1)
-        parts.append((best_before, 1))
-        added.lots = lots.journal([(d, n) for d, n in parts if n], 1)
+        added.lots = lots.redated_journal(added.lots, added.delta, was, best_before)
         _set_state(work, user)
         work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=sku.quantity)
         return _result(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stocky.core.errors import Conflict, InvalidInput
@@ -11,12 +12,14 @@ from stocky.crud import location as location_crud
 from stocky.crud import lot as lot_crud
 from stocky.crud import sku as crud
 from stocky.crud.common import get_or_404
-from stocky.models import Item, Location, Sku
+from stocky.models import Item, Location, Sku, StockChange
+from stocky.models.types import utcnow
 from stocky.schemas.actor import Actor
 from stocky.schemas.common import Page, parse
 from stocky.schemas.sku import (
     SkuAdjust,
     SkuCreate,
+    SkuDate,
     SkuMove,
     SkuMoved,
     SkuOut,
@@ -110,6 +113,28 @@ class SkuService(Service):
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
+    async def date_units(self, sku_id: uuid.UUID, data: SkuDate | dict, actor: Actor) -> SkuOut:
+        """Date ``quantity`` undated units of the SKU: the count stays, those
+        units join the lot of that date. Refused when fewer are undated."""
+        data = parse(SkuDate, data)
+
+        def change(work: UnitOfWork) -> SkuOut:
+            sku, item, location = _load(work.session, sku_id, lock=True)
+            undated = sku.quantity - lot_crud.dated_total(work.session, sku.id)
+            if undated < data.quantity:
+                raise Conflict(
+                    f"Only {undated} of {item_label(item)} in {location.name} have no date.", quantity=undated,
+                )
+            lot_crud.grow(work.session, sku.id, data.best_before, data.quantity)
+            if added := _recent_add(work.session, sku):
+                added.lots = lots.redated_journal(added.lots, added.delta, None, data.best_before, data.quantity)
+            work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=sku.quantity)
+            _log_change(work, actor, f"Dated {data.quantity} {item_label(item)} in {location.name}: "
+                                     f"best before {data.best_before.isoformat()}")
+            return sku_out(sku, item, location)
+
+        return await self.write(actor, Action.INVENTORY_CHANGE, change)
+
     async def add_to(
         self,
         item_id: uuid.UUID,
@@ -184,6 +209,22 @@ def _load(session: Session, sku_id: uuid.UUID, lock: bool = False) -> tuple[Sku,
     item = session.get(Item, sku.item_id)
     location = session.get(Location, sku.location_id)
     return sku, item, location
+
+
+def _recent_add(session: Session, sku: Sku) -> StockChange | None:
+    """The latest add to this place, if it was made in the last minutes: the
+    units a person dates right after an add are that add's."""
+    return session.scalar(
+        select(StockChange)
+        .where(
+            StockChange.item_id == sku.item_id,
+            StockChange.location_id == sku.location_id,
+            StockChange.delta > 0,
+            StockChange.timestamp >= utcnow() - lots.DATING_WINDOW,
+        )
+        .order_by(StockChange.seq.desc())
+        .limit(1)
+    )
 
 
 def _move(

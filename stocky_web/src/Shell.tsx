@@ -3,6 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { Link, Route, Switch, useLocation } from "wouter";
 import { currentToken, refresh, sessionEnded, signOut } from "./api/client";
 import type { Alert, Me, Page } from "./api/types";
+import { BannerView, ShowBanner } from "./components/Banner";
 import { CameraButton } from "./components/CameraButton";
 import { LinkScanner } from "./components/LinkScanner";
 import { useGet } from "./hooks";
@@ -20,13 +21,16 @@ import { Log } from "./views/Log";
 import { NotFound } from "./views/NotFound";
 import { Scanners } from "./views/Scanners";
 import { Shopping } from "./views/Shopping";
+import { UseSoon } from "./views/UseSoon";
 import { Users } from "./views/Users";
+import { canChange } from "./views/Inventory";
 
 const Labels = lazy(() => import("./views/Labels"));
 
 const NAV: [string, MessageKey][] = [
   ["/", "navInventory"],
   ["/shopping", "navShopping"],
+  ["/use-soon", "navUseSoon"],
   ["/locations", "navLocations"],
   ["/scanners", "navScanners"],
   ["/log", "navLog"],
@@ -35,6 +39,7 @@ const NAV: [string, MessageKey][] = [
 ];
 
 const BANNER_MS = 6000;
+const DATING_MS = 15000; // time to reach for a date choice
 
 function useLive(onBanner: (banner: Banner) => void): boolean {
   const queries = useQueryClient();
@@ -96,19 +101,21 @@ function AlertCount() {
 
 export function Shell({ me }: { me: Me }) {
   const [banner, setBanner] = useState<Banner | null>(null);
+  const [held, setHeld] = useState(false);
   const [menuOpen, setMenuOpen] = useState(false);
   const [linking, setLinking] = useState(false);
   const [path] = useLocation();
   const online = useLive(setBanner);
 
+  useEffect(() => setHeld(false), [banner]);
   useEffect(() => {
-    if (!banner) return;
-    const timer = setTimeout(() => setBanner(null), BANNER_MS);
+    if (!banner || held) return;
+    const timer = setTimeout(() => setBanner(null), banner.dating ? DATING_MS : BANNER_MS);
     return () => clearTimeout(timer);
-  }, [banner]);
+  }, [banner, held]);
   useEffect(() => setMenuOpen(false), [path]);
 
-  const nav = me.role === "Admin" ? [...NAV.slice(0, 5), ["/users", "navUsers"] as [string, MessageKey], ...NAV.slice(5)] : NAV;
+  const nav = me.role === "Admin" ? [...NAV.slice(0, 6), ["/users", "navUsers"] as [string, MessageKey], ...NAV.slice(6)] : NAV;
   return (
     <div className="shell">
       <header className="top">
@@ -126,16 +133,14 @@ export function Shell({ me }: { me: Me }) {
         </nav>
       </header>
       {!online && <p className="status offline" role="status">{t("reconnecting")}</p>}
-      {banner && (
-        <p className={`banner ${banner.tone}`} role="status" aria-live="polite" onClick={() => setBanner(null)}>
-          {banner.text}
-        </p>
-      )}
+      {banner && <BannerView banner={banner} canDate={canChange(me)} onChange={setBanner} onHold={() => setHeld(true)} />}
       {linking && <LinkScanner onClose={() => setLinking(false)} />}
       <main>
+        <ShowBanner.Provider value={setBanner}>
         <Switch>
           <Route path="/"><Inventory me={me} /></Route>
-          <Route path="/shopping"><Shopping online={online} /></Route>
+          <Route path="/shopping"><Shopping online={online} canTick={canChange(me)} /></Route>
+          <Route path="/use-soon"><UseSoon me={me} /></Route>
           <Route path="/item/:id">{(params) => <ItemPage id={params.id} me={me} />}</Route>
           <Route path="/locations"><Locations me={me} /></Route>
           <Route path="/scanners"><Scanners me={me} /></Route>
@@ -145,6 +150,7 @@ export function Shell({ me }: { me: Me }) {
           <Route path="/labels"><Suspense fallback={<p>{t("loading")}</p>}><Labels /></Suspense></Route>
           <Route><NotFound /></Route>
         </Switch>
+        </ShowBanner.Provider>
       </main>
     </div>
   );

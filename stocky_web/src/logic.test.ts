@@ -35,7 +35,7 @@ describe("reconnecting", () => {
 
 describe("change events", () => {
   it("a stock change makes inventory, item pages and locations stale", () => {
-    expect(staleKeys("sku")).toEqual([["items"], ["item"], ["locations"]]);
+    expect(staleKeys("sku")).toEqual([["items"], ["item"], ["locations"], ["lots"]]);
   });
   it("an unknown entity makes nothing stale", () => {
     expect(staleKeys("weather")).toEqual([]);
@@ -50,7 +50,17 @@ describe("scan banners", () => {
       action: "scan_result", ok: true, result: "added", message: "Server sentence",
       item, location: { id: "2", name: "Fridge" }, quantity: 4, scanner,
     });
-    expect(banner).toEqual({ text: "Added Whole Milk to Fridge (now 4)", tone: "good" });
+    expect(banner).toEqual({
+      text: "Added Whole Milk to Fridge (now 4)", tone: "good", dating: { itemId: "1", locationId: "2" },
+    });
+  });
+  it("offer no dates for a unit that came with one (a GS1 code)", () => {
+    const banner = describeScan({
+      action: "scan_result", ok: true, result: "added", item, location: { id: "2", name: "Fridge" },
+      quantity: 4, best_before: "2026-12-31", scanner,
+    });
+    expect(banner.dating).toBeUndefined();
+    expect(banner.text).toContain("Best before");
   });
   it("name an unnamed product by its barcode", () => {
     const banner = describeScan({
@@ -93,8 +103,11 @@ describe("the screen id", () => {
 
 describe("the kept shopping list", () => {
   it("keeps names and barcodes, with the time it was kept", () => {
-    saveShopping([{ id: "1", name: "Jam", upc: null, total_quantity: 0 } as never], localStorage, new Date("2026-11-30T10:00:00Z"));
-    expect(loadShopping()).toEqual({ savedAt: "2026-11-30T10:00:00.000Z", items: [{ id: "1", name: "Jam", upc: null }] });
+    saveShopping([{ id: "1", name: "Jam", upc: null, total_quantity: 0, to_buy: 2, in_basket: true } as never],
+      localStorage, new Date("2026-11-30T10:00:00Z"));
+    expect(loadShopping()).toEqual({
+      savedAt: "2026-11-30T10:00:00.000Z", items: [{ id: "1", name: "Jam", upc: null, to_buy: 2, in_basket: true }],
+    });
   });
   it("reads a damaged entry as no list", () => {
     localStorage.setItem("stocky.shopping", "{not json");

@@ -1,18 +1,21 @@
-import type { Item } from "./api/types";
+import type { ShoppingItem } from "./api/types";
 
 // The last shopping list, so it still reads in a shop with no signal. It is
 // inventory data, never a credential; signing out removes it.
 const KEY = "stocky.shopping";
 
+/** An item as kept: a list saved before the trip had no amounts or ticks. */
+export type SavedItem = Pick<ShoppingItem, "id" | "name" | "upc"> & Partial<Pick<ShoppingItem, "to_buy" | "in_basket">>;
+
 export interface SavedList {
   savedAt: string;
-  items: Pick<Item, "id" | "name" | "upc">[];
+  items: SavedItem[];
 }
 
-export function saveShopping(items: Item[], storage: Storage = localStorage, now = new Date()): void {
+export function saveShopping(items: SavedItem[], storage: Storage = localStorage, now = new Date()): void {
   const saved: SavedList = {
     savedAt: now.toISOString(),
-    items: items.map(({ id, name, upc }) => ({ id, name, upc })),
+    items: items.map(({ id, name, upc, to_buy, in_basket }) => ({ id, name, upc, to_buy, in_basket })),
   };
   try {
     storage.setItem(KEY, JSON.stringify(saved));

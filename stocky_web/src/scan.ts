@@ -1,3 +1,4 @@
+import { formatDay } from "./dates";
 import { t } from "./i18n";
 import type { Item } from "./api/types";
 
@@ -9,13 +10,22 @@ export interface ScanMessage {
   item?: Item | null;
   location?: { id: string; name: string } | null;
   quantity?: number | null;
+  best_before?: string | null;
   created?: boolean;
   scanner?: { username: string; current_mode: string };
+}
+
+/** The place a unit was just added to, undated: the banner offers dates. */
+export interface JustAdded {
+  itemId: string;
+  locationId: string;
+  skuId?: string;
 }
 
 export interface Banner {
   text: string;
   tone: "good" | "info" | "bad";
+  dating?: JustAdded;
 }
 
 export function itemName(item: Pick<Item, "name" | "upc">): string {
@@ -36,8 +46,14 @@ export function describeScan(scan: ScanMessage): Banner {
     view: "",
   };
   switch (scan.result) {
-    case "added":
-      return { text: t("scanAdded", values) + (scan.created ? ` · ${t("newProduct")}` : ""), tone: "good" };
+    case "added": {
+      const text = t("scanAdded", values) + (scan.created ? ` · ${t("newProduct")}` : "");
+      if (scan.best_before) return { text: `${text} · ${t("bestBefore")} ${formatDay(scan.best_before)}`, tone: "good" };
+      const dating = scan.item && scan.location ? { itemId: scan.item.id, locationId: scan.location.id } : undefined;
+      return { text, tone: "good", dating };
+    }
+    case "dated":
+      return { text: t("scanDated", { ...values, date: scan.best_before ? formatDay(scan.best_before) : "" }), tone: "good" };
     case "removed":
       return { text: t("scanRemoved", values), tone: "good" };
     case "associated":

@@ -143,6 +143,7 @@ def real_ids(api_template, live_stocky) -> dict[str, dict[str, str]]:
         "/api/v1/sku/{id}": seed.skus["spaghetti@Pantry"],
         "/api/v1/sku/{id}/adjust": seed.skus["spaghetti@Pantry"],
         "/api/v1/sku/{id}/move": seed.skus["spaghetti@Pantry"],
+        "/api/v1/sku/{id}/date": seed.skus["spaghetti@Pantry"],
         "/api/v1/alert/{id}": str(alert.id),
         "/api/v1/scanner/{id}/state": seed.users["Scanner"],
     }

@@ -63,3 +63,29 @@ async def test_minimums_the_shopping_list_and_the_trip(api):
     assert (await api.patch(f"/item/{milk}", who="Member", json={"in_basket": True})).json["in_basket"] is True
     await api.post(f"/sku/{api.sku('milk@Fridge')}/adjust", json={"delta": 1})
     assert (await api.get(f"/item/{milk}")).json["in_basket"] is False  # stock arrived: the tick went
+
+
+async def test_dating_units_just_added_keeps_the_count(api):
+    """The screen's quick choices after an add: undated units get a date,
+    the count stays; more than are undated is a 409 that changes nothing."""
+    sku = api.sku("milk@Fridge")
+    soon = date.today() + timedelta(weeks=1)
+    before = (await api.get(f"/sku/{sku}")).json["quantity"]
+    reply = await api.post(f"/sku/{sku}/date", json={"best_before": soon.isoformat()})
+    assert reply.status == 200, reply
+    assert reply.json["quantity"] == before
+    item = (await api.get(f"/item/{api.item('milk')}")).json
+    lots = next(s for s in item["skus"] if s["id"] == sku)["lots"]
+    assert [(lot["best_before"], lot["quantity"]) for lot in lots] == [(soon.isoformat(), 1)]
+
+    # Right after an add, the dated unit is that add's: its history row names the date.
+    await api.post(f"/sku/{sku}/adjust", json={"delta": 1})
+    await api.post(f"/sku/{sku}/date", json={"best_before": soon.isoformat()})
+    [latest] = api.page(await api.get(f"/item/{api.item('milk')}/history", params={"limit": 1}))
+    assert (latest["delta"], latest["lots"]) == (1, [[soon.isoformat(), 1]])
+
+    snapshot = await api.snapshot("sku", "lot")
+    api.error(await api.post(f"/sku/{sku}/date", json={"best_before": soon.isoformat(), "quantity": before + 1}), 409)
+    assert await api.snapshot("sku", "lot") == snapshot
+    assert "best_before" in api.failing_fields(await api.post(f"/sku/{sku}/date", json={"best_before": "2026-02-30"}))
+    assert (await api.post(f"/sku/{sku}/date", who="Read-only", json={"best_before": soon.isoformat()})).status == 403

@@ -160,6 +160,7 @@ VALID: dict[str, Factory] = {
     "PATCH /api/v1/sku/{id}": const("/api/v1/sku/{milk_sku}", {"quantity": 4}),
     "DELETE /api/v1/sku/{id}": lambda api: _with_id(api, "/api/v1/sku/{id}", _fresh_zero_sku),
     "POST /api/v1/sku/{id}/adjust": const("/api/v1/sku/{milk_sku}/adjust", {"delta": 1}),
+    "POST /api/v1/sku/{id}/date": const("/api/v1/sku/{milk_sku}/date", {"best_before": "2030-01-31"}),
     "POST /api/v1/sku/{id}/move": const(
         "/api/v1/sku/{milk_sku}/move", {"location_id": "{shelf}", "quantity": 1}
     ),
@@ -487,6 +488,7 @@ DESIGN_ROLES: dict[str, frozenset[str]] = {
             "PATCH /api/v1/sku/{id}",
             "DELETE /api/v1/sku/{id}",
             "POST /api/v1/sku/{id}/adjust",
+            "POST /api/v1/sku/{id}/date",
             "POST /api/v1/sku/{id}/move",
             "POST /api/v1/alert",
             "POST /api/v1/alert/acknowledge",

@@ -88,6 +88,9 @@ CASES: dict[str, Case] = {
     ),
     "skus.set_quantity": Case(CHANGE, lambda s, k, a, i: s.skus.set_quantity(i, {"quantity": 7}, a), Kitchen.sku),
     "skus.adjust": Case(CHANGE, lambda s, k, a, i: s.skus.adjust(i, {"delta": -1}, a), Kitchen.sku),
+    "skus.date_units": Case(
+        CHANGE, lambda s, k, a, i: s.skus.date_units(i, {"best_before": "2030-01-31"}, a), Kitchen.sku
+    ),
     "skus.add_to": Case(CHANGE, lambda s, k, a, i: s.skus.add_to(i, k.pantry, 2, a), Kitchen.item),
     "skus.move": Case(
         CHANGE, lambda s, k, a, i: s.skus.move(i, {"location_id": k.fridge, "quantity": 1}, a), Kitchen.sku

@@ -1,13 +1,15 @@
 """What a person does with StockyWeb, in Chromium against a real Stocky:
 sign in, search, change a quantity, see another door's scan arrive live,
 read the shopping list on a phone, link a scanner, sign out and be signed
-out by a new password, print labels whose QR codes decode."""
+out by a new password, print labels whose QR codes decode, date a unit
+just added and eat it from Use soon, tick items off on a shopping trip."""
 
 from __future__ import annotations
 
 import json
 import re
 import uuid
+from datetime import date, timedelta
 
 import pytest
 from browser_support import TIMEOUT_MS, decode_qr_codes, png_pixels, sign_in
@@ -113,6 +115,10 @@ def test_shopping_list_on_a_phone_fits_and_stays_when_the_signal_goes(browser, k
         context.set_offline(True)
         expect(page.get_by_role("status").filter(has_text="Offline")).to_be_visible(timeout=20_000)
         assert items.all_inner_texts() == shown
+        tea = page.get_by_role("checkbox", name="Black tea, 80 bags is in the basket")
+        tea.tap()  # a tick needs Stocky: refused, and said so, never half-saved
+        expect(page.get_by_role("alert")).to_contain_text("No connection: the tick was not saved")
+        expect(tea).not_to_be_checked()
     finally:
         context.close()
 
@@ -134,8 +140,13 @@ def test_link_a_scanner_then_its_cards_drive_this_page(desktop, kitchen):
     kitchen.scan(json.dumps({"command": "show_view", "payload": "log"}))
     expect(desktop).to_have_url(kitchen.url + "/log", timeout=LIVE_MS)
     kitchen.scan("8000070038523")  # coffee beans
-    expect(desktop.get_by_role("status").filter(has_text=re.compile(r"Added Coffee beans 1 kg to Pantry \(now \d+\)"))) \
-        .to_be_visible(timeout=LIVE_MS)
+    banner = desktop.get_by_role("status").filter(has_text=re.compile(r"Added Coffee beans 1 kg to Pantry \(now \d+\)"))
+    expect(banner).to_be_visible(timeout=LIVE_MS)
+    banner.get_by_role("button", name="1 week").click()  # the bag the scanner just added gets its date
+    expect(banner).to_contain_text("Best before")
+    coffee = kitchen.request("GET", f"/api/v1/item/{kitchen.item_named('Coffee beans 1 kg')['id']}", headers=kitchen.admin())
+    week = (date.today() + timedelta(weeks=1)).isoformat()
+    assert [(lot["best_before"], lot["quantity"]) for s in coffee["skus"] for lot in s["lots"]] == [(week, 1)]
 
 
 def test_the_camera_loads_its_decoder_only_when_opened_and_scans(desktop, kitchen):
@@ -281,10 +292,10 @@ def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen)
     desktop.get_by_label("Search").fill("Whole milk")
     desktop.get_by_label("Whole milk 2 l").check()
     images = desktop.locator("figure.label img")
-    expect(images).to_have_count(4 + 8 + 1)  # locations, command cards, the milk
+    expect(images).to_have_count(4 + 12 + 1)  # locations, command cards (4 of them dates), the milk
     for image in images.all():
         expect(image).to_have_js_property("complete", True)
-    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Whole milk 2 l"):
+    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Best before: 1 week", "Whole milk 2 l"):
         expect(desktop.locator("figcaption", has_text=name).first).to_be_visible()
 
     locations = kitchen.request("GET", "/api/v1/location", headers=kitchen.admin())["data"]
@@ -293,6 +304,62 @@ def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen)
     expected |= {f'{{"command":"set_mode","payload":"{mode}"}}' for mode in ("add", "remove")}
     expected |= {f'{{"command":"show_view","payload":"{view}"}}'
                  for view in ("inventory", "shopping", "locations", "scanners", "log", "users")}
+    expected |= {f'{{"command":"best_before","payload":"{when}"}}' for when in ("+3d", "+1w", "+1m", "+3m")}
     expected.add(milk["id"])
     assert sorted(labels_pdf(desktop, "a4", (595, 842))) == sorted(expected)
     assert sorted(labels_pdf(desktop, "letter", (612, 792))) == sorted(expected)
+
+
+def test_a_unit_just_added_gets_a_date_and_use_soon_takes_it(desktop, kitchen):
+    yoghurt = kitchen.item_named("Greek yoghurt 500 g")
+    before = yoghurt["total_quantity"]
+    open_page(desktop, kitchen, f"/item/{yoghurt['id']}")
+    desktop.get_by_role("button", name="One more Greek yoghurt 500 g in Fridge").click()
+    banner = desktop.get_by_role("status").filter(has_text="Added Greek yoghurt 500 g to Fridge")
+    banner.get_by_role("button", name="3 days").click()
+    expect(banner).to_contain_text("Best before")
+    soon = date.today() + timedelta(days=3)
+    dates = desktop.get_by_role("list", name="Dates in Fridge")
+    expect(dates.locator(f'time[datetime="{soon.isoformat()}"]')).to_have_count(1)
+    expect(desktop.locator(".history li").first).to_contain_text(re.compile(r"Fridge: \+1 → \d+ · Best before .+ ×1"))
+    detail = kitchen.request("GET", f"/api/v1/item/{yoghurt['id']}", headers=kitchen.admin())
+    assert detail["total_quantity"] == before + 1  # dated, not added twice
+    assert [(lot["best_before"], lot["quantity"]) for s in detail["skus"] for lot in s["lots"]] == [(soon.isoformat(), 1)]
+
+    open_page(desktop, kitchen, "/use-soon")
+    lot = desktop.locator(".use-soon li").filter(has_text="Greek yoghurt 500 g")
+    expect(lot).to_contain_text("Best before in 3 days")
+    expect(lot).to_contain_text("1 in Fridge")
+    lot.get_by_role("button", name=re.compile("One less Greek yoghurt 500 g dated")).click()
+    expect(lot).to_have_count(0)
+    assert kitchen.item_named("Greek yoghurt 500 g")["total_quantity"] == before
+    lots = kitchen.request("GET", "/api/v1/lot", headers=kitchen.admin())["data"]
+    assert [lot for lot in lots if lot["item_id"] == yoghurt["id"]] == []
+
+
+def test_the_shopping_trip_on_a_phone_and_stock_arriving_clears_a_tick(browser, kitchen):
+    bacon = kitchen.item_named("Smoked bacon 300 g")
+    kitchen.request("PATCH", f"/api/v1/item/{bacon['id']}", {"min_quantity": 3}, kitchen.admin())
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        sign_in(page, kitchen.url, path="/shopping")
+        to_get = page.locator(".to-get li").filter(has_text="Smoked bacon 300 g")
+        expect(to_get).to_contain_text("get 3")
+        tick = page.get_by_role("checkbox", name="Smoked bacon 300 g is in the basket")
+        box = tick.bounding_box()
+        assert box and box["width"] >= 44 and box["height"] >= 44, box
+        tick.tap()
+        in_basket = page.locator(".in-basket li").filter(has_text="Smoked bacon 300 g")
+        expect(in_basket).to_have_count(1)
+        expect(to_get).to_have_count(0)
+        expect(tick).to_be_checked()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert kitchen.item_named("Smoked bacon 300 g")["in_basket"] is True
+
+        kitchen.scan(bacon["upc"])  # home again: a pack goes into the fridge at another door
+        expect(to_get).to_contain_text("get 2", timeout=LIVE_MS)
+        expect(in_basket).to_have_count(0)
+        expect(tick).not_to_be_checked()
+    finally:
+        context.close()

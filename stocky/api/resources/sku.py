@@ -4,7 +4,7 @@ from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
 from stocky.schemas.common import Page
 from stocky.schemas.queries import SkuQuery
-from stocky.schemas.sku import SkuAdjust, SkuCreate, SkuMove, SkuMoved, SkuOut, SkuUpdate
+from stocky.schemas.sku import SkuAdjust, SkuCreate, SkuDate, SkuMove, SkuMoved, SkuOut, SkuUpdate
 
 
 async def list_skus(call: Call) -> Page[SkuOut]:
@@ -33,6 +33,10 @@ async def adjust_sku(call: Call) -> SkuOut:
     return result.sku
 
 
+async def date_sku(call: Call) -> SkuOut:
+    return await call.services.skus.date_units(call.path_id("stock entry"), call.body, call.actor)
+
+
 async def move_sku(call: Call) -> SkuMoved:
     return await call.services.skus.move(call.path_id("stock entry"), call.body, call.actor)
 
@@ -50,6 +54,9 @@ ROUTES = [
     Route("POST", "/sku/{id}/adjust", adjust_sku, Policy.MEMBER,
           "Add or remove atomically; never below zero", "sku",
           body=SkuAdjust, response=SkuOut, errors=(409,)),
+    Route("POST", "/sku/{id}/date", date_sku, Policy.MEMBER,
+          "Give undated units a best-before date (the count stays)", "sku",
+          body=SkuDate, response=SkuOut, errors=(409,)),
     Route("POST", "/sku/{id}/move", move_sku, Policy.MEMBER,
           "Move some of the stock to another location, atomically", "sku",
           body=SkuMove, response=SkuMoved, errors=(409,)),

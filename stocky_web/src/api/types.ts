@@ -22,6 +22,30 @@ export interface Item {
   total_quantity: number;
   updated_at: string;
   stock_changed_at: string;
+  min_quantity: number;
+  in_basket: boolean;
+}
+
+/** An item on the shopping list, and how many to get. */
+export interface ShoppingItem extends Item {
+  to_buy: number;
+}
+
+/** Units of one place that share a best-before date. */
+export interface Lot {
+  id: string;
+  best_before: string;
+  quantity: number;
+}
+
+/** A lot on the Use soon list. */
+export interface UseSoonLot extends Lot {
+  sku_id: string;
+  item_id: string;
+  item_name: string | null;
+  location_id: string;
+  location_name: string;
+  days_left: number;
 }
 
 export interface Place {
@@ -30,6 +54,7 @@ export interface Place {
   location_name: string;
   quantity: number;
   updated_at: string;
+  lots: Lot[];
 }
 
 export interface ItemDetail extends Item {
@@ -43,6 +68,7 @@ export interface StockChange {
   delta: number;
   quantity_after: number;
   source: string;
+  lots?: [string | null, number][] | null;
 }
 
 export interface Location {

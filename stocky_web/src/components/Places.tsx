@@ -1,17 +1,57 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { ItemDetail, Place } from "../api/types";
+import type { ItemDetail, Lot, Place } from "../api/types";
+import { formatDay } from "../dates";
 import { useAction, useGet } from "../hooks";
 import { formatNumber, t } from "../i18n";
 import { itemName } from "../scan";
+import { useShowBanner } from "./Banner";
+
+function LotRow({ name, place, lot, canChange }: { name: string; place: Place; lot: Lot; canChange: boolean }) {
+  const action = useAction();
+  const date = formatDay(lot.best_before);
+  return (
+    <li className="lot">
+      <time dateTime={lot.best_before}>{date}</time>
+      <span className="quantity">{formatNumber(lot.quantity)}</span>
+      {canChange && (
+        <button type="button" className="step" disabled={action.busy}
+          aria-label={t("removeFromLot", { name, date, location: place.location_name })}
+          onClick={() => void action.run(() =>
+            api("POST", `/sku/${place.id}/adjust`, { delta: -1, best_before: lot.best_before }))}>−</button>
+      )}
+      {action.error && <p className="error" role="alert">{action.error}</p>}
+    </li>
+  );
+}
+
+/** A place's dated units, one row a date, and how many have none. */
+function Lots({ name, place, canChange }: { name: string; place: Place; canChange: boolean }) {
+  const lots = place.lots ?? [];
+  if (!lots.length) return null;
+  const undated = place.quantity - lots.reduce((sum, lot) => sum + lot.quantity, 0);
+  return (
+    <ul className="lots" aria-label={t("lotsOf", { location: place.location_name })}>
+      {lots.map((lot) => <LotRow key={lot.id} name={name} place={place} lot={lot} canChange={canChange} />)}
+      {undated > 0 && <li className="lot muted">{t("undated", { count: undated })}</li>}
+    </ul>
+  );
+}
 
 function PlaceRow({ item, place, canChange }: { item: ItemDetail; place: Place; canChange: boolean }) {
   const action = useAction();
   const queries = useQueryClient();
+  const showBanner = useShowBanner();
   const name = itemName(item);
   const adjust = (delta: number) =>
     action.run(async () => {
-      await api("POST", `/sku/${place.id}/adjust`, { delta });
+      const after = await api<Place>("POST", `/sku/${place.id}/adjust`, { delta });
+      if (delta > 0) {
+        showBanner({
+          text: t("scanAdded", { item: name, location: place.location_name, quantity: after.quantity }),
+          tone: "good", dating: { itemId: item.id, locationId: place.location_id, skuId: place.id },
+        });
+      }
       await queries.invalidateQueries({ queryKey: ["item", item.id] });
       void queries.invalidateQueries({ queryKey: ["items"] });
     });
@@ -28,6 +68,7 @@ function PlaceRow({ item, place, canChange }: { item: ItemDetail; place: Place; 
           aria-label={t("addOne", { name, location: place.location_name })} onClick={() => void adjust(1)}>+</button>
       )}
       {action.error && <p className="error" role="alert">{action.error}</p>}
+      <Lots name={name} place={place} canChange={canChange} />
     </li>
   );
 }

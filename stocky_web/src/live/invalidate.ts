@@ -1,11 +1,12 @@
 // Which cached queries a change event makes stale. A stock change moves an
 // item's total (inventory, shopping list, item page) and a location's; a
-// user change may be a scanner's mode or location.
+// user change may be a scanner's mode or location. Lots (Use soon) follow
+// every stock change.
 const STALE: Record<string, string[][]> = {
-  item: [["items"], ["item"]],
-  sku: [["items"], ["item"], ["locations"]],
-  stock_change: [["items"], ["item"], ["locations"]],
-  location: [["locations"], ["items"], ["item"], ["scanners"]],
+  item: [["items"], ["item"], ["lots"]],
+  sku: [["items"], ["item"], ["locations"], ["lots"]],
+  stock_change: [["items"], ["item"], ["locations"], ["lots"]],
+  location: [["locations"], ["items"], ["item"], ["scanners"], ["lots"]],
   alert: [["alerts"]],
   user: [["users"], ["scanners"]],
   scanner: [["scanners"]],

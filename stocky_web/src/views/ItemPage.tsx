@@ -7,6 +7,7 @@ import { ConfirmButton } from "../components/Confirm";
 import { Places } from "../components/Places";
 import { StorageSelect } from "../components/Storage";
 import { errorText, useAction, useGet } from "../hooks";
+import { journalDates, quickDate } from "../dates";
 import { formatAgo, formatNumber, formatTime, t } from "../i18n";
 import { itemName } from "../scan";
 import { canChange } from "./Inventory";
@@ -17,6 +18,7 @@ function EditItem({ item }: { item: ItemDetail }) {
   const [description, setDescription] = useState(item.description ?? "");
   const [upc, setUpc] = useState(item.upc ?? "");
   const [storage, setStorage] = useState(item.storage_type ?? "");
+  const [minimum, setMinimum] = useState(String(item.min_quantity ?? 0));
   const action = useAction();
   const queries = useQueryClient();
   function save(event: FormEvent) {
@@ -24,7 +26,7 @@ function EditItem({ item }: { item: ItemDetail }) {
     void action.run(async () => {
       await api("PATCH", `/item/${item.id}`, {
         name: name.trim() || null, description: description.trim() || null, upc: upc.trim() || null,
-        storage_type: (storage || null) as StorageType,
+        storage_type: (storage || null) as StorageType, min_quantity: Number(minimum) || 0,
       });
       await queries.invalidateQueries({ queryKey: ["item", item.id] });
     });
@@ -35,6 +37,10 @@ function EditItem({ item }: { item: ItemDetail }) {
       <label>{t("description")}<input value={description} onChange={(e) => setDescription(e.target.value)} /></label>
       <label>{t("barcode")}<input value={upc} inputMode="numeric" onChange={(e) => setUpc(e.target.value)} /></label>
       <StorageSelect value={storage} onChange={setStorage} />
+      <label>{t("keepAtLeast")}
+        <input type="number" min={0} step={1} inputMode="numeric" value={minimum} onChange={(e) => setMinimum(e.target.value)} />
+        <span className="muted hint">{t("keepAtLeastHint")}</span>
+      </label>
       {action.error && <p className="error" role="alert">{action.error}</p>}
       <button type="submit" className="primary" disabled={action.busy}>{t("save")}</button>
     </form>
@@ -67,6 +73,35 @@ function AddPlace({ item }: { item: ItemDetail }) {
   );
 }
 
+/** Add units that carry a best-before date to one of the item's places. */
+function AddDated({ item }: { item: ItemDetail }) {
+  const [place, setPlace] = useState("");
+  const [count, setCount] = useState("1");
+  const [day, setDay] = useState(() => quickDate("+1w"));
+  const action = useAction();
+  if (!item.skus.length) return null;
+  const target = place || item.skus[0].id;
+  return (
+    <form className="inline add-dated" onSubmit={(e) => {
+      e.preventDefault();
+      void action.run(() => api("POST", `/sku/${target}/adjust`, { delta: Number(count), best_before: day }));
+    }}>
+      <h2>{t("addDated")}</h2>
+      <label>{t("scannerLocation")}
+        <select value={target} onChange={(e) => setPlace(e.target.value)}>
+          {item.skus.map((s) => <option key={s.id} value={s.id}>{s.location_name}</option>)}
+        </select>
+      </label>
+      <label>{t("howMany")}
+        <input type="number" min={1} step={1} inputMode="numeric" required value={count} onChange={(e) => setCount(e.target.value)} />
+      </label>
+      <label>{t("bestBefore")}<input type="date" required value={day} onChange={(e) => setDay(e.target.value)} /></label>
+      <button type="submit" className="primary" disabled={action.busy}>{t("addDated")}</button>
+      {action.error && <p className="error" role="alert">{action.error}</p>}
+    </form>
+  );
+}
+
 export function ItemPage({ id, me }: { id: string; me: Me }) {
   const item = useGet<ItemDetail>(["item", id], `/item/${id}`, { placeholderData: undefined });
   const history = useGet<Page<StockChange>>(["item", id, "history"], `/item/${id}/history?limit=50`);
@@ -85,10 +120,12 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
       {data.lookup_status === "pending" && <p className="muted">{t("lookupPending")}</p>}
       <Places id={id} canChange={canChange(me)} />
       {canChange(me) && <AddPlace item={data} />}
+      {canChange(me) && <AddDated item={data} />}
       {canChange(me) ? <EditItem key={data.updated_at} item={data} /> : (
         <dl>
           <dt>{t("barcode")}</dt><dd>{data.upc ?? "—"}</dd>
           <dt>{t("description")}</dt><dd>{data.description ?? "—"}</dd>
+          <dt>{t("keepAtLeast")}</dt><dd>{formatNumber(data.min_quantity ?? 0)}</dd>
         </dl>
       )}
       <h2>{t("history")}</h2>
@@ -98,6 +135,7 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
             <li key={change.id}>
               <time dateTime={change.timestamp} title={formatTime(change.timestamp)}>{formatAgo(change.timestamp)}</time>{" "}
               {change.location_name}: {change.delta > 0 ? "+" : "−"}{formatNumber(Math.abs(change.delta))} → {formatNumber(change.quantity_after)}
+              {journalDates(change.lots) && <span className="muted"> · {t("bestBefore")} {journalDates(change.lots)}</span>}
             </li>
           ))}
         </ul>

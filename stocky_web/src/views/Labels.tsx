@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { Item, Location, Page } from "../api/types";
 import { QrImage } from "../components/QrImage";
+import { QUICK_DATES } from "../dates";
 import { useGet } from "../hooks";
 import { t, type MessageKey } from "../i18n";
 import { itemName } from "../scan";
@@ -72,6 +73,9 @@ export default function Labels() {
           <Label path="/qr/command?format=svg" body={card("set_mode", "remove")} name={t("cardRemoveMode")} />
           {VIEW_CARDS.map(([view, page]) => (
             <Label key={view} path="/qr/command?format=svg" body={card("show_view", view)} name={t("cardView", { view: t(page) })} />
+          ))}
+          {QUICK_DATES.map(([payload, when]) => (
+            <Label key={payload} path="/qr/command?format=svg" body={card("best_before", payload)} name={t("cardDate", { when: t(when) })} />
           ))}
         </div>
         {chosen.length > 0 && (

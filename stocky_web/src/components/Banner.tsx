@@ -1,0 +1,47 @@
+import { createContext, useContext } from "react";
+import { api, ApiError } from "../api/client";
+import type { ItemDetail } from "../api/types";
+import { formatDay } from "../dates";
+import { useAction } from "../hooks";
+import { t } from "../i18n";
+import type { Banner, JustAdded } from "../scan";
+import { DateChoices } from "./DateChoices";
+
+/** Views show a banner (a + tap's "Added …") through this. */
+export const ShowBanner = createContext<(banner: Banner) => void>(() => undefined);
+
+export function useShowBanner(): (banner: Banner) => void {
+  return useContext(ShowBanner);
+}
+
+/** The place's SKU: a + tap knows it; a scan names the item and location. */
+async function skuOf(added: JustAdded): Promise<string> {
+  if (added.skuId) return added.skuId;
+  const item = await api<ItemDetail>("GET", `/item/${added.itemId}`);
+  const place = item.skus.find((s) => s.location_id === added.locationId);
+  if (!place) throw new ApiError(409, "conflict", t("nowhere"));
+  return place.id;
+}
+
+/** A result over the page; after an undated add it offers best-before dates
+ * for that unit (POST /sku/{id}/date: the count stays, the unit gets a date). */
+export function BannerView({ banner, canDate, onChange, onHold }: {
+  banner: Banner; canDate: boolean; onChange: (banner: Banner | null) => void; onHold: () => void;
+}) {
+  const action = useAction();
+  const dating = canDate ? banner.dating : undefined;
+  const pick = (day: string) => {
+    onHold();
+    void action.run(async () => {
+      await api("POST", `/sku/${await skuOf(dating as JustAdded)}/date`, { best_before: day });
+      onChange({ text: `${banner.text} · ${t("bestBefore")} ${formatDay(day)}`, tone: "good" });
+    });
+  };
+  return (
+    <div className={`banner ${banner.tone}`} role="status" aria-live="polite">
+      <p onClick={() => onChange(null)}>{banner.text}</p>
+      {dating && <DateChoices busy={action.busy} onPick={pick} onOpen={onHold} />}
+      {action.error && <p className="error banner-error" role="alert">{action.error}</p>}
+    </div>
+  );
+}
