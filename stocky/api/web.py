@@ -57,15 +57,15 @@ def _file_for(path: str, dist: Path) -> Path | None:
 
 
 def _respond(request: web.Request, file: Path, cache: str, *, page: bool = False) -> web.StreamResponse:
+    # nosniff, no-referrer and frame protection are added to every answer
+    # (stocky/api/headers.py); a page brings its own, wider policy.
     headers = {
         "Cache-Control": cache,
         "Content-Type": TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream",
-        "X-Content-Type-Options": "nosniff",
         "Vary": "Accept-Encoding",
     }
     if page:
         headers["Content-Security-Policy"] = CSP
-        headers["Referrer-Policy"] = "no-referrer"
     body = file
     packed = file.with_name(file.name + ".gz")
     if "gzip" in request.headers.get("Accept-Encoding", "") and packed.is_file():
