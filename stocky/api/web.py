@@ -5,11 +5,14 @@ source by ``tests/web/test_bundle.py``).
 These are public files with no data in them, so they need no route policy:
 a GET or HEAD that no route matched, outside the API, ``/ws`` and
 ``/health``, is answered from here. A path that is not a file answers
-``index.html``, so a deep link (``/item/...``) works on reload.
+``index.html``, so a deep link (``/item/...``) works on reload. Files are
+looked up and read on a worker thread: an SD card's cold read must not hold
+up the event loop (scans, sockets).
 """
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -90,5 +93,5 @@ def serve(request: web.Request, dist: Path = WEB_DIST) -> web.StreamResponse:
 async def web_ui_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     unmatched = request.match_info.http_exception is not None
     if unmatched and request.method in ("GET", "HEAD") and not _reserved(request.path):
-        return serve(request)
+        return await asyncio.to_thread(serve, request)
     return await handler(request)
