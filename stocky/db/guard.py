@@ -147,8 +147,8 @@ def _cannot_write(path: Path, error: OSError) -> StorageRefused:
         )
     if error.errno == errno.ENOSPC:
         return StorageRefused(
-            f"The disk holding {path} is full. Free some space (old backups, logs) and start "
-            "Stocky again."
+            f"The disk that holds Stocky's database is full ({path} cannot be written). Free "
+            "some space (old backups, logs) and start Stocky again."
         )
     return StorageRefused(f"Stocky cannot write to {path}: {error.strerror}. {RESTORE}")
 
@@ -314,6 +314,7 @@ async def upgrade(settings: Settings) -> None:
     url = settings.resolved_database_url
     try:
         await migrations.upgrade(url)
+        write_marker(settings)  # the migrations may have taken a nearly full disk's last bytes
     except SQLAlchemyError as error:
         cause = getattr(error, "orig", None) or error
         raise StorageRefused(
@@ -322,4 +323,3 @@ async def upgrade(settings: Settings) -> None:
         ) from None
     except OSError as error:
         raise _cannot_write(Path(error.filename or settings.data_dir), error) from None
-    write_marker(settings)
