@@ -37,7 +37,7 @@ from stocky.core.errors import StorageRefused
 from stocky.core.settings import Settings
 from stocky.db import migrations
 from stocky.db.backup import database_lock, running_lock
-from stocky.db.engine import BUSY_TIMEOUT_MS, create_engine, is_sqlite
+from stocky.db.engine import BUSY_TIMEOUT_MS, create_engine, database_path
 
 log = logging.getLogger("stocky.storage")
 
@@ -53,16 +53,6 @@ RESTORE = (
     "Restore the newest backup with 'stocky restore FILE' (with Stocky stopped; it keeps the "
     "file it replaces beside it) and start Stocky again."
 )
-
-
-def database_path(url: str) -> Path | None:
-    """The SQLite file behind ``url``; None for PostgreSQL or an in-memory database."""
-    parsed = make_url(url)
-    if not is_sqlite(parsed) or not parsed.database or parsed.database == ":memory:":
-        return None
-    if parsed.database.startswith("file:"):
-        return None
-    return Path(parsed.database).expanduser().resolve()
 
 
 def described(url: str) -> str:
