@@ -13,9 +13,9 @@ from contextlib import AsyncExitStack
 from aiohttp import web
 
 from stocky.api import create_app
+from stocky.api.limits import cap_connections, connection_limit, quiet_repeats
 from stocky.core.errors import StorageRefused
 from stocky.core.events import Event
-from stocky.api.limits import cap_connections, connection_limit, quiet_repeats
 from stocky.core.sdnotify import Notifier
 from stocky.core.settings import Settings, ensure_mqtt_client_id
 from stocky.db import guard
@@ -167,6 +167,7 @@ class Runtime:
                 "Stocky again (systemd does) to check the storage; if the database is gone, "
                 "restore the newest backup with 'stocky restore FILE'."
             )
+
     @property
     def scheme(self) -> str:
         return "https" if self.settings.tls_cert and self.settings.tls_key else "http"

@@ -5,11 +5,14 @@ source by ``tests/web/test_bundle.py``).
 These are public files with no data in them, so they need no route policy:
 a GET or HEAD that no route matched, outside the API, ``/ws`` and
 ``/health``, is answered from here. A path that is not a file answers
-``index.html``, so a deep link (``/item/...``) works on reload.
+``index.html``, so a deep link (``/item/...``) works on reload. Files are
+looked up and read on a worker thread: an SD card's cold read must not hold
+up the event loop (scans, sockets).
 """
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from pathlib import Path
 from typing import Any
@@ -57,15 +60,15 @@ def _file_for(path: str, dist: Path) -> Path | None:
 
 
 def _respond(request: web.Request, file: Path, cache: str, *, page: bool = False) -> web.StreamResponse:
+    # nosniff, no-referrer and frame protection are added to every answer
+    # (stocky/api/headers.py); a page brings its own, wider policy.
     headers = {
         "Cache-Control": cache,
         "Content-Type": TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream",
-        "X-Content-Type-Options": "nosniff",
         "Vary": "Accept-Encoding",
     }
     if page:
         headers["Content-Security-Policy"] = CSP
-        headers["Referrer-Policy"] = "no-referrer"
     body = file
     packed = file.with_name(file.name + ".gz")
     if "gzip" in request.headers.get("Accept-Encoding", "") and packed.is_file():
@@ -90,5 +93,5 @@ def serve(request: web.Request, dist: Path = WEB_DIST) -> web.StreamResponse:
 async def web_ui_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     unmatched = request.match_info.http_exception is not None
     if unmatched and request.method in ("GET", "HEAD") and not _reserved(request.path):
-        return serve(request)
+        return await asyncio.to_thread(serve, request)
     return await handler(request)

@@ -256,7 +256,7 @@ class Client:
         self._screen_cleanup = cleanup
 
     def close_registrations(self, screens_only: bool = False) -> None:
-        if (cleanup := getattr(self, "_screen_cleanup", None)) is not None:
+        if (cleanup := self._screen_cleanup) is not None:
             cleanup()
             self._screen_cleanup = None
         if not screens_only:

@@ -26,5 +26,5 @@ def resolve(payload: str, today: date) -> date:
             return add_months(today, count)
         return today + timedelta(days=count * (7 if unit == "w" else 1))
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", payload.strip()):
-        raise ValueError("a date is +<n>d, +<n>w, +<n>m or YYYY-MM-DD")
+        raise ValueError(f"{payload.strip()[:20]!r} is none of them")
     return date.fromisoformat(payload.strip())

@@ -45,8 +45,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=12 * 60, ge=1)
     # StockyWeb: a short access token in the page's memory, renewed from a
     # refresh cookie that lasts this many days past the browser's last use.
-    web_access_minutes: int = Field(default=10, ge=1)
-    web_session_days: int = Field(default=30, ge=1)
+    # Bounded: a lifetime past what a date can hold would fail every sign-in.
+    web_access_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    web_session_days: int = Field(default=30, ge=1, le=3650)
     # HTTPS served by Stocky itself (``stocky tls`` makes a self-signed pair).
     tls_cert: Path | None = None
     tls_key: Path | None = None

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from stocky.core.errors import StockyError
+
 # Browsers refuse server certificates valid for longer than 825 days.
 VALID_DAYS = 825
 
@@ -31,9 +33,22 @@ class Made:
 
 
 def server_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """The TLS setup for ``cert`` and ``key``; a file that is missing or not
+    a matching PEM certificate and key is refused with a sentence, not a
+    traceback (``StockyError``)."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert, key)
+    try:
+        context.load_cert_chain(cert, key)
+    except OSError as error:  # ssl.SSLError too
+        why = (
+            "they are not a PEM certificate and the private key that belongs to it"
+            if isinstance(error, ssl.SSLError) else error.strerror
+        )
+        raise StockyError(
+            f"Stocky cannot serve HTTPS with STOCKY_TLS_CERT={cert} and STOCKY_TLS_KEY={key}: "
+            f"{why}. Make a certificate with 'stocky tls', or unset both to serve plain HTTP."
+        ) from None
     return context
 
 

@@ -82,15 +82,20 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def database_path(url: str | URL) -> Path | None:
+    """The SQLite file behind ``url``; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    if not is_sqlite(parsed) or not parsed.database or parsed.database == ":memory:":
+        return None
+    if parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
 def wal_file(url: str | URL) -> Path | None:
     """The write-ahead log of a SQLite database file; None for anything else."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
-        return None
-    path = Path(parsed.database).expanduser()
-    return path.with_name(path.name + "-wal")
+    path = database_path(url)
+    return path.with_name(path.name + "-wal") if path is not None else None
 
 
 def _ensure_sqlite_directory(url: URL) -> None:

@@ -37,8 +37,7 @@ from stocky.core.errors import StorageRefused
 from stocky.core.settings import Settings
 from stocky.db import migrations
 from stocky.db.backup import database_lock, running_lock
-from stocky.db.engine import BUSY_TIMEOUT_MS, create_engine, is_sqlite
-from stocky.db.faults import storage_errors
+from stocky.db.engine import BUSY_TIMEOUT_MS, create_engine, database_path
 
 log = logging.getLogger("stocky.storage")
 
@@ -54,16 +53,6 @@ RESTORE = (
     "Restore the newest backup with 'stocky restore FILE' (with Stocky stopped; it keeps the "
     "file it replaces beside it) and start Stocky again."
 )
-
-
-def database_path(url: str) -> Path | None:
-    """The SQLite file behind ``url``; None for PostgreSQL or an in-memory database."""
-    parsed = make_url(url)
-    if not is_sqlite(parsed) or not parsed.database or parsed.database == ":memory:":
-        return None
-    if parsed.database.startswith("file:"):
-        return None
-    return Path(parsed.database).expanduser().resolve()
 
 
 def described(url: str) -> str:
@@ -116,9 +105,8 @@ def write_marker(settings: Settings) -> None:
         "empty kitchen. Delete this file only to start over with an empty kitchen on purpose.",
     }
     partial = path.with_name(path.name + ".partial")
-    with storage_errors():  # a full disk says so, like any other write
-        partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        os.replace(partial, path)
+    partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _missing(settings: Settings, what: str) -> StorageRefused:
@@ -149,8 +137,8 @@ def _cannot_write(path: Path, error: OSError) -> StorageRefused:
         )
     if error.errno == errno.ENOSPC:
         return StorageRefused(
-            f"The disk holding {path} is full. Free some space (old backups, logs) and start "
-            "Stocky again."
+            f"The disk that holds Stocky's database is full ({path} cannot be written). Free "
+            "some space (old backups, logs) and start Stocky again."
         )
     return StorageRefused(f"Stocky cannot write to {path}: {error.strerror}. {RESTORE}")
 
@@ -316,6 +304,7 @@ async def upgrade(settings: Settings) -> None:
     url = settings.resolved_database_url
     try:
         await migrations.upgrade(url)
+        write_marker(settings)  # the migrations may have taken a nearly full disk's last bytes
     except SQLAlchemyError as error:
         cause = getattr(error, "orig", None) or error
         raise StorageRefused(
@@ -324,4 +313,3 @@ async def upgrade(settings: Settings) -> None:
         ) from None
     except OSError as error:
         raise _cannot_write(Path(error.filename or settings.data_dir), error) from None
-    write_marker(settings)

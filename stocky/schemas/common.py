@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from stocky.core.errors import InvalidInput
 
@@ -38,6 +46,10 @@ class Page(BaseModel, Generic[T]):
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
+
+MAX_QUANTITY = 1_000_000
+# Strict: a quantity is a JSON number, never "5" or true.
+Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 
 
 def field_errors(error: ValidationError) -> list[dict[str, Any]]:

@@ -4,15 +4,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, StrictBool, model_validator
 
 from stocky.core.barcodes import normalize_barcode
 from stocky.core.errors import InvalidInput
 from stocky.core.vocabulary import LookupStatus, StorageType
-from stocky.schemas.common import Input, Name, Output, Text
+from stocky.schemas.common import Input, Name, Output, Quantity, Text
 
 StockFilter = Literal["in", "zero", "all", "shopping"]
-MinQuantity = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 def _barcode(value: str) -> str:
@@ -45,8 +44,8 @@ class ItemUpdate(Input):
     description: Text | None = None
     upc: Barcode | None = None
     storage_type: StorageType | None = None
-    min_quantity: MinQuantity | None = None
-    in_basket: bool | None = None
+    min_quantity: Quantity | None = None
+    in_basket: StrictBool | None = None
 
 
 class ItemOut(Output):

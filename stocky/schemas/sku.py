@@ -6,12 +6,8 @@ from typing import Annotated
 
 from pydantic import Field, StrictInt
 
-from stocky.schemas.common import Input, Output
+from stocky.schemas.common import MAX_QUANTITY, Input, Output, Quantity
 from stocky.schemas.item import ItemOut
-
-MAX_QUANTITY = 1_000_000
-# Strict: a quantity is a JSON number, never "5" or true.
-Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 
 
 class SkuCreate(Input):

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from stocky.core.errors import StorageFault
 from stocky.crud import lot as crud
 from stocky.models import Item, Location, Lot
 from stocky.schemas.actor import SYSTEM, Actor
@@ -108,6 +109,9 @@ class ExpiryWorker:
                 await self._check()
             except asyncio.CancelledError:
                 raise
+            except StorageFault as fault:
+                # Logged once for its whole burst (storage_report), as every refused write is.
+                log.debug("Checking best-before dates was not saved: %s", fault.message)
             except Exception:
                 log.exception("Checking best-before dates failed; trying again in an hour")
             await asyncio.sleep(self._every)

@@ -173,7 +173,7 @@ class SharedBus:
                 self._hand_over(self._publish, event)
             else:
                 self._hand_over(self.screens.deliver, str(message["u"]), dict(message["m"]))
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError) as error:  # RecursionError: nested too deep
             log.warning("Ignored a malformed message from another Stocky process: %s", error)
 
     def _hand_over(self, action: Any, *args: Any) -> None:

@@ -95,6 +95,9 @@ class SkuService(Service):
             sku, item, location = _load(work.session, sku_id)
             if data.best_before is not None and data.delta < 0:
                 # Taking from one lot (the item page's per-date minus): from that lot only.
+                # The item's lock first, as every stock change takes it: on PostgreSQL
+                # a concurrent removal could otherwise empty the lot after this look.
+                item_crud.lock(work.session, item.id)
                 held = next((lot.quantity for lot in lot_crud.held(work.session, sku.id)
                              if lot.best_before == data.best_before), 0)
                 if held < -data.delta:

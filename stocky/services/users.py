@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from stocky.core import security
 from stocky.core.errors import Conflict, NotAuthenticated
 from stocky.core.events import EventBus
-from stocky.core.pools import KNOWN_PASSWORDS, PASSWORDS, BoundedPool
+from stocky.core.pools import KNOWN_PASSWORDS, PASSWORDS
 from stocky.crud import user as crud
 from stocky.crud.common import get_or_404
 from stocky.db.engine import Database
@@ -28,12 +28,6 @@ from stocky.services.base import Service, UnitOfWork
 from stocky.services.permissions import Action, require
 
 log = logging.getLogger("stocky.users")
-
-
-async def _in_executor(func, *args, pool: BoundedPool = PASSWORDS):
-    """bcrypt takes a quarter of a second on purpose: never on the event loop,
-    and never more of it queued than the password pool holds."""
-    return await pool.run(func, *args)
 
 
 def actor_of(user: UserOut, source: str = "api") -> Actor:
@@ -74,7 +68,7 @@ class UserService(Service):
         data = parse(UserCreate, data)
         require(actor.role, Action.USER_MANAGE)  # before a quarter second of bcrypt
         password_hash = (
-            await _in_executor(security.hash_password, data.password) if data.password else None
+            await PASSWORDS.run(security.hash_password, data.password) if data.password else None
         )
         key = security.new_api_key() if data.role == "Scanner" or data.with_api_key else None
 
@@ -104,7 +98,7 @@ class UserService(Service):
         data = parse(UserUpdate, data)
         require(actor.role, Action.USER_MANAGE)  # before a quarter second of bcrypt
         password_hash = (
-            await _in_executor(security.hash_password, data.password) if data.password else None
+            await PASSWORDS.run(security.hash_password, data.password) if data.password else None
         )
 
         def change(work: UnitOfWork) -> UserOut:
@@ -167,7 +161,7 @@ class UserService(Service):
         user = await self.db.read(lambda session: crud.by_username(session, username))
         stored = user.password_hash if user and user.is_active else None
         pool = KNOWN_PASSWORDS if known_place else PASSWORDS
-        if not await _in_executor(security.verify_password, password, stored, pool=pool):
+        if not await pool.run(security.verify_password, password, stored):
             raise NotAuthenticated("Wrong username or password.")
         return UserOut.model_validate(user)
 

@@ -106,6 +106,8 @@ async def test_a_quantity_must_be_a_json_number(api, quantity):
     assert api.failing_fields(reply) == {"quantity"}
     reply = await api.post(f"/sku/{sku}/adjust", json={"delta": quantity})
     assert api.failing_fields(reply) == {"delta"}
+    reply = await api.patch(f"/item/{api.item('milk')}", json={"min_quantity": quantity})
+    assert api.failing_fields(reply) == {"min_quantity"}
     assert await api.snapshot() == before
 
 
@@ -116,6 +118,8 @@ async def test_a_yes_or_no_must_be_a_json_boolean(api, flag):
     assert api.failing_fields(reply) == {"is_acknowledged"}
     reply = await api.patch(f"/user/{api.user('victim')}", json={"is_active": flag})
     assert api.failing_fields(reply) == {"is_active"}
+    reply = await api.patch(f"/item/{api.item('milk')}", json={"in_basket": flag})
+    assert api.failing_fields(reply) == {"in_basket"}
 
 
 @pytest.mark.parametrize("name", ["\u200b", "\u200b\u200c\u200d", "\u2060\ufeff", "\u200e", " \u200b "])

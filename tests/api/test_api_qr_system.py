@@ -92,6 +92,12 @@ async def test_an_invalid_command_is_422(api, command, field):
     assert PNG_SIGNATURE not in reply.body
 
 
+async def test_a_date_card_that_is_no_date_says_what_it_takes_once(api):
+    reply = await api.post("/qr/command", json={"command": "best_before", "payload": "soon"})
+    message = reply.json["error"]["message"]
+    assert message.count("+<n>d") == 1 and "'soon'" in message, message
+
+
 async def test_an_unknown_image_format_is_422(api):
     reply = await api.get(f"/qr/item/{api.item('milk')}", params={"format": "gif"})
     assert "format" in api.failing_fields(reply)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
 from datetime import date, timedelta
 
@@ -241,6 +242,25 @@ async def test_the_worker_checks_at_start_and_a_restarted_worker_repeats_nothing
         f"Use soon: 1 × Milk in Fridge, best before {date.today().isoformat()} (today)."
     ]
     assert len(await alerts_after_a_worker_ran()) == 1
+
+
+async def test_a_check_the_storage_refuses_leaves_no_traceback_and_the_worker_goes_on(services, caplog):
+    services.db.health.lost("The database file was deleted while Stocky was running")  # every write refused
+    checks, twice = 0, asyncio.Event()
+
+    async def check() -> None:
+        nonlocal checks
+        checks += 1
+        if checks == 2:
+            twice.set()
+        await services.lots.announce_expiry(3)
+
+    worker = ExpiryWorker(check, every=0.01)
+    with caplog.at_level(logging.DEBUG, "stocky.expiry"):
+        await worker.start()
+        await asyncio.wait_for(twice.wait(), 10)
+        await worker.stop()
+    assert [r for r in caplog.records if r.name == "stocky.expiry" and r.exc_info] == []
 
 
 async def test_the_shopping_list_and_the_trip(services, member, locations):

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tmpfs import small_disk
 
 from stocky.cli import main
 from stocky.core.errors import StorageRefused
@@ -163,18 +164,8 @@ def test_read_only_database_file_is_refused_not_answered_with_500s(data: Path, a
 @pytest.fixture
 def read_only_mount(tmp_path: Path):
     """A tmpfs mounted at ``tmp_path / 'ro'``; the test remounts it read-only."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a read-only file system needs root")
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.strip()}")
-    try:
+    with small_disk(tmp_path / "ro", "8m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_read_only_file_system_is_named_as_such(data: Path, read_only_mount: Path, stocky):

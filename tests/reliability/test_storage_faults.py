@@ -16,7 +16,6 @@ of the real file, the lock is a real ``BEGIN IMMEDIATE`` in another process.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 import os
@@ -24,7 +23,6 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -41,6 +39,7 @@ from reliability_support import (
     read_db,
     seed_kitchen,
 )
+from tmpfs import small_disk
 
 from stocky.core.settings import Settings
 from stocky.db.engine import WAL_LIMIT
@@ -150,23 +149,6 @@ async def test_a_damaged_page_never_costs_an_acknowledged_scan(tmp_path, http):
 
 
 # --- a full disk --------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def small_disk(where: Path, size: str) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs for a full disk needs root")
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-        capture_output=True, text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def fill(disk: Path) -> Path:

@@ -111,3 +111,11 @@ def test_a_blank_secret_key_counts_as_unset(clean_env, monkeypatch, tmp_path):
 
     assert decoded_length(key) >= 32
     assert (tmp_path / "secret_key").read_text().strip() == key
+
+
+@pytest.mark.parametrize(("name", "value"), [("STOCKY_WEB_SESSION_DAYS", "100000000"),
+                                             ("STOCKY_WEB_ACCESS_MINUTES", "10000000000000")])
+def test_a_browser_sign_in_longer_than_a_date_can_hold_is_refused_at_start(clean_env, monkeypatch, tmp_path, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match="less than or equal"):
+        Settings(data_dir=tmp_path)
