@@ -20,8 +20,10 @@ from stocky.core.settings import Settings
 from stocky.db.demo_data import describe
 from stocky.runtime import Runtime
 from stocky.schemas.actor import SYSTEM
+from stocky.schemas.commands import ScanCommand
 from stocky.schemas.user import UserOut
 from stocky.services.scanning import Device
+from stocky.services.users import actor_of
 
 log = logging.getLogger("stocky.kiosk")
 
@@ -126,9 +128,10 @@ class Kiosk:
         install_excepthook(ctx.notifier)
         if self.runtime.demo_logins is not None:
             # The demo scanner talks to this screen: the README's curl scan shows here.
-            demo_scanner = await services.users.by_username(self.runtime.demo_logins.scanner_username)
+            demo_scanner = await services.users.by_username(self.runtime.demo_logins.scanner_username, SYSTEM)
             if demo_scanner is not None:
-                await services.scans.associate(demo_scanner.id, self.runtime.ui_id)
+                card = ScanCommand(command="associate_ui", payload=self.runtime.ui_id).encode()
+                await services.scans.scan(actor_of(demo_scanner, "scan"), card)
         kiosk_user = await choose_kiosk_user(self.runtime)
         session.start(kiosk_user)
         self.window.start()

@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from stocky.core.settings import Settings  # noqa: E402
+from stocky.schemas.actor import SYSTEM  # noqa: E402
 from stocky.runtime import Runtime  # noqa: E402
 from stocky_touch.app import Kiosk, new_qt_loop  # noqa: E402
 
@@ -77,5 +78,5 @@ def kiosk_factory(tmp_path, loop):
 def as_admin(kiosk: Kiosk, loop: asyncio.AbstractEventLoop) -> None:
     """Switch the screen from the kitchen account to the demo Admin (what
     the sign-in page does once the password is right)."""
-    admin = loop.run_until_complete(kiosk.runtime.services.users.by_username("admin"))
+    admin = loop.run_until_complete(kiosk.runtime.services.users.by_username("admin", SYSTEM))
     kiosk.window.ctx.session.sign_in(admin)
