@@ -4,7 +4,8 @@ and the on-screen keyboard."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stocky.core.errors import Conflict
 from stocky.schemas.user import ScannerState
 from stocky_touch.views.alerts import AlertsPage
 from stocky_touch.views.base import Context
@@ -32,13 +34,14 @@ from stocky_touch.views.locations import LocationsView
 from stocky_touch.views.log import LogView
 from stocky_touch.views.scanners import ScannersView
 from stocky_touch.views.signin import SignInPage
+from stocky_touch.views.use_soon import UseSoonView
 from stocky_touch.views.users import UsersView
 from stocky_touch.widgets.banner import Banner
 from stocky_touch.widgets.common import Throttle, button, hint, run
 from stocky_touch.widgets.keyboard import OnScreenKeyboard, is_text_field
 from stocky_touch.widgets.sheet import Sheet
 
-TABS = ("inventory", "locations", "scanners", "log", "users")
+TABS = ("inventory", "usesoon", "locations", "scanners", "log", "users")
 ADMIN_TABS = frozenset({"users"})
 CHANGER_TABS = frozenset({"scanners"})  # a Member sets a scanner's mode and place (DESIGN section 10)
 
@@ -88,12 +91,14 @@ class MainWindow(QMainWindow):
         self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
         self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.inventory = InventoryView(ctx)
+        self.use_soon = UseSoonView(ctx)
         self.locations = LocationsView(ctx)
         self.scanners = ScannersView(ctx)
         self.log_view = LogView(ctx)
         self.users = UsersView(ctx)
         self.views = {
             "inventory": (self.inventory, "Inventory"),
+            "usesoon": (self.use_soon, "Use soon"),
             "locations": (self.locations, "Locations"),
             "scanners": (self.scanners, "Scanners"),
             "log": (self.log_view, "Log"),
@@ -126,6 +131,9 @@ class MainWindow(QMainWindow):
         ctx.notifier.message.connect(lambda text, error: self.banner.show_message(text, error))
         ctx.notifier.undoable.connect(
             lambda text, change_id: self.banner.show_message(text, action=("Undo", lambda: self.undo(change_id))))
+        ctx.notifier.added.connect(
+            lambda text, change_id, sku_id: self.banner.show_message(
+                text, action=("Undo", lambda: self.undo(change_id)), dates=lambda day: self.date_added(sku_id, day)))
         ctx.live.screenMessage.connect(self._screen_message)
         ctx.live.changed.connect(self._changed)
         ctx.session.userChanged.connect(self._user_changed)
@@ -361,7 +369,12 @@ class MainWindow(QMainWindow):
                 # A warning (milk put in the pantry) turns the banner amber and says why.
                 warning = message.get("warning")
                 text = f"{message.get('message', '')}. ⚠ {warning}" if warning else message.get("message", "")
-                self.banner.show_message(text, bool(warning), action=("Undo", lambda: self.undo(change_id)))
+                place = (message.get("location") or {}).get("id")
+                dates = None
+                if message.get("result") == "added" and not message.get("best_before") and item.get("id") and place:
+                    dates = partial(self._date_scanned, uuid.UUID(item["id"]), uuid.UUID(place))
+                self.banner.show_message(text, bool(warning), action=("Undo", lambda: self.undo(change_id)),
+                                         dates=dates)
             elif message.get("needs") == "location" and message.get("scanner_id"):
                 self.banner.show_message(message.get("message", ""), True)
                 self._ask_where(message)
@@ -403,18 +416,38 @@ class MainWindow(QMainWindow):
             self.banner.show_message("This account may not change a scanner: tap your name to switch.", True)
             return
 
-        async def place_and_scan() -> None:
-            scans = self.ctx.services.scans
-            actor = self.ctx.session.actor
-            await scans.set_state(scanner_id, {"current_location_id": str(location_id)}, actor)
-            await scans.scan_as_scanner(scanner_id, scan, actor)
-
-        run(self.ctx.notifier, place_and_scan())
+        run(self.ctx.notifier, self.ctx.services.scans.scan_into(scanner_id, location_id, scan, self.ctx.session.actor))
 
     def _new_location(self) -> None:
         self.show_view("locations")
         self.locations.new()
         self.keyboard.open_for(self.locations.name)
+
+    def _date_scanned(self, item_id: uuid.UUID, location_id: uuid.UUID, day: date) -> None:
+        """Date the unit a scan just added: the scan names the item and the
+        place, the item's places name the SKU."""
+
+        async def sku_id() -> uuid.UUID:
+            detail = await self.ctx.services.items.get(item_id, self.ctx.session.actor)
+            found = next((sku.id for sku in detail.skus if sku.location_id == location_id), None)
+            if found is None:
+                raise Conflict("It is no longer in that place to date.")
+            return found
+
+        run(self.ctx.notifier, sku_id(), lambda found: self.date_added(found, day))
+
+    def date_added(self, sku_id: uuid.UUID, day: date) -> None:
+        """Give one undated unit of the SKU (the one just added) a best-before date."""
+        if not self.ctx.session.can_change:
+            self.banner.show_message("This account may not change stock: tap your name to switch user.", True)
+            return
+
+        def done(sku) -> None:
+            self.banner.show_message(f"{sku.item_name or 'It'} in {sku.location_name}: best before "
+                                     f"{day:%a} {day.day} {day:%b %Y}")
+
+        run(self.ctx.notifier, self.ctx.services.skus.date_units(
+            sku_id, {"best_before": day.isoformat()}, self.ctx.session.actor), done)
 
     def undo(self, change_id: uuid.UUID) -> None:
         """Undo a stock change as whoever uses the screen; the banner says how it went."""
@@ -431,7 +464,7 @@ class MainWindow(QMainWindow):
             return  # the first start: nothing anyone may read yet
         self.refresh_bars()
         self.inventory.reload()
-        for view in (self.locations, self.scanners, self.log_view, self.users):
+        for view in (self.use_soon, self.locations, self.scanners, self.log_view, self.users):
             view.reload()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

@@ -25,6 +25,7 @@ SIZES = (((1280, 800), ""), ((800, 480), "800x480"))
 async def render(out: Path) -> list[Path]:
     from stocky.core.settings import Settings
     from stocky.runtime import Runtime
+    from stocky.schemas.actor import SYSTEM
     from stocky_touch.app import Kiosk
 
     data = Path(tempfile.mkdtemp(prefix="stocky-render-"))
@@ -32,7 +33,7 @@ async def render(out: Path) -> list[Path]:
     await kiosk.start()
     window = kiosk.window
     # Signed in as the demo Admin, to show every tab.
-    window.ctx.session.sign_in(await kiosk.runtime.services.users.by_username("admin"))
+    window.ctx.session.sign_in(await kiosk.runtime.services.users.by_username("admin", SYSTEM))
     written: list[Path] = []
     try:
         for size, folder in SIZES:
@@ -85,7 +86,8 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
     inventory.set_filter("zero")
     await show("shopping-list")
     inventory.set_filter("in")
-    for view in ("locations", "scanners", "log", "users"):
+    await _date_some(window)
+    for view in ("usesoon", "locations", "scanners", "log", "users"):
         window.show_view(view)
         await show(view)
     window.show_view("locations")
@@ -111,7 +113,8 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
                        "scanner_id": str(uuid.uuid4()), "scan": "", "needs": "location"})
     await show("where-does-it-go")
     close_sheets()
-    window.banner.show_message("Added Whole milk 2 l to Fridge (now 3)", False, action=("Undo", lambda: None))
+    window.banner.show_message("Added Whole milk 2 l to Fridge (now 3)", False, action=("Undo", lambda: None),
+                               dates=lambda _day: None)
     window.show_view("inventory")
     await show("scan-banner")
     window.banner.hide()
@@ -122,6 +125,19 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
     window.signin_page.show_first_start()
     await show("first-start")
     window.show_tabs()
+
+
+async def _date_some(window) -> None:
+    """Give one unit of the first items in stock a best-before date, one of
+    them past, for Use soon and the item page to show."""
+    from datetime import date, timedelta
+
+    services, actor = window.ctx.services, window.ctx.session.actor
+    first = (await services.items.list(actor, None, "in", 4, 0)).data
+    for item, days in zip(first, (2, -1, 5, 6), strict=False):
+        sku = next(sku for sku in (await services.items.get(item.id, actor)).skus if sku.quantity > 0)
+        if not sku.lots:
+            await services.skus.date_units(sku.id, {"best_before": date.today() + timedelta(days=days)}, actor)
 
 
 def main() -> None:

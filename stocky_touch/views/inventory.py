@@ -259,8 +259,10 @@ class InventoryView(QWidget):
         def done(result) -> None:
             if result.change_id is not None:
                 place, now, name = result.sku.location_name, result.sku.quantity, result.item.name or result.item.upc
-                said = f"Added {name} to {place}" if delta > 0 else f"Took {name} out of {place}"
-                self.ctx.notifier.done(f"{said} (now {now})", result.change_id)
+                if delta > 0:
+                    self.ctx.notifier.did_add(f"Added {name} to {place} (now {now})", result.change_id, sku.id)
+                else:
+                    self.ctx.notifier.done(f"Took {name} out of {place} (now {now})", result.change_id)
 
         run(self.ctx.notifier, self.ctx.services.skus.adjust(sku.id, {"delta": delta}, self.ctx.session.actor), done)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from stocky.schemas.item import ItemDetail
 from stocky_touch.views.base import Context
+from stocky_touch.views.use_soon import day_text, days_left
 from stocky_touch.widgets.choice import Choice
 from stocky_touch.widgets.common import Throttle, button, hint, kinetic, row, run, title
 from stocky_touch.widgets.keyboard import ask_number
@@ -71,6 +73,9 @@ class ItemPage(QWidget):
         form.addRow("Barcode", self.upc)
         form.addRow("Description", self.description)
         form.addRow("Keep", self.storage)
+        # Below this the item is on the shopping list; the number pad sets it.
+        self.minimum = button("", self._ask_minimum, name="qty")
+        form.addRow("Keep at least", row(self.minimum, hint("0: when none are left"), stretch_at=2))
         layout.addLayout(form)
 
         layout.addWidget(title("Where it is"))
@@ -140,6 +145,8 @@ class ItemPage(QWidget):
             self.upc.setText(item.upc or "")
             self.description.setPlainText(item.description or "")
             self.storage.set_value(item.storage_type)
+        self.minimum.setText(str(item.min_quantity))
+        self.minimum.setEnabled(self.ctx.session.can_change)
         self._show_skus(item)
         self.history.clear()
         for change in history:
@@ -166,7 +173,8 @@ class ItemPage(QWidget):
                 widget.deleteLater()
         if not item.skus:
             self.skus.addWidget(hint("Not stored anywhere yet."), 0, 0)
-        for position, sku in enumerate(item.skus):
+        position = 0
+        for sku in item.skus:
             name = QLabel(sku.location_name)
             minus = button("−", lambda s=sku: self._adjust(s.id, -1), name="minus")
             minus.setEnabled(sku.quantity > 0)
@@ -176,6 +184,15 @@ class ItemPage(QWidget):
             remove.setEnabled(sku.quantity == 0)
             for column, widget in enumerate((name, minus, quantity, plus, remove)):
                 self.skus.addWidget(widget, position, column)
+            position += 1
+            # Its dated units, earliest first, each with a − that takes from that date.
+            for lot in sorted(sku.lots, key=lambda lot: lot.best_before):
+                when = hint(f"    Best before {day_text(lot.best_before)}: {lot.quantity} "
+                            f"({days_left((lot.best_before - date.today()).days).lower()})")
+                take = button("−", lambda s=sku, d=lot.best_before: self._take_dated(s.id, d), name="minus")
+                self.skus.addWidget(when, position, 0)
+                self.skus.addWidget(take, position, 1)
+                position += 1
         self.skus.setColumnStretch(0, 1)
 
     # -- actions ----------------------------------------------------------------
@@ -196,6 +213,20 @@ class ItemPage(QWidget):
 
     def _adjust(self, sku_id: uuid.UUID, delta: int) -> None:
         run(self.ctx.notifier, self.ctx.services.skus.adjust(sku_id, {"delta": delta}, self.ctx.session.actor))
+
+    def _take_dated(self, sku_id: uuid.UUID, day: date) -> None:
+        run(self.ctx.notifier, self.ctx.services.skus.adjust(
+            sku_id, {"delta": -1, "best_before": day.isoformat()}, self.ctx.session.actor))
+
+    def _ask_minimum(self) -> None:
+        if self.item is None:
+            return
+        item_id = self.item.id
+        ask_number(self, "Keep at least how many?", self.item.min_quantity,
+                   lambda value: run(self.ctx.notifier, self.ctx.services.items.update(
+                       item_id, {"min_quantity": value}, self.ctx.session.actor),
+                       success=f"It goes on the shopping list below {value}" if value else
+                       "It goes on the shopping list when none are left"))
 
     def _ask(self, sku) -> None:
         ask_number(self, f"How many in {sku.location_name}?", sku.quantity,

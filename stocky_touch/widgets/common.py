@@ -118,6 +118,9 @@ class Notifier(QObject):
 
     message = Signal(str, bool)  # text, is_error
     undoable = Signal(str, object)  # text, the journalled change (uuid) the banner's Undo reverses
+    # An add by a tap: its text, its change (uuid) for Undo, and its SKU
+    # (uuid), whose new unit the banner's quick dates then date.
+    added = Signal(str, object, object)
 
     def ok(self, text: str) -> None:
         self.message.emit(text, False)
@@ -125,6 +128,10 @@ class Notifier(QObject):
     def done(self, text: str, change_id: object) -> None:
         """A stock change made by a tap: said, with an Undo."""
         self.undoable.emit(text, change_id)
+
+    def did_add(self, text: str, change_id: object, sku_id: object) -> None:
+        """An undated unit added by a tap: said, with an Undo and the quick dates."""
+        self.added.emit(text, change_id, sku_id)
 
     def error(self, text: str) -> None:
         self.message.emit(text, True)
