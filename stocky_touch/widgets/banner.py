@@ -24,6 +24,7 @@ QUICK_DATES = (("3 days", "+3d"), ("1 week", "+1w"), ("1 month", "+1m"), ("3 mon
 class Banner(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("messagebar")
         if parent is not None:
             parent.installEventFilter(self)
         layout = QGridLayout(self)

@@ -118,3 +118,19 @@ def test_undo_a_scan_from_the_banner(xk):
     assert item_named(xk, "Whole milk 2 l")["total_quantity"] == before + 1
     xk.tap(xk.wait_for("Undo", "button"))
     eventually(lambda: item_named(xk, "Whole milk 2 l")["total_quantity"] == before, what="the scan undone")
+
+
+def test_date_a_scan_on_the_banner_and_find_it_on_use_soon(xk):
+    ui_id = (xk.workdir / "data" / "ui_instance_id").read_text().strip()
+    scanner = {"X-API-Key": xk.scanner_key}
+    link = json.dumps({"command": "associate_ui", "payload": ui_id})
+    assert xk.api("POST", "/scanner/scan", {"msg": link}, headers=scanner)[0] == 200
+    status, answer = xk.api("POST", "/scanner/scan", {"msg": "5000128104470"}, headers=scanner)
+    assert status == 200, answer
+    xk.tap(xk.wait_for("1 week", "button", inside="messagebar"))
+    xk.wait_for(lambda text: "best before" in text, "label", inside="messagebar")
+    xk.tap(xk.wait_for("Use soon", "tab"))
+    xk.wait_for("Whole milk 2 l × 1", "label")
+    when = xk.wait_for(lambda text: text.startswith("7 days left ·"), "label")
+    assert xk.on_screen(when), f"the date is cut off: {when}"
+    xk.tap(xk.wait_for("Inventory", "tab"))
