@@ -61,6 +61,8 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
     """Show every screen, sheet and the keyboard of a demo kiosk signed in as
     an Admin, and ``visit`` each by name once it has settled: the pictures
     here, the small-screen check in the tests."""
+    from PySide6.QtWidgets import QScrollArea
+
     from stocky_touch.widgets.sheet import Sheet
 
     async def show(name: str) -> None:
@@ -103,6 +105,10 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
     close_sheets()
     window.open_item(first.id)
     await show("item")
+    scroll = window.item_page.findChild(QScrollArea)
+    scroll.ensureWidgetVisible(window.item_page.add_place)
+    await show("item-dates")
+    scroll.verticalScrollBar().setValue(0)
     window.keyboard.open_for(window.item_page.name)
     await show("keyboard")
     window.keyboard.close_keyboard()

@@ -187,8 +187,9 @@ class ItemPage(QWidget):
             position += 1
             # Its dated units, earliest first, each with a − that takes from that date.
             for lot in sorted(sku.lots, key=lambda lot: lot.best_before):
-                when = hint(f"    Best before {day_text(lot.best_before)}: {lot.quantity} "
-                            f"({days_left((lot.best_before - date.today()).days).lower()})")
+                when = hint(f"Best before {day_text(lot.best_before)} × {lot.quantity} · "
+                            f"{days_left((lot.best_before - date.today()).days).lower()}")
+                when.setIndent(24)  # under its place
                 take = button("−", lambda s=sku, d=lot.best_before: self._take_dated(s.id, d), name="minus")
                 self.skus.addWidget(when, position, 0)
                 self.skus.addWidget(take, position, 1)
