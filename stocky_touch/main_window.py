@@ -292,7 +292,8 @@ class MainWindow(QMainWindow):
             self.banner.show_message(message, mode == "remove")
             self.refresh_bars()
 
-        run(self.ctx.notifier, self.ctx.services.scans.set_state(scanner_id, {"current_mode": mode}), done)
+        run(self.ctx.notifier, self.ctx.services.scans.set_state(
+            scanner_id, {"current_mode": mode}, self.ctx.session.actor), done)
 
     def _changed(self, entity: str, _id: str, _op: str, _data: dict[str, Any]) -> None:
         if entity in ("alert", "scanner", "location", "user"):

@@ -302,9 +302,9 @@ def test_a_scan_with_nowhere_to_go_offers_the_locations(kiosk_factory, loop):
         freezer = next(b for b in sheet_buttons(window) if b.text() == "Freezer")
         freezer.click()
         await until(lambda: "to Freezer (now 1)" in window.banner.text(), what="the scan applied in the freezer")
-        states = await services.scans.states()
+        states = await services.scans.states(SYSTEM)
         assert str(states[0].current_location_id) == str(next(
-            loc.id for loc in (await services.locations.list()).data if loc.name == "Freezer"))
+            loc.id for loc in (await services.locations.list(SYSTEM)).data if loc.name == "Freezer"))
 
         milk = await scan(kiosk, key, "5000128104470")  # fridge milk, put in the freezer: it stands, with a warning
         assert milk["status"] == 200 and milk["warning"].startswith("Storage mismatch")
