@@ -327,14 +327,14 @@ class MainWindow(QMainWindow):
     # -- navigation -----------------------------------------------------------
 
     def show_view(self, view: str) -> bool:
-        """Switch tab; "shopping" is the inventory's Zero Stock filter."""
+        """Switch tab; "shopping" is the inventory's Shopping list filter."""
         name = "inventory" if view == "shopping" else view
         if name not in self.views or self.tabs.indexOf(self.views[name][0]) < 0:
             return False
         self.show_tabs()
         self.tabs.setCurrentWidget(self.views[name][0])
         if view == "shopping":
-            self.inventory.set_filter("zero")
+            self.inventory.set_filter("shopping")
         return True
 
     def show_tabs(self) -> None:

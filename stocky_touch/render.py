@@ -85,7 +85,7 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
     window.keyboard.open_for(inventory.search)
     await show("inventory-keyboard")
     window.keyboard.close_keyboard()
-    inventory.set_filter("zero")
+    inventory.set_filter("shopping")
     await show("shopping-list")
     inventory.set_filter("in")
     await _date_some(window)

@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from stocky.schemas.item import ItemOut, ItemSkuOut
+from stocky.schemas.item import ItemOut, ItemSkuOut, ShoppingItem
 
 NAME, QUANTITY = range(2)
 COLUMNS = 2
@@ -206,7 +206,12 @@ class InventoryModel(QAbstractItemModel):
 
     def _item_data(self, item: ItemOut, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
-            return item_text(item) if column == NAME else str(item.total_quantity)
+            if column == NAME:
+                return item_text(item)
+            # On the shopping list: what is here, and how many to get.
+            if isinstance(item, ShoppingItem):
+                return f"{item.total_quantity} · get {item.to_buy}"
+            return str(item.total_quantity)
         if role == ItemRole:
             return item
         if role == KindRole:

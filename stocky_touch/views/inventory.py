@@ -31,7 +31,7 @@ PAGE = 100
 UNNAMED_SHOWN = 2  # buttons that fit beside each other at 800 px
 FILTERS: tuple[tuple[StockFilter, str], ...] = (
     ("in", "In stock"),
-    ("zero", "Shopping list"),
+    ("shopping", "Shopping list"),  # at zero or below the item's Keep at least
     ("all", "All"),
 )
 
@@ -205,7 +205,8 @@ class InventoryView(QWidget):
 
     def _update_summary(self) -> None:
         total = self.model.total
-        what = {"in": "in stock", "zero": "to buy (newest first)", "all": "in all"}[self.stock]
+        what = {"in": "in stock", "zero": "to buy (newest first)", "shopping": "to buy (newest first)",
+                "all": "in all"}[self.stock]
         self.summary.setText(f"{total} item{'s' if total != 1 else ''} {what}")
         self.empty.setVisible(total == 0)
         self.tree.setVisible(total != 0)
@@ -213,7 +214,7 @@ class InventoryView(QWidget):
             self.empty.setText(
                 "Nothing matches." if self.search.text().strip()
                 else "Nothing here yet: scan a product to add it."
-                if self.stock != "zero" else "Nothing to buy."
+                if self.stock not in ("zero", "shopping") else "Nothing to buy."
             )
 
     # -- expanding and +/- ------------------------------------------------

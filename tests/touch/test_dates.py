@@ -163,3 +163,24 @@ def test_the_item_page_shows_dated_units_and_sets_keep_at_least(kiosk_factory, l
 
     loop.run_until_complete(scenario())
 
+
+
+def test_the_shopping_list_holds_what_is_below_its_minimum(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    inventory = window.inventory
+
+    async def scenario():
+        milk, _ = await sku_of(services, "Whole milk 2 l")
+        await services.items.update(milk.id, {"min_quantity": milk.total_quantity + 2}, SYSTEM)
+        assert window.show_view("shopping")
+        model = inventory.model
+
+        def listed() -> dict[str, str]:
+            return {model.index(r, 0).data(): model.index(r, 1).data() for r in range(model.rowCount())}
+
+        await until(lambda: listed().get("Whole milk 2 l") == f"{milk.total_quantity} · get 2",
+                    what="milk on the list, two to get")
+        assert inventory.stock == "shopping"
+
+    loop.run_until_complete(scenario())

@@ -112,7 +112,7 @@ def test_show_view_scan_switches_the_tab(kiosk_factory, loop):
         assert answer["status"] == 200
         await until(lambda: window.current_view() == "log", what="log tab shown")
         await scan(kiosk, key, json.dumps({"command": "show_view", "payload": "shopping"}))
-        await until(lambda: window.current_view() == "inventory" and window.inventory.stock == "zero",
+        await until(lambda: window.current_view() == "inventory" and window.inventory.stock == "shopping",
                     what="shopping list shown")
 
     loop.run_until_complete(scenario())

@@ -88,7 +88,7 @@ def test_search_and_the_shopping_list(kiosk_factory, loop):
         view.search.clear()
         await until(lambda: view.model.rowCount() > 20, what="all back")
         tap(view.filters.button(1))  # "Shopping list"
-        await until(lambda: view.stock == "zero" and view.model.rowCount() == view.model.total
+        await until(lambda: view.stock == "shopping" and view.model.rowCount() == view.model.total
                     and view.model.total > 0 and all(
                         view.model.index(r, NAME).data(ItemRole).total_quantity == 0
                         for r in range(view.model.rowCount())), what="zero stock only")
