@@ -17,8 +17,8 @@ from PySide6.QtCore import QEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from stocky.core.settings import Settings  # noqa: E402
-from stocky.schemas.actor import SYSTEM  # noqa: E402
 from stocky.runtime import Runtime  # noqa: E402
+from stocky.schemas.actor import SYSTEM  # noqa: E402
 from stocky_touch.app import Kiosk, new_qt_loop  # noqa: E402
 
 
