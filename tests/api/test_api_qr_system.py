@@ -139,6 +139,20 @@ async def test_health_is_503_when_the_database_is_gone(api, monkeypatch):
     assert "disk unplugged" not in reply.text
 
 
+async def test_health_answers_a_signed_in_caller_while_the_database_cannot_be_read(api, caplog):
+    """The credentials cannot be checked either: still the health answer, no details."""
+    if not api.services.db.is_sqlite:
+        pytest.skip("a database file deleted under Stocky is a SQLite fault")
+    for name in ("stocky.db", "stocky.db-wal", "stocky.db-shm"):
+        (api.data_dir / name).unlink(missing_ok=True)
+    api.services.db.read_engine.dispose()  # the next read opens the (missing) file
+    for who in ("Read-only", "Scanner"):
+        reply = await api.get("/health", who=who)
+        assert reply.status == 503, reply
+        assert reply.json == {"status": "degraded"}
+    assert not [record for record in caplog.records if record.exc_info]
+
+
 # -- /openapi.json ------------------------------------------------------------------
 
 
