@@ -210,6 +210,22 @@ async def test_openapi_documents_every_field_of_an_item_list(api, stock):
         assert any(set(row) <= shape for shape in shapes), (sorted(row), shapes)
 
 
+async def test_openapi_documents_what_storage_answers_to_every_change(api):
+    spec = (await api.get("/openapi.json", who="anonymous")).json
+    api.services.db.health.lost("The database file was deleted while Stocky was running")
+    api.error(await api.post("/location", json={"name": "Cellar"}), 503, "storage_unavailable")
+    changes = [(path, method, operation) for path, operations in spec["paths"].items()
+               for method, operation in operations.items() if method != "get"]
+    assert changes
+    for path, method, operation in changes:
+        for code in ("503", "507"):
+            answer = operation["responses"].get(code)
+            assert answer is not None, (method, path, code)
+            body = _resolved(spec, answer["content"]["application/json"]["schema"])
+            assert set(body["properties"]) == {"error"}, (method, path, code)
+        assert "Retry-After" in operation["responses"]["503"]["headers"], (method, path)
+
+
 # -- /docs ------------------------------------------------------------------------
 
 
