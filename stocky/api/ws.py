@@ -347,7 +347,9 @@ async def websocket(call: Call) -> web.WebSocketResponse:
                 return ws
             except StorageFault as fault:  # signed in it is not: it may connect again
                 await ws.send_json(_storage_error(fault))
-                await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"The database cannot be read")
+                await ws.close(
+                    code=WSCloseCode.TRY_AGAIN_LATER, message=b"The database cannot be read"
+                )
                 return ws
         async for message in ws:
             if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):

@@ -39,7 +39,8 @@ async def test_the_storage_lost_alert_stays_with_the_process_that_lost_it(
 
         (tmp_path / "a").rename(tmp_path / "a-moved")  # A's storage goes away under it
         await asyncio.wait_for(a.storage_lost.wait(), TIMEOUT)
-        alerts = [e for e in heard_a if e.entity == "alert" and "restarts" in e.data.get("message", "")]
+        alerts = [e for e in heard_a
+                  if e.entity == "alert" and "restarts" in e.data.get("message", "")]
         assert len(alerts) == 1, heard_a
 
         # Whatever A sends after the alert reaches B after it would have.
