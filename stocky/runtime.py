@@ -153,10 +153,12 @@ class Runtime:
         message = f"{reason}. Stocky takes no more changes and restarts to check its storage."
         log.error("%s", message)
         if self.services is not None:
-            # Shown on every screen, not stored: the database may be gone.
-            self.services.bus.publish(
-                Event("alert", str(uuid.uuid4()), "created", {"severity": "Error", "message": message})
-            )
+            # Shown on every screen of this process, not stored (the database
+            # may be gone), and not sent to other processes: their storage is fine.
+            self.services.bus.publish(Event(
+                "alert", str(uuid.uuid4()), "created", {"severity": "Error", "message": message},
+                local=True,
+            ))
         self.storage_lost.set()
 
     def raise_if_storage_lost(self) -> None:

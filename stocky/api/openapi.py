@@ -24,7 +24,12 @@ ERROR_TEXT = {
     415: "The body is not sent as `Content-Type: application/json`",
     422: "Validation failed; `fields` names each failing field",
     429: "Too many failed sign-ins, or too many password checks at once; see Retry-After",
+    503: "The database cannot be used right now; nothing was saved (busy: see Retry-After)",
+    507: "The disk under the database is full; nothing was saved",
 }
+# What any change may meet: storage that refuses it (StorageFault, StorageFull).
+STORAGE_ERRORS = {503, 507}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}}}
 
 
 def _errors_of(route: Route) -> list[int]:
@@ -37,6 +42,8 @@ def _errors_of(route: Route) -> list[int]:
         codes.add(422)
     if route.path_params:
         codes.add(404)
+    if route.method != "GET":
+        codes |= STORAGE_ERRORS
     return sorted(codes)
 
 
@@ -120,7 +127,7 @@ def build_spec(routes: list[Route]) -> dict[str, Any]:
         else:
             responses[str(route.status)] = {"description": route.summary}
         for code in _errors_of(route):
-            if code >= 500:  # e.g. /health's 503 answers with its own body
+            if code >= 500 and code in route.errors:  # /health's 503 answers with its own body
                 responses[str(code)] = {
                     "description": "Stocky is up but not healthy",
                     "content": {"application/json": {"schema": ref(route.response, "serialization")}},
@@ -131,7 +138,9 @@ def build_spec(routes: list[Route]) -> dict[str, Any]:
                 "content": {"application/json": {"schema": ref(ErrorBody, "serialization")}},
             }
         if 429 in route.errors:
-            responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+            responses["429"]["headers"] = RETRY_AFTER
+        if route.method != "GET":  # a database busy elsewhere says when to try again
+            responses["503"]["headers"] = RETRY_AFTER
         paths.setdefault(route.full_path, {})[route.method.lower()] = operation | {
             "responses": responses
         }

@@ -27,7 +27,7 @@ from stocky.api.limits import limited
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
 from stocky.core import security
-from stocky.core.errors import Conflict, NotAuthenticated, StockyError
+from stocky.core.errors import Conflict, NotAuthenticated, StockyError, StorageFault
 from stocky.core.events import Event
 from stocky.schemas.user import UserOut
 from stocky.services.container import Services
@@ -269,6 +269,12 @@ def _error(client: Client, message: str) -> None:
     client.offer({"action": "error", "message": message})
 
 
+def _storage_error(fault: StorageFault) -> dict[str, Any]:
+    """What a screen hears when the database cannot check its sign-in: a
+    fault of the box, not of the screen (the storage report logs it once)."""
+    return {"action": "error", "code": fault.code, "message": fault.message}
+
+
 async def _handle_message(client: Client, raw: str) -> None:
     try:
         data = json.loads(raw)
@@ -294,6 +300,9 @@ async def _handle_message(client: Client, raw: str) -> None:
             await client.authenticate(token)
         except NotAuthenticated as error:
             await client.ws.close(code=CLOSE_UNAUTHORIZED, message=error.message.encode()[:120])
+            return
+        except StorageFault as fault:  # the screen may identify again
+            client.offer(_storage_error(fault))
             return
     try:
         client.identify(ui_id)
@@ -335,6 +344,12 @@ async def websocket(call: Call) -> web.WebSocketResponse:
                 await client.authenticate(token)
             except NotAuthenticated as error:
                 await ws.close(code=CLOSE_UNAUTHORIZED, message=error.message.encode()[:120])
+                return ws
+            except StorageFault as fault:  # signed in it is not: it may connect again
+                await ws.send_json(_storage_error(fault))
+                await ws.close(
+                    code=WSCloseCode.TRY_AGAIN_LATER, message=b"The database cannot be read"
+                )
                 return ws
         async for message in ws:
             if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):

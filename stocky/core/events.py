@@ -23,6 +23,9 @@ class Event:
     id: str
     op: Op
     data: dict[str, Any] = field(default_factory=dict)
+    # About this process only (its own storage): other processes sharing the
+    # database are not told.
+    local: bool = False
 
     def as_message(self) -> dict[str, Any]:
         return {"action": "changed", "entity": self.entity, "id": self.id, "op": self.op}

@@ -32,8 +32,13 @@ ENDED = "Your sign-in has ended; sign in again."
 
 @dataclass(frozen=True)
 class Renewal:
+    """A refresh token, whose it is, and their token version as the same
+    transaction saw it: an access token minted from a later read could
+    outlive a password change made in between."""
+
     refresh_token: str
     user: UserOut
+    token_version: int
 
 
 def _new_token() -> tuple[str, str]:
@@ -56,7 +61,7 @@ class SessionService(Service):
                 user_id=user.id, token_hash=token_hash, token_version=stored.token_version,
                 created_at=now, rotated_at=now, expires_at=now + timedelta(days=days),
             ))
-            return Renewal(token, user)
+            return Renewal(token, user, stored.token_version)
 
         return await self.write(None, None, change)
 
@@ -85,7 +90,7 @@ class SessionService(Service):
             row.token_hash = fresh_hash
             row.rotated_at = now
             row.expires_at = now + timedelta(days=days)
-            return Renewal(fresh, UserOut.model_validate(user))
+            return Renewal(fresh, UserOut.model_validate(user), user.token_version)
 
         outcome = await self.write(None, None, change)
         if isinstance(outcome, str):  # the row's removal is committed first

@@ -97,8 +97,8 @@ class SharedBus:
     # -- out -------------------------------------------------------------------
 
     def _event_out(self, event: Event) -> None:
-        if self._from_peer:
-            return  # a peer's event: it went out from there
+        if self._from_peer or event.local:
+            return  # a peer's event went out from there; a local one stays here
         payload = _compact({"o": self.origin, "e": [event.entity, event.id, event.op, event.data]})
         if len(payload.encode()) > MAX_PAYLOAD:
             payload = _compact({"o": self.origin, "e": [event.entity, event.id, event.op, {}]})

@@ -139,6 +139,20 @@ async def test_health_is_503_when_the_database_is_gone(api, monkeypatch):
     assert "disk unplugged" not in reply.text
 
 
+async def test_health_answers_a_signed_in_caller_while_the_database_cannot_be_read(api, caplog):
+    """The credentials cannot be checked either: still the health answer, no details."""
+    if not api.services.db.is_sqlite:
+        pytest.skip("a database file deleted under Stocky is a SQLite fault")
+    for name in ("stocky.db", "stocky.db-wal", "stocky.db-shm"):
+        (api.data_dir / name).unlink(missing_ok=True)
+    api.services.db.read_engine.dispose()  # the next read opens the (missing) file
+    for who in ("Read-only", "Scanner"):
+        reply = await api.get("/health", who=who)
+        assert reply.status == 503, reply
+        assert reply.json == {"status": "degraded"}
+    assert not [record for record in caplog.records if record.exc_info]
+
+
 # -- /openapi.json ------------------------------------------------------------------
 
 
@@ -176,6 +190,40 @@ async def test_openapi_references_resolve(api):
     refs = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(spec)))
     assert refs
     assert refs <= set(spec["components"]["schemas"])
+
+
+def _resolved(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+@pytest.mark.parametrize("stock", ["in", "shopping"])
+async def test_openapi_documents_every_field_of_an_item_list(api, stock):
+    spec = (await api.get("/openapi.json", who="anonymous")).json
+    answer = spec["paths"]["/api/v1/item"]["get"]["responses"]["200"]["content"]["application/json"]
+    items = _resolved(spec, answer["schema"])["properties"]["data"]["items"]
+    shapes = [set(_resolved(spec, shape)["properties"]) for shape in items.get("anyOf", [items])]
+    rows = api.page(await api.get("/item", params={"stock": stock}))
+    assert rows  # the seeded kitchen has stock, and ran out of jam
+    for row in rows:
+        assert any(set(row) <= shape for shape in shapes), (sorted(row), shapes)
+
+
+async def test_openapi_documents_what_storage_answers_to_every_change(api):
+    spec = (await api.get("/openapi.json", who="anonymous")).json
+    api.services.db.health.lost("The database file was deleted while Stocky was running")
+    api.error(await api.post("/location", json={"name": "Cellar"}), 503, "storage_unavailable")
+    changes = [(path, method, operation) for path, operations in spec["paths"].items()
+               for method, operation in operations.items() if method != "get"]
+    assert changes
+    for path, method, operation in changes:
+        for code in ("503", "507"):
+            answer = operation["responses"].get(code)
+            assert answer is not None, (method, path, code)
+            body = _resolved(spec, answer["content"]["application/json"]["schema"])
+            assert set(body["properties"]) == {"error"}, (method, path, code)
+        assert "Retry-After" in operation["responses"]["503"]["headers"], (method, path)
 
 
 # -- /docs ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from http.cookies import SimpleCookie
 
 import pytest
 
+from stocky.schemas.actor import SYSTEM
 from stocky.services import sessions
 
 SESSION, REFRESH, LOGOUT = "/auth/session", "/auth/refresh", "/auth/logout"
@@ -116,3 +117,27 @@ async def test_session_sign_in_shares_the_login_throttle(api):
     reply = await api.post(SESSION, who="anonymous", json={
         "username": "erin", "password": api.seed.passwords["victim"]})
     api.error(reply, 429)
+
+
+@pytest.mark.parametrize("step", ["start", "renew"])
+async def test_a_password_changed_while_the_token_is_minted_leaves_it_dead(api, monkeypatch, step):
+    """The password changes just after the session is started or renewed and
+    before the access token is made: that token must die with the old password."""
+    _, token = await sign_in(api)
+    sessions_service = api.services.sessions
+    real = getattr(sessions_service, step)
+
+    async def then_new_password(*args, **kwargs):
+        renewal = await real(*args, **kwargs)
+        await api.services.users.update(
+            api.user("victim"), {"password": "a-New-Secret-9"}, SYSTEM)
+        return renewal
+
+    monkeypatch.setattr(sessions_service, step, then_new_password)
+    if step == "start":
+        reply = await api.post(SESSION, who="anonymous", json={
+            "username": "erin", "password": api.seed.passwords["victim"]})
+    else:
+        reply = await post_with(api, REFRESH, token)
+    assert reply.status == 200, reply
+    api.error(await me(api, reply.json["access_token"]), 401, "not_authenticated")

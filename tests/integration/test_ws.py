@@ -35,6 +35,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4408
 GOING_AWAY = 1001
 MESSAGE_TOO_BIG = 1009
+TRY_AGAIN_LATER = 1013
 
 INVENTORY_ACTIONS = {"changed", "alert", "scan_result"}
 
@@ -369,6 +370,31 @@ async def test_a_deactivated_users_credentials_close_with_4401(scan_env: ScanEnv
         ws = await scan_env.ws(headers=credentials)
         message = await receive_close(ws)
         assert message.data == CLOSE_UNAUTHORIZED, (credentials.keys(), message)
+
+
+@pytest.mark.parametrize("where", ["bearer header", "identify_ui"])
+async def test_a_database_that_cannot_be_read_at_sign_in_gets_a_clear_error(
+    scan_env: ScanEnv, where: str, caplog: pytest.LogCaptureFixture
+):
+    if not scan_env.services.db.is_sqlite:
+        pytest.skip("a database file deleted under Stocky is a SQLite fault")
+    token = await scan_env.token("Member")
+    for name in ("stocky.db", "stocky.db-wal", "stocky.db-shm"):
+        (scan_env.services.settings.data_dir / name).unlink(missing_ok=True)
+    scan_env.services.db.read_engine.dispose()  # the next read opens the (missing) file
+    if where == "bearer header":
+        ws = await scan_env.ws(headers={"Authorization": f"Bearer {token}"})
+        error = await receive_json(ws)
+        assert (await receive_close(ws)).data == TRY_AGAIN_LATER
+    else:
+        ws = await scan_env.ws()
+        error = await _identify(ws, token=token)
+        assert (await _identify(ws))["authenticated"] is False  # the socket still answers
+        await ws.close()
+    assert error["action"] == "error" and error["code"] == "storage_unavailable", error
+    assert "database" in error["message"]
+    await eventually(lambda: scan_env.open_sockets() == 0)
+    assert not [record for record in caplog.records if record.exc_info]
 
 
 # ---------------------------------------------------------------------------

@@ -46,9 +46,11 @@ async def check_password(call: Call) -> UserOut:
     return user
 
 
-async def issue_token(call: Call, user: UserOut, minutes: int) -> TokenOut:
+def issue_token(call: Call, user: UserOut, version: int, minutes: int) -> TokenOut:
+    """An access token for ``user`` at token ``version``: the version the
+    check that vouched for them saw, not a later read (a password changed
+    in between would otherwise leave this token valid)."""
     lifetime = timedelta(minutes=minutes)
-    version = await call.services.users.token_version(user.id)
     token = security.create_access_token(call.services.secret_key, user.id, version, lifetime)
     return TokenOut(access_token=token, expires_in=int(lifetime.total_seconds()))
 
@@ -56,7 +58,8 @@ async def issue_token(call: Call, user: UserOut, minutes: int) -> TokenOut:
 async def login(call: Call) -> TokenOut:
     """Password in, bearer token out."""
     user = await check_password(call)
-    return await issue_token(call, user, call.services.settings.access_token_minutes)
+    version = await call.services.users.token_version(user.id)
+    return issue_token(call, user, version, call.services.settings.access_token_minutes)
 
 
 ROUTES = [

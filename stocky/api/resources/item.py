@@ -3,12 +3,16 @@ from __future__ import annotations
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
 from stocky.schemas.common import Page
-from stocky.schemas.item import ItemCreate, ItemDetail, ItemOut, ItemUpdate
+from stocky.schemas.item import ItemCreate, ItemDetail, ItemOut, ItemUpdate, ShoppingItem
 from stocky.schemas.journal import StockChangeOut
 from stocky.schemas.queries import HistoryQuery, ItemQuery
 
 
-async def list_items(call: Call) -> Page[ItemOut]:
+class ItemList(Page[ItemOut | ShoppingItem]):
+    """Items; with ``stock=shopping`` each also says how many ``to_buy``."""
+
+
+async def list_items(call: Call) -> Page[ItemOut] | Page[ShoppingItem]:
     q: ItemQuery = call.query
     return await call.services.items.list(call.actor, q.search, q.stock, q.limit, q.offset)
 
@@ -44,7 +48,7 @@ async def item_history(call: Call) -> History:
 
 ROUTES = [
     Route("GET", "/item", list_items, Policy.READ, "Search the inventory (stock=shopping: the shopping list, with to_buy)", "item",
-          query=ItemQuery, response=Page[ItemOut]),
+          query=ItemQuery, response=ItemList),
     Route("POST", "/item", create_item, Policy.MEMBER, "Create an item", "item",
           body=ItemCreate, response=ItemOut, status=201, errors=(409,)),
     Route("GET", "/item/{id}", get_item, Policy.READ, "An item with its stock per location",

@@ -27,7 +27,9 @@ def _is_https(call: Call) -> bool:
 
 async def _answer(call: Call, renewal: Renewal) -> web.Response:
     settings = call.services.settings
-    token: TokenOut = await issue_token(call, renewal.user, settings.web_access_minutes)
+    token: TokenOut = issue_token(
+        call, renewal.user, renewal.token_version, settings.web_access_minutes
+    )
     response = web.Response(text=token.model_dump_json(), content_type="application/json")
     response.set_cookie(
         COOKIE, renewal.refresh_token, path=COOKIE_PATH, httponly=True, samesite="Strict",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import mimetypes
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from stocky.api.auth import authenticate
 from stocky.api.openapi import build_spec
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
-from stocky.core.errors import NotAuthenticated, NotFound
+from stocky.core.errors import NotFound, StockyError
 from stocky.schemas.common import Output
+
+log = logging.getLogger("stocky.api")
 
 SWAGGER = Path(swagger_ui_bundle.swagger_ui_path)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -55,9 +58,14 @@ async def _signed_in(call: Call) -> bool:
     request = call.request
     if "Authorization" not in request.headers and "X-API-Key" not in request.headers:
         return False
+    # /health answers whatever happens: credentials that cannot be checked
+    # (a refused key, a database that fails to read them) only hide details.
     try:
         await authenticate(request, call.services)
-    except NotAuthenticated:
+    except StockyError:
+        return False
+    except Exception:
+        log.exception("Checking the credentials of a /health call failed")
         return False
     return True
 
