@@ -133,7 +133,7 @@ export function Shell({ me }: { me: Me }) {
         </nav>
       </header>
       {!online && <p className="status offline" role="status">{t("reconnecting")}</p>}
-      {banner && <BannerView banner={banner} canDate={canChange(me)} onChange={setBanner} onHold={() => setHeld(true)} />}
+      {banner && <BannerView banner={banner} canChange={canChange(me)} onChange={setBanner} onHold={() => setHeld(true)} />}
       {linking && <LinkScanner onClose={() => setLinking(false)} />}
       <main>
         <ShowBanner.Provider value={setBanner}>

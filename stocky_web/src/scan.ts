@@ -1,6 +1,7 @@
 import { formatDay } from "./dates";
 import { t } from "./i18n";
 import type { Item } from "./api/types";
+import type { Undoable } from "./undo";
 
 export interface ScanMessage {
   action: "scan_result";
@@ -12,6 +13,7 @@ export interface ScanMessage {
   quantity?: number | null;
   best_before?: string | null;
   created?: boolean;
+  change_id?: string | null;
   scanner?: { username: string; current_mode: string };
 }
 
@@ -26,6 +28,7 @@ export interface Banner {
   text: string;
   tone: "good" | "info" | "bad";
   dating?: JustAdded;
+  undo?: Undoable;
 }
 
 export function itemName(item: Pick<Item, "name" | "upc">): string {
@@ -45,17 +48,20 @@ export function describeScan(scan: ScanMessage): Banner {
     mode: scan.scanner?.current_mode === "remove" ? t("modeRemove") : t("modeAdd"),
     view: "",
   };
+  const undo = scan.change_id && scan.item ? { undo: { changeId: scan.change_id, item: values.item } } : {};
   switch (scan.result) {
     case "added": {
       const text = t("scanAdded", values) + (scan.created ? ` · ${t("newProduct")}` : "");
-      if (scan.best_before) return { text: `${text} · ${t("bestBefore")} ${formatDay(scan.best_before)}`, tone: "good" };
+      if (scan.best_before) return { text: `${text} · ${t("bestBefore")} ${formatDay(scan.best_before)}`, tone: "good", ...undo };
       const dating = scan.item && scan.location ? { itemId: scan.item.id, locationId: scan.location.id } : undefined;
-      return { text, tone: "good", dating };
+      return { text, tone: "good", dating, ...undo };
     }
     case "dated":
       return { text: t("scanDated", { ...values, date: scan.best_before ? formatDay(scan.best_before) : "" }), tone: "good" };
     case "removed":
-      return { text: t("scanRemoved", values), tone: "good" };
+      return { text: t("scanRemoved", values), tone: "good", ...undo };
+    case "undone":
+      return { text: t("undone", values), tone: "info" };
     case "associated":
       return { text: t("scanAssociated"), tone: "info" };
     case "mode":

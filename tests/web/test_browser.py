@@ -2,7 +2,8 @@
 sign in, search, change a quantity, see another door's scan arrive live,
 read the shopping list on a phone, link a scanner, sign out and be signed
 out by a new password, print labels whose QR codes decode, date a unit
-just added and eat it from Use soon, tick items off on a shopping trip."""
+just added and eat it from Use soon, tick items off on a shopping trip,
+undo a tap or a scan from its banner and an older change from the history."""
 
 from __future__ import annotations
 
@@ -363,3 +364,64 @@ def test_the_shopping_trip_on_a_phone_and_stock_arriving_clears_a_tick(browser, 
         expect(tick).not_to_be_checked()
     finally:
         context.close()
+
+
+def test_a_tap_undone_from_its_banner_and_a_change_from_the_history(desktop, browser, kitchen):
+    oats = kitchen.item_named("Rolled oats 1 kg")
+    before = oats["total_quantity"]
+    [pantry] = kitchen.request("GET", f"/api/v1/item/{oats['id']}", headers=kitchen.admin())["skus"]
+    kitchen.request("POST", f"/api/v1/sku/{pantry['id']}/adjust", {"delta": 2}, kitchen.admin())  # an older change
+    watcher = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    try:
+        other = watcher.new_page()
+        sign_in(other, kitchen.url, path=f"/item/{oats['id']}")  # a second person watches the item page
+        total, watched = desktop.locator(".big"), other.locator(".big")
+        open_page(desktop, kitchen, f"/item/{oats['id']}")
+        desktop.get_by_role("button", name="One more Rolled oats 1 kg in Pantry").click()
+        banner = desktop.get_by_role("status").filter(has_text=f"Added Rolled oats 1 kg to Pantry (now {before + 3})")
+        expect(watched).to_have_text(f"{before + 3} in total", timeout=LIVE_MS)
+        undo = banner.get_by_role("button", name="Undo")
+        box = undo.bounding_box()
+        assert box and box["height"] >= 44 and box["width"] >= 44, box
+        undo.click()
+        expect(desktop.get_by_role("status")).to_contain_text(f"Undone: Rolled oats 1 kg in Pantry is back to {before + 2}")
+        expect(watched).to_have_text(f"{before + 2} in total", timeout=LIVE_MS)
+        assert kitchen.item_named("Rolled oats 1 kg")["total_quantity"] == before + 2
+        history = desktop.locator(".history li")
+        expect(history.first).to_contain_text(f"Pantry: −1 → {before + 2}")
+        expect(history.first.get_by_role("button")).to_have_count(0)  # an undo is not undone
+        expect(history.nth(1).get_by_role("button")).to_have_count(0)  # nor a change twice
+
+        # The older change, from the history: asked first, then undone.
+        older = history.filter(has_text=f"Pantry: +2 → {before + 2}")
+        older.get_by_role("button", name=f"Undo Pantry: +2 → {before + 2}").click()
+        older.get_by_role("button", name="Yes, undo").click()
+        expect(total).to_have_text(f"{before} in total")
+        expect(watched).to_have_text(f"{before} in total", timeout=LIVE_MS)
+        expect(older.get_by_role("button")).to_have_count(0)
+
+        # A change undone elsewhere first: the banner's Undo says why it cannot.
+        desktop.get_by_role("button", name="One more Rolled oats 1 kg in Pantry").click()
+        banner = desktop.get_by_role("status").filter(has_text=f"Added Rolled oats 1 kg to Pantry (now {before + 1})")
+        expect(banner.get_by_role("button", name="Undo")).to_be_visible()
+        newest = kitchen.request("GET", f"/api/v1/item/{oats['id']}/history?limit=1", headers=kitchen.admin())["data"][0]
+        kitchen.request("POST", f"/api/v1/stock-change/{newest['id']}/undo", {}, kitchen.admin())
+        banner.get_by_role("button", name="Undo").click()
+        expect(banner.get_by_role("alert")).to_contain_text("already undone")
+        assert kitchen.item_named("Rolled oats 1 kg")["total_quantity"] == before
+    finally:
+        watcher.close()
+
+
+def test_a_scan_on_a_linked_browser_is_undone_from_its_banner(desktop, kitchen):
+    open_page(desktop, kitchen, "/")
+    ui_id = desktop.evaluate("localStorage.getItem('stocky.ui_id')")
+    kitchen.scan(json.dumps({"command": "associate_ui", "payload": ui_id}))
+    kitchen.scan(json.dumps({"command": "show_view", "payload": "inventory"}))
+    before = kitchen.item_named("Chopped tomatoes 400 g")["total_quantity"]
+    kitchen.scan("5000119025219")  # chopped tomatoes, at the HTTP scanner door
+    banner = desktop.get_by_role("status").filter(has_text=f"Added Chopped tomatoes 400 g to Pantry (now {before + 1})")
+    banner.get_by_role("button", name="Undo").click(timeout=LIVE_MS)
+    expect(desktop.get_by_role("status")).to_contain_text(f"Undone: Chopped tomatoes 400 g in Pantry is back to {before}")
+    assert kitchen.item_named("Chopped tomatoes 400 g")["total_quantity"] == before
+    expect(entry(desktop, "Chopped tomatoes 400 g")).to_contain_text(f"{before} in total", timeout=LIVE_MS)

@@ -57,6 +57,12 @@ export interface Place {
   lots: Lot[];
 }
 
+/** What a − / + answers: the place as it is now, and the journalled change. */
+export interface Adjusted {
+  quantity: number;
+  change_id?: string | null;
+}
+
 export interface ItemDetail extends Item {
   skus: Place[];
 }
@@ -68,6 +74,7 @@ export interface StockChange {
   delta: number;
   quantity_after: number;
   source: string;
+  scan_id: string | null;
   lots?: [string | null, number][] | null;
 }
 

@@ -1,10 +1,11 @@
 import { createContext, useContext } from "react";
 import { api, ApiError } from "../api/client";
-import type { ItemDetail } from "../api/types";
+import type { ItemDetail, StockChange } from "../api/types";
 import { formatDay } from "../dates";
 import { useAction } from "../hooks";
 import { t } from "../i18n";
 import type { Banner, JustAdded } from "../scan";
+import { undoneText } from "../undo";
 import { DateChoices } from "./DateChoices";
 
 /** Views show a banner (a + tap's "Added …") through this. */
@@ -24,12 +25,22 @@ async function skuOf(added: JustAdded): Promise<string> {
 }
 
 /** A result over the page; after an undated add it offers best-before dates
- * for that unit (POST /sku/{id}/date: the count stays, the unit gets a date). */
-export function BannerView({ banner, canDate, onChange, onHold }: {
-  banner: Banner; canDate: boolean; onChange: (banner: Banner | null) => void; onHold: () => void;
+ * for that unit (POST /sku/{id}/date: the count stays, the unit gets a date),
+ * and after a stock change an Undo (its refusal stays on the banner). */
+export function BannerView({ banner, canChange, onChange, onHold }: {
+  banner: Banner; canChange: boolean; onChange: (banner: Banner | null) => void; onHold: () => void;
 }) {
   const action = useAction();
-  const dating = canDate ? banner.dating : undefined;
+  const dating = canChange ? banner.dating : undefined;
+  const undo = canChange ? banner.undo : undefined;
+  const undoIt = () => {
+    if (!undo) return;
+    onHold();
+    void action.run(async () => {
+      const inverse = await api<StockChange>("POST", `/stock-change/${undo.changeId}/undo`);
+      onChange({ text: undoneText(undo.item, inverse), tone: "info" });
+    });
+  };
   const pick = (day: string) => {
     onHold();
     void action.run(async () => {
@@ -40,7 +51,12 @@ export function BannerView({ banner, canDate, onChange, onHold }: {
   return (
     <div className={`banner ${banner.tone}`} role="status" aria-live="polite">
       <p onClick={() => onChange(null)}>{banner.text}</p>
-      {dating && <DateChoices busy={action.busy} onPick={pick} onOpen={onHold} />}
+      {(dating || undo) && (
+        <div className="banner-actions">
+          {undo && <button type="button" className="undo" disabled={action.busy} onClick={undoIt}>{t("undo")}</button>}
+          {dating && <DateChoices busy={action.busy} onPick={pick} onOpen={onHold} />}
+        </div>
+      )}
       {action.error && <p className="error banner-error" role="alert">{action.error}</p>}
     </div>
   );

@@ -1,10 +1,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { ItemDetail, Lot, Place } from "../api/types";
+import type { Adjusted, ItemDetail, Lot, Page, Place, StockChange } from "../api/types";
 import { formatDay } from "../dates";
 import { useAction, useGet } from "../hooks";
 import { formatNumber, t } from "../i18n";
 import { itemName } from "../scan";
+import { findChange } from "../undo";
 import { useShowBanner } from "./Banner";
 
 function LotRow({ name, place, lot, canChange }: { name: string; place: Place; lot: Lot; canChange: boolean }) {
@@ -38,6 +39,14 @@ function Lots({ name, place, canChange }: { name: string; place: Place; canChang
   );
 }
 
+/** The journalled change a − / + made, for its Undo: named by the answer, or
+ * found in the item's newest history. */
+async function changeOf(item: ItemDetail, place: Place, delta: number, after: Adjusted): Promise<string | null> {
+  if (after.change_id) return after.change_id;
+  const history = await api<Page<StockChange>>("GET", `/item/${item.id}/history?limit=5`);
+  return findChange(history.data, { location_name: place.location_name, delta, quantity_after: after.quantity });
+}
+
 function PlaceRow({ item, place, canChange }: { item: ItemDetail; place: Place; canChange: boolean }) {
   const action = useAction();
   const queries = useQueryClient();
@@ -45,13 +54,14 @@ function PlaceRow({ item, place, canChange }: { item: ItemDetail; place: Place; 
   const name = itemName(item);
   const adjust = (delta: number) =>
     action.run(async () => {
-      const after = await api<Place>("POST", `/sku/${place.id}/adjust`, { delta });
-      if (delta > 0) {
-        showBanner({
-          text: t("scanAdded", { item: name, location: place.location_name, quantity: after.quantity }),
-          tone: "good", dating: { itemId: item.id, locationId: place.location_id, skuId: place.id },
-        });
-      }
+      const after = await api<Adjusted>("POST", `/sku/${place.id}/adjust`, { delta });
+      const changeId = await changeOf(item, place, delta, after).catch(() => null);
+      const undo = changeId ? { changeId, item: name } : undefined;
+      const told = { item: name, location: place.location_name, quantity: after.quantity };
+      showBanner(delta > 0
+        ? { text: t("scanAdded", told), tone: "good", undo,
+            dating: { itemId: item.id, locationId: place.location_id, skuId: place.id } }
+        : { text: t("scanRemoved", told), tone: "good", undo });
       await queries.invalidateQueries({ queryKey: ["item", item.id] });
       void queries.invalidateQueries({ queryKey: ["items"] });
     });

@@ -149,6 +149,10 @@ export const en = {
   scanDated: "{item} in {location}: best before {date}",
   newProduct: "New product: it will get its name shortly",
   undo: "Undo",
+  undone: "Undone: {item} in {location} is back to {quantity}",
+  undoRow: "Undo {change}",
+  confirmUndo: "Undo {change}?",
+  yesUndo: "Yes, undo",
 
   // log
   severity: "Severity",

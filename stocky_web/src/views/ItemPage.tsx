@@ -10,6 +10,7 @@ import { errorText, useAction, useGet } from "../hooks";
 import { journalDates, quickDate } from "../dates";
 import { formatAgo, formatNumber, formatTime, t } from "../i18n";
 import { itemName } from "../scan";
+import { mayUndo, undoneIds } from "../undo";
 import { canChange } from "./Inventory";
 import { NotFound } from "./NotFound";
 
@@ -102,6 +103,27 @@ function AddDated({ item }: { item: ItemDetail }) {
   );
 }
 
+/** One journal row; a change not yet undone (and not an undo) can be undone. */
+function HistoryRow({ change, canUndo }: { change: StockChange; canUndo: boolean }) {
+  const action = useAction();
+  const queries = useQueryClient();
+  const what = `${change.location_name}: ${change.delta > 0 ? "+" : "−"}${formatNumber(Math.abs(change.delta))} → ${formatNumber(change.quantity_after)}`;
+  return (
+    <li>
+      <time dateTime={change.timestamp} title={formatTime(change.timestamp)}>{formatAgo(change.timestamp)}</time>{" "}
+      {what}
+      {journalDates(change.lots) && <span className="muted"> · {t("bestBefore")} {journalDates(change.lots)}</span>}
+      {canUndo && (
+        <ConfirmButton label={t("undo")} name={t("undoRow", { change: what })} question={t("confirmUndo", { change: what })}
+          yes={t("yesUndo")} disabled={action.busy}
+          onConfirm={() => void action.run(() => api("POST", `/stock-change/${change.id}/undo`).then(
+            () => queries.invalidateQueries({ queryKey: ["item"] })))} />
+      )}
+      {action.error && <p className="error" role="alert">{action.error}</p>}
+    </li>
+  );
+}
+
 export function ItemPage({ id, me }: { id: string; me: Me }) {
   const item = useGet<ItemDetail>(["item", id], `/item/${id}`, { placeholderData: undefined });
   const history = useGet<Page<StockChange>>(["item", id, "history"], `/item/${id}/history?limit=50`);
@@ -113,6 +135,8 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
   if (item.error) return <p className="error" role="alert">{errorText(item.error)}</p>;
   if (!item.data) return <p>{t("loading")}</p>;
   const data = item.data;
+  const changes = history.data?.data ?? [];
+  const undone = undoneIds(changes);
   return (
     <section>
       <h1>{itemName(data)}</h1>
@@ -129,14 +153,10 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
         </dl>
       )}
       <h2>{t("history")}</h2>
-      {history.data?.data.length ? (
+      {changes.length ? (
         <ul className="history">
-          {history.data.data.map((change) => (
-            <li key={change.id}>
-              <time dateTime={change.timestamp} title={formatTime(change.timestamp)}>{formatAgo(change.timestamp)}</time>{" "}
-              {change.location_name}: {change.delta > 0 ? "+" : "−"}{formatNumber(Math.abs(change.delta))} → {formatNumber(change.quantity_after)}
-              {journalDates(change.lots) && <span className="muted"> · {t("bestBefore")} {journalDates(change.lots)}</span>}
-            </li>
+          {changes.map((change) => (
+            <HistoryRow key={change.id} change={change} canUndo={canChange(me) && mayUndo(change, undone)} />
           ))}
         </ul>
       ) : <p className="muted">{t("historyEmpty")}</p>}
