@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -307,21 +307,6 @@ async def receive_close(ws: aiohttp.ClientWebSocketResponse, timeout: float = TI
                 aiohttp.WSMsgType.ERROR,
             ):
                 return message
-
-
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = TIMEOUT) -> None:
-    """Poll ``check`` until it holds; fails after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

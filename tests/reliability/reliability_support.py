@@ -12,7 +12,6 @@ Every wait here has a deadline; nothing may hang the suite.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http.client
 import json
@@ -436,15 +435,6 @@ async def scan_stream(
             ledger.refused.append(answer)
             if answer.status >= 500:
                 return
-
-
-async def wait_until(check: Any, timeout: float, interval: float = 0.01) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
 
 
 @dataclass
