@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 from mosquitto import Mosquitto, free_port, require_mosquitto
+from support.kitchens import OFFLINE_LOOKUP, add_locations
 from support.polling import eventually
 from test_mqtt import (
     MILK,
-    OFFLINE_LOOKUP,
     TEA,
     TOPIC,
     publish,
@@ -85,8 +85,8 @@ async def stocky(settings):
 
 async def kitchen_in(services) -> tuple[str, Any]:
     scanner = await services.users.create({"username": "Kitchen", "role": "Scanner"}, SYSTEM)
-    pantry = await services.locations.create({"name": "Pantry", "storage_type": "Ambient"}, SYSTEM)
-    return scanner.api_key, pantry
+    rooms = await add_locations(services, {"Pantry": "Ambient"})
+    return scanner.api_key, rooms["Pantry"]
 
 
 class FakeBackend:

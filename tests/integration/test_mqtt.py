@@ -18,6 +18,7 @@ from typing import Any
 import aiomqtt
 import pytest
 from mosquitto import Mosquitto, free_port, require_mosquitto
+from support.kitchens import OFFLINE_LOOKUP
 from support.polling import eventually
 
 from stocky.core.errors import InvalidInput
@@ -39,8 +40,6 @@ from stocky.services.container import Services
 TOPIC = "stocky/scan"
 MILK = "4006381333931"
 TEA = "5000112637922"
-# Product lookups must never leave the machine during tests.
-OFFLINE_LOOKUP = "http://127.0.0.1:9/{upc}"
 FAST = {"backoff_initial": 0.05, "backoff_max": 0.5}
 
 

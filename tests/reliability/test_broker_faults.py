@@ -49,8 +49,8 @@ from reliability_support import (
     StockyProcess,
     in_process_stocky,
     read_db,
-    seed_kitchen,
 )
+from support.kitchens import seed_kitchen
 from support.polling import eventually
 
 from stocky.schemas.actor import SYSTEM
