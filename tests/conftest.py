@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from support.kitchens import STORAGE_ROOMS, add_locations
 
 from stocky.core.events import Event
 from stocky.core.settings import Settings
@@ -57,17 +58,7 @@ def member() -> Actor:
 @pytest.fixture
 async def locations(services: Services, admin: Actor) -> dict[str, LocationOut]:
     """A small kitchen: one location per storage type, and one without."""
-    created = {}
-    for name, storage_type in (
-        ("Pantry", "Ambient"),
-        ("Fridge", "Refrigerated"),
-        ("Freezer", "Frozen"),
-        ("Counter", None),
-    ):
-        created[name] = await services.locations.create(
-            {"name": name, "storage_type": storage_type}, admin
-        )
-    return created
+    return await add_locations(services, {**STORAGE_ROOMS, "Counter": None}, admin)
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from multidict import CIMultiDictProxy
 from sqlalchemy import text
+from support.kitchens import STORAGE_ROOMS, add_locations
 
 from stocky.api.app import create_app
 from stocky.core.settings import Settings
@@ -129,15 +130,8 @@ async def _build_template(data_dir: Path, database_url: str | None) -> Seed:
         assert scanner.api_key
         users["Scanner"], usernames["Scanner"] = str(scanner.id), SCANNER_NAME
 
-        locations = {}
-        for name, storage in (
-            ("Pantry", "Ambient"),
-            ("Fridge", "Refrigerated"),
-            ("Freezer", "Frozen"),
-            ("Shelf", None),
-        ):
-            loc = await services.locations.create({"name": name, "storage_type": storage}, SYSTEM)
-            locations[name] = str(loc.id)
+        rooms = await add_locations(services, {**STORAGE_ROOMS, "Shelf": None})
+        locations = {name: str(loc.id) for name, loc in rooms.items()}
 
         items = {}
         for key, data in (

@@ -14,7 +14,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ import aiohttp
 import bcrypt
 import pytest
 from sqlalchemy import func, select
+from support.kitchens import STORAGE_ROOMS, add_locations
 
 from stocky.api import keys
 from stocky.api.app import create_app
@@ -40,12 +41,7 @@ TIMEOUT = 5.0
 QUIET = 0.3  # how long "receives nothing" is watched for
 
 # Locations of the test kitchen and their storage types.
-KITCHEN = {
-    "Pantry": "Ambient",
-    "Fridge": "Refrigerated",
-    "Freezer": "Frozen",
-    "Shelf": None,
-}
+KITCHEN = {**STORAGE_ROOMS, "Shelf": None}
 
 
 @dataclass
@@ -309,21 +305,6 @@ async def receive_close(ws: aiohttp.ClientWebSocketResponse, timeout: float = TI
                 return message
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], timeout: float = TIMEOUT) -> None:
-    """Poll ``check`` until it holds; fails after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 def stocky_info_logs() -> None:
     """The appliance logs Stocky's INFO lines (``stocky serve`` sets that up);
@@ -351,10 +332,8 @@ async def scan_env(
     """``database_url`` (tests/conftest.py) runs every test on SQLite and on PostgreSQL."""
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=database_url)
     async with open_services(settings) as services:
-        locations = {}
-        for name, storage_type in KITCHEN.items():
-            loc = await services.locations.create({"name": name, "storage_type": storage_type}, SYSTEM)
-            locations[name] = str(loc.id)
+        rooms = await add_locations(services, KITCHEN)
+        locations = {name: str(loc.id) for name, loc in rooms.items()}
         created = await services.users.create({"username": "kitchen-scanner", "role": "Scanner"}, SYSTEM)
         assert created.api_key
         scanner = Scanner(id=str(created.id), username=created.username, key=created.api_key)

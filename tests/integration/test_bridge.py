@@ -15,17 +15,16 @@ from typing import Any
 import pytest
 from aiohttp import web
 from mosquitto import Mosquitto, free_port, require_mosquitto
+from support.kitchens import OFFLINE_LOOKUP, add_locations
+from support.polling import eventually
 from test_mqtt import (
     MILK,
-    OFFLINE_LOOKUP,
     TEA,
     TOPIC,
-    eventually,
     publish,
-    quantity_of,
+    quantity_is,
     scan_message,
     set_location,
-    wait_for_flag,
 )
 
 from stocky.core.settings import Settings
@@ -86,8 +85,8 @@ async def stocky(settings):
 
 async def kitchen_in(services) -> tuple[str, Any]:
     scanner = await services.users.create({"username": "Kitchen", "role": "Scanner"}, SYSTEM)
-    pantry = await services.locations.create({"name": "Pantry", "storage_type": "Ambient"}, SYSTEM)
-    return scanner.api_key, pantry
+    rooms = await add_locations(services, {"Pantry": "Ambient"})
+    return scanner.api_key, rooms["Pantry"]
 
 
 class FakeBackend:
@@ -139,7 +138,7 @@ async def test_bridge_forwards_scans_to_a_live_stocky(broker, stocky, run_bridge
         scan_message(key, MILK, "b-2"),
         scan_message(key, MILK),  # no scan id of its own
     )
-    await eventually(quantity_of(services, MILK), 3)
+    await eventually(quantity_is(services, MILK, 3), timeout=10.0)
     milk = await services.items.by_upc(MILK, SYSTEM)
     detail = await services.items.get(milk.id, SYSTEM)
     assert [(s.location_name, s.quantity) for s in detail.skus] == [("Pantry", 3)]
@@ -153,7 +152,7 @@ async def test_bridge_forwards_scans_to_a_live_stocky(broker, stocky, run_bridge
         b"not json at all",
         scan_message(key, TEA, "t-1"),
     )
-    await eventually(quantity_of(services, TEA), 1)
+    await eventually(quantity_is(services, TEA, 1), timeout=10.0)
     refusals = [w for w in bridge_records(caplog) if "refused" in w]
     assert len(refusals) == 1 and "HTTP 401" in refusals[0], refusals
     assert not [w for w in bridge_records(caplog) if "retrying" in w]
@@ -171,11 +170,11 @@ async def test_bridge_retries_until_stocky_is_up(broker, settings, run_bridge, c
     await run_bridge(broker.url, f"http://127.0.0.1:{port}", attempts=50, retry_max=0.2)
 
     await publish(broker.port, scan_message(key, MILK, "early-1"))
-    await wait_for_flag(lambda: any("retrying" in w for w in bridge_records(caplog)))
+    await eventually(lambda: any("retrying" in w for w in bridge_records(caplog)), timeout=10.0)
     runtime = Runtime(settings, host="127.0.0.1", port=port)
     await runtime.start()
     try:
-        await eventually(quantity_of(runtime.services, MILK), 1)
+        await eventually(quantity_is(runtime.services, MILK, 1), timeout=10.0)
     finally:
         await runtime.stop()
 
@@ -190,7 +189,7 @@ async def test_5xx_is_retried_with_the_same_scan_id_and_4xx_is_not(
     await run_bridge(broker.url, url)
 
     await publish(broker.port, scan_message("sk_kitchen", "12345"))
-    await wait_for_flag(lambda: len(backend.requests) == 3)
+    await eventually(lambda: len(backend.requests) == 3, timeout=10.0)
     bodies = [r["body"] for r in backend.requests]
     assert {b["msg"] for b in bodies} == {"12345"}
     # The bridge gave the scan an id so that the retries cannot count it twice.
@@ -203,7 +202,7 @@ async def test_5xx_is_retried_with_the_same_scan_id_and_4xx_is_not(
         scan_message("sk_kitchen", "422-me", "own-id-2"),
         scan_message("sk_kitchen", "fine", "own-id-3"),
     )
-    await wait_for_flag(lambda: len(backend.requests) == 6)
+    await eventually(lambda: len(backend.requests) == 6, timeout=10.0)
     await asyncio.sleep(0.3)  # no retry of the 4xx shows up late
     assert [r["body"] for r in backend.requests[3:]] == [
         {"msg": "404-me", "scan_id": "own-id"},
@@ -221,7 +220,7 @@ async def test_a_scan_is_dropped_after_the_last_attempt_and_the_next_one_goes_th
     await run_bridge(broker.url, url, attempts=3)
 
     await publish(broker.port, scan_message("sk_kitchen", "doomed"), scan_message("sk_kitchen", "next"))
-    await wait_for_flag(lambda: len(backend.requests) == 4)
+    await eventually(lambda: len(backend.requests) == 4, timeout=10.0)
     assert [r["body"]["msg"] for r in backend.requests] == ["doomed"] * 3 + ["next"]
     errors = bridge_records(caplog, logging.ERROR)
     assert len(errors) == 1 and "after 3 attempts" in errors[0] and "sk_kit…" in errors[0]
@@ -231,13 +230,13 @@ async def test_bridge_survives_a_broker_restart(broker, fake_backend, run_bridge
     backend, url = await fake_backend()
     bridge = await run_bridge(broker.url, url)
     await publish(broker.port, scan_message("sk_kitchen", "before"))
-    await wait_for_flag(lambda: len(backend.requests) == 1)
+    await eventually(lambda: len(backend.requests) == 1, timeout=10.0)
 
     await asyncio.to_thread(broker.restart)
-    await wait_for_flag(lambda: bridge.subscriber.sessions == 2)
+    await eventually(lambda: bridge.subscriber.sessions == 2, timeout=10.0)
     await bridge.wait_connected(10)
     await publish(broker.port, scan_message("sk_kitchen", "after"))
-    await wait_for_flag(lambda: len(backend.requests) == 2)
+    await eventually(lambda: len(backend.requests) == 2, timeout=10.0)
     assert [r["body"]["msg"] for r in backend.requests] == ["before", "after"]
 
 
@@ -305,7 +304,7 @@ async def test_stocky_bridge_command_forwards_and_exits_cleanly_on_sigterm(
     command = await BridgeCommand.start(broker.url, url, tmp_path)
     try:
         await publish(broker.port, scan_message("sk_kitchen", "from-the-command", "c-1"))
-        await wait_for_flag(lambda: len(backend.requests) == 1)
+        await eventually(lambda: len(backend.requests) == 1, timeout=10.0)
         assert backend.requests[0]["body"] == {"msg": "from-the-command", "scan_id": "c-1"}
 
         output = await command.stop()
@@ -325,14 +324,14 @@ async def test_scans_published_while_the_bridge_restarts_are_forwarded_after(
     command = await BridgeCommand.start(broker.url, url, tmp_path)
     try:
         await publish(broker.port, scan_message("sk_kitchen", "before", "r-1"))
-        await wait_for_flag(lambda: len(backend.requests) == 1)
+        await eventually(lambda: len(backend.requests) == 1, timeout=10.0)
         assert (await command.stop()) and command.process.returncode == 0
         kept = (tmp_path / "data" / "bridge_mqtt_client_id").read_text().strip()
         assert kept.startswith("stocky-bridge-")
 
         await publish(broker.port, scan_message("sk_kitchen", "while-down", "r-2"))
         command = await BridgeCommand.start(broker.url, url, tmp_path)
-        await wait_for_flag(lambda: len(backend.requests) == 2)
+        await eventually(lambda: len(backend.requests) == 2, timeout=10.0)
         assert [r["body"]["msg"] for r in backend.requests] == ["before", "while-down"]
         assert (tmp_path / "data" / "bridge_mqtt_client_id").read_text().strip() == kept
         await command.stop()

@@ -22,7 +22,7 @@ import pytest
 
 evdev = pytest.importorskip("evdev")
 from evdev import InputEvent, ecodes  # noqa: E402
-from scan_support import eventually  # noqa: E402
+from support.polling import eventually  # noqa: E402
 
 from stocky.inputs.hid import HidScanInput, device_key  # noqa: E402
 from stocky.schemas.actor import SYSTEM  # noqa: E402

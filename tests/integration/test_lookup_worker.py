@@ -22,6 +22,7 @@ from fake_product_service import (
     reply_raw,
 )
 from scan_support import stocky_info_logs  # noqa: F401 (a fixture)
+from support.polling import eventually
 
 from stocky.core.settings import Settings
 from stocky.schemas.actor import SYSTEM
@@ -73,13 +74,12 @@ async def new_item(services: Services, barcode: str, **fields) -> uuid.UUID:
 
 async def settled(services: Services, item_id: uuid.UUID, within: float = 20.0):
     """The item once its lookup is no longer pending."""
-    deadline = time.monotonic() + within
-    while True:
+
+    async def looked_up():
         item = await services.items.get(item_id, SYSTEM)
-        if item.lookup_status != "pending":
-            return item
-        assert time.monotonic() < deadline, f"item {item_id} still pending after {within} s"
-        await asyncio.sleep(0.02)
+        return item if item.lookup_status != "pending" else None
+
+    return await eventually(looked_up, timeout=within, what=f"item {item_id} to leave pending")
 
 
 async def alert_messages(services: Services) -> list[str]:

@@ -18,6 +18,8 @@ from typing import Any
 import aiomqtt
 import pytest
 from mosquitto import Mosquitto, free_port, require_mosquitto
+from support.kitchens import OFFLINE_LOOKUP
+from support.polling import eventually
 
 from stocky.core.errors import InvalidInput
 from stocky.core.settings import Settings
@@ -38,8 +40,6 @@ from stocky.services.container import Services
 TOPIC = "stocky/scan"
 MILK = "4006381333931"
 TEA = "5000112637922"
-# Product lookups must never leave the machine during tests.
-OFFLINE_LOOKUP = "http://127.0.0.1:9/{upc}"
 FAST = {"backoff_initial": 0.05, "backoff_max": 0.5}
 
 
@@ -64,32 +64,10 @@ async def publish(port: int, *payloads: bytes, topic: str = TOPIC) -> None:
             await client.publish(topic, payload, qos=1)
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[Any]], expected: Any, timeout: float = 10.0
-) -> None:
-    """Wait until ``await probe() == expected``; fail with the last value after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await probe()
-        if value == expected:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"after {timeout} s still {value!r}, expected {expected!r}")
-        await asyncio.sleep(0.05)
-
-
-async def wait_for_flag(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.02)
-
-
-def quantity_of(services: Services, upc: str) -> Callable[[], Awaitable[int]]:
-    async def probe() -> int:
+def quantity_is(services: Services, upc: str, expected: int) -> Callable[[], Awaitable[bool]]:
+    async def probe() -> bool:
         item = await services.items.by_upc(upc, SYSTEM)
-        return item.total_quantity if item else 0
+        return (item.total_quantity if item else 0) == expected
 
     return probe
 
@@ -173,7 +151,7 @@ async def test_scans_over_mqtt_change_stock(broker, kitchen, start_input):
         scan_message(kitchen.key, MILK),
     )
 
-    await eventually(quantity_of(kitchen.services, MILK), 3)
+    await eventually(quantity_is(kitchen.services, MILK, 3), timeout=10.0)
     milk = await kitchen.services.items.by_upc(MILK, SYSTEM)
     detail = await kitchen.services.items.get(milk.id, SYSTEM)
     assert [(s.location_name, s.quantity) for s in detail.skus] == [("Pantry", 3)]
@@ -200,8 +178,8 @@ async def test_the_same_scan_id_delivered_twice_counts_once(broker, kitchen, sta
         scan_message(kitchen.key, MILK, "milk-1"),  # a marker: everything before is handled
     )
 
-    await eventually(quantity_of(kitchen.services, MILK), 1)
-    assert await quantity_of(kitchen.services, TEA)() == 2
+    await eventually(quantity_is(kitchen.services, MILK, 1), timeout=10.0)
+    assert await quantity_is(kitchen.services, TEA, 2)()
     tea = await kitchen.services.items.by_upc(TEA, SYSTEM)
     assert sorted(row.delta for row in await kitchen.services.items.history(tea.id, SYSTEM)) == [1, 1]
 
@@ -231,7 +209,7 @@ async def test_bad_messages_are_dropped_and_the_subscriber_keeps_working(
         scan_message(key, MILK, "good"),
     )
 
-    await eventually(quantity_of(kitchen.services, MILK), 1)
+    await eventually(quantity_is(kitchen.services, MILK, 1), timeout=10.0)
     assert await kitchen.services.items.by_upc(TEA, SYSTEM) is None  # nothing bad got through
     warnings = mqtt_records(caplog)
     for reason in (
@@ -255,7 +233,7 @@ async def test_bad_messages_are_dropped_and_the_subscriber_keeps_working(
     # Still subscribed and working after all that.
     assert scan_input.connected
     await publish(broker.port, scan_message(key, MILK, "good-2"))
-    await eventually(quantity_of(kitchen.services, MILK), 2)
+    await eventually(quantity_is(kitchen.services, MILK, 2), timeout=10.0)
 
 
 # -- the broker comes and goes ------------------------------------------------
@@ -270,10 +248,10 @@ async def test_subscriber_recovers_when_the_broker_restarts(broker, kitchen, sta
         scan_message(kitchen.key, MILK, "before-1"),
         scan_message(kitchen.key, MILK, "before-2"),
     )
-    await eventually(quantity_of(kitchen.services, MILK), 2)
+    await eventually(quantity_is(kitchen.services, MILK, 2), timeout=10.0)
 
     await asyncio.to_thread(broker.stop)
-    await wait_for_flag(lambda: not scan_input.connected)
+    await eventually(lambda: not scan_input.connected, timeout=10.0)
     await asyncio.sleep(1.0)  # several reconnection attempts fail meanwhile
     await asyncio.to_thread(broker.start)  # same port
     await scan_input.wait_connected(10)
@@ -284,7 +262,7 @@ async def test_subscriber_recovers_when_the_broker_restarts(broker, kitchen, sta
         scan_message(kitchen.key, MILK, "after-2"),
         scan_message(kitchen.key, MILK, "after-3"),
     )
-    await eventually(quantity_of(kitchen.services, MILK), 5)
+    await eventually(quantity_is(kitchen.services, MILK, 5), timeout=10.0)
 
     outage = [w for w in mqtt_records(caplog) if "unreachable" in w]
     retries = [d for d in mqtt_records(caplog, logging.DEBUG) if "unreachable" in d]
@@ -308,7 +286,7 @@ async def test_subscriber_waits_for_a_broker_that_starts_later(
             set_location(kitchen.key, kitchen.pantry.id),
             scan_message(kitchen.key, MILK, "late-1"),
         )
-        await eventually(quantity_of(kitchen.services, MILK), 1)
+        await eventually(quantity_is(kitchen.services, MILK, 1), timeout=10.0)
     finally:
         await asyncio.to_thread(broker.stop)
 
@@ -328,7 +306,7 @@ async def test_a_named_session_gets_the_scans_sent_while_stocky_was_away(
     )
     second = await start_input(broker.url, client_id="stocky-kitchen")
     await second.wait_connected(10)
-    await eventually(quantity_of(kitchen.services, MILK), 2)
+    await eventually(quantity_is(kitchen.services, MILK, 2), timeout=10.0)
 
 
 async def test_broker_credentials_from_the_url(mosquitto_binary, tmp_path, kitchen, start_input, caplog):
@@ -346,10 +324,10 @@ async def test_broker_credentials_from_the_url(mosquitto_binary, tmp_path, kitch
             "127.0.0.1", broker.port, username="stocky", password=users["stocky"]
         ) as publisher:
             await publisher.publish(TOPIC, scan_message(kitchen.key, MILK, "auth-1"), qos=1)
-        await eventually(quantity_of(kitchen.services, MILK), 1)
+        await eventually(quantity_is(kitchen.services, MILK, 1), timeout=10.0)
 
         refused = await start_input(f"mqtt://stocky:wrong-password@127.0.0.1:{broker.port}")
-        await wait_for_flag(lambda: any("unreachable" in w for w in mqtt_records(caplog)))
+        await eventually(lambda: any("unreachable" in w for w in mqtt_records(caplog)), timeout=10.0)
         assert not refused.connected
         assert "wrong-password" not in caplog.text
         assert users["stocky"] not in caplog.text
@@ -371,10 +349,10 @@ async def test_the_incoming_queue_is_bounded(broker, caplog):
     try:
         await subscriber.wait_connected(10)
         await publish(broker.port, *(scan_message("sk_test", f"code-{n}") for n in range(10)))
-        await wait_for_flag(lambda: subscriber.dropped == 7)
+        await eventually(lambda: subscriber.dropped == 7, timeout=10.0)
         assert sum("dropping new ones" in w for w in mqtt_records(caplog)) == 1
         release.set()
-        await wait_for_flag(lambda: len(handled) == 3)
+        await eventually(lambda: len(handled) == 3, timeout=10.0)
         await asyncio.sleep(0.2)
         assert handled == ["code-0", "code-1", "code-2"]
     finally:

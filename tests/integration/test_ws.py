@@ -19,13 +19,13 @@ from scan_support import (  # noqa: F401 (fixtures)
     ScanEnv,
     cheap_bcrypt,
     drain,
-    eventually,
     receive_close,
     receive_json,
     receive_until,
     scan_env,
     stocky_info_logs,
 )
+from support.polling import eventually
 
 from stocky.api import ws as ws_module
 from stocky.core.events import Event

@@ -12,7 +12,6 @@ Every wait here has a deadline; nothing may hang the suite.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http.client
 import json
@@ -25,7 +24,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -33,16 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from support.kitchens import OFFLINE_LOOKUP
 
 from stocky.core.settings import Settings
 from stocky.runtime import Runtime
-from stocky.schemas.actor import SYSTEM
-from stocky.services.container import open_services
 
 API = "/api/v1"
 SCAN = f"{API}/scanner/scan"
-# Product lookups never leave the machine: port 9 (discard) refuses at once.
-OFFLINE_LOOKUP = "http://127.0.0.1:9/{upc}"
 # Settings of the machine running the tests that must not leak into Stocky.
 _FOREIGN_ENV = ("DATABASE_URL", "SECRET_KEY", "UDA_API_URL")
 START_TIMEOUT = 30.0
@@ -436,68 +431,6 @@ async def scan_stream(
             ledger.refused.append(answer)
             if answer.status >= 500:
                 return
-
-
-async def wait_until(check: Any, timeout: float, interval: float = 0.01) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
-
-
-@dataclass
-class Seeded:
-    location_id: str
-    keys: dict[str, str]  # scanner name -> API key
-    item_ids: dict[str, str]  # upc -> item id
-
-
-async def seed_kitchen(
-    data_dir: Path,
-    *,
-    scanners: list[str],
-    items: dict[str, str],
-    location: str = "Shelf",
-    viewers: tuple[str, ...] = (),
-) -> Seeded:
-    """Set a stopped Stocky's database up through its services (no HTTP): one
-    location, named items, scanners already scanning into it, and Read-only
-    users with an API key (their keys go in ``keys`` too)."""
-    settings = Settings(
-        _env_file=None,
-        data_dir=data_dir,
-        # The file ``StockyProcess`` serves, whatever DATABASE_URL the shell has.
-        database_url=f"sqlite+aiosqlite:///{data_dir / 'stocky.db'}",
-        uda_api_url=OFFLINE_LOOKUP,
-    )
-    async with open_services(settings) as services:
-        place = await services.locations.create({"name": location}, SYSTEM)
-        item_ids = {}
-        for upc, name in items.items():
-            item_ids[upc] = str(
-                (await services.items.create({"name": name, "upc": upc}, SYSTEM)).id
-            )
-        keys = {}
-        for name in scanners:
-            created = await services.users.create({"username": name, "role": "Scanner"}, SYSTEM)
-            assert created.api_key
-            await services.scans.set_state(created.id, {"current_location_id": place.id}, SYSTEM)
-            keys[name] = created.api_key
-        for name in viewers:
-            viewer = await services.users.create(
-                {
-                    "username": name,
-                    "role": "Read-only",
-                    "password": uuid.uuid4().hex,
-                    "with_api_key": True,
-                },
-                SYSTEM,
-            )
-            assert viewer.api_key
-            keys[name] = viewer.api_key
-    return Seeded(location_id=str(place.id), keys=keys, item_ids=item_ids)
 
 
 @asynccontextmanager

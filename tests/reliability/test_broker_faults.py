@@ -49,9 +49,9 @@ from reliability_support import (
     StockyProcess,
     in_process_stocky,
     read_db,
-    seed_kitchen,
-    wait_until,
 )
+from support.kitchens import seed_kitchen
+from support.polling import eventually
 
 from stocky.schemas.actor import SYSTEM
 
@@ -195,7 +195,7 @@ async def test_broker_killed_and_restarted_mid_stream_loses_nothing_and_counts_n
             await services.items.create({"name": f"Thing {n}", "upc": upc}, SYSTEM)
             assert scanner.api_key
             publishers.append(Publisher(f"mqtt-{n}", scanner.api_key, upc))
-        await wait_until(lambda: subscriptions() == 1, timeout=10)
+        await eventually(lambda: subscriptions() == 1, timeout=10)
         await asyncio.sleep(1.5)  # the broker has saved Stocky's session at least once
 
         total = PUBLISHERS * SCANS_EACH
@@ -205,16 +205,16 @@ async def test_broker_killed_and_restarted_mid_stream_loses_nothing_and_counts_n
         ]
         async with asyncio.timeout(70):
             # Outage 1: SIGKILL, back on the same port after a moment.
-            await wait_until(lambda: pubacked() >= total * 0.2, timeout=30)
+            await eventually(lambda: pubacked() >= total * 0.2, timeout=30)
             await asyncio.to_thread(broker.kill)
             await asyncio.sleep(0.5)
             await asyncio.to_thread(broker.start)
-            await wait_until(lambda: subscriptions() >= 2, timeout=15)  # it recovered by itself
+            await eventually(lambda: subscriptions() >= 2, timeout=15)  # it recovered by itself
             # Outage 2: a graceful restart (what systemctl restart does).
-            await wait_until(lambda: pubacked() >= total * 0.6, timeout=30)
+            await eventually(lambda: pubacked() >= total * 0.6, timeout=30)
             assert pubacked() < total, "the stream ended before the second outage"
             await asyncio.to_thread(broker.restart)
-            await wait_until(lambda: subscriptions() >= 3, timeout=15)
+            await eventually(lambda: subscriptions() >= 3, timeout=15)
             await asyncio.gather(*stream)
 
         assert pubacked() == total, "the publishers could not deliver everything in time"
@@ -263,12 +263,12 @@ async def test_stocky_killed_while_holding_mqtt_scans_loses_none_after_restart(
         def subscribed() -> bool:  # Stocky logs this once the broker granted the subscription
             return "MQTT: listening for scans" in stocky.log()
 
-        await wait_until(subscribed, timeout=10, interval=0.05)
+        await eventually(subscribed, timeout=10, interval=0.05)
         burst = Publisher("burst", seeded.keys["garage"], WATER, count=BURST, pace=0)
         async with asyncio.timeout(60):
             await burst.run(broker.port, time.monotonic() + 30)
             assert len(burst.pubacked) == BURST
-            await wait_until(lambda: applied_count() >= 20, timeout=20, interval=0.005)
+            await eventually(lambda: applied_count() >= 20, timeout=20, interval=0.005)
             await asyncio.to_thread(stocky.kill)
             at_kill = applied_count()
             stocky.start()  # the same client id: the broker kept its session

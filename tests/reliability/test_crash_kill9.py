@@ -24,8 +24,8 @@ from reliability_support import (
     journal_scan_ids,
     quantity_of,
     scan_stream,
-    wait_until,
 )
+from support.polling import eventually
 
 TEA = "5000112637922"
 STREAMS = 4
@@ -55,7 +55,7 @@ async def test_kill_9_mid_stream_keeps_every_acknowledged_scan(
         for n, key in enumerate(keys)
     ]
     async with asyncio.timeout(60):
-        await wait_until(lambda: len(ledger.acked) >= KILL_AFTER, timeout=50)
+        await eventually(lambda: len(ledger.acked) >= KILL_AFTER, timeout=50)
         await asyncio.to_thread(stocky.kill)
         await asyncio.gather(*streams)
 

@@ -13,7 +13,7 @@ import time
 
 import aiohttp
 import pytest
-from reliability_support import seed_kitchen
+from support.kitchens import seed_kitchen
 
 DESCRIPTORS = 256
 IDLE_SOCKETS = 400  # well past the 256 descriptors Stocky may open

@@ -20,8 +20,8 @@ from reliability_support import (
     journal_scan_ids,
     quantity_of,
     scan_stream,
-    wait_until,
 )
+from support.polling import eventually
 
 MILK = "4006381333931"
 STREAMS = 10
@@ -55,7 +55,7 @@ async def test_sigterm_under_load_exits_0_within_5_s_and_keeps_acknowledged_scan
         for n, key in enumerate(keys)
     ]
     async with asyncio.timeout(60):
-        await wait_until(lambda: len(ledger.acked) >= STOP_AFTER, timeout=50)
+        await eventually(lambda: len(ledger.acked) >= STOP_AFTER, timeout=50)
         code, seconds = await asyncio.to_thread(stocky.terminate)
         await asyncio.gather(*streams)
 

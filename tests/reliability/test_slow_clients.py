@@ -23,7 +23,8 @@ import time
 
 import aiohttp
 import pytest
-from reliability_support import API, StockyProcess, percentile, seed_kitchen
+from reliability_support import API, StockyProcess, percentile
+from support.kitchens import seed_kitchen
 
 SLOW = 200
 NORMAL_REQUESTS = 20

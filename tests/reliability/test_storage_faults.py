@@ -37,8 +37,8 @@ from reliability_support import (
     journal_scan_ids,
     quantity_of,
     read_db,
-    seed_kitchen,
 )
+from support.kitchens import seed_kitchen
 from tmpfs import small_disk
 
 from stocky.core.settings import Settings

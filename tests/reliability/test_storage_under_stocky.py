@@ -27,8 +27,8 @@ from reliability_support import (
     StockyProcess,
     call,
     journal_scan_ids,
-    seed_kitchen,
 )
+from support.kitchens import seed_kitchen
 
 from stocky.db import guard
 

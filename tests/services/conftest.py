@@ -11,6 +11,7 @@ from __future__ import annotations
 import bcrypt
 import pytest
 from service_support import ROLES, Kitchen, new_account
+from support.kitchens import add_locations
 
 from stocky.schemas.actor import SYSTEM, Actor
 from stocky.services.container import Services
@@ -34,6 +35,5 @@ async def accounts(services: Services, cheap_bcrypt: None) -> dict[str, Actor]:
 
 @pytest.fixture
 async def kitchen(services: Services) -> Kitchen:
-    pantry = await services.locations.create({"name": "Pantry", "storage_type": "Ambient"}, SYSTEM)
-    fridge = await services.locations.create({"name": "Fridge", "storage_type": "Refrigerated"}, SYSTEM)
-    return Kitchen(services, pantry.id, fridge.id)
+    rooms = await add_locations(services, {"Pantry": "Ambient", "Fridge": "Refrigerated"})
+    return Kitchen(services, rooms["Pantry"].id, rooms["Fridge"].id)

@@ -11,7 +11,7 @@ from stocky.schemas.actor import SYSTEM
 from stocky.services.users import actor_of
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.widgets.keyboard import NumberPad
-from tests.touch.conftest import until
+from support.polling import eventually
 from tests.touch.test_screens import row_named, sheet_button, tap, tap_row
 
 MILK = "5000128104470"  # Whole milk 2 l in the demo kitchen
@@ -46,7 +46,7 @@ def test_use_soon_lists_expired_first_and_takes_one_from_its_lot(kiosk_factory, 
         await services.skus.date_units(yoghurt.id, {"best_before": today - timedelta(days=1)}, SYSTEM)
         await services.skus.date_units(rice.id, {"best_before": today + timedelta(days=20)}, SYSTEM)
         assert window.show_view("usesoon")
-        await until(lambda: len(view.rows) == 2, what="two lots within 7 days")
+        await eventually(lambda: len(view.rows) == 2, what="two lots within 7 days")
         texts = shown(view)
         assert texts[0].startswith("Greek yoghurt 500 g: Expired yesterday · ")
         assert texts[1].startswith("Chickpeas 400 g: 2 days left · ")
@@ -54,24 +54,24 @@ def test_use_soon_lists_expired_first_and_takes_one_from_its_lot(kiosk_factory, 
         assert view.summary.text() == "2 to use within 7 days, 1 expired"
 
         tap(view.windows.button(30))
-        await until(lambda: len(view.rows) == 3, what="the rice within 30 days")
+        await eventually(lambda: len(view.rows) == 3, what="the rice within 30 days")
         assert shown(view)[2].startswith("Basmati rice 1 kg: 20 days left")
 
         # A scanner adds a dated unit elsewhere: the list follows.
         await services.skus.adjust(yoghurt.id, {"delta": 1, "best_before": today.isoformat()}, SYSTEM)
-        await until(lambda: any("Best before today" in text for text in shown(view)), what="the new lot")
+        await eventually(lambda: any("Best before today" in text for text in shown(view)), what="the new lot")
 
         # The − takes from that lot only, and the lot leaves the list.
         expired = next(row for row in view.rows if row.lot.days_left < 0)
         before = (await services.items.get(expired.lot.item_id, SYSTEM)).total_quantity
         tap(expired.minus)
-        await until(lambda: not any("Expired" in text for text in shown(view)), what="the expired lot gone")
+        await eventually(lambda: not any("Expired" in text for text in shown(view)), what="the expired lot gone")
         assert today - timedelta(days=1) not in await lots_of(services, yoghurt.id)
         assert (await services.items.get(expired.lot.item_id, SYSTEM)).total_quantity == before - 1
         assert "Took Greek yoghurt 500 g out of" in window.banner.text()
 
         tap(view.windows.button(3))
-        await until(lambda: len(view.rows) == 2 and view.days == 3, what="3 days: the rice leaves")
+        await eventually(lambda: len(view.rows) == 2 and view.days == 3, what="3 days: the rice leaves")
 
     loop.run_until_complete(scenario())
 
@@ -82,27 +82,27 @@ def test_a_quick_date_on_the_banner_dates_the_unit_a_plus_added(kiosk_factory, l
     inventory = window.inventory
 
     async def scenario():
-        await until(lambda: row_named(inventory.model, "Chickpeas 400 g") is not None, what="inventory loaded")
+        await eventually(lambda: row_named(inventory.model, "Chickpeas 400 g") is not None, what="inventory loaded")
         item, _ = await sku_of(services, "Chickpeas 400 g")
         row = row_named(inventory.model, "Chickpeas 400 g")
         parent = inventory.model.index(row, 0)
         tap_row(inventory.tree, parent)
-        await until(lambda: inventory.model.rowCount(parent) == 2, what="places shown")
+        await eventually(lambda: inventory.model.rowCount(parent) == 2, what="places shown")
         controls = inventory.tree.indexWidget(inventory.model.index(0, 1, parent))
         assert isinstance(controls, SkuControls)
         tap(controls.plus)
-        await until(lambda: window.banner.dates.isVisible(), what="the quick dates")
+        await eventually(lambda: window.banner.dates.isVisible(), what="the quick dates")
         assert window.banner.text().startswith("Added Chickpeas 400 g")
         tap(window.banner.date_buttons["1 week"])
         week = date.today() + timedelta(days=7)
-        await until(lambda: "best before" in window.banner.text(), what="said")
+        await eventually(lambda: "best before" in window.banner.text(), what="said")
         assert await lots_of(services, controls.sku.id) == {week: 1}
         # The add's history names the date, and Undo of the add takes that very unit.
         history = await services.items.history(item.id, SYSTEM, 1)
         assert history[0].lots == [[week.isoformat(), 1]]
         # A removal offers no dates.
         tap(controls.minus)
-        await until(lambda: window.banner.text().startswith("Took Chickpeas"), what="the removal said")
+        await eventually(lambda: window.banner.text().startswith("Took Chickpeas"), what="the removal said")
         assert not window.banner.dates.isVisible()
 
     loop.run_until_complete(scenario())
@@ -117,16 +117,16 @@ def test_a_quick_date_after_a_scan_from_the_linked_scanner(kiosk_factory, loop):
         _, sku = await sku_of(services, "Whole milk 2 l")
         await services.scans.set_state(scanner.id, {"current_location_id": str(sku.location_id)}, SYSTEM)
         await services.scans.scan(actor_of(scanner, "scan"), MILK)
-        await until(lambda: window.banner.dates.isVisible(), what="the quick dates after the scan")
+        await eventually(lambda: window.banner.dates.isVisible(), what="the quick dates after the scan")
         tap(window.banner.date_buttons["3 days"])
         soon = date.today() + timedelta(days=3)
-        await until(lambda: "best before" in window.banner.text(), what="said")
+        await eventually(lambda: "best before" in window.banner.text(), what="said")
         assert (await lots_of(services, sku.id)).get(soon) == 1
         # A GS1 code that carries its date (AI 17) needs no quick date.
         window.banner.hide()
         later = date.today() + timedelta(days=40)
         await services.scans.scan(actor_of(scanner, "scan"), f"010{MILK}17{later:%y%m%d}")
-        await until(lambda: window.banner.text().startswith("Added"), what="the dated scan")
+        await eventually(lambda: window.banner.text().startswith("Added"), what="the dated scan")
         assert not window.banner.dates.isVisible()
         assert (await lots_of(services, sku.id)).get(later) == 1
 
@@ -143,22 +143,22 @@ def test_the_item_page_shows_dated_units_and_sets_keep_at_least(kiosk_factory, l
         item, sku = await sku_of(services, "Chickpeas 400 g")
         await services.skus.date_units(sku.id, {"best_before": today + timedelta(days=2)}, SYSTEM)
         window.open_item(item.id)
-        await until(lambda: page.item is not None and page.item.skus[0].lots, what="the item with its lot")
+        await eventually(lambda: page.item is not None and page.item.skus[0].lots, what="the item with its lot")
         dated = [label for label in page.findChildren(type(page.status)) if "Best before" in label.text()]
-        await until(lambda: any(label.isVisible() for label in dated), what="the lot shown")
+        await eventually(lambda: any(label.isVisible() for label in dated), what="the lot shown")
         assert "2 days left" in next(label for label in dated if label.isVisible()).text()
 
         tap(page.minimum)
         pad = next(pad for pad in window.findChildren(NumberPad) if pad.isVisible())
         tap(next(key for key in pad.findChildren(QPushButton) if key.text() == "5"))
         tap(sheet_button(window, "Set"))
-        await until(lambda: page.minimum.text() == "5", what="the minimum shown")
+        await eventually(lambda: page.minimum.text() == "5", what="the minimum shown")
         assert (await services.items.get(item.id, SYSTEM)).min_quantity == 5
 
         row = next(i for i in range(page.skus.rowCount()) if page.skus.itemAtPosition(i, 0)
                    and "Best before" in page.skus.itemAtPosition(i, 0).widget().text())
         tap(page.skus.itemAtPosition(row, 1).widget())
-        await until(lambda: not (page.item.skus[0].lots), what="the dated unit taken")
+        await eventually(lambda: not (page.item.skus[0].lots), what="the dated unit taken")
         assert await lots_of(services, sku.id) == {}
 
     loop.run_until_complete(scenario())
@@ -179,7 +179,7 @@ def test_the_shopping_list_holds_what_is_below_its_minimum(kiosk_factory, loop):
         def listed() -> dict[str, str]:
             return {model.index(r, 0).data(): model.index(r, 1).data() for r in range(model.rowCount())}
 
-        await until(lambda: listed().get("Whole milk 2 l") == f"{milk.total_quantity} · get 2",
+        await eventually(lambda: listed().get("Whole milk 2 l") == f"{milk.total_quantity} · get 2",
                     what="milk on the list, two to get")
         assert inventory.stock == "shopping"
 

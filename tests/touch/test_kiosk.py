@@ -15,12 +15,12 @@ import urllib.request
 
 import aiohttp
 import pytest
+from support.polling import eventually
 
 from stocky.schemas.actor import SYSTEM
 from stocky_touch.app import NoDisplay, check_display
 from stocky_touch.models.inventory import NAME, InventoryModel, ItemRole
 from stocky_touch.models.log import LogModel
-from tests.touch.conftest import until
 
 
 async def scan(kiosk, key: str, msg: str) -> dict:
@@ -39,11 +39,11 @@ def test_http_scan_updates_the_row_and_shows_the_banner(kiosk_factory, loop):
     async def scenario():
         link = json.dumps({"command": "associate_ui", "payload": kiosk.live.ui_id})
         assert (await scan(kiosk, key, link))["status"] == 200
-        await until(lambda: "talks to this screen" in window.banner.text(), what="link banner")
-        await until(lambda: view.model.rowCount() > 20, what="inventory")
+        await eventually(lambda: "talks to this screen" in window.banner.text(), what="link banner")
+        await eventually(lambda: view.model.rowCount() > 20, what="inventory")
         answer = await scan(kiosk, key, "5000128104470")  # whole milk, 2 in the fridge
         assert answer["status"] == 200, answer
-        await until(lambda: window.banner.text() == "Added Whole milk 2 l to Fridge (now 3)",
+        await eventually(lambda: window.banner.text() == "Added Whole milk 2 l to Fridge (now 3)",
                     what="scan banner")
         assert not window.banner.is_error()
 
@@ -54,10 +54,10 @@ def test_http_scan_updates_the_row_and_shows_the_banner(kiosk_factory, loop):
                     return view.model.index(row, 1).data() == "3"
             return False
 
-        await until(milk_row_shows_3, what="the row shows 3 without a refresh")
+        await eventually(milk_row_shows_3, what="the row shows 3 without a refresh")
         refused = await scan(kiosk, key, json.dumps({"command": "set_mode", "payload": "sideways"}))
         assert refused["status"] == 422
-        await until(lambda: window.banner.is_error(), what="refusal shown in the warning colour")
+        await eventually(lambda: window.banner.is_error(), what="refusal shown in the warning colour")
 
     loop.run_until_complete(scenario())
 
@@ -73,12 +73,12 @@ def test_unknown_product_offers_to_name_it(kiosk_factory, loop):
         await scan(kiosk, key, json.dumps({"command": "set_location", "payload": str(pantry.id)}))
         answer = await scan(kiosk, key, "4006381333931")
         assert answer["status"] == 200 and answer["created"] is True
-        await until(lambda: window.banner.action.isVisible() and window.banner.action.text() == "Name it",
+        await eventually(lambda: window.banner.action.isVisible() and window.banner.action.text() == "Name it",
                     what="Name it offered")
         window.banner.action.click()
-        await until(lambda: window.stack.currentWidget() is window.item_page
+        await eventually(lambda: window.stack.currentWidget() is window.item_page
                     and window.item_page.item is not None, what="item page open")
-        await until(lambda: window.keyboard.isVisible(), what="keyboard up for the name")
+        await eventually(lambda: window.keyboard.isVisible(), what="keyboard up for the name")
         assert window.item_page.name.hasFocus()
 
         # Not named now: it stays on the inventory's "needs a name" list.
@@ -90,12 +90,12 @@ def test_unknown_product_offers_to_name_it(kiosk_factory, loop):
         def offered():
             return [b for b in bar.findChildren(type(window.banner.action)) if b.text() == "4006381333931"]
 
-        await until(lambda: bar.isVisible() and offered(), what="the product on the needs-a-name list")
+        await eventually(lambda: bar.isVisible() and offered(), what="the product on the needs-a-name list")
         offered()[0].click()
-        await until(lambda: window.item_page.name.hasFocus() and window.keyboard.isVisible(), what="name it")
+        await eventually(lambda: window.item_page.name.hasFocus() and window.keyboard.isVisible(), what="name it")
         await kiosk.runtime.services.items.update(answer["item"]["id"], {"name": "Sparkling water"}, SYSTEM)
         window.show_tabs()
-        await until(lambda: not bar.isVisible(), what="named: off the list")
+        await eventually(lambda: not bar.isVisible(), what="named: off the list")
 
     loop.run_until_complete(scenario())
 
@@ -110,9 +110,9 @@ def test_show_view_scan_switches_the_tab(kiosk_factory, loop):
         assert window.current_view() == "inventory"
         answer = await scan(kiosk, key, json.dumps({"command": "show_view", "payload": "log"}))
         assert answer["status"] == 200
-        await until(lambda: window.current_view() == "log", what="log tab shown")
+        await eventually(lambda: window.current_view() == "log", what="log tab shown")
         await scan(kiosk, key, json.dumps({"command": "show_view", "payload": "shopping"}))
-        await until(lambda: window.current_view() == "inventory" and window.inventory.stock == "shopping",
+        await eventually(lambda: window.current_view() == "inventory" and window.inventory.stock == "shopping",
                     what="shopping list shown")
 
     loop.run_until_complete(scenario())
@@ -123,9 +123,9 @@ def test_item_models_pass_the_model_tester(kiosk_factory, loop, qtmodeltester):
     view = kiosk.window.inventory
 
     async def scenario():
-        await until(lambda: view.model.rowCount() > 20, what="inventory")
+        await eventually(lambda: view.model.rowCount() > 20, what="inventory")
         view.expand(view.model.item_at(0).id)
-        await until(lambda: view.model.rowCount(view.model.index(0, NAME)) > 0, what="expanded")
+        await eventually(lambda: view.model.rowCount(view.model.index(0, NAME)) > 0, what="expanded")
 
     loop.run_until_complete(scenario())
     qtmodeltester.check(view.model, force_py=True)
@@ -155,7 +155,7 @@ def test_key_wedge_scan_goes_to_the_scan_service_not_the_text_field(kiosk_factor
         for char in "5000128104470":
             assert press(Qt.Key.Key_0 + int(char), char) is True  # held back, not typed
         assert press(Qt.Key.Key_Return, "\r") is True
-        await until(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
+        await eventually(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
         assert search.text() == ""
         scanner = await services.users.by_username("Kiosk scanner", SYSTEM)
         assert scanner is not None and scanner.details["associated_ui_id"] == kiosk.live.ui_id
@@ -186,13 +186,13 @@ def test_a_deactivated_wedge_scanner_is_refused(kiosk_factory, loop):
     async def scenario():
         search.setFocus()
         scan_by_wedge("5000128104470")
-        await until(lambda: "Whole milk 2 l" in window.banner.text(), what="first scan")
+        await eventually(lambda: "Whole milk 2 l" in window.banner.text(), what="first scan")
         assert await milk() == 3
         scanner = await services.users.by_username("Kiosk scanner", SYSTEM)
         await services.users.deactivate(scanner.id, SYSTEM)
 
         scan_by_wedge("5000128104470")
-        await until(lambda: window.banner.is_error() and "deactivated" in window.banner.text(),
+        await eventually(lambda: window.banner.is_error() and "deactivated" in window.banner.text(),
                     what="refusal banner")
         assert await milk() == 3
         assert search.text() == ""
@@ -228,10 +228,10 @@ def test_one_application_filter_serves_the_keyboard_the_idle_timer_and_the_wedge
             await asyncio.sleep(0.1)
             QTest.mouseClick(search, Qt.MouseButton.LeftButton)
         assert session._idle.isActive()
-        await until(lambda: not session._idle.isActive(), timeout=3, what="idle without taps")
+        await eventually(lambda: not session._idle.isActive(), timeout=3, what="idle without taps")
         QTest.keyClicks(search, "5000128104470")  # as fast as a scanner types
         QTest.keyClick(search, Qt.Key.Key_Return)
-        await until(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
+        await eventually(lambda: "Whole milk 2 l" in window.banner.text(), what="scan banner")
         assert search.text() == ""
         milk = (await services.items.list(SYSTEM, search="Whole milk")).data[0]
         assert milk.total_quantity == 3
@@ -298,28 +298,28 @@ def test_a_scan_with_nowhere_to_go_offers_the_locations(kiosk_factory, loop):
         assert (await scan(kiosk, key, link))["status"] == 200
         answer = await scan(kiosk, key, "4000000000017")  # a new product, and no location set
         assert answer["status"] == 409, answer
-        await until(lambda: any(b.text() == "Freezer" for b in sheet_buttons(window)), what="the locations offered")
+        await eventually(lambda: any(b.text() == "Freezer" for b in sheet_buttons(window)), what="the locations offered")
         freezer = next(b for b in sheet_buttons(window) if b.text() == "Freezer")
         freezer.click()
-        await until(lambda: "to Freezer (now 1)" in window.banner.text(), what="the scan applied in the freezer")
+        await eventually(lambda: "to Freezer (now 1)" in window.banner.text(), what="the scan applied in the freezer")
         states = await services.scans.states(SYSTEM)
         assert str(states[0].current_location_id) == str(next(
             loc.id for loc in (await services.locations.list(SYSTEM)).data if loc.name == "Freezer"))
 
         milk = await scan(kiosk, key, "5000128104470")  # fridge milk, put in the freezer: it stands, with a warning
         assert milk["status"] == 200 and milk["warning"].startswith("Storage mismatch")
-        await until(lambda: "⚠ Storage mismatch" in window.banner.text(), what="the warning on the banner")
+        await eventually(lambda: "⚠ Storage mismatch" in window.banner.text(), what="the warning on the banner")
         assert window.banner.is_error(), "a warning is amber, not the green of an ordinary scan"
 
         switch = await until_switch(window)
-        await until(lambda: switch.text() == "Kitchen scanner: ADD · Freezer", what="its mode and place on the bar")
+        await eventually(lambda: switch.text() == "Kitchen scanner: ADD · Freezer", what="its mode and place on the bar")
         switch.click()
-        await until(lambda: "REMOVE" in switch.text(), what="the switch shows remove mode")
+        await eventually(lambda: "REMOVE" in switch.text(), what="the switch shows remove mode")
         taken = await scan(kiosk, key, "5000128104470")  # the milk just put in the freezer
         assert taken["status"] == 200 and taken["result"] == "removed"
         nothing = await scan(kiosk, key, "4000000000024")
         assert nothing["error"]["message"].startswith("Remove mode:")
-        await until(lambda: window.banner.text().startswith("Remove mode:"), what="the banner says the mode")
+        await eventually(lambda: window.banner.text().startswith("Remove mode:"), what="the banner says the mode")
 
     loop.run_until_complete(scenario())
 
@@ -332,5 +332,5 @@ def sheet_buttons(window):
 
 
 async def until_switch(window):
-    await until(lambda: window._mode_buttons, what="the linked scanner's switch")
+    await eventually(lambda: window._mode_buttons, what="the linked scanner's switch")
     return next(iter(window._mode_buttons.values()))

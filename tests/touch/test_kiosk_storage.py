@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from support.polling import eventually
 
 from stocky.core.errors import StorageFault, StorageRefused
 from stocky.core.settings import Settings
 from stocky.runtime import Runtime
 from stocky.schemas.actor import SYSTEM
 from stocky_touch.app import Kiosk, run_kiosk_until_stopped
-from tests.touch.conftest import until
 
 
 def test_kiosk_stops_with_the_reason_when_its_database_is_deleted(tmp_path, loop):
@@ -22,7 +22,7 @@ def test_kiosk_stops_with_the_reason_when_its_database_is_deleted(tmp_path, loop
 
     async def scenario() -> None:
         running = asyncio.ensure_future(run_kiosk_until_stopped(kiosk, asyncio.Event()))
-        await until(lambda: kiosk.window is not None, timeout=30, what="the kiosk window")
+        await eventually(lambda: kiosk.window is not None, timeout=30, what="the kiosk window")
         (tmp_path / "stocky.db").unlink()
         # The very next change is refused, before the watch even looks.
         with pytest.raises(StorageFault, match="was deleted"):

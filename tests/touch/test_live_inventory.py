@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from support.polling import eventually
+
 from stocky.schemas.actor import SYSTEM
 from stocky_touch.models.inventory import NAME, QUANTITY, ItemRole
 from stocky_touch.views.inventory import SkuControls
-from tests.touch.conftest import until
 from tests.touch.test_kiosk import scan
 from tests.touch.test_screens import row_named, tap_row
 
@@ -36,11 +37,11 @@ def shown_quantity(view, name: str) -> str | None:
 
 async def expand_chickpeas(view):
     """Wait for the demo inventory, then open the chickpeas' two places."""
-    await until(lambda: shown_quantity(view, "Chickpeas 400 g") == "4", what="inventory loaded")
+    await eventually(lambda: shown_quantity(view, "Chickpeas 400 g") == "4", what="inventory loaded")
     row = row_named(view.model, "Chickpeas 400 g")
     parent = view.model.index(row, NAME)
     tap_row(view.tree, parent)
-    await until(lambda: view.model.rowCount(parent) == 2, what="its places shown")
+    await eventually(lambda: view.model.rowCount(parent) == 2, what="its places shown")
     return row, parent
 
 
@@ -74,7 +75,7 @@ def test_a_stock_change_shows_in_its_row_at_once_without_a_query(kiosk_factory, 
 
         # A tap on − goes through the same controls and shows at once too.
         controls.minus.click()
-        await until(lambda: controls.quantity.text() == "5", timeout=3, what="the tap shown")
+        await eventually(lambda: controls.quantity.text() == "5", timeout=3, what="the tap shown")
         assert shown_quantity(view, "Chickpeas 400 g") == "5"
 
         await asyncio.sleep(0.4)  # nothing catches up later either
@@ -90,7 +91,7 @@ def test_an_item_that_runs_out_leaves_the_in_stock_list(kiosk_factory, loop, mon
     view, services = kiosk.window.inventory, kiosk.runtime.services
 
     async def scenario():
-        await until(lambda: shown_quantity(view, "Hummus 200 g") == "1", what="inventory loaded")
+        await eventually(lambda: shown_quantity(view, "Hummus 200 g") == "1", what="inventory loaded")
         assert view.stock == "in"
         in_stock = view.model.total
         await asyncio.sleep(0.3)
@@ -99,14 +100,14 @@ def test_an_item_that_runs_out_leaves_the_in_stock_list(kiosk_factory, loop, mon
         calls["get"] = 0
 
         await services.skus.adjust(hummus.skus[0].id, {"delta": -1}, SYSTEM)
-        await until(lambda: row_named(view.model, "Hummus 200 g") is None, timeout=2, what="hummus gone")
+        await eventually(lambda: row_named(view.model, "Hummus 200 g") is None, timeout=2, what="hummus gone")
         assert view.model.total == in_stock - 1
         assert view.summary.text() == f"{in_stock - 1} items in stock"
         assert calls["list"] >= 1
 
         # And back: a new member of the list is a reload as well.
         await services.skus.adjust(hummus.skus[0].id, {"delta": 3}, SYSTEM)
-        await until(lambda: shown_quantity(view, "Hummus 200 g") == "3", timeout=2, what="hummus back")
+        await eventually(lambda: shown_quantity(view, "Hummus 200 g") == "3", timeout=2, what="hummus back")
         assert view.model.total == in_stock
 
     loop.run_until_complete(scenario())
@@ -119,7 +120,7 @@ def test_a_steady_stream_of_changes_still_refreshes_the_list(kiosk_factory, loop
     view, services = kiosk.window.inventory, kiosk.runtime.services
 
     async def scenario():
-        await until(lambda: shown_quantity(view, "Hummus 200 g") == "1", what="inventory loaded")
+        await eventually(lambda: shown_quantity(view, "Hummus 200 g") == "1", what="inventory loaded")
         hummus = await services.items.get(view.model.item_at(row_named(view.model, "Hummus 200 g")).id, SYSTEM)
         oregano = view.model.item_at(row_named(view.model, "Dried oregano")).id
         gone_at: list[float] = []
@@ -145,7 +146,7 @@ def test_a_steady_stream_of_changes_still_refreshes_the_list(kiosk_factory, loop
         assert gone_at, "the list did not refresh while the changes kept coming"
         assert gone_at[0] < stopped
         assert gone_at[0] - ran_out < 1.0
-        await until(lambda: row_named(view.model, "Hummus 200 g") is None, timeout=2, what="hummus gone")
+        await eventually(lambda: row_named(view.model, "Hummus 200 g") is None, timeout=2, what="hummus gone")
 
     loop.run_until_complete(scenario())
 
@@ -166,7 +167,7 @@ def test_a_hidden_tab_waits_until_it_is_shown(kiosk_factory, loop, monkeypatch):
         place = view.model.index(0, NAME, parent).data(ItemRole)
 
         window.show_view("locations")
-        await until(lambda: location_line(place.location_name) is not None, what="locations listed")
+        await eventually(lambda: location_line(place.location_name) is not None, what="locations listed")
         before = location_line(place.location_name)
         window.show_view("inventory")
         await asyncio.sleep(1.2)  # past every throttle, the top bar's included
@@ -186,7 +187,7 @@ def test_a_hidden_tab_waits_until_it_is_shown(kiosk_factory, loop, monkeypatch):
         assert location_line(place.location_name) == before
 
         window.show_view("locations")
-        await until(lambda: location_line(place.location_name) != before, what="the tab caught up once shown")
+        await eventually(lambda: location_line(place.location_name) != before, what="the tab caught up once shown")
 
     loop.run_until_complete(scenario())
 
@@ -203,11 +204,11 @@ def test_scrolling_to_the_end_loads_the_next_page_after_a_reload(kiosk_factory, 
             item = await services.items.create({"name": f"Jar {number:03}"}, SYSTEM)
             await services.skus.create({"item_id": item.id, "location_id": shelf.id, "quantity": 1}, SYSTEM)
         view.reload()
-        await until(lambda: view.model.rowCount() == 100, what="the first page")
+        await eventually(lambda: view.model.rowCount() == 100, what="the first page")
         for _ in range(2):  # after the first reload, and after another
             view.tree.scrollToBottom()
-            await until(lambda: view.model.rowCount() == 150, what="the rest, loaded on reaching the end")
+            await eventually(lambda: view.model.rowCount() == 150, what="the rest, loaded on reaching the end")
             view.reload()
-            await until(lambda: view.model.rowCount() == 100, what="a reload shows the first page again")
+            await eventually(lambda: view.model.rowCount() == 100, what="a reload shows the first page again")
 
     loop.run_until_complete(scenario())

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.polling import eventually_sync
 
 from stocky_touch.models.inventory import DETAILS_TEXT
-from tests.touch.xkiosk import XKiosk, eventually, require_tools
+from tests.touch.xkiosk import XKiosk, require_tools
 
 
 @pytest.fixture(scope="module", params=[(800, 480), (1280, 800)], ids=["800x480", "1280x800"])
@@ -60,7 +61,7 @@ def test_type_a_name_with_the_on_screen_keyboard(xk):
     assert xk.on_screen(name_field), "the field is hidden while typing"
     xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
     xk.tap(xk.wait_for("Save", "button"))
-    eventually(lambda: item_named(xk, "Spaghetti 500 g fresh"), what="the new name saved")
+    eventually_sync(lambda: item_named(xk, "Spaghetti 500 g fresh"), what="the new name saved")
     xk.tap(xk.wait_for("‹ Back", "button"))
     search(xk, "")
 
@@ -85,7 +86,7 @@ def test_reach_delete_on_the_item_page(xk):
     open_item_page(xk, "Peanut butter 340 g", "Shopping list", query="pean")
     xk.tap(xk.reach("Delete item", "button"), then=lambda: xk.find("Delete", "button", inside="sheet"))
     xk.tap(xk.wait_for("Delete", "button", inside="sheet"))
-    eventually(lambda: xk.api("GET", f"/item/{peanut['id']}")[0] == 404, what="the item deleted")
+    eventually_sync(lambda: xk.api("GET", f"/item/{peanut['id']}")[0] == 404, what="the item deleted")
     search(xk, "")
     xk.tap(xk.wait_for("In stock", "button"))
 
@@ -104,7 +105,7 @@ def test_read_a_new_api_key_whole_and_use_it(xk):
     status, answer = xk.api("POST", "/scanner/scan", {"msg": "5000128104470"}, headers={"X-API-Key": key})
     assert status in (200, 409), answer  # the key read off the screen is accepted
     xk.tap(xk.wait_for("Done: I have it", "button", inside="sheet"))
-    eventually(lambda: not xk.find_all(lambda text: text.startswith("sk_"), "label"), what="the sheet closed")
+    eventually_sync(lambda: not xk.find_all(lambda text: text.startswith("sk_"), "label"), what="the sheet closed")
 
 
 def test_undo_a_scan_from_the_banner(xk):
@@ -117,7 +118,7 @@ def test_undo_a_scan_from_the_banner(xk):
     assert status == 200, answer
     assert item_named(xk, "Whole milk 2 l")["total_quantity"] == before + 1
     xk.tap(xk.wait_for("Undo", "button"))
-    eventually(lambda: item_named(xk, "Whole milk 2 l")["total_quantity"] == before, what="the scan undone")
+    eventually_sync(lambda: item_named(xk, "Whole milk 2 l")["total_quantity"] == before, what="the scan undone")
 
 
 def test_date_a_scan_on_the_banner_and_find_it_on_use_soon(xk):

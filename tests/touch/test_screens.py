@@ -8,6 +8,7 @@ import logging
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
+from support.polling import eventually
 
 from stocky.schemas.actor import SYSTEM
 from stocky_touch.models.inventory import NAME, ItemRole
@@ -15,7 +16,7 @@ from stocky_touch.models.log import MESSAGE
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.views.scanners import ScannerRow
 from stocky_touch.widgets.sheet import Sheet
-from tests.touch.conftest import as_admin, until
+from tests.touch.conftest import as_admin
 
 
 def tap(widget, pos: QPoint | None = None) -> None:
@@ -48,26 +49,26 @@ def test_inventory_plus_and_minus_change_the_count(kiosk_factory, loop):
     view = window.inventory
 
     async def scenario():
-        await until(lambda: row_named(view.model, "Chickpeas 400 g") is not None, what="inventory loaded")
+        await eventually(lambda: row_named(view.model, "Chickpeas 400 g") is not None, what="inventory loaded")
         row = row_named(view.model, "Chickpeas 400 g")
         tap_row(view.tree, view.model.index(row, NAME))
         parent = view.model.index(row, NAME)
-        await until(lambda: view.model.rowCount(parent) == 2, what="locations shown")
+        await eventually(lambda: view.model.rowCount(parent) == 2, what="locations shown")
         controls = view.tree.indexWidget(view.model.index(0, 1, parent))
         assert isinstance(controls, SkuControls)
         assert controls.quantity.text() == "4"
         tap(controls.plus)
         item = view.model.index(row, NAME).data(ItemRole)
-        await until(lambda: view.model.index(row_named(view.model, "Chickpeas 400 g"), 1).data() == "5",
+        await eventually(lambda: view.model.index(row_named(view.model, "Chickpeas 400 g"), 1).data() == "5",
                     what="row shows 5")
         assert (await services.items.get(item.id, SYSTEM)).total_quantity == 5
         row = row_named(view.model, "Chickpeas 400 g")
         parent = view.model.index(row, NAME)
-        await until(lambda: view.model.rowCount(parent) == 2, what="still expanded")
+        await eventually(lambda: view.model.rowCount(parent) == 2, what="still expanded")
         controls = view.tree.indexWidget(view.model.index(0, 1, parent))
         tap(controls.minus)
         tap(controls.minus)
-        await until(lambda: view.model.index(row_named(view.model, "Chickpeas 400 g"), 1).data() == "3",
+        await eventually(lambda: view.model.index(row_named(view.model, "Chickpeas 400 g"), 1).data() == "3",
                     what="row shows 3")
         history = await services.items.history(item.id, SYSTEM)
         assert [change.delta for change in history[:3]] == [-1, -1, 1]
@@ -81,14 +82,14 @@ def test_search_and_the_shopping_list(kiosk_factory, loop):
     view = kiosk.window.inventory
 
     async def scenario():
-        await until(lambda: view.model.rowCount() > 20, what="inventory loaded")
+        await eventually(lambda: view.model.rowCount() > 20, what="inventory loaded")
         QTest.keyClicks(view.search, "MILK")
-        await until(lambda: view.model.rowCount() == 1, what="one match")
+        await eventually(lambda: view.model.rowCount() == 1, what="one match")
         assert view.model.index(0, NAME).data(ItemRole).name == "Whole milk 2 l"
         view.search.clear()
-        await until(lambda: view.model.rowCount() > 20, what="all back")
+        await eventually(lambda: view.model.rowCount() > 20, what="all back")
         tap(view.filters.button(1))  # "Shopping list"
-        await until(lambda: view.stock == "shopping" and view.model.rowCount() == view.model.total
+        await eventually(lambda: view.stock == "shopping" and view.model.rowCount() == view.model.total
                     and view.model.total > 0 and all(
                         view.model.index(r, NAME).data(ItemRole).total_quantity == 0
                         for r in range(view.model.rowCount())), what="zero stock only")
@@ -102,29 +103,29 @@ def test_tapping_minus_to_zero_keeps_the_row_until_the_view_changes(kiosk_factor
     view = kiosk.window.inventory
 
     async def scenario():
-        await until(lambda: row_named(view.model, "Hummus 200 g") is not None, what="inventory loaded")
+        await eventually(lambda: row_named(view.model, "Hummus 200 g") is not None, what="inventory loaded")
         row = row_named(view.model, "Hummus 200 g")
         tap_row(view.tree, view.model.index(row, NAME))
         parent = view.model.index(row, NAME)
-        await until(lambda: isinstance(view.tree.indexWidget(view.model.index(0, 1, parent)), SkuControls),
+        await eventually(lambda: isinstance(view.tree.indexWidget(view.model.index(0, 1, parent)), SkuControls),
                     what="its place shown")
         tap(view.tree.indexWidget(view.model.index(0, 1, parent)).minus)
-        await until(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "0",
+        await eventually(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "0",
                     what="the row shows 0")
         await asyncio.sleep(0.5)  # a reload would have taken it away by now
         assert row_named(view.model, "Hummus 200 g") is not None, "the row vanished under the finger"
         banner = kiosk.window.banner
         assert banner.text() == "Took Hummus 200 g out of Fridge (now 0)" and banner.action.text() == "Undo"
         tap(banner.action)
-        await until(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "1",
+        await eventually(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "1",
                     what="the tap undone")
-        await until(lambda: banner.text() == "Undone: Fridge is back to 1", what="the banner says so")
+        await eventually(lambda: banner.text() == "Undone: Fridge is back to 1", what="the banner says so")
         tap(view.tree.indexWidget(view.model.index(0, 1, view.model.index(row_named(view.model, "Hummus 200 g"),
                                                                           NAME))).minus)
-        await until(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "0",
+        await eventually(lambda: view.model.index(row_named(view.model, "Hummus 200 g"), 1).data() == "0",
                     what="the row shows 0 again")
         view.set_filter("in")
-        await until(lambda: row_named(view.model, "Hummus 200 g") is None, what="gone once the view changes")
+        await eventually(lambda: row_named(view.model, "Hummus 200 g") is None, what="gone once the view changes")
 
     loop.run_until_complete(scenario())
 
@@ -138,7 +139,7 @@ def test_item_runs_out_and_lands_on_the_shopping_list_first(kiosk_factory, loop)
         hummus = await services.items.get(page.data[0].id, SYSTEM)
         await services.skus.adjust(hummus.skus[0].id, {"delta": -1}, SYSTEM)
         view.set_filter("zero")
-        await until(lambda: view.model.rowCount() > 0
+        await eventually(lambda: view.model.rowCount() > 0
                     and view.model.index(0, NAME).data(ItemRole).name == "Hummus 200 g",
                     what="hummus first on the shopping list")
 
@@ -152,14 +153,14 @@ def test_create_a_location(kiosk_factory, loop):
     window.show_view("locations")
 
     async def scenario():
-        await until(lambda: view.list.count() == 4, what="demo locations")
+        await eventually(lambda: view.list.count() == 4, what="demo locations")
         tap(view.save_button)  # nothing typed yet
-        await until(lambda: window.banner.is_error(), what="an error for an empty name")
+        await eventually(lambda: window.banner.is_error(), what="an error for an empty name")
         view.new()
         QTest.keyClicks(view.name, "Cellar")
         tap(view.storage.group.button(1))  # Ambient
         tap(view.save_button)
-        await until(lambda: any("Cellar" in view.list.item(i).text() for i in range(view.list.count())),
+        await eventually(lambda: any("Cellar" in view.list.item(i).text() for i in range(view.list.count())),
                     what="Cellar listed")
         names = {loc.name: loc.storage_type for loc in (await services.locations.list(SYSTEM)).data}
         assert names["Cellar"] == "Ambient"
@@ -174,21 +175,21 @@ def test_deleting_a_full_location_says_why_and_move_everything_empties_it(kiosk_
     window.show_view("locations")
 
     async def scenario():
-        await until(lambda: view.list.count() == 4, what="demo locations")
+        await eventually(lambda: view.list.count() == 4, what="demo locations")
         spice = next(i for i in range(view.list.count()) if view.list.item(i).text().startswith("Spice rack"))
         view.list.setCurrentRow(spice)
         tap(view.delete_button)
         tap(sheet_button(window, "Delete"))
-        await until(lambda: "not empty" in window.banner.text(), what="refusal with the reason")
+        await eventually(lambda: "not empty" in window.banner.text(), what="refusal with the reason")
         pantry_button = next(b for b in view.findChildren(type(view.save_button)) if b.text() == "Pantry")
         tap(pantry_button)
         await asyncio.sleep(0.2)
         assert "Moved" not in window.banner.text(), "a bulk move must ask first"
         tap(sheet_button(window, "Move to Pantry"))
-        await until(lambda: "Moved" in window.banner.text(), what="moved")
+        await eventually(lambda: "Moved" in window.banner.text(), what="moved")
         tap(view.delete_button)
         tap(sheet_button(window, "Delete"))
-        await until(lambda: not any(loc.name == "Spice rack" for loc in view.locations), what="deleted")
+        await eventually(lambda: not any(loc.name == "Spice rack" for loc in view.locations), what="deleted")
         assert "Spice rack" not in {loc.name for loc in (await services.locations.list(SYSTEM)).data}
 
     loop.run_until_complete(scenario())
@@ -200,13 +201,13 @@ def test_acknowledge_an_alert(kiosk_factory, loop):
 
     async def scenario():
         await services.alerts.create({"severity": "Warning", "message": "The freezer door is open"}, SYSTEM)
-        await until(lambda: "1 alert" in window.alerts_button.text(), what="alert count in the top bar")
+        await eventually(lambda: "1 alert" in window.alerts_button.text(), what="alert count in the top bar")
         tap(window.alerts_button)
         page = window.alerts_page
-        await until(lambda: page.list.count() == 1, what="alert listed")
+        await eventually(lambda: page.list.count() == 1, what="alert listed")
         row = page.list.itemWidget(page.list.item(0))
         tap(row.acknowledge)
-        await until(lambda: window.alerts_button.text() == "No alerts", what="count cleared")
+        await eventually(lambda: window.alerts_button.text() == "No alerts", what="count cleared")
         assert await services.alerts.unacknowledged_count(SYSTEM) == 0
 
     loop.run_until_complete(scenario())
@@ -219,7 +220,7 @@ def test_change_a_scanners_mode(kiosk_factory, loop):
     window.show_view("scanners")
 
     async def scenario():
-        await until(lambda: window.scanners.findChildren(ScannerRow), what="scanner rows")
+        await eventually(lambda: window.scanners.findChildren(ScannerRow), what="scanner rows")
         row = window.scanners.findChildren(ScannerRow)[0]
         tap(row.mode.group.button(1))  # Remove
         modes: list[str] = []
@@ -245,13 +246,13 @@ def test_add_a_user(kiosk_factory, loop):
     view = window.users
 
     async def scenario():
-        await until(lambda: view.list.count() == 3, what="demo users and the kitchen account")
+        await eventually(lambda: view.list.count() == 3, what="demo users and the kitchen account")
         tap(view.new_button)
         QTest.keyClicks(view.username, "Sam")
         tap(view.role.group.button(1))  # Member
         QTest.keyClicks(view.password, "sam-kitchen-1")
         tap(view.save_button)
-        await until(lambda: view.list.count() == 4, timeout=8, what="Sam listed")
+        await eventually(lambda: view.list.count() == 4, timeout=8, what="Sam listed")
         sam = await services.users.by_username("Sam", SYSTEM)
         assert sam is not None and sam.role == "Member"
         await services.users.authenticate("Sam", "sam-kitchen-1")
@@ -267,13 +268,13 @@ def test_item_page_edits_the_item(kiosk_factory, loop):
         item = (await services.items.list(SYSTEM, search="Rolled oats")).data[0]
         window.open_item(item.id)
         page = window.item_page
-        await until(lambda: page.item is not None and page.name.text() == "Rolled oats 1 kg", what="loaded")
+        await eventually(lambda: page.item is not None and page.name.text() == "Rolled oats 1 kg", what="loaded")
         assert page.history.count() >= 1
         assert page.qr.text == str(item.id)
         page.name.clear()
         QTest.keyClicks(page.name, "Porridge oats 1 kg")
         tap(page.save_button)
-        await until(lambda: window.banner.text() == "Saved", what="saved")
+        await eventually(lambda: window.banner.text() == "Saved", what="saved")
         assert (await services.items.get(item.id, SYSTEM)).name == "Porridge oats 1 kg"
         assert not page.delete_button.isEnabled()  # still in stock
 
@@ -291,17 +292,17 @@ def test_the_screen_rests_as_the_kitchen_member_and_admins_sign_in(kiosk_factory
         assert set(window.visible_views()) == {"inventory", "usesoon", "locations", "scanners", "log"}
         tap(window.user_button)
         page = window.signin_page
-        await until(lambda: any(b.text() == "admin" for b in page.findChildren(type(page.go))), what="people")
+        await eventually(lambda: any(b.text() == "admin" for b in page.findChildren(type(page.go))), what="people")
         assert not any(b.text() == "kitchen" for b in page.findChildren(type(page.go))), "nobody signs in as it"
         tap(next(b for b in page.findChildren(type(page.go)) if b.text() == "admin"))
         QTest.keyClicks(page.password, "stocky-demo")
         tap(page.go)
-        await until(lambda: session.user.username == "admin", what="signed in as the Admin")
+        await eventually(lambda: session.user.username == "admin", what="signed in as the Admin")
         assert set(window.visible_views()) == {"inventory", "usesoon", "locations", "scanners", "log", "users"}
         assert window.user_button.text() == "admin"
         session._idle.setInterval(50)
         session._idle.start()
-        await until(lambda: session.user.username == "kitchen", what="back to the kitchen account")
+        await eventually(lambda: session.user.username == "kitchen", what="back to the kitchen account")
         assert "users" not in window.visible_views()
 
     loop.run_until_complete(scenario())
@@ -319,12 +320,12 @@ def test_first_start_asks_for_an_administrator(kiosk_factory, loop):
         QTest.keyClicks(page.password, "kitchen-boss-1")
         QTest.keyClicks(page.repeat, "kitchen-boss-2")
         tap(page.go)
-        await until(lambda: "differ" in window.banner.text(), what="mismatch refused")
+        await eventually(lambda: "differ" in window.banner.text(), what="mismatch refused")
         assert await services.users.count() == 1  # only the kitchen account
         page.repeat.clear()
         QTest.keyClicks(page.repeat, "kitchen-boss-1")
         tap(page.go)
-        await until(lambda: window.ctx.session.user.username == "anna", timeout=8, what="signed in as the new admin")
+        await eventually(lambda: window.ctx.session.user.username == "anna", timeout=8, what="signed in as the new admin")
         assert window.ctx.session.user.username == "anna" and window.ctx.session.is_admin
         assert window.stack.currentWidget() is window.tabs
         assert window.ctx.session.kiosk_user.username == "kitchen", "the screen still rests as the kitchen"
@@ -343,11 +344,11 @@ def test_a_log_line_opens_in_full(kiosk_factory, loop):
     logging.getLogger("stocky.scan").warning(long_line)
 
     async def scenario():
-        await until(lambda: view.model.rowCount() > 0 and view.model.index(0, MESSAGE).data() == long_line,
+        await eventually(lambda: view.model.rowCount() > 0 and view.model.index(0, MESSAGE).data() == long_line,
                     what="the line listed")
         view.table.scrollToTop()
         tap(view.table.viewport(), view.table.visualRect(view.model.index(0, MESSAGE)).center())
-        await until(lambda: any(s.isVisible() for s in window.findChildren(Sheet)), what="the entry opened")
+        await eventually(lambda: any(s.isVisible() for s in window.findChildren(Sheet)), what="the entry opened")
         sheet = next(s for s in window.findChildren(Sheet) if s.isVisible())
         shown = [label for label in sheet.findChildren(QLabel) if label.text() == long_line]
         assert shown and shown[0].wordWrap(), "the whole line, wrapped to the screen"

@@ -4,10 +4,11 @@ control out of reach, and the window no bigger than the screen."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
+from support.polling import eventually
 
 from stocky.schemas.actor import SYSTEM
 from stocky_touch.render import tour
-from tests.touch.conftest import as_admin, until
+from tests.touch.conftest import as_admin
 from tests.touch.fit import problems
 
 
@@ -33,7 +34,7 @@ def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop):
         for upc in ("4000000000017", "4000000000024", "4000000000031"):  # scanned, not yet named
             await kiosk.runtime.services.items.create({"upc": upc}, SYSTEM)
         inventory.reload()
-        await until(lambda: inventory.model.rowCount() > 20 and inventory.unnamed_bar.isVisible(), what="inventory")
+        await eventually(lambda: inventory.model.rowCount() > 20 and inventory.unnamed_bar.isVisible(), what="inventory")
 
         async def visit(name: str) -> None:
             await check(name)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.polling import eventually_sync
 
 TOOLS = ("Xvfb", "matchbox-window-manager", "xdotool")
 
@@ -34,17 +35,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def eventually(condition: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.05)
 
 
 class XKiosk:
@@ -82,14 +72,14 @@ class XKiosk:
             [sys.executable, "-m", "stocky", "kiosk", "--demo", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=self.workdir, env=kiosk_env, stdout=self.output, stderr=subprocess.STDOUT, text=True)
         self.processes.append(self.kiosk)
-        eventually(lambda: os.path.exists(self.probe_path) or self.kiosk.poll() is not None, 60, "the kiosk")
+        eventually_sync(lambda: os.path.exists(self.probe_path) or self.kiosk.poll() is not None, 60, "the kiosk")
         assert self.kiosk.poll() is None, self.log()
-        printed = eventually(lambda: re.search(r"password '([^']+)'.*?API key: (\S+)", self.log(), re.S), 10,
+        printed = eventually_sync(lambda: re.search(r"password '([^']+)'.*?API key: (\S+)", self.log(), re.S), 10,
                              "the demo logins")
         self.scanner_key = printed.group(2)
         self.token = self.api("POST", "/auth/login", {"username": "admin", "password": printed.group(1)})[1][
             "access_token"]
-        eventually(lambda: self.find("Inventory", "tab"), 20, "the inventory tab")
+        eventually_sync(lambda: self.find("Inventory", "tab"), 20, "the inventory tab")
         return self
 
     def log(self) -> str:
@@ -135,7 +125,7 @@ class XKiosk:
 
     def wait_for(self, text: str | Callable[[str], bool], kind: str | None = None, inside: str | None = None,
                  timeout: float = 10.0) -> dict[str, Any]:
-        return eventually(lambda: self.find(text, kind, inside), timeout, f"{kind or 'control'} {text!r}")
+        return eventually_sync(lambda: self.find(text, kind, inside), timeout, f"{kind or 'control'} {text!r}")
 
     def on_screen(self, control: dict[str, Any]) -> bool:
         """Wholly shown: within the screen, and not cut by the edge of its page."""
@@ -169,7 +159,7 @@ class XKiosk:
             if then is None:
                 return
             try:
-                eventually(then, 3, "the tap's effect")
+                eventually_sync(then, 3, "the tap's effect")
                 return
             except AssertionError:
                 if attempt == 2:
@@ -181,7 +171,7 @@ class XKiosk:
             if banner["x"] <= x < banner["x"] + banner["w"] and banner["y"] <= y < banner["y"] + banner["h"]:
                 self.xdotool("mousemove", str(banner["x"] + 20), str(banner["y"] + banner["h"] // 2), "click", "1")
                 text = banner["text"]
-                eventually(lambda text=text: not self.find(text, "label", inside="banner"), 5,
+                eventually_sync(lambda text=text: not self.find(text, "label", inside="banner"), 5,
                            f"the banner {text!r} put away")
                 return
 
@@ -227,7 +217,7 @@ class XKiosk:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def field(self, placeholder: str) -> dict[str, Any]:
-        return eventually(lambda: next((c for c in self.controls() if c["kind"] == "field"
+        return eventually_sync(lambda: next((c for c in self.controls() if c["kind"] == "field"
                                         and c["placeholder"].startswith(placeholder)), None),
                           10, f"the field {placeholder!r}")
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
-for helpers in (TESTS / "reliability", TESTS / "integration"):
+for helpers in (TESTS, TESTS / "reliability", TESTS / "integration"):  # TESTS: support/
     if str(helpers) not in sys.path:
         sys.path.insert(0, str(helpers))
 
