@@ -80,7 +80,7 @@ async def test_command_cards(api, command):
         ({"command": "associate_ui", "payload": ""}, None),
         ({"command": "best_before", "payload": "soon"}, None),
         ({"command": "best_before", "payload": "2027-02-30"}, None),
-        ({"command": "set_mode"}, "payload"),
+        ({"command": "set_mode"}, None),  # a payload is optional (undo has none), a mode is not
         ({"command": "set_mode", "payload": "add", "extra": 1}, "extra"),
     ],
 )

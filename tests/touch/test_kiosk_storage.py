@@ -22,7 +22,9 @@ def test_kiosk_stops_with_the_reason_when_its_database_is_deleted(tmp_path, loop
 
     async def scenario() -> None:
         running = asyncio.ensure_future(run_kiosk_until_stopped(kiosk, asyncio.Event()))
-        await eventually(lambda: kiosk.window is not None, timeout=30, what="the kiosk window")
+        # Started: the window shows and the screen rests as its kitchen account.
+        await eventually(lambda: kiosk.window is not None and kiosk.window.ctx.session.user is not None,
+                         timeout=30, what="the kiosk started")
         (tmp_path / "stocky.db").unlink()
         # The very next change is refused, before the watch even looks.
         with pytest.raises(StorageFault, match="was deleted"):
