@@ -50,6 +50,10 @@ class SkuOut(Output):
     updated_at: datetime
 
 
+class SkuAdjusted(SkuOut):
+    change_id: uuid.UUID | None = None  # the journalled change, to undo it (None: nothing changed)
+
+
 class SkuMoved(Output):
     source: SkuOut
     target: SkuOut

@@ -133,6 +133,17 @@ async def test_adjust_adds_and_removes(api):
     assert await total_of(api, "spaghetti") == 2
 
 
+async def test_an_adjustment_names_its_change_and_undoing_it_puts_the_count_back(api):
+    sku = api.sku("spaghetti@Pantry")
+    added = await api.post(f"/sku/{sku}/adjust", who="Member", json={"delta": 3})
+    assert added.status == 200 and added.json["quantity"] == 8
+    undone = await api.post(f"/stock-change/{added.json['change_id']}/undo", who="Member")
+    assert undone.status == 200, undone
+    assert undone.json["quantity_after"] == 5
+    again = await api.post(f"/stock-change/{added.json['change_id']}/undo", who="Member")
+    assert api.error(again, 409, "conflict")
+
+
 async def test_removing_more_than_there_is_is_409_and_changes_nothing(api):
     before = await api.snapshot()
     reply = await api.post(f"/sku/{api.sku('milk@Fridge')}/adjust", json={"delta": -4})

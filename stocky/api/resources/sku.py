@@ -4,7 +4,16 @@ from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
 from stocky.schemas.common import Page
 from stocky.schemas.queries import SkuQuery
-from stocky.schemas.sku import SkuAdjust, SkuCreate, SkuDate, SkuMove, SkuMoved, SkuOut, SkuUpdate
+from stocky.schemas.sku import (
+    SkuAdjust,
+    SkuAdjusted,
+    SkuCreate,
+    SkuDate,
+    SkuMove,
+    SkuMoved,
+    SkuOut,
+    SkuUpdate,
+)
 
 
 async def list_skus(call: Call) -> Page[SkuOut]:
@@ -28,9 +37,9 @@ async def delete_sku(call: Call) -> None:
     await call.services.skus.delete(call.path_id("stock entry"), call.actor)
 
 
-async def adjust_sku(call: Call) -> SkuOut:
+async def adjust_sku(call: Call) -> SkuAdjusted:
     result = await call.services.skus.adjust(call.path_id("stock entry"), call.body, call.actor)
-    return result.sku
+    return SkuAdjusted(**result.sku.model_dump(), change_id=result.change_id)
 
 
 async def date_sku(call: Call) -> SkuOut:
@@ -53,7 +62,7 @@ ROUTES = [
           "Delete a stock entry (only at quantity 0)", "sku", status=204, errors=(409,)),
     Route("POST", "/sku/{id}/adjust", adjust_sku, Policy.MEMBER,
           "Add or remove atomically; never below zero", "sku",
-          body=SkuAdjust, response=SkuOut, errors=(409,)),
+          body=SkuAdjust, response=SkuAdjusted, errors=(409,)),
     Route("POST", "/sku/{id}/date", date_sku, Policy.MEMBER,
           "Give undated units a best-before date (the count stays)", "sku",
           body=SkuDate, response=SkuOut, errors=(409,)),
