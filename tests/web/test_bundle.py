@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import filecmp
 import gzip
+import os
 import re
 import shutil
 import subprocess
@@ -27,7 +28,10 @@ needs_node = pytest.mark.skipif(
 
 
 def npm(*args: str) -> str:
-    done = subprocess.run(["npm", *args], cwd=SOURCE, capture_output=True, text=True, timeout=180)
+    # Plain text: under CI=true Vitest colours its summary unless told not to.
+    environment = {**os.environ, "NO_COLOR": "1"}
+    environment.pop("FORCE_COLOR", None)
+    done = subprocess.run(["npm", *args], cwd=SOURCE, capture_output=True, text=True, timeout=180, env=environment)
     assert done.returncode == 0, f"npm {' '.join(args)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     return done.stdout
 
