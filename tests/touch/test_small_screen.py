@@ -1,8 +1,10 @@
-"""Every screen and dialog on the 7-inch display (800x480): no text cut, no
-control out of reach, and the window no bigger than the screen."""
+"""Every screen and dialog on the 7-inch display (800x480) and on 1024x600
+screens: no text cut, no control out of reach, and the window no bigger than
+the screen."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtWidgets import QApplication
 from support.polling import eventually
 
@@ -12,8 +14,8 @@ from tests.touch.conftest import as_admin
 from tests.touch.fit import problems
 
 
-def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop):
-    size = (800, 480)
+@pytest.mark.parametrize("size", [(800, 480), (1024, 600)], ids=["800x480", "1024x600"])
+def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop, size):
     kiosk = kiosk_factory()
     window = kiosk.window
     as_admin(kiosk, loop)  # every tab
