@@ -41,7 +41,7 @@ from stocky_touch.widgets.common import Throttle, button, hint, run
 from stocky_touch.widgets.keyboard import OnScreenKeyboard, is_text_field
 from stocky_touch.widgets.sheet import Sheet
 
-TABS = ("inventory", "usesoon", "locations", "scanners", "log", "users")
+TABS = ("inventory", "use_soon", "locations", "scanners", "log", "users")
 ADMIN_TABS = frozenset({"users"})
 CHANGER_TABS = frozenset({"scanners"})  # a Member sets a scanner's mode and place (DESIGN section 10)
 
@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         self.users = UsersView(ctx)
         self.views = {
             "inventory": (self.inventory, "Inventory"),
-            "usesoon": (self.use_soon, "Use soon"),
+            "use_soon": (self.use_soon, "Use soon"),
             "locations": (self.locations, "Locations"),
             "scanners": (self.scanners, "Scanners"),
             "log": (self.log_view, "Log"),

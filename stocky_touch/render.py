@@ -89,7 +89,7 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
     await show("shopping-list")
     inventory.set_filter("in")
     await _date_some(window)
-    for view in ("usesoon", "locations", "scanners", "log", "users"):
+    for view in ("use_soon", "locations", "scanners", "log", "users"):
         window.show_view(view)
         await show(view)
     window.show_view("locations")

@@ -12,7 +12,7 @@ from pydantic import model_validator
 from stocky.core.dates import resolve
 from stocky.schemas.common import Input
 
-VIEWS = ("inventory", "locations", "scanners", "log", "users", "shopping")
+VIEWS = ("inventory", "locations", "scanners", "log", "users", "shopping", "use_soon")
 MODES = ("add", "remove")
 
 CommandName = Literal["associate_ui", "show_view", "set_mode", "set_location", "best_before", "undo"]

@@ -81,6 +81,7 @@ describe("show_view", () => {
     expect(pathForView("inventory")).toBe("/");
     expect(pathForView("shopping")).toBe("/shopping");
     expect(pathForView("log")).toBe("/log");
+    expect(pathForView("use_soon")).toBe("/use-soon");
   });
   it("ignores views it does not know", () => {
     expect(pathForView("constructor")).toBeNull();

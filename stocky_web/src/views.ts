@@ -2,6 +2,7 @@
 const PATHS: Record<string, string> = {
   inventory: "/",
   shopping: "/shopping",
+  use_soon: "/use-soon",
   locations: "/locations",
   scanners: "/scanners",
   log: "/log",

@@ -45,7 +45,7 @@ def test_use_soon_lists_expired_first_and_takes_one_from_its_lot(kiosk_factory, 
         await services.skus.date_units(chickpeas.id, {"best_before": today + timedelta(days=2)}, SYSTEM)
         await services.skus.date_units(yoghurt.id, {"best_before": today - timedelta(days=1)}, SYSTEM)
         await services.skus.date_units(rice.id, {"best_before": today + timedelta(days=20)}, SYSTEM)
-        assert window.show_view("usesoon")
+        assert window.show_view("use_soon")
         await eventually(lambda: len(view.rows) == 2, what="two lots within 7 days")
         texts = shown(view)
         assert texts[0].startswith("Greek yoghurt 500 g: Expired yesterday · ")

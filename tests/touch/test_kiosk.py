@@ -114,6 +114,8 @@ def test_show_view_scan_switches_the_tab(kiosk_factory, loop):
         await scan(kiosk, key, json.dumps({"command": "show_view", "payload": "shopping"}))
         await eventually(lambda: window.current_view() == "inventory" and window.inventory.stock == "shopping",
                     what="shopping list shown")
+        await scan(kiosk, key, json.dumps({"command": "show_view", "payload": "use_soon"}))
+        await eventually(lambda: window.current_view() == "use_soon", what="use soon tab shown")
 
     loop.run_until_complete(scenario())
 

@@ -289,7 +289,7 @@ def test_the_screen_rests_as_the_kitchen_member_and_admins_sign_in(kiosk_factory
     async def scenario():
         assert session.user.username == "kitchen" and session.user.role == "Member"
         # A Member sets scanners' modes and places; users are the Admin's.
-        assert set(window.visible_views()) == {"inventory", "usesoon", "locations", "scanners", "log"}
+        assert set(window.visible_views()) == {"inventory", "use_soon", "locations", "scanners", "log"}
         tap(window.user_button)
         page = window.signin_page
         await eventually(lambda: any(b.text() == "admin" for b in page.findChildren(type(page.go))), what="people")
@@ -298,7 +298,7 @@ def test_the_screen_rests_as_the_kitchen_member_and_admins_sign_in(kiosk_factory
         QTest.keyClicks(page.password, "stocky-demo")
         tap(page.go)
         await eventually(lambda: session.user.username == "admin", what="signed in as the Admin")
-        assert set(window.visible_views()) == {"inventory", "usesoon", "locations", "scanners", "log", "users"}
+        assert set(window.visible_views()) == {"inventory", "use_soon", "locations", "scanners", "log", "users"}
         assert window.user_button.text() == "admin"
         session._idle.setInterval(50)
         session._idle.start()

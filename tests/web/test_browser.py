@@ -140,6 +140,8 @@ def test_link_a_scanner_then_its_cards_drive_this_page(desktop, kitchen):
     expect(desktop.get_by_role("status").filter(has_text="Scanner linked to this screen")).to_be_visible(timeout=LIVE_MS)
     kitchen.scan(json.dumps({"command": "show_view", "payload": "log"}))
     expect(desktop).to_have_url(kitchen.url + "/log", timeout=LIVE_MS)
+    kitchen.scan(json.dumps({"command": "show_view", "payload": "use_soon"}))
+    expect(desktop).to_have_url(kitchen.url + "/use-soon", timeout=LIVE_MS)
     kitchen.scan("8000070038523")  # coffee beans
     banner = desktop.get_by_role("status").filter(has_text=re.compile(r"Added Coffee beans 1 kg to Pantry \(now \d+\)"))
     expect(banner).to_be_visible(timeout=LIVE_MS)
@@ -293,10 +295,10 @@ def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen)
     desktop.get_by_label("Search").fill("Whole milk")
     desktop.get_by_label("Whole milk 2 l").check()
     images = desktop.locator("figure.label img")
-    expect(images).to_have_count(4 + 12 + 1)  # locations, command cards (4 of them dates), the milk
+    expect(images).to_have_count(4 + 13 + 1)  # locations, command cards (4 of them dates), the milk
     for image in images.all():
         expect(image).to_have_js_property("complete", True)
-    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Best before: 1 week", "Whole milk 2 l"):
+    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Show Use soon", "Best before: 1 week", "Whole milk 2 l"):
         expect(desktop.locator("figcaption", has_text=name).first).to_be_visible()
 
     locations = kitchen.request("GET", "/api/v1/location", headers=kitchen.admin())["data"]
@@ -304,7 +306,7 @@ def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen)
     expected = {json.dumps({"command": "set_location", "payload": loc["id"]}, separators=(",", ":")) for loc in locations}
     expected |= {f'{{"command":"set_mode","payload":"{mode}"}}' for mode in ("add", "remove")}
     expected |= {f'{{"command":"show_view","payload":"{view}"}}'
-                 for view in ("inventory", "shopping", "locations", "scanners", "log", "users")}
+                 for view in ("inventory", "shopping", "use_soon", "locations", "scanners", "log", "users")}
     expected |= {f'{{"command":"best_before","payload":"{when}"}}' for when in ("+3d", "+1w", "+1m", "+3m")}
     expected.add(milk["id"])
     assert sorted(labels_pdf(desktop, "a4", (595, 842))) == sorted(expected)

@@ -9,7 +9,7 @@ import { itemName } from "../scan";
 // The command cards a kitchen prints once (DESIGN.md section 4), named as
 // the pages they open.
 const VIEW_CARDS: [string, MessageKey][] = [
-  ["inventory", "navInventory"], ["shopping", "navShopping"], ["locations", "navLocations"],
+  ["inventory", "navInventory"], ["shopping", "navShopping"], ["use_soon", "navUseSoon"], ["locations", "navLocations"],
   ["scanners", "navScanners"], ["log", "navLog"], ["users", "navUsers"],
 ];
 
