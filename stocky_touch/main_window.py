@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         self.status_bar = self._status_bar()
         outer.addWidget(self.status_bar)
         # Over the content: a message never moves what a finger is about to tap.
-        self.banner = Banner(root)
+        self.banner = Banner(root, keep_clear=self.status_bar)
 
         self.keyboard = OnScreenKeyboard()
         self.keyboard.shown.connect(self._keyboard_shown)

@@ -43,7 +43,7 @@ def _entry(widget: QWidget, kind: str, text: str, top_left: QPoint, width: int, 
         if parent.objectName() and not parent.objectName().startswith("qt_"):
             names.append(parent.objectName())
         parent = parent.parentWidget()
-    return {"kind": kind, "text": text, "in": names, "x": top_left.x(), "y": top_left.y(), "w": width, "h": height,
+    return {"kind": kind, "text": text, "name": widget.accessibleName(), "in": names, "x": top_left.x(), "y": top_left.y(), "w": width, "h": height,
             "shown": [shown.x(), shown.y(), shown.width(), shown.height()], "enabled": widget.isEnabled()}
 
 

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 from support.polling import eventually_sync
 
+from stocky.core.dates import add_months
 from stocky_touch.models.inventory import DETAILS_TEXT
 from tests.touch.xkiosk import XKiosk, require_tools
 
@@ -26,6 +28,10 @@ def item_named(xk: XKiosk, name: str) -> dict:
     status, page = xk.api("GET", f"/item?stock=all&search={name.split()[0]}")
     assert status == 200
     return next(item for item in page["data"] if item["name"] == name)
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
 
 
 def search(xk: XKiosk, text: str) -> None:
@@ -135,3 +141,36 @@ def test_date_a_scan_on_the_banner_and_find_it_on_use_soon(xk):
     when = xk.wait_for(lambda text: text.startswith("7 days left ·"), "label")
     assert xk.on_screen(when), f"the date is cut off: {when}"
     xk.tap(xk.wait_for("Inventory", "tab"))
+
+
+def test_any_date_for_a_scan_with_the_steppers(xk):
+    ui_id = (xk.workdir / "data" / "ui_instance_id").read_text().strip()
+    scanner = {"X-API-Key": xk.scanner_key}
+    link = json.dumps({"command": "associate_ui", "payload": ui_id})
+    assert xk.api("POST", "/scanner/scan", {"msg": link}, headers=scanner)[0] == 200
+    status, answer = xk.api("POST", "/scanner/scan", {"msg": "5000436589373"}, headers=scanner)  # cheddar
+    assert status == 200, answer
+    # The scanner switch on the bar below stays free while the dates are offered.
+    switch = xk.wait_for(lambda text: ": ADD ·" in text, "button", inside="statusbar")
+    any_date = xk.wait_for("A date…", "button", inside="messagebar")
+    assert xk.on_screen(switch)
+    covering = [part["text"] for part in xk.find_all(lambda _text: True, inside="messagebar") if overlaps(part, switch)]
+    assert not covering, f"the banner's {covering} lie over the scanner switch"
+    xk.tap(any_date)
+    week = date.today() + timedelta(weeks=1)
+    xk.wait_for(lambda text: text.startswith(f"{week:%a} {week.day} {week:%B %Y}"), "label", inside="sheet")
+    for step in ("Later month", "Later month", "Earlier day"):
+        control = xk.wait_for(step, "button", inside="sheet")
+        assert xk.on_screen(control), f"{step} is off the {xk.size} screen"
+        xk.tap(control)
+    chosen = add_months(week, 2) - timedelta(days=1)
+    xk.wait_for(lambda text: text.startswith(f"{chosen:%a} {chosen.day} {chosen:%B %Y}"), "label", inside="sheet")
+    xk.tap(xk.wait_for("Set", "button", inside="sheet"))
+    cheddar = item_named(xk, "Mature cheddar 400 g")
+
+    def dated() -> bool:
+        status, detail = xk.api("GET", f"/item/{cheddar['id']}")
+        return status == 200 and any(lot["best_before"] == chosen.isoformat()
+                                     for sku in detail["skus"] for lot in sku["lots"])
+
+    eventually_sync(dated, what=f"a unit of cheddar best before {chosen}")

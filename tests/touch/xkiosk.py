@@ -114,8 +114,10 @@ class XKiosk:
 
     def find_all(self, text: str | Callable[[str], bool], kind: str | None = None,
                  inside: str | None = None) -> list[dict[str, Any]]:
+        """Controls whose text, or accessible name ("Later day" for a ▲), matches."""
         matches = text if callable(text) else (lambda value: value == text)
-        return [c for c in self.controls() if matches(c["text"]) and (kind is None or c["kind"] == kind)
+        return [c for c in self.controls() if (matches(c["text"]) or (c["name"] and matches(c["name"])))
+                and (kind is None or c["kind"] == kind)
                 and (inside is None or inside in c["in"])]
 
     def find(self, text: str | Callable[[str], bool], kind: str | None = None,
