@@ -208,7 +208,14 @@ class Client:
         again = True
         while again:
             self._again = False
-            was, now = self.user, await self._current_user()
+            was = self.user
+            try:
+                now = await self._current_user()
+            except StorageFault:
+                # Unknown is not "signed out": the screen reconnects and is
+                # checked again, rather than lose its sign-in to a storage blip.
+                await self._close_unchecked(WSCloseCode.TRY_AGAIN_LATER, b"The database cannot be read")
+                return
             reads = was is not None and allows(was.role, Action.INVENTORY_READ)
             if now is None or (reads and not allows(now.role, Action.INVENTORY_READ)):
                 await self._revoke(was)
@@ -220,8 +227,12 @@ class Client:
             self._deliver(event)
 
     async def _current_user(self) -> UserOut | None:
+        """The account as stored now; None when it may not sign in any more.
+        A storage fault is raised: it says nothing about the account."""
         try:
             return await self._check() if self._check is not None else None
+        except StorageFault:
+            raise
         except StockyError:
             return None
         except Exception:
@@ -229,10 +240,14 @@ class Client:
             return None
 
     async def _revoke(self, was: UserOut | None) -> None:
+        log.info("Closed a screen of %s: it may no longer listen", was.username if was else "a user")
+        await self._close_unchecked(CLOSE_UNAUTHORIZED, REVOKED)
+
+    async def _close_unchecked(self, code: int, why: bytes) -> None:
+        """Close without delivering the events held for the re-check."""
         self.user, self._held, self._rechecking = None, None, None
         self.close_registrations()
-        log.info("Closed a screen of %s: it may no longer listen", was.username if was else "a user")
-        await close_quickly(self.ws, self.request, CLOSE_UNAUTHORIZED, REVOKED)
+        await close_quickly(self.ws, self.request, code, why)
 
     def _for_screen(self, message: dict[str, Any]) -> None:
         if _may_see(self.user, message):

@@ -73,9 +73,6 @@ class UiRegistry:
     def is_connected(self, ui_id: str) -> bool:
         return ui_id in self._screens
 
-    def connected(self) -> list[str]:
-        return list(self._screens)
-
     def send(self, ui_id: str, message: dict[str, Any]) -> int:
         """Deliver ``message`` to the screen ``ui_id``, in this process and
         through the relay in others; returns 1 if it got it here."""
