@@ -96,6 +96,8 @@ class NeedsLocation(Conflict):
     """An add scan with nowhere to go: the scanner's screen offers the
     locations, and a tap there sets one and applies the scan again."""
 
+    code = "needs_location"
+
 
 def _as_uuid(text: str) -> uuid.UUID | None:
     if len(text) not in (32, 36):
@@ -204,8 +206,9 @@ class ScanService(Service):
             level = logging.DEBUG if isinstance(error, StorageFault) else logging.WARNING
             log.log(level, "Scan %s refused: %s", described(raw), error.message, extra=extra)
             if seen.ui_id:
-                message = {"action": "scan_result", "ok": False, "message": mask_api_keys(error.message),
-                           "scanner_id": str(seen.user_id)}
+                # The code lets a screen say it in its own words; the sentence is the fallback.
+                message = {"action": "scan_result", "ok": False, "code": error.code,
+                           "message": mask_api_keys(error.message), "scanner_id": str(seen.user_id)}
                 if isinstance(error, NeedsLocation):  # the screen offers the places, then scans again
                     message.update(needs="location", scan=clean_scan(raw))
                 self.screens.send(seen.ui_id, message)

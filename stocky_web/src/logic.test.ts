@@ -70,9 +70,15 @@ describe("scan banners", () => {
     });
     expect(banner.text).toBe("Took Unnamed product (4006381333931) from Pantry (now 0)");
   });
-  it("show a refused scan as a failure", () => {
-    expect(describeScan({ action: "scan_result", ok: false, message: "Scan a location label first." }))
-      .toEqual({ text: "Scan not taken: Scan a location label first.", tone: "bad" });
+  it("show a refused scan as a failure, in the page's words where it knows the refusal", () => {
+    expect(describeScan({ action: "scan_result", ok: false, message: "Nothing to remove.", code: "conflict" }))
+      .toEqual({ text: "Scan not taken: Nothing to remove.", tone: "bad" });
+    expect(describeScan({ action: "scan_result", ok: false, message: "Scan a location label first.", code: "needs_location" }))
+      .toEqual({ text: "Scan not taken: where does it go? Scan a location label first.", tone: "bad" });
+    expect(describeScan({ action: "scan_result", ok: false, message: "The disk is full", code: "storage_full" }).text)
+      .toBe("Scan not saved: Stocky's storage is full.");
+    expect(describeScan({ action: "scan_result", ok: false, message: "Odd", code: "toString" }).text)
+      .toBe("Scan not taken: Odd");
   });
 });
 

@@ -1,5 +1,5 @@
 import { formatDay } from "./dates";
-import { t } from "./i18n";
+import { t, type MessageKey } from "./i18n";
 import type { Item } from "./api/types";
 import type { Undoable } from "./undo";
 
@@ -8,6 +8,7 @@ export interface ScanMessage {
   ok: boolean;
   result?: string;
   message?: string;
+  code?: string;
   item?: Item | null;
   location?: { id: string; name: string } | null;
   quantity?: number | null;
@@ -36,10 +37,25 @@ export function itemName(item: Pick<Item, "name" | "upc">): string {
   return item.upc ? t("unnamed", { upc: item.upc }) : t("unnamedNoCode");
 }
 
+// Refusals a kitchen meets often, said in the page's language; any other
+// refusal shows the server's sentence.
+const REFUSALS: Record<string, MessageKey> = {
+  needs_location: "scanNeedsLocation",
+  storage_full: "scanStorageFull",
+  storage_busy: "scanStorageBusy",
+  storage_unavailable: "scanStorageBusy",
+  forbidden: "scanForbidden",
+};
+
+function refusal(scan: ScanMessage): string {
+  const key = scan.code && Object.hasOwn(REFUSALS, scan.code) ? REFUSALS[scan.code] : null;
+  return key ? t(key) : t("scanFailed", { message: scan.message ?? "" });
+}
+
 /** A scan's banner, built from its fields (result, item, location,
  * quantity) so that it reads in the page's language, not the server's. */
 export function describeScan(scan: ScanMessage): Banner {
-  if (!scan.ok) return { text: t("scanFailed", { message: scan.message ?? "" }), tone: "bad" };
+  if (!scan.ok) return { text: refusal(scan), tone: "bad" };
   const values = {
     item: scan.item ? itemName(scan.item) : "",
     location: scan.location?.name ?? "",

@@ -374,7 +374,7 @@ async def test_add_without_a_location_and_several_places_is_409_asking_for_a_loc
     reply = await scan_env.scan("4000000000042")
 
     assert reply.status == 409, reply
-    assert reply.error["code"] == "conflict"
+    assert reply.error["code"] == "needs_location"
     assert "location" in reply.error["message"].lower()
     assert await scan_env.snapshot() == before
 
@@ -780,7 +780,7 @@ async def test_the_scan_result_goes_to_the_associated_screen(scan_env: ScanEnv):
     assert got[0]["action"] == "scan_result" and got[0]["ok"] is True
     assert got[0]["message"] == body["message"]
     assert got[1] == {"action": "scan_result", "ok": False, "message": refused.error["message"],
-                      "scanner_id": body["scanner"]["id"]}
+                      "code": refused.error["code"], "scanner_id": body["scanner"]["id"]}
 
 
 # ---------------------------------------------------------------------------

@@ -259,7 +259,8 @@ async def test_a_signed_in_associated_screen_gets_its_scan_results(scan_env: Sca
     result, _ = await receive_until(screen, lambda m: m["action"] == "scan_result" and not m["ok"])
     # It names its scanner, so the screen can answer for it ("where does it go?").
     assert result.pop("scanner_id") == str(scan_env.scanner.id)
-    assert result == {"action": "scan_result", "ok": False, "message": refused.error["message"]}
+    assert result == {"action": "scan_result", "ok": False, "message": refused.error["message"],
+                      "code": refused.error["code"]}
     await screen.close()
 
 
