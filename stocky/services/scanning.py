@@ -405,8 +405,8 @@ class ScanService(Service):
 
     async def states(self, actor: Actor) -> list[ScannerState]:
         def query(session: Session) -> list[ScannerState]:
-            users = session.scalars(select(User).where(User.role == "Scanner").order_by(User.username))
-            states = [scanner_state(u) for u in users]
+            users = session.scalars(select(User).order_by(User.username))
+            states = [scanner_state(u) for u in users if _is_scanning(u)]
             # The places' names in the same read: the screen's bottom bar shows them.
             places = {state.current_location_id for state in states if state.current_location_id}
             names = dict(session.execute(select(Location.id, Location.name).where(Location.id.in_(places))).all()) \
@@ -447,6 +447,13 @@ def _locked_user(work: UnitOfWork, user_id: uuid.UUID) -> User:
     if user is None:
         raise NotAuthenticated("This account no longer exists.")
     return user
+
+
+def _is_scanning(user: User) -> bool:
+    """A Scanner account, or a person who scans too (a phone's camera, a
+    scanner keyed to their account): their mode and place count as well."""
+    details = user.details or {}
+    return user.role == "Scanner" or "last_scan_timestamp" in details or "associated_ui_id" in details
 
 
 def _scanning_user(work: UnitOfWork, user_id: uuid.UUID) -> User:

@@ -55,6 +55,18 @@ async def test_a_location_label_then_remove_mode(api):
     assert (state["current_mode"], state["current_location_id"]) == ("remove", api.loc("Pantry"))
 
 
+async def test_a_person_who_scans_is_listed_and_set_like_a_scanner(api):
+    rows = api.page(await api.get("/scanner/status"))
+    assert api.user("Member") not in {r["id"] for r in rows}  # has never scanned
+    reply = await scan(api, json.dumps({"command": "set_location", "payload": api.loc("Pantry")}), who="Member")
+    assert reply.status == 200, reply
+    state = await scanner_state(api, api.user("Member"))
+    assert state["current_location_id"] == api.loc("Pantry")  # where a phone's scans go, on show
+    reply = await api.call("PUT", f"/scanner/{api.user('Member')}/state", json={"current_mode": "remove"})
+    assert reply.status == 200, reply
+    assert (await scanner_state(api, api.user("Member")))["current_mode"] == "remove"
+
+
 async def test_an_item_label_is_the_items_barcode(api):
     reply = await scan(api, api.item("milk"))
     assert reply.status == 200 and reply.json["quantity"] == 4, reply
