@@ -183,12 +183,17 @@ def alt_code(digits: str, start: float, alt: str = "KEY_LEFTALT") -> list[tuple[
     return chord([alt], [f"KEY_KP{d}" for d in digits], start)
 
 
+def typed_with_gs(head: str, separator, tail: str) -> list[tuple[str, int, float]]:
+    """``head``, GS typed by ``separator``, ``tail`` and Enter."""
+    first = typed(head, end=None)
+    gs = separator(first[-1][2] + 0.004)
+    return first + gs + typed(tail, start=gs[-1][2] + 0.004)
+
+
 def gs1_typed(separator) -> list[tuple[str, int, float]]:
     """A GS1 DataMatrix as a wedge scanner types it: the batch (AI 10, any
     length) needs GS before the use-by date that follows it."""
-    head = typed("]d2010950110153000310ABC123", end=None)
-    gs = separator(head[-1][2] + 0.004)
-    return head + gs + typed("17271231", start=gs[-1][2] + 0.004)
+    return typed_with_gs("]d2010950110153000310ABC123", separator, "17271231")
 
 
 @pytest.mark.parametrize(
@@ -255,3 +260,12 @@ def test_an_alt_code_cut_by_a_stall_types_nothing():
               ("KEY_KP9", DOWN, 0.5), ("KEY_KP9", UP, 0.501), ("KEY_LEFTALT", UP, 0.502)]
     events += typed("42", start=0.503)
     assert decode(events) == ["42"]
+
+
+@pytest.mark.parametrize("prefix", ["]C1", "]d2", "]Q3", "]e0"])
+def test_the_symbology_prefix_a_scanner_types_comes_through(prefix):
+    from stocky.core import gs1
+
+    (text,) = decode(typed_with_gs(f"{prefix}0109501101530003", ctrl_bracket, "15270600"))
+    assert text == f"{prefix}0109501101530003{GS}15270600"
+    assert gs1.parse(text).best_before.isoformat() == "2027-06-30"  # day 00: the month's end
