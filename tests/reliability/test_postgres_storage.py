@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
-from collections.abc import Iterator
 
 import aiohttp
 import psycopg
@@ -24,26 +22,12 @@ from reliability_support import API, SCAN, in_process_stocky
 from support.kitchens import seed_kitchen
 from support.polling import eventually
 
-import pg_server as pg
 from stocky.db import migrations
 from stocky.db.faults import LOCK_WAIT
 
 pytestmark = pytest.mark.postgresql
 
 MILK = "4006381333931"
-
-
-@pytest.fixture
-def own_server() -> Iterator[pg.PgServer]:
-    """A PostgreSQL server of this test's own, as the shared one must stay up."""
-    try:
-        server = pg.start_server()
-    except pg.PostgresUnavailable as why:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs PostgreSQL: {why}", pytrace=False)
-        pytest.skip(f"no PostgreSQL: {why}")
-    yield server
-    server.stop()
 
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -74,10 +58,10 @@ def conninfo(url: str) -> str:
 
 
 async def test_an_unreachable_server_gets_503_without_a_traceback_and_scans_resume(
-    own_server, tmp_path, http, caplog
+    own_pg_server, tmp_path, http, caplog
 ):
     caplog.set_level(logging.INFO, logger="stocky")
-    url = own_server.url(own_server.create_database())
+    url = own_pg_server.url(own_pg_server.create_database())
     await migrations.upgrade(url)
     data = tmp_path / "data"
     seeded = await seed_kitchen(
@@ -87,7 +71,7 @@ async def test_an_unreachable_server_gets_503_without_a_traceback_and_scans_resu
     async with in_process_stocky(data, database_url=url) as runtime:
         assert (await scan(http, runtime, scanner, "before"))[0] == 200
 
-        own_server.halt()
+        own_pg_server.halt()
         status, body, _ = await scan(http, runtime, scanner, "while-down")
         assert status == 503 and body["error"]["code"] == "storage_unavailable"
         assert "cannot reach its database" in body["error"]["message"]
@@ -97,7 +81,7 @@ async def test_an_unreachable_server_gets_503_without_a_traceback_and_scans_resu
         assert (await call(http, runtime, "GET", "/health", monitor))[:2] == (503, {"status": "degraded"})
         assert tracebacks(caplog) == []
 
-        own_server.resume()
+        own_pg_server.resume()
 
         async def healthy_again() -> bool:
             # /health is 200 once a write succeeds a moment after the last failure.
