@@ -19,8 +19,8 @@ other characters a keyboard has no key for. A GS1 code needs the group
 separator GS (0x1D) after a variable-length field such as the batch (AI 10),
 and a scanner in keyboard mode types it as
 
-- Ctrl+] (the ASCII control key for 0x1D, as Ctrl+M is Enter): how Zebra
-  and Datalogic scanners send control characters by default;
+- Ctrl+] (the ASCII control key for 0x1D, as Ctrl+M is Enter): the usual
+  keyboard output of control characters (Datalogic's default, for one);
 - an Alt code: Alt held while the character's decimal number is typed on the
   numeric keypad, Alt+029 or Alt+0029 (Honeywell's "ALT mode", Zebra's
   "Emulate Keypad", which may send every character so). Alt codes of GS and
