@@ -4,7 +4,9 @@ scanner types, ended by Enter, are a scan and go to the ScanService; anything
 slower is a person typing and is handed on to the widget unchanged.
 
 The timing and text rules are the shared ``KeyDecoder``; this module only
-turns Qt key events into the decoder's (key, value, time) events.
+turns Qt key events into the decoder's (key, value, time) events, including
+the two ways a scanner types the GS1 group separator (Ctrl+] and the Alt
+code Alt+0029, see ``stocky.inputs.keydecoder``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 
-from stocky.inputs.keydecoder import DOWN, KEYMAP, UP, KeyDecoder
+from stocky.inputs.keydecoder import DOWN, GS, GS_KEY, KEYMAP, UP, KeyDecoder
 from stocky_touch.appevents import app_events
 
-SHIFT = "KEY_LEFTSHIFT"
+SHIFT, CTRL, ALT = "KEY_LEFTSHIFT", "KEY_LEFTCTRL", "KEY_LEFTALT"
 # The key name that types each character on a US keyboard, and whether it needs Shift.
 CHAR_KEYS: dict[str, tuple[str, bool]] = {}
 for _name, (_plain, _shifted) in KEYMAP.items():
@@ -26,19 +28,73 @@ for _name, (_plain, _shifted) in KEYMAP.items():
         CHAR_KEYS.setdefault(_plain, (_name, False))
         CHAR_KEYS.setdefault(_shifted, (_name, True))
 TERMINATOR_KEYS = {Qt.Key.Key_Return: "KEY_ENTER", Qt.Key.Key_Enter: "KEY_KPENTER", Qt.Key.Key_Tab: "KEY_TAB"}
+# Pressed alone they type nothing; the keys pressed with them say what they
+# mean. Num Lock too: some scanners switch it on around an Alt code's digits.
+MODIFIER_KEYS = frozenset({Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_AltGr,
+                           Qt.Key.Key_Meta, Qt.Key.Key_Super_L, Qt.Key.Key_Super_R,
+                           Qt.Key.Key_NumLock, Qt.Key.Key_CapsLock})
+# The keypad's digits, with Num Lock on and (as Insert, End, ...) off.
+KEYPAD_DIGITS = {
+    **{Qt.Key(Qt.Key.Key_0 + d): str(d) for d in range(10)},
+    Qt.Key.Key_Insert: "0", Qt.Key.Key_End: "1", Qt.Key.Key_Down: "2", Qt.Key.Key_PageDown: "3",
+    Qt.Key.Key_Left: "4", Qt.Key.Key_Clear: "5", Qt.Key.Key_Right: "6", Qt.Key.Key_Home: "7",
+    Qt.Key.Key_Up: "8", Qt.Key.Key_PageUp: "9",
+}
+CHORD = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier
 MIN_SCAN_LENGTH = 3
 
+KeyEvents = list[tuple[str, int, float]]
 
-def decoder_events(event: QKeyEvent, at: float) -> list[tuple[str, int, float]]:
-    """The decoder's key events for one Qt key press."""
-    if (name := TERMINATOR_KEYS.get(Qt.Key(event.key()))) is not None:
-        return [(name, DOWN, at), (name, UP, at)]
-    text = event.text()
-    if len(text) != 1 or text not in CHAR_KEYS:
-        return []
-    name, shifted = CHAR_KEYS[text]
-    keys = [(name, DOWN, at), (name, UP, at)]
-    return [(SHIFT, DOWN, at), *keys, (SHIFT, UP, at)] if shifted else keys
+
+def _press(name: str, at: float) -> KeyEvents:
+    return [(name, DOWN, at), (name, UP, at)]
+
+
+def _keypad_digit(event: QKeyEvent) -> str | None:
+    if not event.modifiers() & Qt.KeyboardModifier.KeypadModifier:
+        return None
+    return KEYPAD_DIGITS.get(Qt.Key(event.key()))
+
+
+class KeyTranslator:
+    """The decoder's key events for each Qt key press.
+
+    The wedge sees presses only, each with the modifiers held at that moment;
+    Alt's release, which ends an Alt code, is the first press without Alt."""
+
+    def __init__(self) -> None:
+        self.alt = False  # an Alt code is being typed
+
+    def reset(self) -> None:
+        self.alt = False
+
+    def events(self, event: QKeyEvent, at: float) -> KeyEvents:
+        """Empty: the press is not part of a scan."""
+        modifiers = event.modifiers()
+        ended: KeyEvents = []
+        if self.alt and not modifiers & Qt.KeyboardModifier.AltModifier:
+            self.alt = False
+            ended = [(ALT, UP, at)]
+        if (modifiers & CHORD) == Qt.KeyboardModifier.AltModifier and (digit := _keypad_digit(event)):
+            started = [] if self.alt else [(ALT, DOWN, at)]
+            self.alt = True
+            return [*ended, *started, *_press(f"KEY_KP{digit}", at)]
+        typed = self._typed(event, at)
+        return [*ended, *typed] if typed else []
+
+    @staticmethod
+    def _typed(event: QKeyEvent, at: float) -> KeyEvents:
+        if (name := TERMINATOR_KEYS.get(Qt.Key(event.key()))) is not None:
+            return _press(name, at)
+        chord, text = event.modifiers() & CHORD, event.text()
+        # Ctrl+]: Qt may give its text as GS, or none with the key ] and Ctrl.
+        ctrl = chord == Qt.KeyboardModifier.ControlModifier
+        if (text == GS and (ctrl or not chord)) or (ctrl and event.key() == Qt.Key.Key_BracketRight):
+            return [(CTRL, DOWN, at), *_press(GS_KEY, at), (CTRL, UP, at)]
+        if chord or len(text) != 1 or text not in CHAR_KEYS:
+            return []  # Ctrl+B, Alt+F, Escape...: not part of a scan
+        name, shifted = CHAR_KEYS[text]
+        return [(SHIFT, DOWN, at), *_press(name, at), (SHIFT, UP, at)] if shifted else _press(name, at)
 
 
 class KeyWedge(QObject):
@@ -49,6 +105,7 @@ class KeyWedge(QObject):
         super().__init__(parent)
         self.on_scan = on_scan
         self.decoder = KeyDecoder(timeout)
+        self.keys = KeyTranslator()
         self._held: list[tuple[QObject, QKeyEvent]] = []
         self._replaying = False
         self._flush = QTimer(self)
@@ -76,9 +133,9 @@ class KeyWedge(QObject):
             return False
         if self._replaying or event.type() != QEvent.Type.KeyPress:
             return False
-        if not watched.isWidgetType():
+        if not watched.isWidgetType() or event.key() in MODIFIER_KEYS:
             return False
-        events = decoder_events(event, time.monotonic())
+        events = self.keys.events(event, time.monotonic())
         if not events:
             self.release()
             return False
@@ -102,6 +159,7 @@ class KeyWedge(QObject):
         held, self._held = self._held, []
         self._flush.stop()
         self.decoder.reset()
+        self.keys.reset()
         self._replaying = True
         try:
             for target, event in held:

@@ -120,14 +120,26 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgresql: runs against a throwaway PostgreSQL server")
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> _pg.PgServer:
+def _start_pg_server() -> _pg.PgServer:
     try:
-        server = _pg.start_server()
+        return _pg.start_server()
     except _pg.PostgresUnavailable as why:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI needs PostgreSQL: {why}", pytrace=False)
         pytest.skip(f"no PostgreSQL: {why}")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> _pg.PgServer:
+    server = _start_pg_server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_pg_server() -> _pg.PgServer:
+    """A server of this test's own, which it may stop (the shared one stays up)."""
+    server = _start_pg_server()
     yield server
     server.stop()
 

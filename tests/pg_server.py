@@ -231,6 +231,24 @@ class PgServer:
             self._started = True
             return
 
+    def halt(self) -> None:
+        """Stop the server as an outage would, keeping its data: ``resume``
+        starts it again on the same port."""
+        assert self._started and self._admin is not None, "the server is not running"
+        self._admin.close()
+        self._admin = None
+        # Fast, not immediate: with fsync off, an immediate stop loses
+        # commits; clients see the same either way (dropped, then refused).
+        self._run_server_command(
+            "pg_ctl", "stop", "-D", str(self.data_dir), "-m", "fast", "-w", timeout=60
+        )
+
+    def resume(self) -> None:
+        self._run_server_command(
+            "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir), "-l", str(self.log_file)
+        )
+        self._admin = _Admin(self.port)
+
     def stop(self) -> None:
         if self._admin is not None:
             self._admin.close()

@@ -140,6 +140,12 @@ def create_engine(url: str | URL, *, role: str = "read", **kwargs: Any) -> Engin
     parsed = sync_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", READER_THREADS + 1)
+        if role != "migrate":  # an upgrade waits for a running Stocky's locks
+            # A lock held elsewhere (another Stocky's transaction, a LOCK
+            # TABLE) is waited for at most LOCK_WAIT, as busy_timeout does on
+            # SQLite, then lock_not_available: 503 with Retry-After.
+            options = f"-c lock_timeout={int(LOCK_WAIT * 1000)}"
+            kwargs["connect_args"] = {"options": options, **kwargs.get("connect_args", {})}
         return sa_create_engine(parsed, pool_pre_ping=True, **kwargs)
     _ensure_sqlite_directory(parsed)
     if role != "migrate":  # migrations make the file; the others only open it
@@ -292,8 +298,13 @@ class GroupWriter:
         culprit: int | None = None
         try:
             with self.engine.connect() as connection:
-                self._wait_for_locks(connection, oldest)
+                wait_ms = self._lock_wait_ms_left(oldest)
+                if self._wal is not None:
+                    self._wait_for_locks(connection, wait_ms)
                 with connection.begin():
+                    if connection.dialect.name == "postgresql":
+                        # 0 would mean forever: a group out of time waits a millisecond.
+                        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, wait_ms)}")
                     alive = transaction_probe(connection)
                     for unit in units:
                         ok, value = self._run_unit(connection, unit)
@@ -317,14 +328,16 @@ class GroupWriter:
             return [(False, failure)] * len(units), None
         return outcomes, None
 
-    def _wait_for_locks(self, connection: Any, oldest: float) -> None:
-        """On SQLite, wait for a lock held elsewhere only as long as the
-        oldest unit of the group has left of ``LOCK_WAIT``: a unit that
-        queued behind a group which was waiting too gets 503 in time."""
-        if self._wal is None:
-            return
+    @staticmethod
+    def _lock_wait_ms_left(oldest: float) -> int:
+        """A lock held elsewhere is waited for only as long as the oldest
+        unit of the group has left of ``LOCK_WAIT``: a unit that queued
+        behind a group which was waiting too gets 503 in time."""
         left = LOCK_WAIT - (time.monotonic() - oldest)
-        wait_ms = max(0, int(left * 10) * 100)  # in tenths of a second: rarely changes
+        return max(0, int(left * 10) * 100)  # in tenths of a second: rarely changes
+
+    def _wait_for_locks(self, connection: Any, wait_ms: int) -> None:
+        """SQLite's wait for locks, set before BEGIN IMMEDIATE (which waits)."""
         if wait_ms != self._lock_wait_ms:
             connection.connection.driver_connection.execute(f"PRAGMA busy_timeout={wait_ms}")
             self._lock_wait_ms = wait_ms

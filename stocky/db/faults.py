@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -145,7 +146,17 @@ def _classify_one(error: BaseException, writing: bool) -> StorageFault | None:
                 return known.error(writing)
     if isinstance(error, OSError) and (known := _ERRNO.get(error.errno or 0)):
         return known.error(writing)
+    if _unreachable_postgres(error):
+        return UNREACHABLE.error(writing)
     return None
+
+
+def _unreachable_postgres(error: BaseException) -> bool:
+    """A PostgreSQL server that cannot be reached (refused, reset, timed out,
+    gone mid-query): psycopg raises OperationalError with no SQLSTATE, as no
+    server answered with one."""
+    psycopg = sys.modules.get("psycopg")  # not loaded: not its error (SQLite only)
+    return psycopg is not None and isinstance(error, psycopg.OperationalError) and error.sqlstate is None
 
 
 def storage_fault(error: BaseException, writing: bool = True) -> StorageFault | None:

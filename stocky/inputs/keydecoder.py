@@ -12,6 +12,19 @@ key names, both as ``(key, value, time)``:
 A scanner types a whole code in a few milliseconds; a gap longer than
 ``timeout`` between two key events means a person or line noise, so the
 partial scan is thrown away.
+
+Keys pressed with Ctrl, Alt or Meta type nothing (Ctrl+B, Alt+F4: some
+scanners wrap codes in such keys), with two exceptions, both for control and
+other characters a keyboard has no key for. A GS1 code needs the group
+separator GS (0x1D) after a variable-length field such as the batch (AI 10),
+and a scanner in keyboard mode types it as
+
+- Ctrl+] (the ASCII control key for 0x1D, as Ctrl+M is Enter): the usual
+  keyboard output of control characters (Datalogic's default, for one);
+- an Alt code: Alt held while the character's decimal number is typed on the
+  numeric keypad, Alt+029 or Alt+0029 (Honeywell's "ALT mode", Zebra's
+  "Emulate Keypad", which may send every character so). Alt codes of GS and
+  of printable ASCII characters are taken; others type nothing.
 """
 
 from __future__ import annotations
@@ -72,12 +85,17 @@ KEYMAP.update({
 
 TERMINATORS = frozenset({"KEY_ENTER", "KEY_KPENTER", "KEY_TAB"})
 SHIFTS = frozenset({"KEY_LEFTSHIFT", "KEY_RIGHTSHIFT"})
+CTRLS = frozenset({"KEY_LEFTCTRL", "KEY_RIGHTCTRL"})
+ALTS = frozenset({"KEY_LEFTALT", "KEY_RIGHTALT"})
+METAS = frozenset({"KEY_LEFTMETA", "KEY_RIGHTMETA"})
 # While one of these is down, a key is a control character (Ctrl+B, Alt+...),
-# which never belongs in a scan.
-CONTROLS = frozenset({
-    "KEY_LEFTCTRL", "KEY_RIGHTCTRL", "KEY_LEFTALT", "KEY_RIGHTALT",
-    "KEY_LEFTMETA", "KEY_RIGHTMETA",
-})
+# which never belongs in a scan, except for the two ways of typing GS above.
+CONTROLS = CTRLS | ALTS | METAS
+
+GS = "\x1d"
+GS_KEY = "KEY_RIGHTBRACE"  # Ctrl+]
+KEYPAD_DIGITS = {f"KEY_KP{d}": d for d in "0123456789"}
+MAX_ALT_CODE_DIGITS = 4  # "0029": Windows' four-digit form with the leading zero
 
 
 class KeyEvent(NamedTuple):
@@ -100,6 +118,7 @@ class KeyDecoder:
         self._text: list[str] = []
         self._last: float | None = None
         self._overflow = False
+        self._alt_code: str | None = None  # the digits typed while Alt is down; None: spoilt
 
     def reset(self) -> None:
         """Forget the partial scan (events were lost, or the device is gone)."""
@@ -117,7 +136,11 @@ class KeyDecoder:
         if name in SHIFTS or name in CONTROLS:
             if value == UP:
                 self._held.discard(name)
-            else:
+                if name in ALTS and not self._held & ALTS:
+                    self._end_alt_code()
+            elif name not in self._held:
+                if name in ALTS and not self._held & ALTS:
+                    self._alt_code = ""
                 self._held.add(name)
             return None
         if value != DOWN:
@@ -128,19 +151,47 @@ class KeyDecoder:
             text = None if self._overflow else "".join(self._text) or None
             self._discard()
             return text
+        if self._held & CONTROLS:
+            self._chord(name)
+            return None
         chars = KEYMAP.get(name)
-        if chars is None or self._held & CONTROLS:
-            return None  # Escape, F-keys, Ctrl+letter...: not part of a scan
+        if chars is None:
+            return None  # Escape, F-keys...: not part of a scan
+        self._append(chars[1] if self._held & SHIFTS else chars[0])
+        return None
+
+    def _chord(self, name: str) -> None:
+        """A key pressed with Ctrl, Alt or Meta: GS, a digit of an Alt code, or nothing."""
+        held = self._held
+        if name == GS_KEY and held & CTRLS and not held & (ALTS | METAS):
+            self._append(GS)
+        elif (
+            name in KEYPAD_DIGITS and held & ALTS and not held & (CTRLS | METAS)
+            and self._alt_code is not None and len(self._alt_code) < MAX_ALT_CODE_DIGITS
+        ):
+            self._alt_code += KEYPAD_DIGITS[name]
+        else:
+            self._alt_code = None  # Alt+F4 and the like: no Alt code either
+
+    def _end_alt_code(self) -> None:
+        """Alt released: the Alt code typed while it was down becomes its character."""
+        code, self._alt_code = self._alt_code, None
+        if code:
+            char = chr(int(code))
+            if char == GS or " " <= char <= "~":
+                self._append(char)
+
+    def _append(self, char: str) -> None:
         if len(self._text) >= self.max_length:
             self._overflow = True
             self._text.clear()
         if not self._overflow:
-            self._text.append(chars[1] if self._held & SHIFTS else chars[0])
-        return None
+            self._text.append(char)
 
     def _discard(self) -> None:
         self._text.clear()
         self._overflow = False
+        self._alt_code = None
 
 
 def decode(

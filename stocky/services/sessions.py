@@ -23,6 +23,7 @@ from stocky.models import User, WebSession
 from stocky.models.types import utcnow
 from stocky.schemas.user import UserOut
 from stocky.services.base import Service, UnitOfWork
+from stocky.services.users import SignedIn
 
 log = logging.getLogger("stocky.sessions")
 
@@ -47,14 +48,16 @@ def _new_token() -> tuple[str, str]:
 
 
 class SessionService(Service):
-    async def start(self, user: UserOut, days: int) -> Renewal:
-        """A session for a person who has just proved their password."""
+    async def start(self, signed_in: SignedIn, days: int) -> Renewal:
+        """A session for a person who has just proved their password, unless
+        their tokens were ended since (a password change while it was checked)."""
+        user = signed_in.user
         token, token_hash = _new_token()
 
         def change(work: UnitOfWork) -> Renewal:
             now = utcnow()
             stored = work.session.get(User, user.id)
-            if stored is None or not stored.is_active:
+            if stored is None or not stored.is_active or stored.token_version != signed_in.token_version:
                 raise NotAuthenticated(ENDED)
             work.session.execute(delete(WebSession).where(WebSession.expires_at < now))
             work.session.add(WebSession(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,17 @@ from stocky.services.base import Service, UnitOfWork
 from stocky.services.permissions import Action, require
 
 log = logging.getLogger("stocky.users")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A person whose password was just checked, and their token version as
+    read in the same row as the password hash: a token minted for it dies
+    with any password change or deactivation after that read, even one that
+    lands while bcrypt runs."""
+
+    user: UserOut
+    token_version: int
 
 
 def actor_of(user: UserOut, source: str = "api") -> Actor:
@@ -152,10 +164,15 @@ class UserService(Service):
         return await self.write(actor, Action.USER_MANAGE, change)
 
     async def authenticate(self, username: str, password: str, known_place: bool = False) -> UserOut:
-        """The user whose password this is, or ``NotAuthenticated``. An
-        unknown name costs the same bcrypt round as a wrong password.
-        ``known_place``: the touch screen, or an address someone signed in
-        from before (its check gets a pool a flood cannot fill)."""
+        """The user whose password this is, or ``NotAuthenticated`` (see ``sign_in``)."""
+        return (await self.sign_in(username, password, known_place)).user
+
+    async def sign_in(self, username: str, password: str, known_place: bool = False) -> SignedIn:
+        """The user whose password this is, with the token version to issue
+        tokens for, or ``NotAuthenticated``. An unknown name costs the same
+        bcrypt round as a wrong password. ``known_place``: the touch screen,
+        or an address someone signed in from before (its check gets a pool a
+        flood cannot fill)."""
         security.check_password_length(password)
 
         user = await self.db.read(lambda session: crud.by_username(session, username))
@@ -163,7 +180,7 @@ class UserService(Service):
         pool = KNOWN_PASSWORDS if known_place else PASSWORDS
         if not await pool.run(security.verify_password, password, stored):
             raise NotAuthenticated("Wrong username or password.")
-        return UserOut.model_validate(user)
+        return SignedIn(UserOut.model_validate(user), user.token_version)
 
     async def by_api_key(self, key: str) -> UserOut | None:
         key_hash = security.hash_api_key(key)

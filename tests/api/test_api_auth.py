@@ -3,14 +3,17 @@ the X-API-Key of scanners, and the throttle on failed logins."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
+from stocky.core import security
 from stocky.schemas.actor import SYSTEM
 
 LOGIN = "/auth/login"
@@ -382,6 +385,43 @@ async def test_token_dies_when_the_password_changes(api):
     assert (
         await api.get("/item", who="anonymous", headers=bearer(fresh.json["access_token"]))
     ).status == 200
+
+
+async def _sign_in_while_the_password_changes(api, monkeypatch, path: str):
+    """Sign in as erin at ``path`` and, after her password was checked but
+    before the answer, change it (as an Admin does, over the API)."""
+    creds = {"username": "erin", "password": api.seed.passwords["victim"]}
+    # Erin signed in from here before, so her next check runs on the known
+    # addresses' pool while the change hashes the new password on the other.
+    assert (await api.post(LOGIN, who="anonymous", json=creds)).status == 200
+    checked, changed = threading.Event(), threading.Event()
+    real_check = security.verify_password
+
+    def check_then_let_the_change_in(password: str, hashed: str | None) -> bool:
+        ok = real_check(password, hashed)
+        checked.set()
+        changed.wait(10)
+        return ok
+
+    monkeypatch.setattr(security, "verify_password", check_then_let_the_change_in)
+    signing_in = asyncio.ensure_future(api.post(path, who="anonymous", json=creds))
+    assert await asyncio.get_running_loop().run_in_executor(None, checked.wait, 10)
+    change = await api.patch(f"/user/{api.user('victim')}", json={"password": "a-brand-new-one"})
+    assert change.status == 200, change
+    changed.set()
+    return await signing_in
+
+
+async def test_a_password_change_during_a_login_ends_the_token_it_gets(api, monkeypatch):
+    reply = await _sign_in_while_the_password_changes(api, monkeypatch, LOGIN)
+    assert reply.status == 200, reply  # the password was right when it was checked
+    api.error(await api.get("/item", who="anonymous", headers=bearer(reply.json["access_token"])), 401)
+
+
+async def test_a_password_change_during_a_browser_sign_in_refuses_the_session(api, monkeypatch):
+    reply = await _sign_in_while_the_password_changes(api, monkeypatch, "/auth/session")
+    api.error(reply, 401, "not_authenticated")
+    assert "stocky_refresh" not in reply.headers.get("Set-Cookie", "")
 
 
 async def test_token_dies_when_the_user_is_deactivated(api):

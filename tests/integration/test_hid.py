@@ -31,7 +31,10 @@ EVENT = "llHHi"  # struct input_event on 64-bit Linux: timeval, type, code, valu
 EVENT_SIZE = struct.calcsize(EVENT)
 
 _SHIFTED = {"{": "LEFTBRACE", "}": "RIGHTBRACE", '"': "APOSTROPHE", ":": "SEMICOLON", "_": "MINUS"}
-_PLAIN = {"-": "MINUS", ",": "COMMA"}
+_PLAIN = {"-": "MINUS", ",": "COMMA", "]": "RIGHTBRACE"}
+GS = "\x1d"
+# How scanners in keyboard mode type GS: Ctrl+], or Alt held over the keypad's 0 0 2 9.
+GS_KEYS = {"ctrl+]": ("LEFTCTRL", ["RIGHTBRACE"]), "alt+0029": ("LEFTALT", ["KP0", "KP0", "KP2", "KP9"])}
 
 
 class PipeDevice:
@@ -80,8 +83,9 @@ class PipeDevice:
         )
         os.write(self._write_fd, packed)
 
-    def type(self, text: str, *, step: float = 0.004, enter: bool = True) -> None:
-        """Type ``text`` as a US-layout wedge scanner does, with SYN reports."""
+    def type(self, text: str, *, step: float = 0.004, enter: bool = True, gs: str = "ctrl+]") -> None:
+        """Type ``text`` as a US-layout wedge scanner does, with SYN reports;
+        GS as ``gs`` says (a key of ``GS_KEYS``)."""
         now = time.time()
         events: list[tuple[int, int, int, float]] = []
 
@@ -92,6 +96,14 @@ class PipeDevice:
             now += step
 
         for char in text:
+            if char == GS:
+                modifier, keys = GS_KEYS[gs]
+                key(modifier, 1)
+                for name in keys:
+                    key(name, 1)
+                    key(name, 0)
+                key(modifier, 0)
+                continue
             shifted = char.isupper() or char in _SHIFTED
             name = _SHIFTED.get(char) or _PLAIN.get(char) or char.upper()
             if shifted:
@@ -208,6 +220,22 @@ async def test_a_scanned_barcode_adds_stock_at_the_scanners_location(
 
     history = await services.items.history((await services.items.by_upc("4006381333931", SYSTEM)).id, SYSTEM)
     assert [(row.user_id, row.source) for row in history] == [(scanner.id, "scan")] * 2
+
+
+@pytest.mark.parametrize("gs", list(GS_KEYS))
+async def test_a_gs1_code_typed_with_its_group_separator_adds_a_dated_unit(
+    services, locations, input_dir, reader_for, gs
+):
+    device = input_dir.plug("/dev/input/event7", "Honeywell Imaging & Mobility 1950")
+    await reader_for()
+    device.type(f'{{"command":"set_location","payload":"{locations["Fridge"].id}"}}')
+    # A GS1 DataMatrix: GTIN, batch ABC123 (any length, so GS ends it), use by 2027-12-31.
+    device.type(f"]d2010950110153000310ABC123{GS}17271231", gs=gs)
+    await eventually(lambda: quantity_at(services, "9501101530003", "Fridge"))
+
+    item = await services.items.by_upc("9501101530003", SYSTEM)
+    (sku,) = (await services.items.get(item.id, SYSTEM)).skus
+    assert [(lot.best_before.isoformat(), lot.quantity) for lot in sku.lots] == [("2027-12-31", 1)]
 
 
 async def test_first_scan_creates_the_scanner_user_and_commands_work(

@@ -141,9 +141,10 @@ CASES: dict[str, Case] = {
 # identify their scanner themselves and are tested in test_scan_service.py).
 NO_ACTOR: dict[str, str] = {
     "users.authenticate": "signs a person in: makes the actor",
+    "users.sign_in": "signs a person in: makes the actor",
     "users.by_api_key": "identifies a key: makes the actor",
     "users.for_token": "identifies a token: makes the actor",
-    "users.token_version": "part of signing in",
+    "users.token_version": "a user's token version now (sign-in takes it from the password check)",
     "users.count": "the first start: are there any accounts yet",
     "scans.scan_with_key": "identifies its scanner by key, checks the row in the scan",
     "scans.scan_from_device": "identifies its device's scanner, checks the row in the scan",

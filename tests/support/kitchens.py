@@ -48,15 +48,17 @@ async def seed_kitchen(
     items: dict[str, str],
     location: str = "Shelf",
     viewers: tuple[str, ...] = (),
+    database_url: str | None = None,
 ) -> Seeded:
     """Set a stopped Stocky's database up through its services (no HTTP): one
     location, named items, scanners already scanning into it, and Read-only
-    users with an API key (their keys go in ``keys`` too)."""
+    users with an API key (their keys go in ``keys`` too). The database is
+    ``database_url``'s, or else the SQLite file in ``data_dir``."""
     settings = Settings(
         _env_file=None,
         data_dir=data_dir,
         # The file a ``stocky serve`` over ``data_dir`` serves, whatever DATABASE_URL the shell has.
-        database_url=f"sqlite+aiosqlite:///{data_dir / 'stocky.db'}",
+        database_url=database_url or f"sqlite+aiosqlite:///{data_dir / 'stocky.db'}",
         uda_api_url=OFFLINE_LOOKUP,
     )
     async with open_services(settings) as services:

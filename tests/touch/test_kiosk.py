@@ -202,6 +202,56 @@ def test_a_deactivated_wedge_scanner_is_refused(kiosk_factory, loop):
     loop.run_until_complete(scenario())
 
 
+def test_a_gs1_code_by_wedge_keeps_its_group_separator(kiosk_factory, loop):
+    """GS as Qt reports it on other platforms than X11 (which the real-input
+    test covers): Ctrl+] with no text, and an Alt code on the keypad with Num
+    Lock off (Insert, Insert, Down, PgUp: 0 0 2 9)."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+
+    kiosk = kiosk_factory()
+    services = kiosk.runtime.services
+    search = kiosk.window.inventory.search
+    mod = Qt.KeyboardModifier
+
+    def press(key, modifiers=mod.NoModifier, text: str = "") -> None:
+        kiosk.wedge.handle(search, QKeyEvent(QEvent.Type.KeyPress, key, modifiers, text))
+
+    def type_text(text: str) -> None:
+        for char in text:
+            if char.isupper():
+                press(Qt.Key.Key_Shift, mod.ShiftModifier)
+            press(Qt.Key(ord(char.upper())), mod.ShiftModifier if char.isupper() else mod.NoModifier, char)
+
+    ctrl_bracket = [(Qt.Key.Key_Control, mod.ControlModifier), (Qt.Key.Key_BracketRight, mod.ControlModifier)]
+    alt_0029 = [(Qt.Key.Key_Alt, mod.AltModifier)] + [
+        (key, mod.AltModifier | mod.KeypadModifier)
+        for key in (Qt.Key.Key_Insert, Qt.Key.Key_Insert, Qt.Key.Key_Down, Qt.Key.Key_PageUp)]
+
+    async def dates() -> list[str]:
+        milk = (await services.items.list(SYSTEM, search="Whole milk")).data[0]
+        detail = await services.items.get(milk.id, SYSTEM)
+        return sorted(lot.best_before.isoformat() for sku in detail.skus for lot in sku.lots)
+
+    async def scenario():
+        search.setFocus()
+        for separator, year in ((ctrl_bracket, "27"), (alt_0029, "28")):
+            type_text("]d2010500012810447010ABC123")
+            for key, modifiers in separator:
+                press(key, modifiers)
+            type_text(f"17{year}1231")
+            press(Qt.Key.Key_Return, text="\r")
+            await eventually(lambda year=year: _has(dates(), f"20{year}-12-31"), what=f"the 20{year} lot")
+        assert await dates() == ["2027-12-31", "2028-12-31"]
+        assert search.text() == ""
+
+    loop.run_until_complete(scenario())
+
+
+async def _has(awaitable, wanted) -> bool:
+    return wanted in await awaitable
+
+
 def test_one_application_filter_serves_the_keyboard_the_idle_timer_and_the_wedge(kiosk_factory, loop):
     """Real taps and keys through the application's one event filter."""
     from PySide6.QtCore import QEvent, Qt

@@ -174,3 +174,26 @@ def test_any_date_for_a_scan_with_the_steppers(xk):
                                      for sku in detail["skus"] for lot in sku["lots"])
 
     eventually_sync(dated, what=f"a unit of cheddar best before {chosen}")
+
+
+MILK_GS1 = "]d2010500012810447010ABC123"  # Whole milk's GTIN, then batch ABC123 (any length)
+# xdotool's keys for GS, as a scanner in keyboard mode types it.
+GS_KEYS = {"ctrl+]": ["key", "ctrl+bracketright"],
+           "alt+0029": ["keydown", "Alt_L", "key", "KP_0", "KP_0", "KP_2", "KP_9", "keyup", "Alt_L"]}
+
+
+@pytest.mark.parametrize("gs", list(GS_KEYS))
+def test_a_usb_scanner_typing_a_gs1_code_adds_a_dated_unit(xk, gs):
+    """A scanner that evdev cannot read types into the kiosk's window: real X
+    key events, Shift for the batch's capitals and GS between batch and date."""
+    milk = item_named(xk, "Whole milk 2 l")
+    before = milk["total_quantity"]
+    typed = [f"shift+{c.lower()}" if c.isupper() else {"]": "bracketright"}.get(c, c) for c in MILK_GS1]
+    xk.xdotool("key", "--delay", "2", *typed, *GS_KEYS[gs], "key", "--delay", "2", *"17271231", "Return")
+
+    eventually_sync(lambda: item_named(xk, "Whole milk 2 l")["total_quantity"] == before + 1,
+                    what="the scan applied")
+    status, detail = xk.api("GET", f"/item/{milk['id']}")
+    assert status == 200
+    dates = [lot["best_before"] for sku in detail["skus"] for lot in sku["lots"]]
+    assert "2027-12-31" in dates

@@ -160,3 +160,112 @@ def test_reset_forgets_a_partial_scan():
         decoder.feed(event)
     decoder.reset()
     assert [r for e in typed("42", start=0.05) if (r := decoder.feed(e))] == ["42"]
+
+
+# -- the GS1 group separator (GS, 0x1D) -----------------------------------------
+
+GS = "\x1d"
+
+
+def chord(modifiers: list[str], keys: list[str], start: float, step: float = 0.004) -> list[tuple[str, int, float]]:
+    """Modifiers held down while ``keys`` are pressed one by one, then released."""
+    names = [*((m, DOWN) for m in modifiers),
+             *((k, v) for key in keys for k, v in ((key, DOWN), (key, UP))),
+             *((m, UP) for m in reversed(modifiers))]
+    return [(name, value, start + i * step) for i, (name, value) in enumerate(names)]
+
+
+def ctrl_bracket(start: float, ctrl: str = "KEY_LEFTCTRL") -> list[tuple[str, int, float]]:
+    return chord([ctrl], ["KEY_RIGHTBRACE"], start)
+
+
+def alt_code(digits: str, start: float, alt: str = "KEY_LEFTALT") -> list[tuple[str, int, float]]:
+    return chord([alt], [f"KEY_KP{d}" for d in digits], start)
+
+
+def typed_with_gs(head: str, separator, tail: str) -> list[tuple[str, int, float]]:
+    """``head``, GS typed by ``separator``, ``tail`` and Enter."""
+    first = typed(head, end=None)
+    gs = separator(first[-1][2] + 0.004)
+    return first + gs + typed(tail, start=gs[-1][2] + 0.004)
+
+
+def gs1_typed(separator) -> list[tuple[str, int, float]]:
+    """A GS1 DataMatrix as a wedge scanner types it: the batch (AI 10, any
+    length) needs GS before the use-by date that follows it."""
+    return typed_with_gs("]d2010950110153000310ABC123", separator, "17271231")
+
+
+@pytest.mark.parametrize(
+    "separator",
+    [
+        pytest.param(lambda at: ctrl_bracket(at), id="ctrl+]"),
+        pytest.param(lambda at: ctrl_bracket(at, "KEY_RIGHTCTRL"), id="right-ctrl+]"),
+        pytest.param(lambda at: alt_code("0029", at), id="alt+0029"),
+        pytest.param(lambda at: alt_code("029", at), id="alt+029"),
+        pytest.param(lambda at: alt_code("29", at, "KEY_RIGHTALT"), id="right-alt+29"),
+    ],
+)
+def test_a_gs1_code_keeps_its_group_separator_and_its_date(separator):
+    from stocky.core import gs1
+
+    (text,) = decode(gs1_typed(separator))
+    assert text == f"]d2010950110153000310ABC123{GS}17271231"
+    element = gs1.parse(text)
+    assert (element.batch, element.use_by.isoformat()) == ("ABC123", "2027-12-31")
+
+
+def test_every_character_may_come_as_an_alt_code():
+    # Scanners set to emulate the keypad type each character as its Alt code.
+    events: list[tuple[str, int, float]] = []
+    for char in "]C1Milk-1L":
+        events += alt_code(f"{ord(char):04d}", events[-1][2] + 0.004 if events else 0.0)
+    events.append(("KEY_ENTER", DOWN, events[-1][2] + 0.004))
+    assert decode(events) == ["]C1Milk-1L"]
+
+
+def test_the_group_separator_survives_auto_repeat_of_its_modifier():
+    events = [("KEY_LEFTALT", DOWN, 0.0), ("KEY_KP2", DOWN, 0.001), ("KEY_KP2", UP, 0.002),
+              ("KEY_LEFTALT", HOLD, 0.03), ("KEY_KP9", DOWN, 0.031), ("KEY_KP9", UP, 0.032),
+              ("KEY_LEFTALT", UP, 0.033), ("KEY_1", DOWN, 0.034), ("KEY_ENTER", DOWN, 0.035)]
+    assert decode(events) == [f"{GS}1"]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param(chord(["KEY_LEFTCTRL"], ["KEY_B"], 0.0), id="ctrl+b"),
+        pytest.param(chord(["KEY_LEFTCTRL"], ["KEY_LEFTBRACE"], 0.0), id="ctrl+[ (escape)"),
+        pytest.param(chord(["KEY_LEFTCTRL", "KEY_LEFTALT"], ["KEY_RIGHTBRACE"], 0.0), id="ctrl+alt+]"),
+        pytest.param(chord(["KEY_LEFTMETA"], ["KEY_RIGHTBRACE"], 0.0), id="meta+]"),
+        pytest.param(chord(["KEY_LEFTALT"], ["KEY_RIGHTBRACE"], 0.0), id="alt+]"),
+        pytest.param(chord(["KEY_LEFTALT"], ["KEY_F"], 0.0), id="alt+f"),
+        pytest.param(chord(["KEY_LEFTALT"], ["KEY_2", "KEY_9"], 0.0), id="alt+29 off the keypad"),
+        pytest.param(alt_code("0007", 0.0), id="alt+0007 (bell)"),
+        pytest.param(alt_code("0013", 0.0), id="alt+0013 (carriage return)"),
+        pytest.param(alt_code("00029", 0.0), id="alt+00029 (five digits)"),
+        pytest.param(alt_code("0233", 0.0), id="alt+0233 (not ascii)"),
+        pytest.param(chord(["KEY_LEFTALT"], ["KEY_KP2", "KEY_X", "KEY_KP9"], 0.0), id="alt+2 x 9"),
+        pytest.param(chord(["KEY_LEFTALT", "KEY_LEFTCTRL"], ["KEY_KP2", "KEY_KP9"], 0.0), id="ctrl+alt+29"),
+    ],
+)
+def test_other_control_chords_still_type_nothing(keys):
+    events = typed("12", end=None) + [(k, v, t + 0.01) for k, v, t in keys]
+    events += typed("34", start=events[-1][2] + 0.004)
+    assert decode(events) == ["1234"]
+
+
+def test_an_alt_code_cut_by_a_stall_types_nothing():
+    events = [("KEY_LEFTALT", DOWN, 0.0), ("KEY_KP2", DOWN, 0.001), ("KEY_KP2", UP, 0.002),
+              ("KEY_KP9", DOWN, 0.5), ("KEY_KP9", UP, 0.501), ("KEY_LEFTALT", UP, 0.502)]
+    events += typed("42", start=0.503)
+    assert decode(events) == ["42"]
+
+
+@pytest.mark.parametrize("prefix", ["]C1", "]d2", "]Q3", "]e0"])
+def test_the_symbology_prefix_a_scanner_types_comes_through(prefix):
+    from stocky.core import gs1
+
+    (text,) = decode(typed_with_gs(f"{prefix}0109501101530003", ctrl_bracket, "15270600"))
+    assert text == f"{prefix}0109501101530003{GS}15270600"
+    assert gs1.parse(text).best_before.isoformat() == "2027-06-30"  # day 00: the month's end

@@ -11,6 +11,7 @@ from stocky.core import security
 from stocky.core.errors import NotAuthenticated, TooManyAttempts
 from stocky.schemas.auth import LoginRequest, TokenOut
 from stocky.schemas.user import UserOut
+from stocky.services.users import SignedIn
 
 # A client that ignores Retry-After waits this long for each refusal: a
 # crowd of them hammering from one address then costs Stocky a few dozen
@@ -18,8 +19,9 @@ from stocky.schemas.user import UserOut
 REFUSAL_DELAY = 0.5
 
 
-async def check_password(call: Call) -> UserOut:
-    """The person whose password the body holds. More than five failures for
+async def check_password(call: Call) -> SignedIn:
+    """The person whose password the body holds, with the token version the
+    check saw. More than five failures for
     one name from one client, or twenty for any names from one client, within
     15 minutes lock that pair (or that client) out for a while. One client
     gets one password check at a time."""
@@ -34,7 +36,7 @@ async def check_password(call: Call) -> UserOut:
         await asyncio.sleep(REFUSAL_DELAY)
         raise TooManyAttempts("A sign-in from this address is being checked; try again in a second.", 1)
     try:
-        user = await call.services.users.authenticate(
+        signed_in = await call.services.users.sign_in(
             body.username, body.password, known_place=throttle.known(client)
         )
     except NotAuthenticated:
@@ -43,7 +45,7 @@ async def check_password(call: Call) -> UserOut:
     finally:
         throttle.end(client)
     throttle.succeeded(body.username, client)
-    return user
+    return signed_in
 
 
 def issue_token(call: Call, user: UserOut, version: int, minutes: int) -> TokenOut:
@@ -57,9 +59,10 @@ def issue_token(call: Call, user: UserOut, version: int, minutes: int) -> TokenO
 
 async def login(call: Call) -> TokenOut:
     """Password in, bearer token out."""
-    user = await check_password(call)
-    version = await call.services.users.token_version(user.id)
-    return issue_token(call, user, version, call.services.settings.access_token_minutes)
+    signed_in = await check_password(call)
+    return issue_token(
+        call, signed_in.user, signed_in.token_version, call.services.settings.access_token_minutes
+    )
 
 
 ROUTES = [

@@ -47,9 +47,9 @@ def _cookie(call: Call) -> str:
 
 async def start_session(call: Call) -> web.Response:
     """Sign in a browser: an access token, and the cookie that renews it."""
-    user = await check_password(call)
+    signed_in = await check_password(call)
     days = call.services.settings.web_session_days
-    return await _answer(call, await call.services.sessions.start(user, days))
+    return await _answer(call, await call.services.sessions.start(signed_in, days))
 
 
 async def refresh_session(call: Call) -> web.Response:
