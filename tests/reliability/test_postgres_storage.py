@@ -23,6 +23,7 @@ from support.kitchens import seed_kitchen
 from support.polling import eventually
 
 from stocky.db import migrations
+from stocky.core.events import Event
 from stocky.db.faults import LOCK_WAIT
 
 pytestmark = pytest.mark.postgresql
@@ -124,3 +125,38 @@ async def test_a_lock_held_elsewhere_gets_503_with_retry_after_then_scans_go_thr
         assert tracebacks(caplog) == []
     finally:
         pg_server.drop_database(name)
+
+
+async def test_a_screen_rechecked_while_the_server_is_away_reconnects_signed_in(
+    own_pg_server, tmp_path, http
+):
+    """An account change heard while the database cannot be read says
+    nothing about the account: the screen is closed to reconnect (1013),
+    never signed out (4401), and comes back with the same key."""
+    url = own_pg_server.url(own_pg_server.create_database())
+    await migrations.upgrade(url)
+    data = tmp_path / "data"
+    seeded = await seed_kitchen(data, scanners=[], viewers=("monitor",), items={}, database_url=url)
+    with psycopg.connect(conninfo(url)) as connection:
+        (monitor_id,) = connection.execute("SELECT id FROM \"user\" WHERE username = 'monitor'").fetchone()
+    headers = {"Authorization": f"Bearer {seeded.keys['monitor']}"}
+    async with in_process_stocky(data, database_url=url) as runtime:
+        ws_url = f"http://127.0.0.1:{runtime.bound_port}/ws"
+        async with http.ws_connect(ws_url, headers=headers) as screen:
+            own_pg_server.halt()
+            # The account changed (elsewhere, just before the server went away).
+            runtime.services.bus.publish(Event("user", str(monitor_id), "updated"))
+            closed = await asyncio.wait_for(screen.receive(), LOCK_WAIT * 3)
+            while closed.type == aiohttp.WSMsgType.TEXT:  # messages sent before the close
+                closed = await asyncio.wait_for(screen.receive(), LOCK_WAIT * 3)
+            assert closed.type == aiohttp.WSMsgType.CLOSE
+            assert closed.data == aiohttp.WSCloseCode.TRY_AGAIN_LATER, closed
+        own_pg_server.resume()
+
+        async def signed_in_again() -> bool:
+            async with http.ws_connect(ws_url, headers=headers) as again:
+                await again.send_json({"action": "identify_ui", "ui_id": str(uuid.uuid4())})
+                answer = await asyncio.wait_for(again.receive_json(), 5)
+                return answer.get("action") == "identified" and answer.get("authenticated") is True
+
+        await eventually(signed_in_again, interval=0.5, what="the screen signed in again")
