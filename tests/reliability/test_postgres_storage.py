@@ -143,6 +143,9 @@ async def test_a_screen_rechecked_while_the_server_is_away_reconnects_signed_in(
     async with in_process_stocky(data, database_url=url) as runtime:
         ws_url = f"http://127.0.0.1:{runtime.bound_port}/ws"
         async with http.ws_connect(ws_url, headers=headers) as screen:
+            await screen.send_json({"action": "identify_ui", "ui_id": str(uuid.uuid4())})
+            identified = await asyncio.wait_for(screen.receive_json(), 5)  # its sign-in checked
+            assert identified == {"action": "identified", "ui_id": identified["ui_id"], "authenticated": True}
             own_pg_server.halt()
             # The account changed (elsewhere, just before the server went away).
             runtime.services.bus.publish(Event("user", str(monitor_id), "updated"))
