@@ -29,6 +29,11 @@ from stocky.services.lookup_worker import LookupWorker
 log = logging.getLogger("stocky.runtime")
 
 
+# A demo's password is published: it answers on this machine only, unless
+# --host or STOCKY_HOST says otherwise.
+DEMO_HOST = "127.0.0.1"
+
+
 class Runtime:
     def __init__(
         self,
@@ -42,7 +47,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.demo = demo
-        self.host = host or settings.host
+        self.host = host or (DEMO_HOST if demo and "host" not in settings.model_fields_set else settings.host)
         self.port = settings.port if port is None else port
         self.ui_id = ui_id  # the kiosk's screen, which USB scanners talk to
         self.hid = hid

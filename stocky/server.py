@@ -19,7 +19,7 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event) -> None:
     runtime.ready()
     try:
         if runtime.demo:
-            print(describe(runtime.demo_logins), flush=True)
+            print(describe(runtime.demo_logins, runtime.host), flush=True)
         shown_host = "localhost" if runtime.host in ("0.0.0.0", "::", "") else runtime.host
         print(
             f"Stocky is running: {runtime.scheme}://{shown_host}:{runtime.bound_port}/ "

@@ -45,7 +45,8 @@ def check_display(environ: dict[str, str] | None = None) -> None:
     raise NoDisplay(
         "No display found (DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM are all unset). "
         "For the API without a screen run 'stocky serve'; to draw off screen set "
-        "QT_QPA_PLATFORM=offscreen; on a bare console use QT_QPA_PLATFORM=eglfs."
+        "QT_QPA_PLATFORM=offscreen; on a bare console use QT_QPA_PLATFORM=linuxfb (as the "
+        "systemd unit does)."
     )
 
 
@@ -193,7 +194,7 @@ async def run_kiosk_until_stopped(kiosk: Kiosk, stop: asyncio.Event) -> None:
     await kiosk.start()
     runtime = kiosk.runtime
     if runtime.demo:
-        print(describe(runtime.demo_logins), flush=True)
+        print(describe(runtime.demo_logins, runtime.host), flush=True)
     print(f"Stocky kiosk is running; API on port {runtime.bound_port}.", flush=True)
     waiters = [
         asyncio.ensure_future(stop.wait()),

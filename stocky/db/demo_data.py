@@ -98,15 +98,18 @@ NOT_LOADED = (
 )
 
 
-def describe(logins: DemoLogins | None) -> str:
-    """What to sign in with after a ``--demo`` start (and how, on a later one)."""
-    if logins is None:
-        return NOT_LOADED
-    return (
+def describe(logins: DemoLogins | None, host: str | None = None) -> str:
+    """What to sign in with after a ``--demo`` start (and how, on a later
+    one), and who can reach it when it listens on ``host``."""
+    text = NOT_LOADED if logins is None else (
         f"Demo kitchen loaded. Sign in as {logins.admin_username!r} "
         f"with password {logins.admin_password!r}.\n"
         f"Demo scanner {logins.scanner_username!r} has the API key: {logins.scanner_api_key}"
     )
+    if host in ("127.0.0.1", "::1", "localhost"):
+        text += ("\nThe demo answers on this machine only (its password is public): "
+                 "add --host 0.0.0.0 to try it from a phone on your network.")
+    return text
 
 
 async def _main() -> None:
