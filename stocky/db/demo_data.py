@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from stocky.core.settings import Settings
 from stocky.schemas.actor import SYSTEM
@@ -57,6 +58,17 @@ ITEMS = [
     ("Cinnamon sticks", "5000184321200", "Ambient", "Spice rack", 0),
 ]
 
+# Some units carry a best-before date, so Use soon has something to show:
+# name -> days from the day the demo is loaded (one already past its date).
+DATED = {
+    "Orange juice 1 l": -1,
+    "Salted butter 250 g": 2,
+    "Vanilla ice cream 1 l": 150,
+    "Smoked paprika": 240,
+}
+# What the kitchen keeps at least of, so the shopping list has amounts to get.
+MINIMUMS = {"Caster sugar 1 kg": 2, "Extra virgin olive oil 750 ml": 2, "Red lentils 500 g": 2}
+
 
 @dataclass(frozen=True)
 class DemoLogins:
@@ -84,9 +96,14 @@ async def load_demo(services: Services) -> DemoLogins | None:
         item = await services.items.create(
             {"name": name, "upc": upc, "storage_type": storage_type}, SYSTEM
         )
-        await services.skus.create(
+        sku = await services.skus.create(
             {"item_id": item.id, "location_id": places[where], "quantity": quantity}, SYSTEM
         )
+        if name in DATED:
+            day = date.today() + timedelta(days=DATED[name])
+            await services.skus.date_units(sku.id, {"best_before": day.isoformat()}, SYSTEM)
+        if name in MINIMUMS:
+            await services.items.update(item.id, {"min_quantity": MINIMUMS[name]}, SYSTEM)
     return DemoLogins(admin.username, DEMO_ADMIN[1], scanner.username, scanner.api_key)
 
 
