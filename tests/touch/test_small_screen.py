@@ -13,7 +13,6 @@ from stocky_touch.render import tour
 from tests.touch.conftest import as_admin
 from tests.touch.fit import problems
 
-
 PORTRAIT = (480, 800)
 
 
