@@ -200,8 +200,11 @@ class MainWindow(QMainWindow):
             parent = field.parentWidget()
             while parent is not None and not isinstance(parent, QScrollArea):
                 parent = parent.parentWidget()
-            if parent is not None:
-                parent.ensureWidgetVisible(field, 16, 24)
+            if parent is not None and parent.widget() is not None:
+                # The whole field, not only its cursor (ensureWidgetVisible's
+                # aim for a line edit), so its frame shows too.
+                centre = field.mapTo(parent.widget(), field.rect().center())
+                parent.ensureVisible(centre.x(), centre.y(), field.width() // 2 + 16, field.height() // 2 + 24)
 
         QTimer.singleShot(0, scroll)
 
