@@ -122,6 +122,9 @@ class ItemPage(QWidget):
 
     def _narrow(self, narrow: bool) -> None:
         self.heading.setWordWrap(narrow)  # a long name on two lines
+        self.history.setWordWrap(narrow)  # and a change, never scrolled sideways
+        self.history.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if narrow else Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         if narrow:
             self._body.insertWidget(1, self.heading)
         else:
