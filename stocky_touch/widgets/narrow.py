@@ -22,6 +22,8 @@ def is_narrow(widget: QWidget) -> bool:
 
 
 class _WidthWatch(QObject):
+    """Tells each ``apply`` when its widget's window crosses ``NARROW``."""
+
     def __init__(self, widget: QWidget, apply: tuple[Callable[[bool], None], ...]) -> None:
         super().__init__(widget)
         self._apply = apply
@@ -73,7 +75,6 @@ def under_when_narrow(grid: QGridLayout, second: QWidget, rows: tuple[int, int] 
 
 def labels_above(*forms: QFormLayout) -> Callable[[bool], None]:
     """A form's labels beside its fields when wide, above them when narrow."""
-
     wide = [form.rowWrapPolicy() for form in forms]  # the style's own
 
     def apply(narrow: bool) -> None:
