@@ -220,6 +220,7 @@ class MainWindow(QMainWindow):
     def _narrow(self, narrow: bool) -> None:
         self.brand.setVisible(not narrow)
         self._status_stack(narrow)
+        self._show_scanners()
         self.tabs.tabBar().setVisible(not narrow)
         # Hidden, it still counts towards the page's width, unless it may scroll.
         self.tabs.tabBar().setUsesScrollButtons(narrow)
@@ -317,6 +318,10 @@ class MainWindow(QMainWindow):
         linked = [s for s in self._scanners if s.associated_ui_id == self.ctx.live.ui_id][:2]
         for scanner_id in set(self._mode_buttons) - {str(s.id) for s in linked}:
             self._mode_buttons.pop(scanner_id).deleteLater()
+        # Each switch's share of the bar (less its margins and the gaps
+        # between them): all of it when narrow, one under the other.
+        beside = 1 if is_narrow(self) else max(1, len(linked))
+        room = (self.width() - 24 - 8 * (beside - 1)) // beside
         for state in linked:
             switch = self._mode_buttons.get(str(state.id))
             if switch is None:
@@ -325,6 +330,8 @@ class MainWindow(QMainWindow):
                 self._modes.addWidget(switch)
             where = state.current_location_name or "no location"
             switch.setText(f"{state.username}: {state.current_mode.upper()} · {where}")
+            if switch.sizeHint().width() > room:  # a long name: the place on a second line
+                switch.setText(f"{state.username}: {state.current_mode.upper()}\n{where}")
             if switch.objectName() != f"mode_{state.current_mode}":
                 switch.setObjectName(f"mode_{state.current_mode}")
                 switch.style().unpolish(switch)

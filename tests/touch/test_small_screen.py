@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QApplication
 from support.polling import eventually
 
 from stocky.schemas.actor import SYSTEM
+from stocky.schemas.commands import ScanCommand
+from stocky.services.users import actor_of
 from stocky_touch.render import tour
 from tests.touch.conftest import as_admin
 from tests.touch.fit import problems
@@ -61,3 +63,25 @@ def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop, size):
     if banner_cut:
         pytest.xfail("at 480 px the banner's row of quick best-before dates is cut: "
                      + "; ".join(problem for found in banner_cut.values() for problem in found))
+
+
+@pytest.mark.parametrize("size", [(800, 480), PORTRAIT], ids=["800x480", "480x800"])
+def test_two_linked_scanners_fit_the_bottom_bar(kiosk_factory, loop, size):
+    """A second scanner with a long name linked to the screen: both switches
+    read whole, side by side or (portrait) one under the other."""
+    kiosk = kiosk_factory()
+    window = kiosk.window
+    window.resize(*size)
+    services = kiosk.runtime.services
+
+    async def scenario():
+        await services.users.create({"username": "Fridge door scanner", "role": "Scanner"}, SYSTEM)
+        door = await services.users.by_username("Fridge door scanner", SYSTEM)
+        link = ScanCommand(command="associate_ui", payload=kiosk.runtime.ui_id).encode()
+        await services.scans.scan(actor_of(door, "scan"), link)
+        await eventually(lambda: len(window._mode_buttons) == 2, what="both switches on the bar")
+        window.banner.hide()  # the link's message lies over the bar
+
+    loop.run_until_complete(scenario())
+    assert (window.width(), window.height()) == size
+    assert not problems(window, inside=window.status_bar)
