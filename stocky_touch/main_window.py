@@ -12,6 +12,7 @@ from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
+    QButtonGroup,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -39,6 +40,7 @@ from stocky_touch.views.users import UsersView
 from stocky_touch.widgets.banner import Banner
 from stocky_touch.widgets.common import Throttle, button, hint, run
 from stocky_touch.widgets.keyboard import OnScreenKeyboard, is_text_field
+from stocky_touch.widgets.narrow import NARROWEST, is_narrow, on_narrow, stack
 from stocky_touch.widgets.sheet import Sheet
 
 TABS = ("inventory", "use_soon", "locations", "scanners", "log", "users")
@@ -66,6 +68,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.setWindowTitle("Stocky")
+        # The window is as wide as the screen: below NARROW the pages go to
+        # one column, so the landscape layout's width must not hold it wider.
+        self.setMinimumWidth(NARROWEST)
         self._scanners: list[ScannerState] = []
 
         # The keyboard sits beside ``root``, not inside it: ``root`` takes the
@@ -82,6 +87,18 @@ class MainWindow(QMainWindow):
         outer.setSpacing(0)
         self.top_bar = self._top_bar()
         outer.addWidget(self.top_bar)
+        # Narrow, the tabs go in rows of three instead: one row of six
+        # cannot show their names at 480 px.
+        self.tab_grid = QWidget()
+        self.tab_grid.setObjectName("tabgrid")
+        self.tab_grid.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self._tab_grid = QGridLayout(self.tab_grid)
+        self._tab_grid.setContentsMargins(0, 0, 0, 0)
+        self._tab_grid.setSpacing(2)
+        self._tab_buttons = QButtonGroup(self)
+        self._tab_buttons.idClicked.connect(lambda index: self.tabs.setCurrentIndex(index))
+        self.tab_grid.hide()
+        outer.addWidget(self.tab_grid)
 
         self.stack = QStackedWidget()
         self.tabs = QTabWidget()
@@ -90,6 +107,7 @@ class MainWindow(QMainWindow):
         self.tabs.tabBar().setUsesScrollButtons(False)
         self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
         self.tabs.tabBar().setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.inventory = InventoryView(ctx)
         self.use_soon = UseSoonView(ctx)
         self.locations = LocationsView(ctx)
@@ -109,9 +127,11 @@ class MainWindow(QMainWindow):
         self.signin_page = SignInPage(ctx)
         for page in (self.tabs, self.item_page, self.alerts_page, self.signin_page):
             self.stack.addWidget(page)
+        self.stack.currentChanged.connect(lambda _index: self._show_tab_grid())
         outer.addWidget(self.stack, 1)
         self.status_bar = self._status_bar()
         outer.addWidget(self.status_bar)
+        on_narrow(root, self._narrow)
         # Over the content: a message never moves what a finger is about to tap.
         self.banner = Banner(root, keep_clear=self.status_bar)
 
@@ -152,6 +172,7 @@ class MainWindow(QMainWindow):
         # While typing the bars give their room to the field and its form.
         self.top_bar.setVisible(not shown)
         self.status_bar.setVisible(not shown)
+        self._show_tab_grid(typing=shown)
         if shown:
             # Each layout passes the news of what was hidden one level up per
             # round of posted events: let them all arrive before the keyboard
@@ -179,8 +200,11 @@ class MainWindow(QMainWindow):
             parent = field.parentWidget()
             while parent is not None and not isinstance(parent, QScrollArea):
                 parent = parent.parentWidget()
-            if parent is not None:
-                parent.ensureWidgetVisible(field, 16, 24)
+            if parent is not None and parent.widget() is not None:
+                # The whole field, not only its cursor (ensureWidgetVisible's
+                # aim for a line edit), so its frame shows too.
+                centre = field.mapTo(parent.widget(), field.rect().center())
+                parent.ensureVisible(centre.x(), centre.y(), field.width() // 2 + 16, field.height() // 2 + 24)
 
         QTimer.singleShot(0, scroll)
 
@@ -190,6 +214,37 @@ class MainWindow(QMainWindow):
         # window's own, and the screen's at most.
         if not self.keyboard.isVisible():
             self.keyboard.fit(min(self.height(), self.screen().availableGeometry().height()))
+
+    # -- narrow (portrait) -------------------------------------------------------
+
+    def _narrow(self, narrow: bool) -> None:
+        self.brand.setVisible(not narrow)
+        self._status_stack(narrow)
+        self._show_scanners()
+        self.tabs.tabBar().setVisible(not narrow)
+        # Hidden, it still counts towards the page's width, unless it may scroll.
+        self.tabs.tabBar().setUsesScrollButtons(narrow)
+        self._show_tab_grid()
+
+    def _show_tab_grid(self, typing: bool | None = None) -> None:
+        if typing is None:
+            typing = self.keyboard.isVisible()
+        self.tab_grid.setVisible(is_narrow(self) and self.stack.currentWidget() is self.tabs and not typing)
+
+    def _fill_tab_grid(self) -> None:
+        for old in self._tab_buttons.buttons():
+            self._tab_buttons.removeButton(old)
+            old.deleteLater()
+        for index in range(self.tabs.count()):
+            tab = button(self.tabs.tabText(index), checkable=True)
+            self._tab_buttons.addButton(tab, index)
+            self._tab_grid.addWidget(tab, index // 3, index % 3)
+        self._tab_shown(self.tabs.currentIndex())
+
+    def _tab_shown(self, index: int) -> None:
+        tab = self._tab_buttons.button(index)
+        if tab is not None:
+            tab.setChecked(True)
 
     # -- bars ---------------------------------------------------------------
 
@@ -209,7 +264,7 @@ class MainWindow(QMainWindow):
         self.alerts_button.setObjectName("alerts")
         self.clock = QLabel()
         self.clock.setObjectName("clock")
-        brand = QLabel("Stocky")
+        self.brand = brand = QLabel("Stocky")
         brand.setObjectName("clock")
         layout.addWidget(brand)
         layout.addSpacing(16)
@@ -228,6 +283,8 @@ class MainWindow(QMainWindow):
         self.scanner_status = QLabel("No scanners yet")
         self.scanner_status.setWordWrap(True)
         layout.addWidget(self.scanner_status, 1)
+        # Narrow: each switch on a line of its own, the others under them.
+        self._status_stack = stack(layout, self._modes)
         return bar
 
     def _tick(self) -> None:
@@ -261,6 +318,10 @@ class MainWindow(QMainWindow):
         linked = [s for s in self._scanners if s.associated_ui_id == self.ctx.live.ui_id][:2]
         for scanner_id in set(self._mode_buttons) - {str(s.id) for s in linked}:
             self._mode_buttons.pop(scanner_id).deleteLater()
+        # Each switch's share of the bar (less its margins and the gaps
+        # between them): all of it when narrow, one under the other.
+        beside = 1 if is_narrow(self) else max(1, len(linked))
+        room = (self.width() - 24 - 8 * (beside - 1)) // beside
         for state in linked:
             switch = self._mode_buttons.get(str(state.id))
             if switch is None:
@@ -269,6 +330,8 @@ class MainWindow(QMainWindow):
                 self._modes.addWidget(switch)
             where = state.current_location_name or "no location"
             switch.setText(f"{state.username}: {state.current_mode.upper()} · {where}")
+            if switch.sizeHint().width() > room:  # a long name: the place on a second line
+                switch.setText(f"{state.username}: {state.current_mode.upper()}\n{where}")
             if switch.objectName() != f"mode_{state.current_mode}":
                 switch.setObjectName(f"mode_{state.current_mode}")
                 switch.style().unpolish(switch)
@@ -311,6 +374,7 @@ class MainWindow(QMainWindow):
                 continue
             widget, label = self.views[name]
             self.tabs.addTab(widget, label)
+        self._fill_tab_grid()
         self.show_view(current if current in self.visible_views() else "inventory")
         self.show_tabs()
 

@@ -80,7 +80,9 @@ def controls() -> list[dict[str, Any]]:
                 continue
             top_left = widget.mapToGlobal(QPoint(0, 0))
             if isinstance(widget, QAbstractButton):
-                found.append(_entry(widget, "button", widget.text(), top_left, widget.width(), widget.height()))
+                # A narrow window shows its tabs as a grid of buttons: still tabs to a finger.
+                kind = "tab" if widget.parentWidget().objectName() == "tabgrid" else "button"
+                found.append(_entry(widget, kind, widget.text(), top_left, widget.width(), widget.height()))
             elif isinstance(widget, QLineEdit):
                 entry = _entry(widget, "field", widget.text(), top_left, widget.width(), widget.height())
                 entry.update(placeholder=widget.placeholderText(), focused=widget.hasFocus())

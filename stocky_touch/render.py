@@ -4,8 +4,9 @@ screens without a touchscreen:
     uv run python -m stocky_touch.render docs/screens
 
 It runs a real kiosk (demo kitchen, temporary database) off screen, and
-draws each screen at 1280x800 (into the folder) and at 800x480, the 7-inch
-display (into its ``800x480`` subfolder).
+draws each screen at 1280x800 (into the folder), at 800x480, the 7-inch
+display (into its ``800x480`` subfolder), and at 480x800, that display
+turned to portrait (into ``480x800``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-SIZES = (((1280, 800), ""), ((800, 480), "800x480"))
+SIZES = (((1280, 800), ""), ((800, 480), "800x480"), ((480, 800), "480x800"))
 
 
 async def render(out: Path) -> list[Path]:
@@ -37,6 +38,7 @@ async def render(out: Path) -> list[Path]:
     written: list[Path] = []
     try:
         for size, folder in SIZES:
+            window.banner.hide()  # the message of the start, or of the size before
             window.resize(*size)
             written += await _screens(window, out / folder)
     finally:

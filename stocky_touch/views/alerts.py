@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from stocky.schemas.alert import AlertOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.common import Throttle, button, kinetic, row, run, title
+from stocky_touch.widgets.narrow import is_narrow, on_narrow, stack
 
 ICONS = {"Warning": "⚠", "Error": "⛔", "Info": "ℹ"}
 
 
 class AlertRow(QWidget):
-    def __init__(self, page: AlertsPage, alert: AlertOut) -> None:
+    def __init__(self, page: AlertsPage, alert: AlertOut, narrow: bool = False) -> None:
         super().__init__()
         text = QLabel(f"{ICONS.get(alert.severity, '')}  {alert.message}\n"
                       f"{alert.timestamp.astimezone():%a %d %b, %H:%M}")
@@ -21,6 +29,7 @@ class AlertRow(QWidget):
         self.acknowledge = button("Acknowledge", lambda: page.acknowledge(alert))
         self.setLayout(row(text, self.acknowledge))
         self.layout().setStretch(0, 1)
+        stack(self.layout())(narrow)  # narrow: the button under the text, the text the whole width
 
 
 class AlertsPage(QWidget):
@@ -33,22 +42,36 @@ class AlertsPage(QWidget):
         layout.setContentsMargins(16, 12, 16, 12)
         self.heading = title("Alerts")
         self.acknowledge_all = button("Acknowledge all", self._acknowledge_all, name="primary")
-        layout.addLayout(row(button("‹ Back", self.back.emit), self.heading, self.acknowledge_all, stretch_at=2))
+        header = QHBoxLayout()
+        header.setSpacing(12)
+        header.addLayout(row(button("‹ Back", self.back.emit), self.heading, stretch_at=2))
+        header.addWidget(self.acknowledge_all)
+        layout.addLayout(header)
         self.list = QListWidget()
         kinetic(self.list)
         layout.addWidget(self.list, 1)
         self._reload = Throttle(self.reload, 200, self)
         ctx.live.changed.connect(lambda entity, *_: entity == "alert" and self._reload())
+        # Narrow: "Acknowledge all" under the heading, each alert laid out again.
+        on_narrow(self, stack(header), lambda _narrow: self._reload())
 
     def reload(self) -> None:
         def show(page) -> None:
             self.list.clear()
             self.heading.setText(f"Alerts ({page.total} open)" if page.total else "No open alerts")
             self.acknowledge_all.setEnabled(page.total > 0)
+            narrow = is_narrow(self)
             for alert in page.data:
                 entry = QListWidgetItem()
-                widget = AlertRow(self, alert)
-                entry.setSizeHint(widget.sizeHint())
+                widget = AlertRow(self, alert, narrow)
+                size = widget.sizeHint()
+                if narrow:  # as wide as the list, as tall as its wrapped text needs there
+                    width = self.list.viewport().width()
+                    bar = self.list.verticalScrollBar()
+                    if not bar.isVisible():  # the list was just emptied: leave room for the bar a long one gets
+                        width -= bar.sizeHint().width()
+                    size = QSize(width, max(size.height(), widget.heightForWidth(width)))
+                entry.setSizeHint(size)
                 self.list.addItem(entry)
                 self.list.setItemWidget(entry, widget)
 

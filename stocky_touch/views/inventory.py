@@ -26,9 +26,12 @@ from stocky_touch.models.inventory import NAME, QUANTITY, InventoryModel, ItemRo
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.common import Debounce, Throttle, button, hint, kinetic, run
 from stocky_touch.widgets.keyboard import ask_number
+from stocky_touch.widgets.narrow import is_narrow, on_narrow, stack
 
 PAGE = 100
-UNNAMED_SHOWN = 2  # buttons that fit beside each other at 800 px
+UNNAMED_SHOWN = 2  # buttons that fit beside each other at 800 px (one in portrait)
+QUANTITY_WIDTH = 290
+QUANTITY_WIDTH_NARROW = 256  # just − 0 +: the names get the rest, on two lines if need be
 FILTERS: tuple[tuple[StockFilter, str], ...] = (
     ("in", "In stock"),
     ("shopping", "Shopping list"),  # at zero or below the item's Keep at least
@@ -86,11 +89,13 @@ class InventoryView(QWidget):
         self.search.setClearButtonEnabled(True)
         top.addWidget(self.search, 1)
         self.filters = QButtonGroup(self)
+        filters = QHBoxLayout()
         for position, (value, text) in enumerate(FILTERS):
             choice = button(text, checkable=True)
             choice.setChecked(value == self.stock)
             self.filters.addButton(choice, position)
-            top.addWidget(choice)
+            filters.addWidget(choice)
+        top.addLayout(filters)
         layout.addLayout(top)
         # Scanned products the lookup could not name stay here, beside the
         # count (no row of their own: the screen has none to spare), until named.
@@ -98,6 +103,7 @@ class InventoryView(QWidget):
         self._unnamed_row = QHBoxLayout(self.unnamed_bar)
         self._unnamed_row.setContentsMargins(0, 0, 0, 0)
         self.unnamed_bar.hide()
+        self._unnamed: list = []
         self.summary = hint("")
         self.summary.setWordWrap(False)
         summary_row = QHBoxLayout()
@@ -118,7 +124,7 @@ class InventoryView(QWidget):
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         self.tree.header().setSectionResizeMode(QUANTITY, QHeaderView.ResizeMode.Fixed)
-        self.tree.header().resizeSection(QUANTITY, 290)
+        self.tree.header().resizeSection(QUANTITY, QUANTITY_WIDTH)
         kinetic(self.tree)
         self.tree.setMinimumHeight(64)  # one row while typing on a 7-inch screen
         layout.addWidget(self.tree, 1)
@@ -137,6 +143,14 @@ class InventoryView(QWidget):
         self.tree.clicked.connect(self._tapped)
         self.model.moreWanted.connect(self._load_more)
         ctx.live.changed.connect(self._changed)
+        # Narrow: the filters under the search, the unnamed under the count.
+        on_narrow(self, stack(top, summary_row), self._narrow)
+
+    def _narrow(self, narrow: bool) -> None:
+        """Narrow: names wrap beside the − 0 + of a place, one unnamed shown."""
+        self.tree.setWordWrap(narrow)
+        self.tree.header().resizeSection(QUANTITY, QUANTITY_WIDTH_NARROW if narrow else QUANTITY_WIDTH)
+        self._show_unnamed(self._unnamed)
 
     # -- loading ----------------------------------------------------------
 
@@ -173,6 +187,7 @@ class InventoryView(QWidget):
         run(self.ctx.notifier, self.ctx.services.items.unnamed(self.ctx.session.actor, UNNAMED_SHOWN + 1), self._show_unnamed)
 
     def _show_unnamed(self, items: list) -> None:
+        self._unnamed = items
         while self._unnamed_row.count():
             widget = self._unnamed_row.takeAt(0).widget()
             if widget is not None:
@@ -181,10 +196,11 @@ class InventoryView(QWidget):
         if not items:
             return
         self._unnamed_row.addWidget(hint("Needs a name:"))
-        for item in items[:UNNAMED_SHOWN]:
+        shown = 1 if is_narrow(self) else UNNAMED_SHOWN
+        for item in items[:shown]:
             self._unnamed_row.addWidget(
                 button(item.upc or "New item", lambda i=item.id: self.nameItem.emit(i), name="unnamed"))
-        if len(items) > UNNAMED_SHOWN:
+        if len(items) > shown:
             self._unnamed_row.addWidget(hint("…"))
 
     def _load_more(self) -> None:
@@ -205,9 +221,11 @@ class InventoryView(QWidget):
 
     def _update_summary(self) -> None:
         total = self.model.total
-        what = {"in": "in stock", "zero": "to buy (newest first)", "shopping": "to buy (newest first)",
-                "all": "in all"}[self.stock]
-        self.summary.setText(f"{total} item{'s' if total != 1 else ''} {what}")
+        if self.stock in ("zero", "shopping"):  # short: it shares its row with the unnamed
+            self.summary.setText(f"{total} to buy, newest first")
+        else:
+            what = "in stock" if self.stock == "in" else "in all"
+            self.summary.setText(f"{total} item{'s' if total != 1 else ''} {what}")
         self.empty.setVisible(total == 0)
         self.tree.setVisible(total != 0)
         if total == 0:
@@ -247,6 +265,8 @@ class InventoryView(QWidget):
                 self.tree.setIndexWidget(
                     self.model.index(child_row, QUANTITY, parent), SkuControls(self, sku, label, item_id)
                 )
+            # "Details, history and label" has the whole row: it has no quantity.
+            self.tree.setFirstColumnSpanned(len(detail.skus), parent, True)
             self.tree.expand(parent)
             self._redo(redo)
 

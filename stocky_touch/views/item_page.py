@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -26,6 +27,7 @@ from stocky_touch.views.use_soon import day_text, days_left
 from stocky_touch.widgets.choice import Choice
 from stocky_touch.widgets.common import Throttle, button, hint, kinetic, row, run, title
 from stocky_touch.widgets.keyboard import ask_number
+from stocky_touch.widgets.narrow import is_narrow, labels_above, on_narrow, stack
 from stocky_touch.widgets.qr import QrCode
 from stocky_touch.widgets.sheet import confirm
 
@@ -56,7 +58,9 @@ class ItemPage(QWidget):
 
         self.heading = title("")
         self.save_button = button("Save", self.save, name="primary")
-        layout.addLayout(row(button("‹ Back", self.back.emit), self.heading, self.save_button, stretch_at=2))
+        self._header = row(button("‹ Back", self.back.emit), self.heading, self.save_button, stretch_at=2)
+        self._body = layout
+        layout.addLayout(self._header)
         self.status = hint("")
         layout.addWidget(self.status)
 
@@ -89,7 +93,7 @@ class ItemPage(QWidget):
         layout.addWidget(self.add_place, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.places)
 
-        lower = QGridLayout()
+        lower = QHBoxLayout()
         history_box = QVBoxLayout()
         history_box.addWidget(title("History"))
         self.history = QListWidget()
@@ -101,17 +105,32 @@ class ItemPage(QWidget):
         self.qr = QrCode(size=220)
         label_box.addWidget(self.qr)
         label_box.addWidget(hint("Scan this to count the item when it has no barcode."))
-        lower.addLayout(history_box, 0, 0)
-        lower.addLayout(label_box, 0, 1)
-        lower.setColumnStretch(0, 1)
+        lower.addLayout(history_box, 1)
+        lower.addLayout(label_box)
         layout.addLayout(lower)
 
         self.lookup_button = button("Look up again", self.look_up)
         self.delete_button = button("Delete item", self.delete, name="danger")
-        layout.addLayout(row(self.lookup_button, self.delete_button, stretch_at=1))
+        actions = row(self.lookup_button, self.delete_button, stretch_at=1)
+        layout.addLayout(actions)
         layout.addStretch(1)
+        # Narrow: labels above the fields, the label under the history, the
+        # buttons one under the other, the name under Back and Save.
+        on_narrow(self, labels_above(form), stack(lower, actions), self._narrow)
         self._reload = Throttle(self.reload, 200, self)
         ctx.live.changed.connect(self._changed)
+
+    def _narrow(self, narrow: bool) -> None:
+        self.heading.setWordWrap(narrow)  # a long name on two lines
+        self.history.setWordWrap(narrow)  # and a change, never scrolled sideways
+        self.history.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if narrow else Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        if narrow:
+            self._body.insertWidget(1, self.heading)
+        else:
+            self._header.insertWidget(1, self.heading)
+        if self.item is not None:
+            self._show_skus(self.item)
 
     # -- loading --------------------------------------------------------------
 
@@ -173,6 +192,9 @@ class ItemPage(QWidget):
                 widget.deleteLater()
         if not item.skus:
             self.skus.addWidget(hint("Not stored anywhere yet."), 0, 0)
+        # Narrow, a place's name and its Remove have a line of their own
+        # above its − n +, and each dated unit's − comes first, under that −.
+        narrow = is_narrow(self)
         position = 0
         for sku in item.skus:
             name = QLabel(sku.location_name)
@@ -182,19 +204,34 @@ class ItemPage(QWidget):
             plus = button("+", lambda s=sku: self._adjust(s.id, +1), name="plus")
             remove = button("Remove place", lambda s=sku: self._delete_sku(s.id, s.location_name), name="danger")
             remove.setEnabled(sku.quantity == 0)
-            for column, widget in enumerate((name, minus, quantity, plus, remove)):
+            controls: tuple[QWidget, ...] = (name, minus, quantity, plus, remove)
+            if narrow:
+                head = QWidget()
+                head_row = QHBoxLayout(head)
+                head_row.setContentsMargins(0, 0, 0, 0)
+                head_row.addWidget(name, 1)
+                head_row.addWidget(remove)
+                self.skus.addWidget(head, position, 0, 1, 5)
+                position += 1
+                controls = (minus, quantity, plus)
+            for column, widget in enumerate(controls):
                 self.skus.addWidget(widget, position, column)
             position += 1
             # Its dated units, earliest first, each with a − that takes from that date.
             for lot in sorted(sku.lots, key=lambda lot: lot.best_before):
                 when = hint(f"Best before {day_text(lot.best_before)} × {lot.quantity} · "
                             f"{days_left((lot.best_before - date.today()).days).lower()}")
-                when.setIndent(24)  # under its place
                 take = button("−", lambda s=sku, d=lot.best_before: self._take_dated(s.id, d), name="minus")
-                self.skus.addWidget(when, position, 0)
-                self.skus.addWidget(take, position, 1)
+                if narrow:
+                    self.skus.addWidget(take, position, 0)
+                    self.skus.addWidget(when, position, 1, 1, 4)
+                else:
+                    when.setIndent(24)  # under its place
+                    self.skus.addWidget(when, position, 0)
+                    self.skus.addWidget(take, position, 1)
                 position += 1
-        self.skus.setColumnStretch(0, 1)
+        for column, stretch in enumerate((0, 0, 0, 0, 1) if narrow else (1, 0, 0, 0, 0)):
+            self.skus.setColumnStretch(column, stretch)
 
     # -- actions ----------------------------------------------------------------
 
@@ -249,9 +286,10 @@ class ItemPage(QWidget):
             free = [loc for loc in page.data if loc.id not in taken]
             if not free:
                 self.places_layout.addWidget(hint("It already has a place in every location."), 0, 0)
+            columns = 2 if is_narrow(self) else 4
             for position, location in enumerate(free):
-                self.places_layout.addWidget(
-                    button(location.name, lambda loc=location: self._put_in(loc.id)), position // 4, position % 4)
+                self.places_layout.addWidget(button(location.name, lambda loc=location: self._put_in(loc.id)),
+                                             position // columns, position % columns)
             self.places.setVisible(not self.places.isVisible())
 
         run(self.ctx.notifier, self.ctx.services.locations.list(self.ctx.session.actor), show)

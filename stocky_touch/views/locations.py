@@ -126,7 +126,10 @@ class LocationsView(ListAndForm):
         if self.selected is None:
             return
         room = self.window().size()
-        code = QrCode(str(self.selected.id), size=max(160, min(room.width(), room.height()) - 170))
+        # Room left for the heading and Done above and below it, and for the
+        # sheet's margins beside it (what bounds it in portrait).
+        side = min(room.width() - 60, room.height() - 170)
+        code = QrCode(str(self.selected.id), size=max(160, side))
         body = QWidget()
         body.setObjectName("page")
         layout = QVBoxLayout(body)

@@ -15,9 +15,10 @@ from PySide6.QtWidgets import (
 )
 
 from stocky.core.logbuffer import LogEntry
-from stocky_touch.models.log import MESSAGE, EntryRole, LogModel
+from stocky_touch.models.log import MESSAGE, SEVERITY, SOURCE, EntryRole, LogModel
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.common import Debounce, button, kinetic
+from stocky_touch.widgets.narrow import on_narrow, stack
 from stocky_touch.widgets.sheet import Sheet
 
 LEVELS = ((None, "All"), ("WARN", "Warnings"), ("ERROR", "Errors"))
@@ -36,12 +37,15 @@ class LogView(QWidget):
         self.search.setClearButtonEnabled(True)
         top.addWidget(self.search, 1)
         self.levels = QButtonGroup(self)
+        levels = QHBoxLayout()
         for position, (_level, text) in enumerate(LEVELS):
             choice = button(text, checkable=True)
             choice.setChecked(position == 0)
             self.levels.addButton(choice, position)
-            top.addWidget(choice)
+            levels.addWidget(choice)
+        top.addLayout(levels)
         layout.addLayout(top)
+        on_narrow(self, stack(top), self._narrow)
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.verticalHeader().hide()
@@ -57,6 +61,12 @@ class LogView(QWidget):
         self.search.textChanged.connect(self._search)
         self.levels.idClicked.connect(self._level_chosen)
         ctx.live.logEntry.connect(self._new_entry)
+
+    def _narrow(self, narrow: bool) -> None:
+        """Narrow: the levels under the search, and the message beside the
+        time only (its colour tells the level; a tap shows the rest)."""
+        for column in (SEVERITY, SOURCE):
+            self.table.setColumnHidden(column, narrow)
 
     def _level_chosen(self, position: int) -> None:
         self.model.severity = LEVELS[position][0]

@@ -10,6 +10,7 @@ from stocky.schemas.user import ScannerState
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
 from stocky_touch.widgets.common import Throttle, hint, kinetic, run, scrolling, title
+from stocky_touch.widgets.narrow import is_narrow, on_narrow, under_when_narrow
 from stocky_touch.widgets.qr import QrCode
 
 MODES = (("add", "Add"), ("remove", "Remove"))
@@ -18,7 +19,7 @@ MODES = (("add", "Add"), ("remove", "Remove"))
 class ScannerRow(QWidget):
     def __init__(self, view: ScannersView, state: ScannerState, locations: list) -> None:
         super().__init__()
-        layout = QGridLayout(self)
+        self.grid = layout = QGridLayout(self)
         layout.setContentsMargins(0, 8, 0 ,8)
         name = QLabel(state.username)
         name.setObjectName("title")
@@ -26,13 +27,22 @@ class ScannerRow(QWidget):
         options = [(None, "No location")] + [(loc.id, loc.name) for loc in locations]
         self.location = Choice(options, state.current_location_id)
         layout.addWidget(name, 0, 0, 1, 2)
-        layout.addWidget(QLabel("Mode"), 1, 0)
-        layout.addWidget(self.mode, 1, 1)
-        layout.addWidget(QLabel("Location"), 2, 0)
-        layout.addWidget(self.location, 2, 1)
+        self.fields = ((QLabel("Mode"), self.mode), (QLabel("Location"), self.location))
+        self._place(is_narrow(view))
+        on_narrow(self, self._place)
         self.mode.changed.connect(lambda mode: view.set_state(state, {"current_mode": mode}))
         self.location.changed.connect(
             lambda loc: view.set_state(state, {"current_location_id": str(loc) if loc else None}))
+
+    def _place(self, narrow: bool) -> None:
+        """Each label beside its choices, or above them in a narrow window."""
+        for position, (label, choice) in enumerate(self.fields):
+            if narrow:
+                self.grid.addWidget(label, 1 + 2 * position, 0, 1, 2)
+                self.grid.addWidget(choice, 2 + 2 * position, 0, 1, 2)
+            else:
+                self.grid.addWidget(label, 1 + position, 0)
+                self.grid.addWidget(choice, 1 + position, 1)
 
 
 class ScannersView(QWidget):
@@ -64,6 +74,8 @@ class ScannersView(QWidget):
         right.addStretch(1)
         layout.addWidget(right_area, 0, 1)
         layout.setColumnStretch(0, 3)
+        # Narrow: the code to link a scanner under the scanners, scrolled to.
+        on_narrow(self, under_when_narrow(layout, right_area, rows=(3, 2)))
         self._reload = Throttle(self.reload, 200, self)
         ctx.live.changed.connect(lambda entity, *_: entity in ("scanner", "location", "user") and self._reload())
 

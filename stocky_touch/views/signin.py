@@ -10,6 +10,7 @@ from stocky.schemas.actor import SYSTEM
 from stocky.schemas.user import UserOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.common import button, hint, row, run, scrolling, title
+from stocky_touch.widgets.narrow import is_narrow, labels_above, on_narrow
 
 
 class SignInPage(QWidget):
@@ -19,6 +20,8 @@ class SignInPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.first_start = False
+        self._people: list[QWidget] = []
+        self._kiosk_button: QWidget | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         area, body = scrolling()
@@ -52,6 +55,7 @@ class SignInPage(QWidget):
         layout.addStretch(1)
         self.password.returnPressed.connect(self.submit)
         self.repeat.returnPressed.connect(self.submit)
+        on_narrow(self, labels_above(form), lambda _narrow: self._place_people())
 
     def reload(self) -> None:
         run(self.ctx.notifier, self.ctx.services.users.list(SYSTEM), self._show_people)
@@ -67,6 +71,7 @@ class SignInPage(QWidget):
         self.username.setFocus()
 
     def _clear_people(self) -> None:
+        self._people, self._kiosk_button = [], None
         while self.people.count():
             self.people.takeAt(0).widget().deleteLater()
 
@@ -81,13 +86,19 @@ class SignInPage(QWidget):
         resting = self.ctx.session.kiosk_user
         people = [u for u in page.data if u.is_active and u.role != "Scanner"
                   and (resting is None or u.id != resting.id)]  # it has its own button below
-        for position, user in enumerate(people):
-            self.people.addWidget(button(user.username, lambda u=user: self._pick(u)), position // 4, position % 4)
+        self._people = [button(user.username, lambda u=user: self._pick(u)) for user in people]
         if self.ctx.session.kiosk_user is not None:
-            self.people.addWidget(
-                button(f"Back to {self.ctx.session.kiosk_user.username}", self._kiosk),
-                len(people) // 4 + 1, 0, 1, 2)
+            self._kiosk_button = button(f"Back to {self.ctx.session.kiosk_user.username}", self._kiosk)
+        self._place_people()
         self.password.clear()
+
+    def _place_people(self) -> None:
+        """Four names to a row, two in a narrow window."""
+        columns = 2 if is_narrow(self) else 4
+        for position, person in enumerate(self._people):
+            self.people.addWidget(person, position // columns, position % columns)
+        if self._kiosk_button is not None:
+            self.people.addWidget(self._kiosk_button, len(self._people) // columns + 1, 0, 1, 2)
 
     def _pick(self, user: UserOut) -> None:
         self.username.setText(user.username)

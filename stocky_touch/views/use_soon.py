@@ -7,11 +7,12 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from stocky.schemas.item import LotOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.common import Throttle, button, hint, run, scrolling
+from stocky_touch.widgets.narrow import on_narrow, stack
 
 WINDOWS = (3, 7, 14, 30)  # days ahead, as big buttons
 SHOWN = 200  # more dated lots than a kitchen holds within a month
@@ -69,12 +70,15 @@ class UseSoonView(QWidget):
         self.summary = hint("")
         top.addWidget(self.summary, 1)
         self.windows = QButtonGroup(self)
-        for days in WINDOWS:
+        self._windows = QGridLayout()
+        for position, days in enumerate(WINDOWS):
             choice = button(f"{days} days", checkable=True)
             choice.setChecked(days == self.days)
             self.windows.addButton(choice, days)
-            top.addWidget(choice)
+            self._windows.addWidget(choice, 0, position)
+        top.addLayout(self._windows)
         layout.addLayout(top)
+        on_narrow(self, stack(top), self._narrow)
         area, body = scrolling()
         self.list = QVBoxLayout(body)
         self.list.setContentsMargins(0, 0, 0, 0)
@@ -84,6 +88,12 @@ class UseSoonView(QWidget):
         self._refresh = Throttle(self.reload, 300, self)
         self.windows.idClicked.connect(self.set_days)
         ctx.live.changed.connect(self._changed)
+
+    def _narrow(self, narrow: bool) -> None:
+        """Narrow: the windows under the count, two by two."""
+        for position, days in enumerate(WINDOWS):
+            row, column = divmod(position, 2) if narrow else (0, position)
+            self._windows.addWidget(self.windows.button(days), row, column)
 
     def set_days(self, days: int) -> None:
         self.days = days

@@ -26,11 +26,16 @@ from PySide6.QtWidgets import (
 
 from stocky_touch.appevents import app_events
 from stocky_touch.widgets.common import button
+from stocky_touch.widgets.narrow import on_narrow
 from stocky_touch.widgets.sheet import Sheet
 
 LETTERS = ["1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm"]
 SYMBOLS = ["1234567890", "@#&*-+=()/", "%$!?:;'\"", ".,_<>[]"]
 TAP_SLOP = 24  # px a finger may slide and still tap
+# The shares of the bottom row's width (Shift, ?123, space, ⌫, ⏎, Done); narrow (480 px in
+# portrait) Shift is only its arrow, so Done and ?123 keep their whole names.
+BOTTOM_STRETCH = (2, 2, 6, 2, 2, 2)
+BOTTOM_STRETCH_NARROW = (2, 3, 5, 2, 2, 3)
 
 
 def _send_key(key: Qt.Key, text: str = "") -> None:
@@ -113,11 +118,17 @@ class OnScreenKeyboard(QWidget):
         backspace = button("⌫", lambda: _send_key(Qt.Key.Key_Backspace), parent=self)
         done = button("Done", self.close_keyboard, name="primary", parent=self)
         enter = button("⏎", lambda: _send_key(Qt.Key.Key_Return, "\r"), parent=self)
-        for widget, stretch in ((self.shift_key, 2), (self.symbols_key, 2), (space, 6),
-                                (backspace, 2), (enter, 2), (done, 2)):
+        for widget, stretch in zip((self.shift_key, self.symbols_key, space, backspace, enter, done),
+                                   BOTTOM_STRETCH, strict=True):
             bottom.addWidget(widget, stretch)
         self._grid.addLayout(bottom)
         self._label_keys()
+        on_narrow(self, self._narrow)
+
+    def _narrow(self, narrow: bool) -> None:
+        self.shift_key.setText("⇧" if narrow else "⇧ Shift")
+        for index, stretch in enumerate(BOTTOM_STRETCH_NARROW if narrow else BOTTOM_STRETCH):
+            self._bottom.setStretch(index, stretch)
 
     def fit(self, window_height: int) -> None:
         """Keys as tall as a finger needs, but the keyboard never more than

@@ -1,11 +1,13 @@
 """A list on the left and, on the right, a form for the entry picked in it
-(or for a new one): the shape of the Locations and Users tabs."""
+(or for a new one): the shape of the Locations and Users tabs. In a narrow
+window the form goes under the list, its labels above its fields."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QGridLayout, QListWidget, QVBoxLayout, QWidget
 
 from stocky_touch.widgets.common import button, kinetic, row, scrolling, title
+from stocky_touch.widgets.narrow import labels_above, on_narrow, under_when_narrow
 
 
 class ListAndForm(QWidget):
@@ -35,6 +37,7 @@ class ListAndForm(QWidget):
         layout.addWidget(self.side_area, 0, 1)
         layout.setColumnStretch(0, 2)
         layout.setColumnStretch(1, 3)
+        on_narrow(self, under_when_narrow(layout, self.side_area), labels_above(self.form))
 
     def new(self) -> None:
         """Empty the form for a new entry."""

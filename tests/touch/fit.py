@@ -41,12 +41,15 @@ def _cut_text(widget: QWidget) -> str | None:
     return None
 
 
-def problems(window: QWidget) -> list[str]:
-    """Every cut text and every control out of reach in ``window`` as shown now."""
+def problems(window: QWidget, inside: QWidget | None = None) -> list[str]:
+    """Every cut text and every control out of reach in ``window`` as shown
+    now; with ``inside``, only those in that part of it."""
     found: list[str] = []
     bounds = window.rect()
     for widget in window.findChildren(QWidget):
         if not widget.isVisibleTo(window) or widget.width() <= 0:
+            continue
+        if inside is not None and not inside.isAncestorOf(widget):
             continue
         if (reason := _cut_text(widget)) is not None:
             found.append(reason)

@@ -1,5 +1,6 @@
 """The kiosk on a real X screen, tapped from outside as a finger would: at
-800x480 (the 7-inch display) and at 1280x800."""
+800x480 (the 7-inch display) and at 1280x800, and once at 480x800 (that
+display turned to portrait)."""
 
 from __future__ import annotations
 
@@ -197,3 +198,30 @@ def test_a_usb_scanner_typing_a_gs1_code_adds_a_dated_unit(xk, gs):
     assert status == 200
     dates = [lot["best_before"] for sku in detail["skus"] for lot in sku["lots"]]
     assert "2027-12-31" in dates
+
+
+@pytest.fixture(scope="module")
+def portrait(tmp_path_factory):
+    require_tools()
+    kiosk = XKiosk(tmp_path_factory.mktemp("xkiosk-portrait"), (480, 800))
+    try:
+        yield kiosk.start()
+    finally:
+        kiosk.stop()
+
+
+def test_portrait_type_a_name_and_reach_delete(portrait):
+    """Turned to portrait the tabs go in rows and the keyboard fits 480 px:
+    the same taps name a product and delete an item."""
+    window = portrait.find("Stocky", "window")
+    assert (window["w"], window["h"]) == (480, 800), f"the window does not fit the screen: {window}"
+    tabs = portrait.find_all(lambda _text: True, "tab")
+    assert len(tabs) == 5 and all(portrait.on_screen(tab) for tab in tabs), f"tabs cut or off the screen: {tabs}"
+    portrait.tap(portrait.field("Search"))
+    portrait.wait_for("Done", "button", inside="keyboard")
+    keys = portrait.find_all(lambda _text: True, "button", inside="keyboard")
+    small = [key for key in keys if not portrait.on_screen(key) or key["w"] < 36 or key["h"] < 48]
+    assert len(keys) >= 40 and not small, f"keys off the screen or too small for a finger: {small}"
+    portrait.tap(portrait.wait_for("Done", "button", inside="keyboard"))
+    test_type_a_name_with_the_on_screen_keyboard(portrait)
+    test_reach_delete_on_the_item_page(portrait)

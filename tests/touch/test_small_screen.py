@@ -1,6 +1,6 @@
-"""Every screen and dialog on the 7-inch display (800x480) and on 1024x600
-screens: no text cut, no control out of reach, and the window no bigger than
-the screen."""
+"""Every screen and dialog on the 7-inch display (800x480), on 1024x600
+screens and on the 7-inch display turned to portrait (480x800): no text cut,
+no control out of reach, and the window no bigger than the screen."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from PySide6.QtWidgets import QApplication
 from support.polling import eventually
 
 from stocky.schemas.actor import SYSTEM
+from stocky.schemas.commands import ScanCommand
+from stocky.services.users import actor_of
 from stocky_touch.render import tour
 from tests.touch.conftest import as_admin
 from tests.touch.fit import problems
 
+PORTRAIT = (480, 800)
 
-@pytest.mark.parametrize("size", [(800, 480), (1024, 600)], ids=["800x480", "1024x600"])
+
+@pytest.mark.parametrize("size", [(800, 480), (1024, 600), PORTRAIT], ids=["800x480", "1024x600", "480x800"])
 def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop, size):
     kiosk = kiosk_factory()
     window = kiosk.window
@@ -49,3 +53,25 @@ def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop, size):
 
     loop.run_until_complete(scenario())
     assert not seen, "\n".join(f"{name}: {problem}" for name, found in seen.items() for problem in found)
+
+
+@pytest.mark.parametrize("size", [(800, 480), PORTRAIT], ids=["800x480", "480x800"])
+def test_two_linked_scanners_fit_the_bottom_bar(kiosk_factory, loop, size):
+    """A second scanner with a long name linked to the screen: both switches
+    read whole, side by side or (portrait) one under the other."""
+    kiosk = kiosk_factory()
+    window = kiosk.window
+    window.resize(*size)
+    services = kiosk.runtime.services
+
+    async def scenario():
+        await services.users.create({"username": "Fridge door scanner", "role": "Scanner"}, SYSTEM)
+        door = await services.users.by_username("Fridge door scanner", SYSTEM)
+        link = ScanCommand(command="associate_ui", payload=kiosk.runtime.ui_id).encode()
+        await services.scans.scan(actor_of(door, "scan"), link)
+        await eventually(lambda: len(window._mode_buttons) == 2, what="both switches on the bar")
+        window.banner.hide()  # the link's message lies over the bar
+
+    loop.run_until_complete(scenario())
+    assert (window.width(), window.height()) == size
+    assert not problems(window, inside=window.status_bar)
