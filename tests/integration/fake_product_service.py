@@ -10,6 +10,7 @@ Facts answers). Every request is recorded with its arrival time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -54,10 +55,8 @@ def reply_hang() -> Reply:
     """Say nothing until the test releases the service (or HANG_LIMIT)."""
 
     async def reply(request: web.Request, service: FakeProductService) -> web.StreamResponse:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(service.released.wait(), HANG_LIMIT)
-        except TimeoutError:
-            pass
         return web.json_response(OFF_UNKNOWN, status=404)
 
     return reply

@@ -10,6 +10,7 @@ the file descriptor is the code the appliance runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import os
@@ -21,6 +22,7 @@ from types import SimpleNamespace
 import pytest
 
 evdev = pytest.importorskip("evdev")
+
 from evdev import InputEvent, ecodes  # noqa: E402
 from support.polling import eventually  # noqa: E402
 
@@ -122,10 +124,8 @@ class PipeDevice:
 
     def cleanup(self) -> None:
         for fd in (self._write_fd, self.fd):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
 
 class FakeInputDir:

@@ -27,9 +27,9 @@ async def test_ready_watchdog_and_stopping(tmp_path, monkeypatch):
                       host="127.0.0.1", port=0, hid=False)
     try:
         await runtime.start()
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{runtime.bound_port}/health") as reply:
-                assert reply.status == 200  # the API answers before Stocky says it is ready
+        url = f"http://127.0.0.1:{runtime.bound_port}/health"
+        async with aiohttp.ClientSession() as http, http.get(url) as reply:
+            assert reply.status == 200  # the API answers before Stocky says it is ready
         runtime.ready()
         assert await next_message() == "READY=1"
         pings = [await next_message() for _ in range(3)]

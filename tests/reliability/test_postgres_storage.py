@@ -22,8 +22,8 @@ from reliability_support import API, SCAN, in_process_stocky
 from support.kitchens import seed_kitchen
 from support.polling import eventually
 
-from stocky.db import migrations
 from stocky.core.events import Event
+from stocky.db import migrations
 from stocky.db.faults import LOCK_WAIT
 
 pytestmark = pytest.mark.postgresql

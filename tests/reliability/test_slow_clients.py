@@ -211,10 +211,9 @@ async def test_a_body_that_trickles_in_gets_408_and_changes_nothing(
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b'"request_timeout"' in answer + rest
     assert HEADER_DEADLINE - 0.5 <= answered_after < HEADER_DEADLINE + 3
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            f"{stocky.url}{API}/item", params={"search": "Tea", "stock": "all"},
-            headers={"X-API-Key": seeded.keys["web"]},
-        ) as response:
-            page = await response.json()
+    async with aiohttp.ClientSession() as http, http.get(
+        f"{stocky.url}{API}/item", params={"search": "Tea", "stock": "all"},
+        headers={"X-API-Key": seeded.keys["web"]},
+    ) as response:
+        page = await response.json()
     assert [item["total_quantity"] for item in page["data"]] == [0]

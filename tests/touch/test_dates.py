@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from PySide6.QtWidgets import QPushButton
+from support.polling import eventually
 
 from stocky.schemas.actor import SYSTEM
 from stocky.services.users import actor_of
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.widgets.keyboard import NumberPad
-from support.polling import eventually
 from tests.touch.test_screens import row_named, sheet_button, tap, tap_row
 
 MILK = "5000128104470"  # Whole milk 2 l in the demo kitchen

@@ -25,9 +25,9 @@ from stocky_touch.models.log import LogModel
 
 async def scan(kiosk, key: str, msg: str) -> dict:
     url = f"http://127.0.0.1:{kiosk.runtime.bound_port}/api/v1/scanner/scan"
-    async with aiohttp.ClientSession() as http:
-        async with http.post(url, json={"msg": msg}, headers={"X-API-Key": key}) as response:
-            return {"status": response.status, **(await response.json())}
+    async with aiohttp.ClientSession() as http, \
+            http.post(url, json={"msg": msg}, headers={"X-API-Key": key}) as response:
+        return {"status": response.status, **(await response.json())}
 
 
 def test_http_scan_updates_the_row_and_shows_the_banner(kiosk_factory, loop):

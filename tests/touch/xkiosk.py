@@ -190,7 +190,8 @@ class XKiosk:
                 keys = {key["text"]: key for key in self.find_all(lambda _text: True, "button", inside="keyboard")}
             self.tap(keys[label])
 
-    def reach(self, text: str, kind: str | None = None, inside: str | None = None) -> dict[str, Any]:
+    def reach(self, text: str | Callable[[str], bool], kind: str | None = None,
+              inside: str | None = None) -> dict[str, Any]:
         """Find a control, scrolling its page up with a finger until it is on the screen."""
         for _ in range(8):
             control = self.wait_for(text, kind, inside)
