@@ -104,9 +104,11 @@ def take_back(session: Session, sku_id: uuid.UUID, sku_quantity: int, parts: Par
     return taken + (take(session, sku_id, missing) if missing else [])
 
 
-def redated_journal(recorded: list | None, delta: int, was: date | None, to: date, count: int = 1) -> list | None:
+def redated_journal(
+    recorded: list | None, delta: int, was: date | None, to: date | None, count: int = 1
+) -> list | None:
     """An add's ``stock_change.lots`` once ``count`` of its units dated
-    ``was`` (None: undated) carry ``to``, so that the history names the date
+    ``was`` carry ``to`` (None: undated), so that the history names the date
     and undoing the add takes the units from the right lot. Unchanged when
     the add holds fewer such units."""
     parts = [(date.fromisoformat(d) if d else None, n) for d, n in (recorded or [[None, delta]])]
@@ -114,5 +116,9 @@ def redated_journal(recorded: list | None, delta: int, was: date | None, to: dat
     if index is None:
         return recorded
     parts[index] = (was, parts[index][1] - count)
-    parts.append((to, count))
+    joined = next((i for i, (day, _) in enumerate(parts) if day == to), None)
+    if joined is None:
+        parts.append((to, count))
+    else:
+        parts[joined] = (to, parts[joined][1] + count)
     return journal([(d, n) for d, n in parts if n], 1)
