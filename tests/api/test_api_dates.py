@@ -133,3 +133,26 @@ async def test_a_wrong_date_is_mended_and_the_count_stays(api):
     undo = await api.post(f"/stock-change/{added.json['change_id']}/undo")
     assert undo.status == 200, undo
     assert await lots() == [] and undo.json["quantity_after"] == count - 2
+
+
+async def test_a_tick_stands_only_while_the_item_is_on_the_list(api):
+    """No tick for an item that is not on the shopping list (it would land
+    straight in the basket once it drops onto the list); and a lower minimum
+    that takes an item off the list takes its tick with it."""
+    milk = api.item("milk")  # 3 at home, no minimum: not on the list
+    before = await api.snapshot("item")
+    refused = api.error(await api.patch(f"/item/{milk}", json={"in_basket": True}), 409)
+    assert refused["message"] == "Whole Milk is not on the shopping list, so it cannot be ticked off."
+    assert await api.snapshot("item") == before
+
+    # Put on the list and ticked in one go: the tick holds.
+    both = await api.patch(f"/item/{milk}", json={"min_quantity": 5, "in_basket": True})
+    assert both.status == 200, both
+    assert both.json["in_basket"] is True
+    lowered = await api.patch(f"/item/{milk}", json={"min_quantity": 2})
+    assert (lowered.json["min_quantity"], lowered.json["in_basket"]) == (2, False)  # off the list: tick gone
+    # Dropping onto the list later, it is still to get, not already in the basket.
+    await api.patch(f"/item/{milk}", json={"min_quantity": 4})
+    shopping = api.page(await api.get("/item", params={"stock": "shopping"}))
+    assert next(r for r in shopping if r["id"] == milk)["in_basket"] is False
+    assert (await api.patch(f"/item/{milk}", json={"in_basket": False, "min_quantity": 0})).status == 200
