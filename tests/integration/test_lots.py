@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from stocky.core.errors import Conflict, InvalidInput
+from stocky.core.events import Event
 from stocky.core.settings import Settings
 from stocky.models.types import GUID
 from stocky.schemas.actor import SYSTEM, Actor
@@ -239,9 +240,40 @@ async def test_the_worker_checks_at_start_and_a_restarted_worker_repeats_nothing
         return [a.message for a in (await services.alerts.list(SYSTEM)).data]
 
     assert await alerts_after_a_worker_ran() == [
-        f"Use soon: 1 × Milk in Fridge, best before {date.today().isoformat()} (today)."
+        f"Use soon: 1 × Milk in Fridge, best before {date.today().day} {date.today():%b %Y} (today)."
     ]
     assert len(await alerts_after_a_worker_ran()) == 1
+
+
+async def test_a_lot_dated_inside_the_window_is_announced_within_seconds_once(services, member, locations):
+    milk = await services.items.create({"name": "Milk"}, member)
+    sku = await services.skus.create({"item_id": milk.id, "location_id": locations["Fridge"].id}, member)
+    checks = asyncio.Queue()
+
+    async def check() -> None:
+        await checks.put(await services.lots.announce_expiry(3))
+
+    async def next_check() -> int:
+        return await asyncio.wait_for(checks.get(), 10)
+
+    worker = ExpiryWorker(check, bus=services.bus)  # the hourly check alone would be an hour late
+    await worker.start()
+    try:
+        assert await next_check() == 0  # at start: nothing dated yet
+        soon = date.today() + timedelta(days=2)
+        await services.skus.adjust(sku.id, {"delta": 1, "best_before": soon.isoformat()}, member)
+        assert await next_check() == 1
+        alerts = [a.message for a in (await services.alerts.list(SYSTEM)).data]
+        assert alerts == [f"Use soon: 1 × Milk in Fridge, best before {soon.day} {soon:%b %Y} (in 2 days)."]
+
+        # An odd event neither stops the worker nor repeats the alert.
+        services.bus.publish(Event(entity="sku", id="not an id", op="updated", data={"odd": object()}))
+        assert await next_check() == 0
+        await services.skus.adjust(sku.id, {"delta": 1, "best_before": soon.isoformat()}, member)
+        assert await next_check() == 0
+        assert len((await services.alerts.list(SYSTEM)).data) == 1
+    finally:
+        await worker.stop()
 
 
 async def test_a_check_the_storage_refuses_leaves_no_traceback_and_the_worker_goes_on(services, caplog):
