@@ -74,6 +74,19 @@ async def test_a_gs1_scan_adds_a_dated_unit_and_removal_takes_the_earliest_first
     assert (await services.items.get(item, SYSTEM)).total_quantity == 1  # the undated unit stays
 
 
+async def test_a_gs1_scan_in_remove_mode_takes_that_date_if_there_else_the_earliest(services, locations):
+    soon, later = date.today() + timedelta(days=2), date.today() + timedelta(days=40)
+    scanner = await scanner_in(services, locations["Fridge"].id)
+    for day in (soon, later, later):
+        added = await services.scans.scan(scanner, gs1(day))
+    await services.scans.scan(scanner, '{"command": "set_mode", "payload": "remove"}')
+    await services.scans.scan(scanner, gs1(later))
+    assert await lots_of(services, added.item.id) == {"Fridge": [(soon, 1), (later, 1)]}  # that date's unit
+    far = date.today() + timedelta(days=90)
+    await services.scans.scan(scanner, gs1(far))  # a date Stocky does not hold: the earliest goes
+    assert await lots_of(services, added.item.id) == {"Fridge": [(later, 1)]}
+
+
 async def test_a_bad_gs1_date_is_refused_and_changes_nothing(services, locations, db_snapshot):
     scanner = await scanner_in(services, locations["Fridge"].id)
     before = await db_snapshot()
