@@ -96,5 +96,5 @@ def any_due(session: Session, today: date, until: date) -> bool:
     "soon". A read, so a check that finds nothing writes nothing."""
     unwarned = Lot.warned.is_(None)
     expired_unsaid = (Lot.best_before < today) & (func.coalesce(Lot.warned, "") != "expired")
-    query = select(Lot.id).where(Lot.quantity > 0, Lot.best_before <= until, unwarned | expired_unsaid).limit(1)
-    return session.scalar(query) is not None
+    query = select(Lot.id).where(Lot.quantity > 0, Lot.best_before <= until, unwarned | expired_unsaid)
+    return session.scalar(query.limit(1)) is not None

@@ -35,7 +35,9 @@ log = logging.getLogger("stocky.expiry")
 
 CHECK_EVERY = 3600.0  # seconds: a date moves once a day, an hour late is on time
 SETTLE = 1.0  # seconds after a change of stock or lots before its check
-WATCHED = frozenset({"sku", "lot"})  # the events that may bring a lot into the window
+# The events that may bring a lot into the window (a tuple: an odd entity
+# of any type compares without raising).
+WATCHED = ("sku", "lot")
 MAX_PAGE = 500
 
 
@@ -60,7 +62,8 @@ class LotService(Service):
         until = today + timedelta(days=warn_days)
         # Most checks (after every change of stock) find nothing: they only read,
         # under the right the writing needs.
-        if not await self.read(actor, Action.INVENTORY_CHANGE, lambda session: crud.any_due(session, today, until)):
+        due = await self.read(actor, Action.INVENTORY_CHANGE, lambda session: crud.any_due(session, today, until))
+        if not due:
             return 0
 
         def change(work: UnitOfWork) -> int:
@@ -135,9 +138,10 @@ class ExpiryWorker:
     def _heard(self, event: object) -> None:
         # Called inside the bus's publish: only notes that a check is wanted.
         # Whatever the event looks like, this neither blocks nor raises.
-        if getattr(event, "entity", None) in WATCHED and not self._changed.is_set() and self._loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is closing
-                self._loop.call_soon_threadsafe(self._changed.set)
+        if getattr(event, "entity", None) not in WATCHED or self._changed.is_set() or self._loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closing
+            self._loop.call_soon_threadsafe(self._changed.set)
 
     async def _run(self) -> None:
         while True:

@@ -111,7 +111,8 @@ def _gone(best_before: date | None, count: int, here: int) -> str:
         return f"the unit it added, {which}, is no longer there to take back."
     if here == 0:
         return f"the {count} units it added, {which}, are no longer there to take back."
-    return f"only {here} of the {count} units it added, {which}, {'is' if here == 1 else 'are'} still there to take back."
+    verb = "is" if here == 1 else "are"
+    return f"only {here} of the {count} units it added, {which}, {verb} still there to take back."
 
 
 def redated_journal(
