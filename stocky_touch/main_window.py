@@ -501,18 +501,29 @@ class MainWindow(QMainWindow):
 
         run(self.ctx.notifier, sku_id(), lambda found: self.date_added(found, day))
 
-    def date_added(self, sku_id: uuid.UUID, day: date) -> None:
-        """Give one undated unit of the SKU (the one just added) a best-before date."""
+    def date_added(self, sku_id: uuid.UUID, day: date | None, was: date | None = None) -> None:
+        """Give one unit of the SKU a best-before date: an undated one (the
+        one just added), or with ``was`` the one dated ``was`` (a wrong tap
+        mended; ``day`` None makes it undated again)."""
         if not self.ctx.session.can_change:
             self.banner.show_message("This account may not change stock: tap your name to switch user.", True)
             return
+        if was is not None and day == was:
+            return  # the date it has already
 
         def done(sku) -> None:
-            self.banner.show_message(f"{sku.item_name or 'It'} in {sku.location_name}: best before "
-                                     f"{day:%a} {day.day} {day:%b %Y}")
+            where = f"{sku.item_name or 'It'} in {sku.location_name}"
+            if day is None:
+                self.banner.show_message(f"{where}: no date")
+                return
+            # A wrong tap is mended here: Undo takes the date away, another choice moves it.
+            self.banner.show_message(f"{where}: best before {day:%a} {day.day} {day:%b %Y}",
+                                     action=("Undo", lambda: self.date_added(sku_id, None, day)),
+                                     dates=lambda other: self.date_added(sku_id, other, day))
 
-        run(self.ctx.notifier, self.ctx.services.skus.date_units(
-            sku_id, {"best_before": day.isoformat()}, self.ctx.session.actor), done)
+        change = {"best_before": day.isoformat() if day else None,
+                  "from_best_before": was.isoformat() if was else None}
+        run(self.ctx.notifier, self.ctx.services.skus.date_units(sku_id, change, self.ctx.session.actor), done)
 
     def undo(self, change_id: uuid.UUID) -> None:
         """Undo a stock change as whoever uses the screen; the banner says how it went."""

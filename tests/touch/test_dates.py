@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from PySide6.QtWidgets import QPushButton
 from support.polling import eventually
 
+from stocky.core.dates import add_months
 from stocky.schemas.actor import SYSTEM
 from stocky.services.users import actor_of
 from stocky_touch.views.inventory import SkuControls
@@ -105,6 +106,22 @@ def test_a_quick_date_on_the_banner_dates_the_unit_a_plus_added(kiosk_factory, l
         # The add's history names the date, and Undo of the add takes that very unit.
         history = await services.items.history(item.id, SYSTEM, 1)
         assert history[0].lots == [[week.isoformat(), 1]]
+        # A wrong tap is mended on the same banner: another choice moves the
+        # date, its Undo takes the date away; the count never changes.
+        count = (await services.skus.get(controls.sku.id, SYSTEM)).quantity
+        assert window.banner.dates.isVisible() and window.banner.action.text() == "Undo"
+        tap(window.banner.date_buttons["1 month"])
+        month = add_months(date.today(), 1)
+        await eventually(lambda: f"{month.day} {month:%b %Y}" in window.banner.text(), what="moved")
+        assert await lots_of(services, controls.sku.id) == {month: 1}
+        tap(window.banner.action)
+        await eventually(lambda: window.banner.text().endswith(": no date"), what="undated again")
+        assert await lots_of(services, controls.sku.id) == {}
+        assert (await services.skus.get(controls.sku.id, SYSTEM)).quantity == count
+        tap(controls.plus)
+        await eventually(lambda: window.banner.dates.isVisible(), what="the quick dates again")
+        tap(window.banner.date_buttons["1 week"])
+        await eventually(lambda: "best before" in window.banner.text(), what="dated again")
         # A removal offers no dates.
         tap(controls.minus)
         await eventually(lambda: window.banner.text().startswith("Took Chickpeas"), what="the removal said")
