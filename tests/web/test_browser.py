@@ -334,10 +334,15 @@ def test_a_unit_just_added_gets_a_date_and_use_soon_takes_it(desktop, kitchen):
     expect(lot).to_contain_text("Best before in 3 days")
     expect(lot).to_contain_text("1 in Fridge")
     lot.get_by_role("button", name=re.compile("One less Greek yoghurt 500 g dated")).click()
-    expect(lot).to_have_count(0)
+    expect(lot).to_have_count(0)  # the row goes, and the banner says what went, with its Undo
+    taken = desktop.get_by_role("status").filter(has_text=f"Took Greek yoghurt 500 g from Fridge (now {before})")
+    expect(taken).to_contain_text("Best before")
     assert kitchen.item_named("Greek yoghurt 500 g")["total_quantity"] == before
     lots = kitchen.request("GET", "/api/v1/lot", headers=kitchen.admin())["data"]
     assert [lot for lot in lots if lot["item_id"] == yoghurt["id"]] == []
+    taken.get_by_role("button", name="Undo").click()
+    expect(lot).to_contain_text("1 in Fridge")  # the same lot is back, date and all
+    assert kitchen.item_named("Greek yoghurt 500 g")["total_quantity"] == before + 1
 
 
 def test_the_shopping_trip_on_a_phone_and_stock_arriving_clears_a_tick(browser, kitchen):
@@ -427,3 +432,36 @@ def test_a_scan_on_a_linked_browser_is_undone_from_its_banner(desktop, kitchen):
     expect(desktop.get_by_role("status")).to_contain_text(f"Undone: Chopped tomatoes 400 g in Pantry is back to {before}")
     assert kitchen.item_named("Chopped tomatoes 400 g")["total_quantity"] == before
     expect(entry(desktop, "Chopped tomatoes 400 g")).to_contain_text(f"{before} in total", timeout=LIVE_MS)
+
+
+def test_every_tap_on_the_item_page_shows_its_banner_with_undo(desktop, kitchen):
+    chickpeas = kitchen.item_named("Chickpeas 400 g")
+    before = chickpeas["total_quantity"]
+    open_page(desktop, kitchen, f"/item/{chickpeas['id']}")
+    total = desktop.locator(".big")
+    later = date.today() + timedelta(days=10)
+
+    form = desktop.locator("form.add-dated")
+    form.get_by_label("How many").fill("2")
+    form.get_by_label("Best before").fill(later.isoformat())
+    form.get_by_role("button", name="Add with a date").click()
+    banner = desktop.get_by_role("status").filter(has_text=f"Added Chickpeas 400 g to Pantry (now {before + 2})")
+    expect(banner).to_contain_text("Best before")
+    expect(total).to_have_text(f"{before + 2} in total")
+
+    dates = desktop.get_by_role("list", name="Dates in Pantry")
+    dates.get_by_role("button", name=re.compile("One less Chickpeas 400 g dated")).click()
+    taken = desktop.get_by_role("status").filter(has_text=f"Took Chickpeas 400 g from Pantry (now {before + 1})")
+    taken.get_by_role("button", name="Undo").click()
+    expect(desktop.get_by_role("status")).to_contain_text(f"Undone: Chickpeas 400 g in Pantry is back to {before + 2}")
+    expect(dates.locator("li").first).to_contain_text("2")
+
+    put = desktop.get_by_role("button", name="Put 1 in Fridge")  # one unit, not a move
+    desktop.get_by_label("New place").select_option(label="Fridge")
+    put.click()
+    banner = desktop.get_by_role("status").filter(has_text="Added Chickpeas 400 g to Fridge (now 1)")
+    expect(total).to_have_text(f"{before + 3} in total")
+    banner.get_by_role("button", name="Undo").click()
+    expect(desktop.get_by_role("status")).to_contain_text("Undone: Chickpeas 400 g in Fridge is back to 0")
+    expect(total).to_have_text(f"{before + 2} in total")
+    assert kitchen.item_named("Chickpeas 400 g")["total_quantity"] == before + 2

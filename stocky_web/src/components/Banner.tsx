@@ -1,11 +1,11 @@
 import { createContext, useContext } from "react";
 import { api, ApiError } from "../api/client";
-import type { ItemDetail, StockChange } from "../api/types";
+import type { ItemDetail, Page, StockChange } from "../api/types";
 import { formatDay } from "../dates";
 import { useAction } from "../hooks";
 import { t } from "../i18n";
-import type { Banner, JustAdded } from "../scan";
-import { undoneText } from "../undo";
+import { tapBanner, type Banner, type JustAdded, type Tapped } from "../scan";
+import { findChange, undoneText } from "../undo";
 import { DateChoices } from "./DateChoices";
 
 /** Views show a banner (a + tap's "Added …") through this. */
@@ -13,6 +13,25 @@ export const ShowBanner = createContext<(banner: Banner) => void>(() => undefine
 
 export function useShowBanner(): (banner: Banner) => void {
   return useContext(ShowBanner);
+}
+
+/** The journalled change of a tap whose answer did not name it (putting an
+ * item in a new place answers with the place only): found in the item's
+ * newest history. */
+async function changeOf(tap: Tapped): Promise<string | null> {
+  if (tap.changeId) return tap.changeId;
+  const history = await api<Page<StockChange>>("GET", `/item/${tap.itemId}/history?limit=5`);
+  return findChange(history.data, { location_name: tap.location, delta: tap.delta, quantity_after: tap.quantity });
+}
+
+/** Every stock change made by a tap shows the same banner as a scan, with
+ * its Undo: call the returned function with what the tap changed. */
+export function useTapped(): (tap: Tapped) => Promise<void> {
+  const showBanner = useShowBanner();
+  return async (tap) => {
+    const changeId = await changeOf(tap).catch(() => null);
+    showBanner(tapBanner({ ...tap, changeId }));
+  };
 }
 
 /** The place's SKU: a + tap knows it; a scan names the item and location. */

@@ -103,8 +103,8 @@ export const en = {
   historyEmpty: "No changes yet.",
   deleteItem: "Delete item",
   confirmDeleteItem: "Delete {name} for good?",
-  putInto: "Put into",
-  addPlace: "Add to location",
+  putInto: "New place",
+  addPlace: "Put 1 in {location}",
   lastChanged: "Changed {time}",
   lookupPending: "Looking the product up…",
 

@@ -2,7 +2,8 @@ import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useLocation } from "wouter";
 import { api, ApiError } from "../api/client";
-import type { ItemDetail, Location, Me, Page, StockChange, StorageType } from "../api/types";
+import type { Adjusted, ItemDetail, Location, Me, Page, Place, StockChange, StorageType } from "../api/types";
+import { useTapped } from "../components/Banner";
 import { ConfirmButton } from "../components/Confirm";
 import { Places } from "../components/Places";
 import { StorageSelect } from "../components/Storage";
@@ -48,27 +49,32 @@ function EditItem({ item }: { item: ItemDetail }) {
   );
 }
 
+/** Put one unit of the item in a place it is not kept yet. */
 function AddPlace({ item }: { item: ItemDetail }) {
   const locations = useGet<Page<Location>>(["locations"], "/location");
   const [target, setTarget] = useState("");
   const action = useAction();
   const queries = useQueryClient();
+  const tapped = useTapped();
   const free = (locations.data?.data ?? []).filter((l) => !item.skus.some((s) => s.location_id === l.id));
   if (!free.length) return null;
+  const chosen = free.find((l) => l.id === target) ?? free[0];
   return (
     <form className="inline" onSubmit={(e) => {
       e.preventDefault();
       void action.run(async () => {
-        await api("POST", "/sku", { item_id: item.id, location_id: target || free[0].id, quantity: 1 });
+        const place = await api<Place>("POST", "/sku", { item_id: item.id, location_id: chosen.id, quantity: 1 });
+        await tapped({ itemId: item.id, item: itemName(item), skuId: place.id, locationId: place.location_id,
+          location: place.location_name, delta: 1, quantity: place.quantity, changeId: null });
         await queries.invalidateQueries({ queryKey: ["item", item.id] });
       });
     }}>
       <label>{t("putInto")}
-        <select value={target || free[0].id} onChange={(e) => setTarget(e.target.value)}>
+        <select value={chosen.id} onChange={(e) => setTarget(e.target.value)}>
           {free.map((l) => <option key={l.id} value={l.id}>{l.name}</option>)}
         </select>
       </label>
-      <button type="submit" disabled={action.busy}>{t("addPlace")}</button>
+      <button type="submit" disabled={action.busy}>{t("addPlace", { location: chosen.name })}</button>
       {action.error && <p className="error" role="alert">{action.error}</p>}
     </form>
   );
@@ -80,16 +86,22 @@ function AddDated({ item }: { item: ItemDetail }) {
   const [count, setCount] = useState("1");
   const [day, setDay] = useState(() => quickDate("+1w"));
   const action = useAction();
+  const tapped = useTapped();
   if (!item.skus.length) return null;
-  const target = place || item.skus[0].id;
+  const target = item.skus.find((s) => s.id === place) ?? item.skus[0];
   return (
     <form className="inline add-dated" onSubmit={(e) => {
       e.preventDefault();
-      void action.run(() => api("POST", `/sku/${target}/adjust`, { delta: Number(count), best_before: day }));
+      void action.run(async () => {
+        const delta = Number(count);
+        const after = await api<Adjusted>("POST", `/sku/${target.id}/adjust`, { delta, best_before: day });
+        await tapped({ itemId: item.id, item: itemName(item), skuId: target.id, locationId: target.location_id,
+          location: target.location_name, delta, quantity: after.quantity, changeId: after.change_id ?? null, bestBefore: day });
+      });
     }}>
       <h2>{t("addDated")}</h2>
       <label>{t("scannerLocation")}
-        <select value={target} onChange={(e) => setPlace(e.target.value)}>
+        <select value={target.id} onChange={(e) => setPlace(e.target.value)}>
           {item.skus.map((s) => <option key={s.id} value={s.id}>{s.location_name}</option>)}
         </select>
       </label>
