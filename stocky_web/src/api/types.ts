@@ -119,4 +119,4 @@ export interface LogEntry {
   source: string;
 }
 
-export type StockFilter = "in" | "zero" | "all";
+export type StockFilter = "in" | "shopping" | "all";

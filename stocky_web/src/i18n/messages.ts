@@ -39,7 +39,7 @@ export const en = {
   search: "Search",
   searchPlaceholder: "Name, barcode or description",
   filterIn: "In stock",
-  filterZero: "Shopping list",
+  filterShopping: "Shopping list",
   filterAll: "All",
   stockFilter: "Which items",
   total: "{count} in total",
