@@ -3,7 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { Link, Route, Switch, useLocation } from "wouter";
 import { currentToken, refresh, sessionEnded, signOut } from "./api/client";
 import type { Alert, Me, Page } from "./api/types";
-import { BannerView, ShowBanner } from "./components/Banner";
+import { BannerView, ShowBanner, trackTaps } from "./components/Banner";
 import { CameraButton } from "./components/CameraButton";
 import { LinkScanner } from "./components/LinkScanner";
 import { useGet } from "./hooks";
@@ -114,6 +114,7 @@ export function Shell({ me }: { me: Me }) {
     return () => clearTimeout(timer);
   }, [banner, held]);
   useEffect(() => setMenuOpen(false), [path]);
+  useEffect(trackTaps, []);
 
   const nav = me.role === "Admin" ? [...NAV.slice(0, 6), ["/users", "navUsers"] as [string, MessageKey], ...NAV.slice(6)] : NAV;
   return (

@@ -472,3 +472,34 @@ def test_every_tap_on_the_item_page_shows_its_banner_with_undo(desktop, kitchen)
     expect(desktop.get_by_role("status")).to_contain_text("Undone: Chickpeas 400 g in Fridge is back to 0")
     expect(total).to_have_text(f"{before + 2} in total")
     assert kitchen.item_named("Chickpeas 400 g")["total_quantity"] == before + 2
+
+
+def test_on_a_phone_the_banner_is_a_strip_that_never_covers_what_was_tapped(browser, kitchen):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        sign_in(page, kitchen.url)
+        oil = entry(page, "Extra virgin olive oil 750 ml")  # low on the first screen
+        oil.locator(".item-toggle").tap()
+        plus = oil.get_by_role("button", name="One more Extra virgin olive oil 750 ml in Pantry")
+        plus.tap()
+        banner = page.get_by_role("status").filter(has_text="Added Extra virgin olive oil 750 ml to Pantry")
+        expect(banner.get_by_role("group", name="Best before?")).to_contain_text("Best before in:")  # as on the kiosk
+        expect(banner.get_by_role("button", name="Undo")).to_be_visible()
+        assert banner.bounding_box()["height"] <= 740 * 0.2
+
+        def clear_of_banner() -> bool:
+            return plus.bounding_box()["y"] + 44 <= banner.bounding_box()["y"]
+
+        assert clear_of_banner()
+        banner.get_by_role("button", name="A date…").tap()
+        expect(banner.get_by_label("Best before", exact=True)).to_be_visible()
+        page.wait_for_function("() => document.documentElement.style.getPropertyValue('--banner-space') !== ''")
+        for _ in range(20):  # the page scrolls the tapped + above the taller banner
+            if clear_of_banner():
+                break
+            page.wait_for_timeout(50)
+        assert clear_of_banner(), (plus.bounding_box(), banner.bounding_box())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()

@@ -1,4 +1,4 @@
-import { createContext, useContext } from "react";
+import { createContext, useContext, useEffect, useRef, type RefObject } from "react";
 import { api, ApiError } from "../api/client";
 import type { ItemDetail, Page, StockChange } from "../api/types";
 import { formatDay } from "../dates";
@@ -43,6 +43,45 @@ async function skuOf(added: JustAdded): Promise<string> {
   return place.id;
 }
 
+// The control a person last tapped outside the banner: the banner, fixed at
+// the bottom of the screen, must never cover it (a − / + tapped low on a
+// phone, then "A date…" making the banner taller).
+let lastTapped: Element | null = null;
+
+/** Remember taps outside the banner, for as long as the app is up. */
+export function trackTaps(): () => void {
+  const remember = (event: PointerEvent) => {
+    if (event.target instanceof Element && !event.target.closest(".banner")) lastTapped = event.target;
+  };
+  document.addEventListener("pointerdown", remember, true);
+  return () => document.removeEventListener("pointerdown", remember, true);
+}
+
+/** Leave room under the page for the banner (`--banner-space`) and scroll
+ * the control just tapped above it, each time the banner changes size. */
+function useKeepTapInSight(banner: RefObject<HTMLDivElement | null>) {
+  useEffect(() => {
+    const element = banner.current;
+    if (!element) return;
+    const root = document.documentElement;
+    const place = () => {
+      const top = element.getBoundingClientRect().top;
+      root.style.setProperty("--banner-space", `${Math.ceil(window.innerHeight - top)}px`);
+      const focused = document.activeElement && !element.contains(document.activeElement) ? document.activeElement : null;
+      const tapped = lastTapped?.isConnected ? lastTapped : focused;
+      if (!tapped || tapped === document.body) return;
+      const covered = tapped.getBoundingClientRect().bottom - (top - 8);
+      if (covered > 0) window.scrollBy({ top: covered });
+    };
+    const watch = new ResizeObserver(place);
+    watch.observe(element);
+    return () => {
+      watch.disconnect();
+      root.style.removeProperty("--banner-space");
+    };
+  }, [banner]);
+}
+
 /** A result over the page; after an undated add it offers best-before dates
  * for that unit (POST /sku/{id}/date: the count stays, the unit gets a date),
  * and after a stock change an Undo (its refusal stays on the banner). */
@@ -50,6 +89,8 @@ export function BannerView({ banner, canChange, onChange, onHold }: {
   banner: Banner; canChange: boolean; onChange: (banner: Banner | null) => void; onHold: () => void;
 }) {
   const action = useAction();
+  const own = useRef<HTMLDivElement>(null);
+  useKeepTapInSight(own);
   const dating = canChange ? banner.dating : undefined;
   const undo = canChange ? banner.undo : undefined;
   const undoIt = () => {
@@ -68,14 +109,12 @@ export function BannerView({ banner, canChange, onChange, onHold }: {
     });
   };
   return (
-    <div className={`banner ${banner.tone}`} role="status" aria-live="polite">
-      <p onClick={() => onChange(null)}>{banner.text}</p>
-      {(dating || undo) && (
-        <div className="banner-actions">
-          {undo && <button type="button" className="undo" disabled={action.busy} onClick={undoIt}>{t("undo")}</button>}
-          {dating && <DateChoices busy={action.busy} onPick={pick} onOpen={onHold} />}
-        </div>
-      )}
+    <div ref={own} className={`banner ${banner.tone}`} role="status" aria-live="polite">
+      <div className="banner-head">
+        <p onClick={() => onChange(null)}>{banner.text}</p>
+        {undo && <button type="button" className="undo" disabled={action.busy} onClick={undoIt}>{t("undo")}</button>}
+      </div>
+      {dating && <DateChoices busy={action.busy} onPick={pick} onOpen={onHold} />}
       {action.error && <p className="error banner-error" role="alert">{action.error}</p>}
     </div>
   );

@@ -81,6 +81,7 @@ export const en = {
   date3Months: "3 months",
   dateOther: "A date…",
   dateQuestion: "Best before?",
+  dateCaption: "Best before in:",
   bestBefore: "Best before",
   setDate: "Set date",
   addDated: "Add with a date",
