@@ -125,8 +125,14 @@ def test_shopping_list_on_a_phone_fits_and_stays_when_the_signal_goes(browser, k
         assert items.all_inner_texts() == shown
         tea = page.get_by_role("checkbox", name="Black tea, 80 bags is in the basket")
         tea.tap()  # a tick needs Stocky: refused, and said so, never half-saved
-        expect(page.get_by_role("alert")).to_contain_text("No connection: the tick was not saved")
+        refused = page.get_by_role("alert")
+        expect(refused).to_contain_text("No connection: Black tea, 80 bags was not ticked")
         expect(tea).not_to_be_checked()
+
+        context.set_offline(False)  # the signal is back: the refusal goes with the offline notice
+        expect(page.get_by_role("status").filter(has_text="Offline")).to_have_count(0, timeout=20_000)
+        expect(refused).to_have_count(0)
+        assert kitchen.item_named("Black tea, 80 bags")["in_basket"] is False
     finally:
         context.close()
 

@@ -62,7 +62,7 @@ export const en = {
   inBasket: "In the basket",
   allInBasket: "Everything is in the basket.",
   tickItem: "{name} is in the basket",
-  tickOffline: "No connection: the tick was not saved. Tick it again once Stocky can be reached.",
+  tickOffline: "No connection: {name} was not ticked. Tick it again once Stocky can be reached.",
 
   // best-before dates and Use soon
   useSoonHint: "Dated stock to eat first, what has expired on top.",

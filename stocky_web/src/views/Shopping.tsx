@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { api } from "../api/client";
+import { api, NetworkError } from "../api/client";
 import type { Page, ShoppingItem } from "../api/types";
 import { tripGroups } from "../dates";
 import { errorText, useGet } from "../hooks";
@@ -51,7 +51,9 @@ function Trip({ items, onTick }: { items: SavedItem[]; onTick?: Tick }) {
 export function Shopping({ online, canTick }: { online: boolean; canTick: boolean }) {
   const list = useGet<Page<ShoppingItem>>(["items", "shopping", "", 500], "/item?stock=shopping&limit=500");
   const [saved, setSaved] = useState<SavedList | null>(() => loadShopping());
-  const [error, setError] = useState<string | null>(null);
+  // A refused tick, naming its item; one refused for want of a connection
+  // clears once Stocky answers again.
+  const [error, setError] = useState<{ text: string; offline: boolean } | null>(null);
   const queries = useQueryClient();
   useEffect(() => {
     if (list.data && !list.isPlaceholderData) {
@@ -60,12 +62,20 @@ export function Shopping({ online, canTick }: { online: boolean; canTick: boolea
     }
   }, [list.data]);
   const stale = !online || list.isError;
+  useEffect(() => {
+    if (!stale) setError((shown) => (shown?.offline ? null : shown));
+  }, [stale]);
   const tick: Tick = (item, inBasket) => {
-    setError(null);
-    if (stale) return setError(t("tickOffline"));
+    const name = itemName(item);
+    const offline = { text: t("tickOffline", { name }), offline: true };
+    if (stale) return setError(offline);
     api("PATCH", `/item/${item.id}`, { in_basket: inBasket }).then(
-      () => queries.invalidateQueries({ queryKey: ["items"] }),
-      (caught) => setError(errorText(caught)),
+      () => {
+        setError(null);
+        return queries.invalidateQueries({ queryKey: ["items"] });
+      },
+      (caught) => setError(caught instanceof NetworkError ? offline
+        : { text: `${name}: ${errorText(caught)}`, offline: false }),
     );
   };
   const onTick = canTick ? tick : undefined;
@@ -74,7 +84,7 @@ export function Shopping({ online, canTick }: { online: boolean; canTick: boolea
       <h1>{t("navShopping")}</h1>
       <p className="muted">{t("shoppingHint")}</p>
       {stale && saved && <p className="status offline" role="status">{t("offlineSince", { time: formatTime(saved.savedAt) })}</p>}
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && <p className="error" role="alert">{error.text}</p>}
       {list.data && !list.isError ? <Trip items={list.data.data} onTick={onTick} />
         : saved ? <Trip items={saved.items} onTick={onTick} /> : <p>{t("loading")}</p>}
     </section>
