@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { StockChange } from "./api/types";
 import { describeScan, tapBanner } from "./scan";
-import { findChange, mayUndo, undoneIds, undoneText } from "./undo";
+import { findChange, historyMark, mayUndo, undoneIds, undoneText } from "./undo";
 
 function row(id: string, delta: number, after: number, scanId: string | null = null, place = "Fridge"): StockChange {
   return {
@@ -16,6 +16,9 @@ describe("undo in the history", () => {
   const undone = undoneIds(history);
   it("knows which changes were undone", () => {
     expect([...undone]).toEqual(["c2"]);
+  });
+  it("marks the undo and the change it undid", () => {
+    expect(history.map((change) => historyMark(change, undone))).toEqual(["undo", "undone", null]);
   });
   it("offers Undo only for changes neither undone nor undos themselves", () => {
     expect(history.map((change) => mayUndo(change, undone))).toEqual([false, false, true]);

@@ -337,7 +337,7 @@ def test_a_unit_just_added_gets_a_date_and_use_soon_takes_it(desktop, kitchen):
     soon = date.today() + timedelta(days=3)
     dates = desktop.get_by_role("list", name="Dates in Fridge")
     expect(dates.locator(f'time[datetime="{soon.isoformat()}"]')).to_have_count(1)
-    expect(desktop.locator(".history li").first).to_contain_text(re.compile(r"Fridge: \+1 → \d+ · Best before .+ ×1"))
+    expect(desktop.locator(".history li").first).to_contain_text(re.compile(r"Fridge: \+1 → \d+\s*Best before .+ ×1"))
     detail = kitchen.request("GET", f"/api/v1/item/{yoghurt['id']}", headers=kitchen.admin())
     assert detail["total_quantity"] == before + 1  # dated, not added twice
     assert [(lot["best_before"], lot["quantity"]) for s in detail["skus"] for lot in s["lots"]] == [(soon.isoformat(), 1)]
@@ -411,6 +411,12 @@ def test_a_tap_undone_from_its_banner_and_a_change_from_the_history(desktop, bro
         expect(history.first).to_contain_text(f"Pantry: −1 → {before + 2}")
         expect(history.first.get_by_role("button")).to_have_count(0)  # an undo is not undone
         expect(history.nth(1).get_by_role("button")).to_have_count(0)  # nor a change twice
+        # Who and how, and which row undid which: the undo, and the tap it undid.
+        expect(history.first.locator(".change-meta")).to_contain_text("admin · web or API")
+        expect(history.first.locator(".tag")).to_have_text("undo")
+        expect(history.nth(1)).to_contain_text(f"Pantry: +1 → {before + 3}")
+        expect(history.nth(1).locator(".change-meta")).to_contain_text("admin · web or API")
+        expect(history.nth(1).locator(".tag")).to_have_text("undone")
 
         # The older change, from the history: asked first, then undone.
         older = history.filter(has_text=f"Pantry: +2 → {before + 2}")

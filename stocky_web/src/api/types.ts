@@ -73,8 +73,9 @@ export interface StockChange {
   location_name: string;
   delta: number;
   quantity_after: number;
-  source: string;
+  source: "scan" | "ui" | "api";
   scan_id: string | null;
+  username?: string | null;
   lots?: [string | null, number][] | null;
 }
 

@@ -9,9 +9,9 @@ import { Places } from "../components/Places";
 import { StorageSelect } from "../components/Storage";
 import { errorText, useAction, useGet } from "../hooks";
 import { journalDates, quickDate } from "../dates";
-import { formatAgo, formatNumber, formatTime, t } from "../i18n";
+import { formatAgo, formatNumber, formatTime, t, type MessageKey } from "../i18n";
 import { itemName } from "../scan";
-import { mayUndo, undoneIds } from "../undo";
+import { historyMark, mayUndo, undoneIds } from "../undo";
 import { canChange } from "./Inventory";
 import { NotFound } from "./NotFound";
 
@@ -115,16 +115,29 @@ function AddDated({ item }: { item: ItemDetail }) {
   );
 }
 
-/** One journal row; a change not yet undone (and not an undo) can be undone. */
-function HistoryRow({ change, canUndo }: { change: StockChange; canUndo: boolean }) {
+const SOURCES: Record<StockChange["source"], MessageKey> = { scan: "sourceScan", ui: "sourceUi", api: "sourceApi" };
+
+/** One journal row: when, who and how; an undo and a change undone later are
+ * marked, and a change neither may be undone. */
+function HistoryRow({ change, mark, canUndo }: { change: StockChange; mark: "undo" | "undone" | null; canUndo: boolean }) {
   const action = useAction();
   const queries = useQueryClient();
   const what = `${change.location_name}: ${change.delta > 0 ? "+" : "−"}${formatNumber(Math.abs(change.delta))} → ${formatNumber(change.quantity_after)}`;
+  const dates = journalDates(change.lots);
+  const how = t(SOURCES[change.source] ?? "sourceApi");
   return (
-    <li>
-      <time dateTime={change.timestamp} title={formatTime(change.timestamp)}>{formatAgo(change.timestamp)}</time>{" "}
-      {what}
-      {journalDates(change.lots) && <span className="muted"> · {t("bestBefore")} {journalDates(change.lots)}</span>}
+    <li className={mark ? `change ${mark}` : "change"}>
+      <div className="change-text">
+        <span className="change-meta">
+          <time dateTime={change.timestamp} title={formatTime(change.timestamp)}>{formatAgo(change.timestamp)}</time>
+          {" · "}{change.username ?? t("someone")}{" · "}{how}
+        </span>
+        <span>
+          <span className="change-what">{what}</span>
+          {mark && <span className="tag">{t(mark === "undo" ? "markUndo" : "markUndone")}</span>}
+        </span>
+        {dates && <span className="muted change-dates">{t("bestBefore")} {dates}</span>}
+      </div>
       {canUndo && (
         <ConfirmButton label={t("undo")} name={t("undoRow", { change: what })} question={t("confirmUndo", { change: what })}
           yes={t("yesUndo")} disabled={action.busy}
@@ -168,7 +181,8 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
       {changes.length ? (
         <ul className="history">
           {changes.map((change) => (
-            <HistoryRow key={change.id} change={change} canUndo={canChange(me) && mayUndo(change, undone)} />
+            <HistoryRow key={change.id} change={change} mark={historyMark(change, undone)}
+              canUndo={canChange(me) && mayUndo(change, undone)} />
           ))}
         </ul>
       ) : <p className="muted">{t("historyEmpty")}</p>}
