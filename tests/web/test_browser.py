@@ -308,10 +308,11 @@ def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen)
     desktop.get_by_label("Search").fill("Whole milk")
     desktop.get_by_label("Whole milk 2 l").check()
     images = desktop.locator("figure.label img")
-    expect(images).to_have_count(4 + 13 + 1)  # locations, command cards (4 of them dates), the milk
+    expect(images).to_have_count(4 + 14 + 1)  # locations, command cards (4 of them dates), the milk
     for image in images.all():
         expect(image).to_have_js_property("complete", True)
-    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Show Use soon", "Best before: 1 week", "Whole milk 2 l"):
+    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Show Use soon", "Best before: 1 week", "Undo the last scan",
+                 "Whole milk 2 l"):
         expect(desktop.locator("figcaption", has_text=name).first).to_be_visible()
 
     locations = kitchen.request("GET", "/api/v1/location", headers=kitchen.admin())["data"]
@@ -321,6 +322,7 @@ def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen)
     expected |= {f'{{"command":"show_view","payload":"{view}"}}'
                  for view in ("inventory", "shopping", "use_soon", "locations", "scanners", "log", "users")}
     expected |= {f'{{"command":"best_before","payload":"{when}"}}' for when in ("+3d", "+1w", "+1m", "+3m")}
+    expected.add('{"command":"undo"}')
     expected.add(milk["id"])
     assert sorted(labels_pdf(desktop, "a4", (595, 842))) == sorted(expected)
     assert sorted(labels_pdf(desktop, "letter", (612, 792))) == sorted(expected)

@@ -205,6 +205,7 @@ export const en = {
   chooseItems: "Items to label",
   cardAddMode: "Add mode",
   cardRemoveMode: "Remove mode",
+  cardUndo: "Undo the last scan",
   cardView: "Show {view}",
 
   // errors
