@@ -372,9 +372,16 @@ def test_the_shopping_trip_on_a_phone_and_stock_arriving_clears_a_tick(browser, 
         tick = page.get_by_role("checkbox", name="Smoked bacon 300 g is in the basket")
         box = tick.bounding_box()
         assert box and box["width"] >= 44 and box["height"] >= 44, box
+        amount = to_get.locator(".to-buy")
+        assert float(amount.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 18  # big letters, as promised
+        name = to_get.locator(".trip-name")
+        assert "300\u00a0g" in name.inner_text()  # a unit never wraps away from its number
         tick.tap()
         in_basket = page.locator(".in-basket li").filter(has_text="Smoked bacon 300 g")
-        expect(in_basket).to_have_count(1)
+        expect(tick).to_be_checked()  # at once, and the row stays under the thumb, struck through
+        expect(to_get).to_have_class("ticked")
+        assert in_basket.count() == 0
+        expect(in_basket).to_have_count(1)  # then, a moment later, it moves to the basket
         expect(to_get).to_have_count(0)
         expect(tick).to_be_checked()
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
