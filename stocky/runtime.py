@@ -127,7 +127,9 @@ class Runtime:
         lookups = LookupWorker(services)
         await lookups.start()
         self._stack.push_async_callback(lookups.stop)
-        expiry = ExpiryWorker(lambda: services.lots.announce_expiry(settings.expiry_warn_days))
+        expiry = ExpiryWorker(
+            lambda: services.lots.announce_expiry(settings.expiry_warn_days), bus=services.bus
+        )
         await expiry.start()
         self._stack.push_async_callback(expiry.stop)
         if settings.mqtt_url:

@@ -28,3 +28,12 @@ def resolve(payload: str, today: date) -> date:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", payload.strip()):
         raise ValueError(f"{payload.strip()[:20]!r} is none of them")
     return date.fromisoformat(payload.strip())
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def spoken(day: date) -> str:
+    """``day`` as people write it in a sentence: "2 Dec 2026" (the same in
+    every locale, so logs and alerts read alike everywhere)."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"

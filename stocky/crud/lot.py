@@ -88,3 +88,13 @@ def to_announce(session: Session, until: date) -> Sequence[Row[tuple[Lot, Item, 
     as expired (the caller tells "soon" from "expired")."""
     query = _with_places().where(Lot.best_before <= until, func.coalesce(Lot.warned, "") != "expired")
     return session.execute(query.order_by(Lot.best_before).with_for_update(of=Lot)).all()
+
+
+def any_due(session: Session, today: date, until: date) -> bool:
+    """Whether some lot holding units is due an expiry alert it has not had:
+    dated up to ``until`` and never warned, or expired and warned only as
+    "soon". A read, so a check that finds nothing writes nothing."""
+    unwarned = Lot.warned.is_(None)
+    expired_unsaid = (Lot.best_before < today) & (func.coalesce(Lot.warned, "") != "expired")
+    query = select(Lot.id).where(Lot.quantity > 0, Lot.best_before <= until, unwarned | expired_unsaid)
+    return session.scalar(query.limit(1)) is not None

@@ -54,9 +54,20 @@ Quantity = Annotated[StrictInt, Field(ge=0, le=MAX_QUANTITY)]
 
 def field_errors(error: ValidationError) -> list[dict[str, Any]]:
     return [
-        {"field": ".".join(str(part) for part in e["loc"]) or "body", "message": e["msg"]}
+        {"field": ".".join(str(part) for part in e["loc"]) or "body", "message": _plain(e)}
         for e in error.errors(include_url=False)
     ]
+
+
+def _plain(error: Any) -> str:
+    """Pydantic's message without the "Value error, " it puts before what a
+    validator of ours raised: that sentence is ours, for people to read."""
+    message = error["msg"]
+    if error["type"] == "value_error":
+        return message.removeprefix("Value error, ")
+    if error["type"] == "assertion_error":
+        return message.removeprefix("Assertion failed, ")
+    return message
 
 
 def parse(model: type[M], data: Any) -> M:

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictInt, ValidationInfo, field_validator
 
 from stocky.schemas.common import MAX_QUANTITY, Input, Output, Quantity
 from stocky.schemas.item import ItemOut
@@ -28,10 +28,24 @@ class SkuAdjust(Input):
 
 class SkuDate(Input):
     """Give undated units already in stock a best-before date (the screen's
-    quick choices right after an add)."""
+    quick choices right after an add), or with ``from_best_before`` move
+    units from that date's lot to another date (``None``: undated again),
+    to mend a wrong date."""
 
-    best_before: date
+    # Declared first: best_before's check reads it.
+    from_best_before: date | None = None
+    best_before: date | None
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)] = 1
+
+    @field_validator("best_before")
+    @classmethod
+    def _a_change(cls, value: date | None, info: ValidationInfo) -> date | None:
+        was = info.data.get("from_best_before")
+        if value is None and was is None:
+            raise ValueError("must be a date (null only with from_best_before, to make dated units undated)")
+        if value is not None and value == was:
+            raise ValueError("must differ from from_best_before")
+        return value
 
 
 class SkuMove(Input):

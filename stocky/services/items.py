@@ -119,12 +119,21 @@ class ItemService(Service):
 
         def change(work: UnitOfWork) -> Item:
             item = get_or_404(work.session, Item, item_id, "item")
+            if "in_basket" in changes or "min_quantity" in changes:
+                # Whether it is on the list depends on its stock: read it under the
+                # lock every stock change takes, so none slips in between.
+                crud.lock(work.session, item.id)
+                work.session.refresh(item)
             unnamed_code = item.upc if not item.name else None
             new_code = bool(changes.get("upc")) and changes["upc"] != item.upc
             if new_code:
                 _check_upc_free(work, changes["upc"])
             for field, value in changes.items():
                 setattr(item, field, value)
+            if not on_shopping_list(item):  # a tick only stands while the item is on the list
+                if changes.get("in_basket"):
+                    raise Conflict(f"{item_label(item)} is not on the shopping list, so it cannot be ticked off.")
+                item.in_basket = False
             if new_code and not item.name:
                 item.lookup_status = "pending"  # a barcode typed in: find its name
                 look_up_after_commit(work, self.lookups, item)
@@ -248,6 +257,11 @@ def create_item(work: UnitOfWork, data: ItemCreate, lookups: LookupQueue) -> Ite
 def _check_upc_free(work: UnitOfWork, upc: str) -> None:
     if existing := crud.by_upc(work.session, upc):
         raise Conflict(f"The barcode {upc} already belongs to {item_label(existing)}.", id=str(existing.id))
+
+
+def on_shopping_list(item: Item) -> bool:
+    """At zero, or below its minimum (as ``stock=shopping`` lists it)."""
+    return item.total_quantity < 1 or item.total_quantity < item.min_quantity
 
 
 def to_buy(item: Item) -> int:

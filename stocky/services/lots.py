@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from stocky.core.dates import spoken
 from stocky.core.errors import Conflict
 from stocky.crud import lot as crud
 
@@ -83,30 +84,42 @@ def recorded(journal_lots: list | None, count: int) -> Parts:
 def take_back(session: Session, sku_id: uuid.UUID, sku_quantity: int, parts: Parts) -> Parts:
     """Take out the very units ``parts`` names (undoing the add that brought
     them): each dated unit from its own lot, undated ones from the undated
-    rest. What is no longer there as it was (eaten, dated since) is taken
-    as ``take`` would."""
-    undated = sku_quantity - crud.dated_total(session, sku_id)
-    lots = {lot.best_before: lot for lot in crud.held(session, sku_id)}
-    taken: Parts = []
-    missing = 0
+    rest. Raises ``Conflict``, having taken nothing, when some are no longer
+    there as they were (eaten, moved, dated since): other units in their
+    place would make the undo no inverse."""
+    wanted: dict[date | None, int] = {}
     for best_before, count in parts:
+        wanted[best_before] = wanted.get(best_before, 0) + count
+    lots = {lot.best_before: lot for lot in crud.held(session, sku_id)}
+    for best_before, count in wanted.items():
         if best_before is None:
-            here = min(count, max(undated, 0))
-            undated -= here
+            here = max(sku_quantity - crud.dated_total(session, sku_id), 0)
         else:
-            lot = lots.get(best_before)
-            here = min(count, lot.quantity if lot else 0)
-            if here:
-                crud.shrink(session, lot.id, here)
-        if here:
-            taken.append((best_before, here))
-        missing += count - here
-    return taken + (take(session, sku_id, missing) if missing else [])
+            here = lots[best_before].quantity if best_before in lots else 0
+        if here < count:
+            raise Conflict(_gone(best_before, count, here))
+    for best_before, count in wanted.items():
+        if best_before is not None:
+            crud.shrink(session, lots[best_before].id, count)
+    return list(wanted.items())
 
 
-def redated_journal(recorded: list | None, delta: int, was: date | None, to: date, count: int = 1) -> list | None:
+def _gone(best_before: date | None, count: int, here: int) -> str:
+    """Why the units an add brought cannot be taken back."""
+    which = f"best before {spoken(best_before)}" if best_before is not None else "with no date"
+    if count == 1:
+        return f"the unit it added, {which}, is no longer there to take back."
+    if here == 0:
+        return f"the {count} units it added, {which}, are no longer there to take back."
+    verb = "is" if here == 1 else "are"
+    return f"only {here} of the {count} units it added, {which}, {verb} still there to take back."
+
+
+def redated_journal(
+    recorded: list | None, delta: int, was: date | None, to: date | None, count: int = 1
+) -> list | None:
     """An add's ``stock_change.lots`` once ``count`` of its units dated
-    ``was`` (None: undated) carry ``to``, so that the history names the date
+    ``was`` carry ``to`` (None: undated), so that the history names the date
     and undoing the add takes the units from the right lot. Unchanged when
     the add holds fewer such units."""
     parts = [(date.fromisoformat(d) if d else None, n) for d, n in (recorded or [[None, delta]])]
@@ -114,5 +127,9 @@ def redated_journal(recorded: list | None, delta: int, was: date | None, to: dat
     if index is None:
         return recorded
     parts[index] = (was, parts[index][1] - count)
-    parts.append((to, count))
+    joined = next((i for i, (day, _) in enumerate(parts) if day == to), None)
+    if joined is None:
+        parts.append((to, count))
+    else:
+        parts[joined] = (to, parts[joined][1] + count)
     return journal([(d, n) for d, n in parts if n], 1)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from stocky.core import gs1
 from stocky.core.barcodes import normalize_barcode
+from stocky.core.dates import spoken
 from stocky.core.errors import (
     Conflict,
     InvalidInput,
@@ -300,7 +301,7 @@ class ScanService(Service):
         _set_state(work, user)
         work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=sku.quantity)
         return _result(
-            user, "dated", f"{item_label(item)} in {location.name}: best before {best_before.isoformat()}",
+            user, "dated", f"{item_label(item)} in {location.name}: best before {spoken(best_before)}",
             item=item, location=location, quantity=sku.quantity, best_before=best_before,
         )
 
@@ -363,7 +364,7 @@ class ScanService(Service):
             sku, _ = ensure_sku(work, item, location)
             change = change_stock(work, sku, item, location, +1, actor, scan_id, best_before=best_before)
             warning = storage_mismatch(item, location)
-            dated = f", best before {best_before.isoformat()}" if best_before else ""
+            dated = f", best before {spoken(best_before)}" if best_before else ""
             outcome = "added"
             message = f"Added {item_label(item)} to {location.name}{dated} (now {change.quantity_after})"
         else:

@@ -6,6 +6,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stocky.core.dates import spoken
 from stocky.core.errors import Conflict, InvalidInput
 from stocky.crud import item as item_crud
 from stocky.crud import location as location_crud
@@ -102,13 +103,13 @@ class SkuService(Service):
                              if lot.best_before == data.best_before), 0)
                 if held < -data.delta:
                     raise Conflict(
-                        f"Only {held} of {item_label(item)} in {location.name} are dated "
-                        f"{data.best_before.isoformat()}.", quantity=held,
+                        f"{_only(held, f'{item_label(item)} in {location.name}')} dated {spoken(data.best_before)}.",
+                        quantity=held,
                     )
             journal = change_stock(
                 work, sku, item, location, data.delta, actor, scan_id, best_before=data.best_before
             )
-            dated = f", best before {data.best_before.isoformat()}" if data.best_before else ""
+            dated = f", best before {spoken(data.best_before)}" if data.best_before else ""
             _log_change(work, actor,
                         f"{_verb(data.delta)} {item_label(item)} in {location.name}{dated} (now {sku.quantity})")
             return StockResult(sku=sku_out(sku, item, location), item=item_out(item), delta=data.delta,
@@ -117,23 +118,34 @@ class SkuService(Service):
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
     async def date_units(self, sku_id: uuid.UUID, data: SkuDate | dict, actor: Actor) -> SkuOut:
-        """Date ``quantity`` undated units of the SKU: the count stays, those
-        units join the lot of that date. Refused when fewer are undated."""
+        """Date ``quantity`` undated units of the SKU, or with
+        ``from_best_before`` move them from that date's lot to another date
+        (or back to undated): the count stays. Refused when fewer carry the
+        date they come from."""
         data = parse(SkuDate, data)
+        was, to, count = data.from_best_before, data.best_before, data.quantity
 
         def change(work: UnitOfWork) -> SkuOut:
             sku, item, location = _load(work.session, sku_id, lock=True)
-            undated = sku.quantity - lot_crud.dated_total(work.session, sku.id)
-            if undated < data.quantity:
-                raise Conflict(
-                    f"Only {undated} of {item_label(item)} in {location.name} have no date.", quantity=undated,
-                )
-            lot_crud.grow(work.session, sku.id, data.best_before, data.quantity)
+            where = f"{item_label(item)} in {location.name}"
+            if was is None:
+                undated = sku.quantity - lot_crud.dated_total(work.session, sku.id)
+                if undated < count:
+                    raise Conflict(f"{_only(undated, where)} undated.", quantity=undated)
+            else:
+                lot = next((lot for lot in lot_crud.held(work.session, sku.id) if lot.best_before == was), None)
+                held = lot.quantity if lot is not None else 0
+                if held < count:
+                    raise Conflict(f"{_only(held, where)} dated {spoken(was)}.", quantity=held)
+                lot_crud.shrink(work.session, lot.id, count)  # out of the lot before it grows elsewhere
+            if to is not None:
+                lot_crud.grow(work.session, sku.id, to, count)
             if added := _recent_add(work.session, sku):
-                added.lots = lots.redated_journal(added.lots, added.delta, None, data.best_before, data.quantity)
+                added.lots = lots.redated_journal(added.lots, added.delta, was, to, count)
             work.emit("sku", sku.id, "updated", item_id=str(item.id), quantity=sku.quantity)
-            _log_change(work, actor, f"Dated {data.quantity} {item_label(item)} in {location.name}: "
-                                     f"best before {data.best_before.isoformat()}")
+            now = f"best before {spoken(to)}" if to is not None else "no date"
+            what = f"Dated {count} {where}" if was is None else f"Re-dated {count} {where} from {spoken(was)}"
+            _log_change(work, actor, f"{what}: {now}")
             return sku_out(sku, item, location)
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
@@ -251,6 +263,14 @@ def _move(
     change_stock(work, target, item, destination, quantity, actor, parts=dated)
     _log_change(work, actor, f"Moved {quantity} {item_label(item)} from {origin.name} to {destination.name}")
     return target
+
+
+def _only(count: int, where: str) -> str:
+    """The start of "Only 1 of Milk in Fridge is …", "Only 2 of … are …",
+    "None of … is …": how many units are as a change needs them."""
+    if count == 0:
+        return f"None of {where} is"
+    return f"Only {count} of {where} {'is' if count == 1 else 'are'}"
 
 
 def _verb(delta: int) -> str:

@@ -106,9 +106,9 @@ def change_stock(
                 f"(it holds {held}).",
                 [{"field": "delta", "message": f"the quantity may be at most {MAX_QUANTITY}"}],
             )
+        where = f"{item_label(item)} in {location.name}"
         raise Conflict(
-            f"Only {held or 0} of {item_label(item)} in {location.name}: "
-            f"cannot remove {-delta}.",
+            f"Only {held} of {where}: cannot remove {-delta}." if held else f"There is no {where} to remove.",
             quantity=held or 0,
         )
     if delta > 0:

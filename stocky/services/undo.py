@@ -85,7 +85,7 @@ def last_scan_to_undo(work: UnitOfWork, scanner_id: uuid.UUID) -> StockChange:
             continue
         if not _undone(work.session, change):
             return change
-    raise Conflict("Nothing of this scanner's from the last 10 minutes is left to undo.")
+    raise Conflict("This scanner has made no change in the last 10 minutes that is left to undo.")
 
 
 class UndoService(Service):
@@ -100,4 +100,6 @@ class UndoService(Service):
             inverse, _message = undo_change(work, original, actor)
             return inverse
 
-        return StockChangeOut.model_validate(await self.write(None, None, change))
+        inverse = StockChangeOut.model_validate(await self.write(None, None, change))
+        # Named as the history names it: the stored account that made it.
+        return inverse.model_copy(update={"username": actor.username if actor.user_id else None})

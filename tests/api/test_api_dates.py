@@ -89,3 +89,70 @@ async def test_dating_units_just_added_keeps_the_count(api):
     assert await api.snapshot("sku", "lot") == snapshot
     assert "best_before" in api.failing_fields(await api.post(f"/sku/{sku}/date", json={"best_before": "2026-02-30"}))
     assert (await api.post(f"/sku/{sku}/date", who="Read-only", json={"best_before": soon.isoformat()})).status == 403
+
+
+async def test_a_wrong_date_is_mended_and_the_count_stays(api):
+    """A wrong best-before tap: ``from_best_before`` moves units from that
+    date's lot to the right date, or back to undated, in one change; more
+    than that lot holds is a 409 that changes nothing."""
+    sku, milk = api.sku("milk@Fridge"), api.item("milk")
+    wrong, right = date.today() + timedelta(days=3), date.today() + timedelta(days=30)
+    added = await api.post(f"/sku/{sku}/adjust", json={"delta": 2, "best_before": wrong.isoformat()})
+    count = added.json["quantity"]
+
+    async def lots() -> list[tuple[str, int]]:
+        item = (await api.get(f"/item/{milk}")).json
+        return [(lot["best_before"], lot["quantity"]) for lot in next(s for s in item["skus"] if s["id"] == sku)["lots"]]
+
+    moved = await api.post(f"/sku/{sku}/date", json={
+        "from_best_before": wrong.isoformat(), "best_before": right.isoformat(), "quantity": 1})
+    assert moved.status == 200, moved
+    assert moved.json["quantity"] == count
+    assert await lots() == [(wrong.isoformat(), 1), (right.isoformat(), 1)]
+    # The add just made holds those units: its history row follows, so undoing it takes the right lots.
+    [latest] = api.page(await api.get(f"/item/{milk}/history", params={"limit": 1}))
+    assert latest["lots"] == [[wrong.isoformat(), 1], [right.isoformat(), 1]]
+
+    undated = await api.post(f"/sku/{sku}/date", json={"from_best_before": wrong.isoformat(), "best_before": None})
+    assert undated.status == 200, undated
+    assert undated.json["quantity"] == count
+    assert await lots() == [(right.isoformat(), 1)]
+
+    snapshot = await api.snapshot("sku", "lot", "stock_change")
+    refused = api.error(await api.post(f"/sku/{sku}/date", json={
+        "from_best_before": wrong.isoformat(), "best_before": right.isoformat()}), 409)
+    assert refused["message"] == f"None of Whole Milk in Fridge is dated {wrong.day} {wrong:%b %Y}."
+    too_many = api.error(await api.post(f"/sku/{sku}/date", json={
+        "from_best_before": right.isoformat(), "best_before": None, "quantity": 2}), 409)
+    assert too_many["message"] == f"Only 1 of Whole Milk in Fridge is dated {right.day} {right:%b %Y}."
+    assert "best_before" in api.failing_fields(await api.post(f"/sku/{sku}/date", json={"best_before": None}))
+    assert "best_before" in api.failing_fields(await api.post(f"/sku/{sku}/date", json={
+        "from_best_before": right.isoformat(), "best_before": right.isoformat()}))
+    assert await api.snapshot("sku", "lot", "stock_change") == snapshot
+
+    undo = await api.post(f"/stock-change/{added.json['change_id']}/undo")
+    assert undo.status == 200, undo
+    assert await lots() == [] and undo.json["quantity_after"] == count - 2
+
+
+async def test_a_tick_stands_only_while_the_item_is_on_the_list(api):
+    """No tick for an item that is not on the shopping list (it would land
+    straight in the basket once it drops onto the list); and a lower minimum
+    that takes an item off the list takes its tick with it."""
+    milk = api.item("milk")  # 3 at home, no minimum: not on the list
+    before = await api.snapshot("item")
+    refused = api.error(await api.patch(f"/item/{milk}", json={"in_basket": True}), 409)
+    assert refused["message"] == "Whole Milk is not on the shopping list, so it cannot be ticked off."
+    assert await api.snapshot("item") == before
+
+    # Put on the list and ticked in one go: the tick holds.
+    both = await api.patch(f"/item/{milk}", json={"min_quantity": 5, "in_basket": True})
+    assert both.status == 200, both
+    assert both.json["in_basket"] is True
+    lowered = await api.patch(f"/item/{milk}", json={"min_quantity": 2})
+    assert (lowered.json["min_quantity"], lowered.json["in_basket"]) == (2, False)  # off the list: tick gone
+    # Dropping onto the list later, it is still to get, not already in the basket.
+    await api.patch(f"/item/{milk}", json={"min_quantity": 4})
+    shopping = api.page(await api.get("/item", params={"stock": "shopping"}))
+    assert next(r for r in shopping if r["id"] == milk)["in_basket"] is False
+    assert (await api.patch(f"/item/{milk}", json={"in_basket": False, "min_quantity": 0})).status == 200

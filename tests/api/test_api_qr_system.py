@@ -294,3 +294,10 @@ async def test_docs_page_turns_off_the_online_validator(api):
 async def test_only_the_docs_files_are_served(api, name):
     reply = await api.get(f"/api/v1/docs/assets/{name}", who="anonymous")
     api.error(reply, 404)
+
+
+async def test_a_422_says_our_sentence_without_pydantics_prefix(api):
+    reply = await api.post("/qr/command", json={"command": "show_view", "payload": "kitchen"})
+    detail = api.error(reply, 422, "validation_error")
+    assert detail["message"].startswith("Invalid input (body: show_view takes one of: "), detail
+    assert "Value error" not in reply.text

@@ -39,8 +39,12 @@ async def test_only_members_or_the_scanner_that_made_it(api):
     api.error(await api.post(f"/stock-change/{change_id}/undo", who="Scanner"), 403)
     api.error(await api.post(f"/stock-change/{change_id}/undo", who="Read-only"), 403)
     assert await milk_total(api) == before
-    assert (await api.post(f"/stock-change/{change_id}/undo", who="Admin")).status == 200
+    undone = await api.post(f"/stock-change/{change_id}/undo", who="Admin")
+    assert undone.status == 200, undone
     assert await milk_total(api) == before - 2
+    # The answer names who undid it, as the history does.
+    [latest] = api.page(await api.get(f"/item/{api.item('milk')}/history", params={"limit": 1}))
+    assert undone.json["username"] == latest["username"] == "alice"  # the seed's Admin
 
 
 async def test_an_undo_that_would_go_below_zero_is_refused(api):
@@ -64,5 +68,28 @@ async def test_the_undo_card_undoes_the_scanners_last_scans(api):
     second = await api.post("/scanner/scan", who="Scanner", json={"msg": UNDO})
     assert second.json["result"] == "undone" and await milk_total(api) == before
     nothing = await api.post("/scanner/scan", who="Scanner", json={"msg": UNDO})
-    assert "Nothing" in api.error(nothing, 409)["message"]
+    assert api.error(nothing, 409)["message"] == (
+        "This scanner has made no change in the last 10 minutes that is left to undo.")
     assert await milk_total(api) == before
+
+
+async def test_undoing_a_dated_add_takes_back_that_lot_or_nothing(api):
+    """Undo is the exact inverse: it takes back the units the add brought,
+    from their own lot; once that lot is gone it refuses and changes nothing
+    (it never takes a unit of another date in their place)."""
+    sku = await api.new_sku(await api.new_item("Yoghurt"), api.loc("Fridge"), 1)  # one undated unit
+    first = await api.post(f"/sku/{sku}/adjust", json={"delta": 1, "best_before": "2026-12-10"})
+    second = await api.post(f"/sku/{sku}/adjust", json={"delta": 1, "best_before": "2027-06-01"})
+    assert second.status == 200, second
+    undone = await api.post(f"/stock-change/{second.json['change_id']}/undo")
+    assert undone.status == 200, undone  # the normal case: the lot is there, it goes
+    assert (undone.json["delta"], undone.json["lots"]) == (-1, [["2027-06-01", -1]])
+
+    await api.post(f"/sku/{sku}/adjust", json={"delta": 1, "best_before": "2027-06-01"})
+    eaten = await api.post(f"/sku/{sku}/adjust", json={"delta": -1, "best_before": "2026-12-10"})
+    assert eaten.status == 200, eaten
+    snapshot = await api.snapshot("sku", "lot", "stock_change", "item")
+    refused = await api.post(f"/stock-change/{first.json['change_id']}/undo")
+    assert api.error(refused, 409)["message"] == (
+        "Cannot undo: the unit it added, best before 10 Dec 2026, is no longer there to take back.")
+    assert await api.snapshot("sku", "lot", "stock_change", "item") == snapshot

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from stocky.core.errors import Conflict, InvalidInput
+from stocky.core.events import Event
 from stocky.core.settings import Settings
 from stocky.models.types import GUID
 from stocky.schemas.actor import SYSTEM, Actor
@@ -71,6 +72,19 @@ async def test_a_gs1_scan_adds_a_dated_unit_and_removal_takes_the_earliest_first
     await services.scans.scan(scanner, MILK)
     assert await lots_of(services, item) == {"Fridge": []}  # then the next date
     assert (await services.items.get(item, SYSTEM)).total_quantity == 1  # the undated unit stays
+
+
+async def test_a_gs1_scan_in_remove_mode_takes_that_date_if_there_else_the_earliest(services, locations):
+    soon, later = date.today() + timedelta(days=2), date.today() + timedelta(days=40)
+    scanner = await scanner_in(services, locations["Fridge"].id)
+    for day in (soon, later, later):
+        added = await services.scans.scan(scanner, gs1(day))
+    await services.scans.scan(scanner, '{"command": "set_mode", "payload": "remove"}')
+    await services.scans.scan(scanner, gs1(later))
+    assert await lots_of(services, added.item.id) == {"Fridge": [(soon, 1), (later, 1)]}  # that date's unit
+    far = date.today() + timedelta(days=90)
+    await services.scans.scan(scanner, gs1(far))  # a date Stocky does not hold: the earliest goes
+    assert await lots_of(services, added.item.id) == {"Fridge": [(later, 1)]}
 
 
 async def test_a_bad_gs1_date_is_refused_and_changes_nothing(services, locations, db_snapshot):
@@ -239,9 +253,40 @@ async def test_the_worker_checks_at_start_and_a_restarted_worker_repeats_nothing
         return [a.message for a in (await services.alerts.list(SYSTEM)).data]
 
     assert await alerts_after_a_worker_ran() == [
-        f"Use soon: 1 × Milk in Fridge, best before {date.today().isoformat()} (today)."
+        f"Use soon: 1 × Milk in Fridge, best before {date.today().day} {date.today():%b %Y} (today)."
     ]
     assert len(await alerts_after_a_worker_ran()) == 1
+
+
+async def test_a_lot_dated_inside_the_window_is_announced_within_seconds_once(services, member, locations):
+    milk = await services.items.create({"name": "Milk"}, member)
+    sku = await services.skus.create({"item_id": milk.id, "location_id": locations["Fridge"].id}, member)
+    checks = asyncio.Queue()
+
+    async def check() -> None:
+        await checks.put(await services.lots.announce_expiry(3))
+
+    async def next_check() -> int:
+        return await asyncio.wait_for(checks.get(), 10)
+
+    worker = ExpiryWorker(check, bus=services.bus)  # the hourly check alone would be an hour late
+    await worker.start()
+    try:
+        assert await next_check() == 0  # at start: nothing dated yet
+        soon = date.today() + timedelta(days=2)
+        await services.skus.adjust(sku.id, {"delta": 1, "best_before": soon.isoformat()}, member)
+        assert await next_check() == 1
+        alerts = [a.message for a in (await services.alerts.list(SYSTEM)).data]
+        assert alerts == [f"Use soon: 1 × Milk in Fridge, best before {soon.day} {soon:%b %Y} (in 2 days)."]
+
+        # An odd event neither stops the worker nor repeats the alert.
+        services.bus.publish(Event(entity="sku", id="not an id", op="updated", data={"odd": object()}))
+        assert await next_check() == 0
+        await services.skus.adjust(sku.id, {"delta": 1, "best_before": soon.isoformat()}, member)
+        assert await next_check() == 0
+        assert len((await services.alerts.list(SYSTEM)).data) == 1
+    finally:
+        await worker.stop()
 
 
 async def test_a_check_the_storage_refuses_leaves_no_traceback_and_the_worker_goes_on(services, caplog):

@@ -179,7 +179,7 @@ async def test_removing_from_a_place_without_stock_is_a_conflict(
     await refused(
         services.skus.add_to(tea.id, locations["Pantry"].id, -1, member),
         Conflict,
-        "Only 0 of Tea in Pantry",
+        "There is no Tea in Pantry to remove.",
     )
     assert (await services.items.get(tea.id, SYSTEM)).skus == []
 

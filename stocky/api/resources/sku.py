@@ -64,7 +64,8 @@ ROUTES = [
           "Add or remove atomically; never below zero", "sku",
           body=SkuAdjust, response=SkuAdjusted, errors=(409,)),
     Route("POST", "/sku/{id}/date", date_sku, Policy.MEMBER,
-          "Give undated units a best-before date (the count stays)", "sku",
+          "Date undated units, or re-date units of from_best_before to another date "
+          "or none (the count stays)", "sku",
           body=SkuDate, response=SkuOut, errors=(409,)),
     Route("POST", "/sku/{id}/move", move_sku, Policy.MEMBER,
           "Move some of the stock to another location, atomically", "sku",
