@@ -110,7 +110,7 @@ export function Shell({ me }: { me: Me }) {
   useEffect(() => setHeld(false), [banner]);
   useEffect(() => {
     if (!banner || held) return;
-    const timer = setTimeout(() => setBanner(null), banner.dating ? DATING_MS : BANNER_MS);
+    const timer = setTimeout(() => setBanner(null), banner.dating || banner.dated ? DATING_MS : BANNER_MS);
     return () => clearTimeout(timer);
   }, [banner, held]);
   useEffect(() => setMenuOpen(false), [path]);

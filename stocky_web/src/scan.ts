@@ -25,11 +25,25 @@ export interface JustAdded {
   skuId?: string;
 }
 
+/** A unit just dated from the banner: its date can still be changed, or
+ * taken back (undated again, the banner as it was before the date). */
+export interface JustDated {
+  skuId: string;
+  day: string;
+  before: Banner;
+}
+
 export interface Banner {
   text: string;
   tone: "good" | "info" | "bad";
   dating?: JustAdded;
+  dated?: JustDated;
   undo?: Undoable;
+}
+
+/** The banner once the unit of `before` got the date `day`. */
+export function datedBanner(before: Banner, skuId: string, day: string): Banner {
+  return { text: `${before.text} · ${t("bestBefore")} ${formatDay(day)}`, tone: "good", dated: { skuId, day, before } };
 }
 
 /** A stock change made by a tap (− / +, a date's −, an add with a date): what

@@ -524,3 +524,33 @@ def test_on_a_phone_the_banner_is_a_strip_that_never_covers_what_was_tapped(brow
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
     finally:
         context.close()
+
+
+def test_a_wrong_date_from_the_banner_is_changed_or_taken_back(desktop, kitchen):
+    sugar = kitchen.item_named("Caster sugar 1 kg")
+    [pantry] = kitchen.request("GET", f"/api/v1/item/{sugar['id']}", headers=kitchen.admin())["skus"]
+
+    def dates() -> list[tuple[str, int]]:
+        detail = kitchen.request("GET", f"/api/v1/sku/{pantry['id']}", headers=kitchen.admin())
+        lots = kitchen.request("GET", "/api/v1/lot", headers=kitchen.admin())["data"]
+        assert detail["quantity"] == pantry["quantity"] + 1  # dating never changes the count
+        return [(lot["best_before"], lot["quantity"]) for lot in lots if lot["sku_id"] == pantry["id"]]
+
+    open_page(desktop, kitchen, f"/item/{sugar['id']}")
+    desktop.get_by_role("button", name="One more Caster sugar 1 kg in Pantry").click()
+    banner = desktop.get_by_role("status").filter(has_text="Added Caster sugar 1 kg to Pantry")
+    banner.get_by_role("button", name="3 days").click()
+    days3, week = (date.today() + timedelta(days=3)).isoformat(), (date.today() + timedelta(weeks=1)).isoformat()
+    expect(banner.get_by_role("button", name="Change date")).to_be_visible()
+    assert dates() == [(days3, 1)]
+
+    banner.get_by_role("button", name="Change date").click()  # a wrong tap: the same unit, another date
+    banner.get_by_role("button", name="1 week").click()
+    expect(banner.get_by_role("button", name="1 week")).to_have_count(0)
+    expect(banner.locator("p").first).to_have_text(re.compile(r"Added Caster sugar 1 kg to Pantry \(now \d+\) · Best before [^·]+$"))
+    assert dates() == [(week, 1)]
+
+    banner.get_by_role("button", name="Undo date").click()  # undated again, the date choices back
+    expect(banner.get_by_role("button", name="3 days")).to_be_visible()
+    expect(banner.locator("p").first).to_have_text(re.compile(r"^Added Caster sugar 1 kg to Pantry \(now \d+\)$"))
+    assert dates() == []

@@ -1,10 +1,9 @@
-import { createContext, useContext, useEffect, useRef, type RefObject } from "react";
+import { createContext, useContext, useEffect, useRef, useState, type RefObject } from "react";
 import { api, ApiError } from "../api/client";
 import type { ItemDetail, Page, StockChange } from "../api/types";
-import { formatDay } from "../dates";
 import { useAction } from "../hooks";
 import { t } from "../i18n";
-import { tapBanner, type Banner, type JustAdded, type Tapped } from "../scan";
+import { datedBanner, tapBanner, type Banner, type JustAdded, type Tapped } from "../scan";
 import { findChange, undoneText } from "../undo";
 import { DateChoices } from "./DateChoices";
 
@@ -84,37 +83,56 @@ function useKeepTapInSight(banner: RefObject<HTMLDivElement | null>) {
 
 /** A result over the page; after an undated add it offers best-before dates
  * for that unit (POST /sku/{id}/date: the count stays, the unit gets a date),
- * and after a stock change an Undo (its refusal stays on the banner). */
+ * then "Change date" and "Undo date" for a wrong tap (the same call with
+ * from_best_before), and after a stock change an Undo (its refusal stays on
+ * the banner). */
 export function BannerView({ banner, canChange, onChange, onHold }: {
   banner: Banner; canChange: boolean; onChange: (banner: Banner | null) => void; onHold: () => void;
 }) {
   const action = useAction();
   const own = useRef<HTMLDivElement>(null);
+  const [changing, setChanging] = useState(false);
+  useEffect(() => setChanging(false), [banner]);
   useKeepTapInSight(own);
   const dating = canChange ? banner.dating : undefined;
+  const dated = canChange ? banner.dated : undefined;
   const undo = canChange ? banner.undo : undefined;
-  const undoIt = () => {
-    if (!undo) return;
+  const act = (work: () => Promise<Banner | null>) => {
     onHold();
-    void action.run(async () => {
-      const inverse = await api<StockChange>("POST", `/stock-change/${undo.changeId}/undo`);
-      onChange({ text: undoneText(undo.item, inverse), tone: "info" });
-    });
+    void action.run(async () => onChange(await work()));
   };
-  const pick = (day: string) => {
-    onHold();
-    void action.run(async () => {
-      await api("POST", `/sku/${await skuOf(dating as JustAdded)}/date`, { best_before: day });
-      onChange({ text: `${banner.text} · ${t("bestBefore")} ${formatDay(day)}`, tone: "good" });
-    });
-  };
+  const undoIt = (change: NonNullable<Banner["undo"]>) => act(async () => {
+    const inverse = await api<StockChange>("POST", `/stock-change/${change.changeId}/undo`);
+    return { text: undoneText(change.item, inverse), tone: "info" };
+  });
+  const pick = (added: JustAdded) => (day: string) => act(async () => {
+    const skuId = await skuOf(added);
+    await api("POST", `/sku/${skuId}/date`, { best_before: day });
+    return datedBanner({ ...banner, dating: { ...added, skuId } }, skuId, day);
+  });
+  const redate = (was: NonNullable<Banner["dated"]>, day: string | null) => act(async () => {
+    if (day === was.day) {
+      setChanging(false);
+      return banner;
+    }
+    await api("POST", `/sku/${was.skuId}/date`, { from_best_before: was.day, best_before: day });
+    return day ? datedBanner(was.before, was.skuId, day) : was.before;
+  });
   return (
     <div ref={own} className={`banner ${banner.tone}`} role="status" aria-live="polite">
       <div className="banner-head">
         <p onClick={() => onChange(null)}>{banner.text}</p>
-        {undo && <button type="button" className="undo" disabled={action.busy} onClick={undoIt}>{t("undo")}</button>}
+        {undo && <button type="button" className="undo" disabled={action.busy} onClick={() => undoIt(undo)}>{t("undo")}</button>}
+        {dated && (
+          <>
+            <button type="button" className="undo" aria-expanded={changing} disabled={action.busy}
+              onClick={() => { onHold(); setChanging(!changing); }}>{t("changeDate")}</button>
+            <button type="button" className="undo" disabled={action.busy} onClick={() => redate(dated, null)}>{t("undoDate")}</button>
+          </>
+        )}
       </div>
-      {dating && <DateChoices busy={action.busy} onPick={pick} onOpen={onHold} />}
+      {dating && <DateChoices key="add" busy={action.busy} onPick={pick(dating)} onOpen={onHold} />}
+      {dated && changing && <DateChoices key={dated.day} busy={action.busy} onPick={(day) => redate(dated, day)} onOpen={onHold} />}
       {action.error && <p className="error banner-error" role="alert">{action.error}</p>}
     </div>
   );

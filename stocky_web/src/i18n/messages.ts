@@ -82,6 +82,8 @@ export const en = {
   dateOther: "A date…",
   dateQuestion: "Best before?",
   dateCaption: "Best before in:",
+  changeDate: "Change date",
+  undoDate: "Undo date",
   bestBefore: "Best before",
   setDate: "Set date",
   addDated: "Add with a date",
