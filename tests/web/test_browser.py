@@ -522,6 +522,11 @@ def test_on_a_phone_the_banner_is_a_strip_that_never_covers_what_was_tapped(brow
             page.wait_for_timeout(50)
         assert clear_of_banner(), (plus.bounding_box(), banner.bounding_box())
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+        open_page(page, kitchen, "/use-soon")  # the four windows share one row
+        windows = page.get_by_role("group", name="Due within").get_by_role("button")
+        expect(windows).to_have_count(4)
+        assert len({round(button.bounding_box()["y"]) for button in windows.all()}) == 1
     finally:
         context.close()
 
@@ -554,3 +559,11 @@ def test_a_wrong_date_from_the_banner_is_changed_or_taken_back(desktop, kitchen)
     expect(banner.get_by_role("button", name="3 days")).to_be_visible()
     expect(banner.locator("p").first).to_have_text(re.compile(r"^Added Caster sugar 1 kg to Pantry \(now \d+\)$"))
     assert dates() == []
+
+
+def test_the_desktop_header_is_one_row(desktop, kitchen):
+    open_page(desktop, kitchen, "/")
+    header = desktop.locator("header.top")
+    tops = {round(box["y"]) for box in (control.bounding_box() for control in header.locator("a, button").all()) if box}
+    assert len(tops) == 1, tops  # "Sign out (admin)" no longer wraps to a second row at 1280 px
+    assert header.get_by_role("button", name="Scan with the camera").inner_text() == "Camera"  # as it is shown

@@ -142,6 +142,7 @@ export const en = {
   linkScanner: "Link a scanner",
   linkScannerHint: "Scan this code with a scanner: its results then show here, and its view cards switch this page.",
   scanWithCamera: "Scan with the camera",
+  camera: "Camera",
   cameraNeedsHttps: "The camera works only over HTTPS. Run “stocky tls” on the Stocky box, restart it, and open this page at https://.",
   cameraUnavailable: "No camera is available here.",
   cameraHint: "Hold a barcode or Stocky label in the frame.",

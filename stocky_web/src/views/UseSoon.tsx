@@ -48,7 +48,7 @@ export function UseSoon({ me }: { me: Me }) {
     <section>
       <h1>{t("navUseSoon")}</h1>
       <p className="muted">{t("useSoonHint")}</p>
-      <div className="filters" role="group" aria-label={t("withinDays")}>
+      <div className="filters windows" role="group" aria-label={t("withinDays")}>
         {WINDOWS.map((days) => (
           <button key={days} type="button" aria-pressed={within === days} onClick={() => setWithin(days)}>
             {t("daysChoice", { count: days })}
