@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { Link, useSearch, useLocation } from "wouter";
 import type { Item, Me, Page, ShoppingItem, StockFilter } from "../api/types";
 import { Places } from "../components/Places";
+import { keepUnits } from "../dates";
 import { errorText, useGet } from "../hooks";
 import { t, type MessageKey } from "../i18n";
 import { itemName } from "../scan";
@@ -28,10 +29,10 @@ function ItemEntry({ item, me }: { item: Item & Partial<ShoppingItem>; me: Me })
       <div className="item-row">
         <button type="button" className="item-toggle" aria-expanded={open} onClick={() => setOpen(!open)}
           title={open ? t("hidePlaces") : t("showPlaces")}>
-          <span className="item-name">{name}</span>
+          <span className="item-name">{keepUnits(name)}</span>
           <span className="item-total">
-            {t("total", { count: item.total_quantity })}
-            {item.to_buy !== undefined && <strong className="to-buy"> · {t("toBuy", { count: item.to_buy })}</strong>}
+            <span>{t("total", { count: item.total_quantity })}</span>
+            {item.to_buy !== undefined && <strong className="to-buy">{t("toBuy", { count: item.to_buy })}</strong>}
           </span>
         </button>
         <Link href={`/item/${item.id}`} className="item-link" aria-label={`${t("openItem")}: ${name}`}>›</Link>
