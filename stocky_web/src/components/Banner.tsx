@@ -42,15 +42,19 @@ async function skuOf(added: JustAdded): Promise<string> {
   return place.id;
 }
 
-// The control a person last tapped outside the banner: the banner, fixed at
-// the bottom of the screen, must never cover it (a − / + tapped low on a
-// phone, then "A date…" making the banner taller).
-let lastTapped: Element | null = null;
+// The control a person last tapped outside the banner, and when: the banner,
+// fixed at the bottom of the screen, must never cover it (a − / + tapped low
+// on a phone, then "A date…" making the banner taller). An old tap does not
+// count: a scan's banner arriving later must not scroll the page.
+const RECENT_MS = 20000;
+let lastTapped: { element: Element; at: number } | null = null;
 
 /** Remember taps outside the banner, for as long as the app is up. */
 export function trackTaps(): () => void {
   const remember = (event: PointerEvent) => {
-    if (event.target instanceof Element && !event.target.closest(".banner")) lastTapped = event.target;
+    if (event.target instanceof Element && !event.target.closest(".banner")) {
+      lastTapped = { element: event.target, at: Date.now() };
+    }
   };
   document.addEventListener("pointerdown", remember, true);
   return () => document.removeEventListener("pointerdown", remember, true);
@@ -66,9 +70,9 @@ function useKeepTapInSight(banner: RefObject<HTMLDivElement | null>) {
     const place = () => {
       const top = element.getBoundingClientRect().top;
       root.style.setProperty("--banner-space", `${Math.ceil(window.innerHeight - top)}px`);
-      const focused = document.activeElement && !element.contains(document.activeElement) ? document.activeElement : null;
-      const tapped = lastTapped?.isConnected ? lastTapped : focused;
-      if (!tapped || tapped === document.body) return;
+      const recent = lastTapped && Date.now() - lastTapped.at < RECENT_MS ? lastTapped.element : null;
+      const tapped = recent?.isConnected ? recent : null;
+      if (!tapped) return;
       const covered = tapped.getBoundingClientRect().bottom - (top - 8);
       if (covered > 0) window.scrollBy({ top: covered });
     };
