@@ -3,7 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { Link, Route, Switch, useLocation } from "wouter";
 import { currentToken, refresh, sessionEnded, signOut } from "./api/client";
 import type { Alert, Me, Page } from "./api/types";
-import { BannerView, ShowBanner } from "./components/Banner";
+import { BannerView, ShowBanner, trackTaps } from "./components/Banner";
 import { CameraButton } from "./components/CameraButton";
 import { LinkScanner } from "./components/LinkScanner";
 import { useGet } from "./hooks";
@@ -110,10 +110,11 @@ export function Shell({ me }: { me: Me }) {
   useEffect(() => setHeld(false), [banner]);
   useEffect(() => {
     if (!banner || held) return;
-    const timer = setTimeout(() => setBanner(null), banner.dating ? DATING_MS : BANNER_MS);
+    const timer = setTimeout(() => setBanner(null), banner.dating || banner.dated ? DATING_MS : BANNER_MS);
     return () => clearTimeout(timer);
   }, [banner, held]);
   useEffect(() => setMenuOpen(false), [path]);
+  useEffect(trackTaps, []);
 
   const nav = me.role === "Admin" ? [...NAV.slice(0, 6), ["/users", "navUsers"] as [string, MessageKey], ...NAV.slice(6)] : NAV;
   return (

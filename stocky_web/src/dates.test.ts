@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { daysLeftText, formatDay, journalDates, quickDate, tripGroups } from "./dates";
+import { daysLeftText, formatDay, journalDates, keepUnits, quickDate, tripGroups } from "./dates";
 
 describe("quick dates", () => {
   const today = new Date(2026, 0, 31); // 31 January 2026
@@ -42,5 +42,18 @@ describe("the shopping trip", () => {
     const { toGet, inBasket } = tripGroups(items);
     expect(toGet.map((i) => i.id)).toEqual(["b", "c"]);
     expect(inBasket.map((i) => i.id)).toEqual(["a", "d"]);
+  });
+  it("keeps a row just ticked or unticked where it was until it is let go", () => {
+    const items = [{ id: "a", in_basket: true }, { id: "b", in_basket: false }, { id: "c", in_basket: false }];
+    const { toGet, inBasket } = tripGroups(items, new Map([["a", false], ["b", true]]));
+    expect(toGet.map((i) => i.id)).toEqual(["a", "c"]);
+    expect(inBasket.map((i) => i.id)).toEqual(["b"]);
+  });
+  it("keeps a quantity and its unit on one line", () => {
+    expect(keepUnits("Greek yoghurt 500 g")).toBe("Greek yoghurt 500\u00a0g");
+    expect(keepUnits("Whole milk 2 l")).toBe("Whole milk 2\u00a0l");
+    expect(keepUnits("Black tea, 80 bags")).toBe("Black tea, 80\u00a0bags");
+    expect(keepUnits("Free-range eggs, 6")).toBe("Free-range eggs, 6");
+    expect(keepUnits("Tuna chunks in brine")).toBe("Tuna chunks in brine");
   });
 });

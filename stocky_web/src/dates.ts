@@ -57,7 +57,18 @@ export function journalDates(lots: [string | null, number][] | null | undefined)
 }
 
 /** The shopping trip: what is left to get on top, the basket below, each in
- * the list's own order. */
-export function tripGroups<T extends { in_basket?: boolean }>(items: T[]): { toGet: T[]; inBasket: T[] } {
-  return { toGet: items.filter((i) => !i.in_basket), inBasket: items.filter((i) => i.in_basket) };
+ * the list's own order. An item in `held` (just ticked or unticked) stays in
+ * the group it was in when tapped, so the row does not move from under the
+ * thumb at once. */
+export function tripGroups<T extends { id: string; in_basket?: boolean }>(
+  items: T[], held: ReadonlyMap<string, boolean> = new Map(),
+): { toGet: T[]; inBasket: T[] } {
+  const inBasket = (i: T) => (held.has(i.id) ? held.get(i.id) : i.in_basket);
+  return { toGet: items.filter((i) => !inBasket(i)), inBasket: items.filter((i) => inBasket(i)) };
+}
+
+/** A name as the shopping list shows it: a quantity keeps its unit on the
+ * same line ("Greek yoghurt 500 g", never "500" and "g" apart). */
+export function keepUnits(name: string): string {
+  return name.replace(/(\d)\s+(?=\p{L}{1,4}\b)/gu, "$1\u00a0");
 }

@@ -25,11 +25,50 @@ export interface JustAdded {
   skuId?: string;
 }
 
+/** A unit just dated from the banner: its date can still be changed, or
+ * taken back (undated again, the banner as it was before the date). */
+export interface JustDated {
+  skuId: string;
+  day: string;
+  before: Banner;
+}
+
 export interface Banner {
   text: string;
   tone: "good" | "info" | "bad";
   dating?: JustAdded;
+  dated?: JustDated;
   undo?: Undoable;
+}
+
+/** The banner once the unit of `before` got the date `day`. */
+export function datedBanner(before: Banner, skuId: string, day: string): Banner {
+  return { text: `${before.text} · ${t("bestBefore")} ${formatDay(day)}`, tone: "good", dated: { skuId, day, before } };
+}
+
+/** A stock change made by a tap (− / +, a date's −, an add with a date): what
+ * the banner says of it. `changeId` is the journalled change, for its Undo. */
+export interface Tapped {
+  itemId: string;
+  item: string;
+  skuId: string;
+  locationId: string;
+  location: string;
+  delta: number;
+  quantity: number;
+  changeId: string | null;
+  bestBefore?: string | null;
+}
+
+/** The banner after a tap, as after a scan: "Added …" or "Took …", its date
+ * if it had one, the Undo, and for an undated add the date choices. */
+export function tapBanner(tap: Tapped): Banner {
+  const told = { item: tap.item, location: tap.location, quantity: tap.quantity };
+  const dated = tap.bestBefore ? ` · ${t("bestBefore")} ${formatDay(tap.bestBefore)}` : "";
+  const undo = tap.changeId ? { undo: { changeId: tap.changeId, item: tap.item } } : {};
+  if (tap.delta < 0) return { text: t("scanRemoved", told) + dated, tone: "good", ...undo };
+  const dating = tap.bestBefore ? undefined : { itemId: tap.itemId, locationId: tap.locationId, skuId: tap.skuId };
+  return { text: t("scanAdded", told) + dated, tone: "good", dating, ...undo };
 }
 
 export function itemName(item: Pick<Item, "name" | "upc">): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { StockChange } from "./api/types";
-import { describeScan } from "./scan";
-import { findChange, mayUndo, undoneIds, undoneText } from "./undo";
+import { describeScan, tapBanner } from "./scan";
+import { findChange, historyMark, mayUndo, undoneIds, undoneText } from "./undo";
 
 function row(id: string, delta: number, after: number, scanId: string | null = null, place = "Fridge"): StockChange {
   return {
@@ -16,6 +16,9 @@ describe("undo in the history", () => {
   const undone = undoneIds(history);
   it("knows which changes were undone", () => {
     expect([...undone]).toEqual(["c2"]);
+  });
+  it("marks the undo and the change it undid", () => {
+    expect(history.map((change) => historyMark(change, undone))).toEqual(["undo", "undone", null]);
   });
   it("offers Undo only for changes neither undone nor undos themselves", () => {
     expect(history.map((change) => mayUndo(change, undone))).toEqual([false, false, true]);
@@ -56,5 +59,23 @@ describe("undo banners", () => {
     expect(describeScan({
       action: "scan_result", ok: true, result: "undone", message: "Server sentence", item, location, quantity: 3, scanner,
     }).text).toBe("Undone: Whole Milk in Fridge is back to 3");
+  });
+});
+
+describe("tap banners", () => {
+  const tap = { itemId: "i", item: "Hummus", skuId: "s", locationId: "l", location: "Fridge", changeId: "c1" };
+  it("offer Undo for every tap, dated or not, and dates only after an undated add", () => {
+    const added = tapBanner({ ...tap, delta: 1, quantity: 2 });
+    expect(added).toMatchObject({ text: "Added Hummus to Fridge (now 2)", undo: { changeId: "c1", item: "Hummus" } });
+    expect(added.dating).toEqual({ itemId: "i", locationId: "l", skuId: "s" });
+    const dated = tapBanner({ ...tap, delta: 3, quantity: 5, bestBefore: "2026-12-07" });
+    expect(dated.text).toMatch(/^Added Hummus to Fridge \(now 5\) · Best before /);
+    expect(dated.dating).toBeUndefined();
+    const taken = tapBanner({ ...tap, delta: -1, quantity: 0, bestBefore: "2026-12-07" });
+    expect(taken.text).toMatch(/^Took Hummus from Fridge \(now 0\) · Best before /);
+    expect(taken.undo).toEqual({ changeId: "c1", item: "Hummus" });
+  });
+  it("offer no Undo when the change could not be named", () => {
+    expect(tapBanner({ ...tap, changeId: null, delta: -1, quantity: 1 }).undo).toBeUndefined();
   });
 });

@@ -22,7 +22,13 @@ export function undoneIds(changes: StockChange[]): Set<string> {
 
 /** A history row may be undone unless it is an undo or was undone already. */
 export function mayUndo(change: StockChange, undone: Set<string>): boolean {
-  return !change.scan_id?.startsWith(UNDO_PREFIX) && !undone.has(change.id);
+  return historyMark(change, undone) === null;
+}
+
+/** What the history marks a row as: an undo, a change undone later, or neither. */
+export function historyMark(change: StockChange, undone: Set<string>): "undo" | "undone" | null {
+  if (change.scan_id?.startsWith(UNDO_PREFIX)) return "undo";
+  return undone.has(change.id) ? "undone" : null;
 }
 
 /** "Undone: Milk in Fridge is back to 3", from the inverse change's fields. */

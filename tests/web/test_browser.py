@@ -90,11 +90,18 @@ def test_after_a_lost_connection_it_catches_up_with_what_it_missed(desktop, kitc
 
 
 def test_filters_show_the_shopping_list_and_everything(desktop, kitchen):
+    hummus = kitchen.item_named("Hummus 200 g")
+    have = hummus["total_quantity"]
+    kitchen.request("PATCH", f"/api/v1/item/{hummus['id']}", {"min_quantity": have + 2}, kitchen.admin())
     open_page(desktop, kitchen)
     expect(entry(desktop, "Whole milk 2 l")).to_have_count(1)
     desktop.get_by_role("button", name="Shopping list").click()
-    expect(entry(desktop, "Black tea, 80 bags")).to_contain_text("0 in total")
+    expect(desktop).to_have_url(kitchen.url + "/?stock=shopping")  # the same list as /shopping
+    expect(entry(desktop, "Black tea, 80 bags").locator(".item-total")).to_have_text("0 in totalget 1")
+    expect(entry(desktop, "Hummus 200 g").locator(".item-total")).to_have_text(f"{have} in totalget 2")  # below its minimum
     expect(entry(desktop, "Whole milk 2 l")).to_have_count(0)
+    kitchen.request("PATCH", f"/api/v1/item/{hummus['id']}", {"min_quantity": 0}, kitchen.admin())
+    expect(entry(desktop, "Hummus 200 g")).to_have_count(0, timeout=LIVE_MS)
     desktop.get_by_role("button", name="All").click()
     expect(entry(desktop, "Black tea, 80 bags")).to_have_count(1)
     expect(entry(desktop, "Whole milk 2 l")).to_have_count(1)
@@ -118,8 +125,14 @@ def test_shopping_list_on_a_phone_fits_and_stays_when_the_signal_goes(browser, k
         assert items.all_inner_texts() == shown
         tea = page.get_by_role("checkbox", name="Black tea, 80 bags is in the basket")
         tea.tap()  # a tick needs Stocky: refused, and said so, never half-saved
-        expect(page.get_by_role("alert")).to_contain_text("No connection: the tick was not saved")
+        refused = page.get_by_role("alert")
+        expect(refused).to_contain_text("No connection: Black tea, 80 bags was not ticked")
         expect(tea).not_to_be_checked()
+
+        context.set_offline(False)  # the signal is back: the refusal goes with the offline notice
+        expect(page.get_by_role("status").filter(has_text="Offline")).to_have_count(0, timeout=20_000)
+        expect(refused).to_have_count(0)
+        assert kitchen.item_named("Black tea, 80 bags")["in_basket"] is False
     finally:
         context.close()
 
@@ -295,10 +308,11 @@ def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen)
     desktop.get_by_label("Search").fill("Whole milk")
     desktop.get_by_label("Whole milk 2 l").check()
     images = desktop.locator("figure.label img")
-    expect(images).to_have_count(4 + 13 + 1)  # locations, command cards (4 of them dates), the milk
+    expect(images).to_have_count(4 + 14 + 1)  # locations, command cards (4 of them dates), the milk
     for image in images.all():
         expect(image).to_have_js_property("complete", True)
-    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Show Use soon", "Best before: 1 week", "Whole milk 2 l"):
+    for name in ("Pantry", "Add mode", "Show Log", "Show Shopping list", "Show Use soon", "Best before: 1 week", "Undo the last scan",
+                 "Whole milk 2 l"):
         expect(desktop.locator("figcaption", has_text=name).first).to_be_visible()
 
     locations = kitchen.request("GET", "/api/v1/location", headers=kitchen.admin())["data"]
@@ -308,6 +322,7 @@ def test_labels_print_and_every_qr_code_decodes_to_its_command(desktop, kitchen)
     expected |= {f'{{"command":"show_view","payload":"{view}"}}'
                  for view in ("inventory", "shopping", "use_soon", "locations", "scanners", "log", "users")}
     expected |= {f'{{"command":"best_before","payload":"{when}"}}' for when in ("+3d", "+1w", "+1m", "+3m")}
+    expected.add('{"command":"undo"}')
     expected.add(milk["id"])
     assert sorted(labels_pdf(desktop, "a4", (595, 842))) == sorted(expected)
     assert sorted(labels_pdf(desktop, "letter", (612, 792))) == sorted(expected)
@@ -324,7 +339,7 @@ def test_a_unit_just_added_gets_a_date_and_use_soon_takes_it(desktop, kitchen):
     soon = date.today() + timedelta(days=3)
     dates = desktop.get_by_role("list", name="Dates in Fridge")
     expect(dates.locator(f'time[datetime="{soon.isoformat()}"]')).to_have_count(1)
-    expect(desktop.locator(".history li").first).to_contain_text(re.compile(r"Fridge: \+1 → \d+ · Best before .+ ×1"))
+    expect(desktop.locator(".history li").first).to_contain_text(re.compile(r"Fridge: \+1 → \d+\s*Best before .+ ×1"))
     detail = kitchen.request("GET", f"/api/v1/item/{yoghurt['id']}", headers=kitchen.admin())
     assert detail["total_quantity"] == before + 1  # dated, not added twice
     assert [(lot["best_before"], lot["quantity"]) for s in detail["skus"] for lot in s["lots"]] == [(soon.isoformat(), 1)]
@@ -334,10 +349,15 @@ def test_a_unit_just_added_gets_a_date_and_use_soon_takes_it(desktop, kitchen):
     expect(lot).to_contain_text("Best before in 3 days")
     expect(lot).to_contain_text("1 in Fridge")
     lot.get_by_role("button", name=re.compile("One less Greek yoghurt 500 g dated")).click()
-    expect(lot).to_have_count(0)
+    expect(lot).to_have_count(0)  # the row goes, and the banner says what went, with its Undo
+    taken = desktop.get_by_role("status").filter(has_text=f"Took Greek yoghurt 500 g from Fridge (now {before})")
+    expect(taken).to_contain_text("Best before")
     assert kitchen.item_named("Greek yoghurt 500 g")["total_quantity"] == before
     lots = kitchen.request("GET", "/api/v1/lot", headers=kitchen.admin())["data"]
     assert [lot for lot in lots if lot["item_id"] == yoghurt["id"]] == []
+    taken.get_by_role("button", name="Undo").click()
+    expect(lot).to_contain_text("1 in Fridge")  # the same lot is back, date and all
+    assert kitchen.item_named("Greek yoghurt 500 g")["total_quantity"] == before + 1
 
 
 def test_the_shopping_trip_on_a_phone_and_stock_arriving_clears_a_tick(browser, kitchen):
@@ -352,9 +372,16 @@ def test_the_shopping_trip_on_a_phone_and_stock_arriving_clears_a_tick(browser, 
         tick = page.get_by_role("checkbox", name="Smoked bacon 300 g is in the basket")
         box = tick.bounding_box()
         assert box and box["width"] >= 44 and box["height"] >= 44, box
+        amount = to_get.locator(".to-buy")
+        assert float(amount.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 18  # big letters, as promised
+        name = to_get.locator(".trip-name")
+        assert "300\u00a0g" in name.inner_text()  # a unit never wraps away from its number
         tick.tap()
         in_basket = page.locator(".in-basket li").filter(has_text="Smoked bacon 300 g")
-        expect(in_basket).to_have_count(1)
+        expect(tick).to_be_checked()  # at once, and the row stays under the thumb, struck through
+        expect(to_get).to_have_class("ticked")
+        assert in_basket.count() == 0
+        expect(in_basket).to_have_count(1)  # then, a moment later, it moves to the basket
         expect(to_get).to_have_count(0)
         expect(tick).to_be_checked()
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -393,6 +420,12 @@ def test_a_tap_undone_from_its_banner_and_a_change_from_the_history(desktop, bro
         expect(history.first).to_contain_text(f"Pantry: −1 → {before + 2}")
         expect(history.first.get_by_role("button")).to_have_count(0)  # an undo is not undone
         expect(history.nth(1).get_by_role("button")).to_have_count(0)  # nor a change twice
+        # Who and how, and which row undid which: the undo, and the tap it undid.
+        expect(history.first.locator(".change-meta")).to_contain_text("admin · web or API")
+        expect(history.first.locator(".tag")).to_have_text("undo")
+        expect(history.nth(1)).to_contain_text(f"Pantry: +1 → {before + 3}")
+        expect(history.nth(1).locator(".change-meta")).to_contain_text("admin · web or API")
+        expect(history.nth(1).locator(".tag")).to_have_text("undone")
 
         # The older change, from the history: asked first, then undone.
         older = history.filter(has_text=f"Pantry: +2 → {before + 2}")
@@ -427,3 +460,110 @@ def test_a_scan_on_a_linked_browser_is_undone_from_its_banner(desktop, kitchen):
     expect(desktop.get_by_role("status")).to_contain_text(f"Undone: Chopped tomatoes 400 g in Pantry is back to {before}")
     assert kitchen.item_named("Chopped tomatoes 400 g")["total_quantity"] == before
     expect(entry(desktop, "Chopped tomatoes 400 g")).to_contain_text(f"{before} in total", timeout=LIVE_MS)
+
+
+def test_every_tap_on_the_item_page_shows_its_banner_with_undo(desktop, kitchen):
+    chickpeas = kitchen.item_named("Chickpeas 400 g")
+    before = chickpeas["total_quantity"]
+    open_page(desktop, kitchen, f"/item/{chickpeas['id']}")
+    total = desktop.locator(".big")
+    later = date.today() + timedelta(days=10)
+
+    form = desktop.locator("form.add-dated")
+    form.get_by_label("How many").fill("2")
+    form.get_by_label("Best before").fill(later.isoformat())
+    form.get_by_role("button", name="Add with a date").click()
+    banner = desktop.get_by_role("status").filter(has_text=f"Added Chickpeas 400 g to Pantry (now {before + 2})")
+    expect(banner).to_contain_text("Best before")
+    expect(total).to_have_text(f"{before + 2} in total")
+
+    dates = desktop.get_by_role("list", name="Dates in Pantry")
+    dates.get_by_role("button", name=re.compile("One less Chickpeas 400 g dated")).click()
+    taken = desktop.get_by_role("status").filter(has_text=f"Took Chickpeas 400 g from Pantry (now {before + 1})")
+    taken.get_by_role("button", name="Undo").click()
+    expect(desktop.get_by_role("status")).to_contain_text(f"Undone: Chickpeas 400 g in Pantry is back to {before + 2}")
+    expect(dates.locator("li").first).to_contain_text("2")
+
+    put = desktop.get_by_role("button", name="Put 1 in Fridge")  # one unit, not a move
+    desktop.get_by_label("New place").select_option(label="Fridge")
+    put.click()
+    banner = desktop.get_by_role("status").filter(has_text="Added Chickpeas 400 g to Fridge (now 1)")
+    expect(total).to_have_text(f"{before + 3} in total")
+    banner.get_by_role("button", name="Undo").click()
+    expect(desktop.get_by_role("status")).to_contain_text("Undone: Chickpeas 400 g in Fridge is back to 0")
+    expect(total).to_have_text(f"{before + 2} in total")
+    assert kitchen.item_named("Chickpeas 400 g")["total_quantity"] == before + 2
+
+
+def test_on_a_phone_the_banner_is_a_strip_that_never_covers_what_was_tapped(browser, kitchen):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        sign_in(page, kitchen.url)
+        oil = entry(page, "Extra virgin olive oil 750 ml")  # low on the first screen
+        oil.locator(".item-toggle").tap()
+        plus = oil.get_by_role("button", name="One more Extra virgin olive oil 750 ml in Pantry")
+        plus.tap()
+        banner = page.get_by_role("status").filter(has_text="Added Extra virgin olive oil 750 ml to Pantry")
+        expect(banner.get_by_role("group", name="Best before?")).to_contain_text("Best before in:")  # as on the kiosk
+        expect(banner.get_by_role("button", name="Undo")).to_be_visible()
+        assert banner.bounding_box()["height"] <= 740 * 0.2
+
+        def clear_of_banner() -> bool:
+            return plus.bounding_box()["y"] + 44 <= banner.bounding_box()["y"]
+
+        assert clear_of_banner()
+        banner.get_by_role("button", name="A date…").tap()
+        expect(banner.get_by_label("Best before", exact=True)).to_be_visible()
+        page.wait_for_function("() => document.documentElement.style.getPropertyValue('--banner-space') !== ''")
+        for _ in range(20):  # the page scrolls the tapped + above the taller banner
+            if clear_of_banner():
+                break
+            page.wait_for_timeout(50)
+        assert clear_of_banner(), (plus.bounding_box(), banner.bounding_box())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+        open_page(page, kitchen, "/use-soon")  # the four windows share one row
+        windows = page.get_by_role("group", name="Due within").get_by_role("button")
+        expect(windows).to_have_count(4)
+        assert len({round(button.bounding_box()["y"]) for button in windows.all()}) == 1
+    finally:
+        context.close()
+
+
+def test_a_wrong_date_from_the_banner_is_changed_or_taken_back(desktop, kitchen):
+    sugar = kitchen.item_named("Caster sugar 1 kg")
+    [pantry] = kitchen.request("GET", f"/api/v1/item/{sugar['id']}", headers=kitchen.admin())["skus"]
+
+    def dates() -> list[tuple[str, int]]:
+        detail = kitchen.request("GET", f"/api/v1/sku/{pantry['id']}", headers=kitchen.admin())
+        lots = kitchen.request("GET", "/api/v1/lot", headers=kitchen.admin())["data"]
+        assert detail["quantity"] == pantry["quantity"] + 1  # dating never changes the count
+        return [(lot["best_before"], lot["quantity"]) for lot in lots if lot["sku_id"] == pantry["id"]]
+
+    open_page(desktop, kitchen, f"/item/{sugar['id']}")
+    desktop.get_by_role("button", name="One more Caster sugar 1 kg in Pantry").click()
+    banner = desktop.get_by_role("status").filter(has_text="Added Caster sugar 1 kg to Pantry")
+    banner.get_by_role("button", name="3 days").click()
+    days3, week = (date.today() + timedelta(days=3)).isoformat(), (date.today() + timedelta(weeks=1)).isoformat()
+    expect(banner.get_by_role("button", name="Change date")).to_be_visible()
+    assert dates() == [(days3, 1)]
+
+    banner.get_by_role("button", name="Change date").click()  # a wrong tap: the same unit, another date
+    banner.get_by_role("button", name="1 week").click()
+    expect(banner.get_by_role("button", name="1 week")).to_have_count(0)
+    expect(banner.locator("p").first).to_have_text(re.compile(r"Added Caster sugar 1 kg to Pantry \(now \d+\) · Best before [^·]+$"))
+    assert dates() == [(week, 1)]
+
+    banner.get_by_role("button", name="Undo date").click()  # undated again, the date choices back
+    expect(banner.get_by_role("button", name="3 days")).to_be_visible()
+    expect(banner.locator("p").first).to_have_text(re.compile(r"^Added Caster sugar 1 kg to Pantry \(now \d+\)$"))
+    assert dates() == []
+
+
+def test_the_desktop_header_is_one_row(desktop, kitchen):
+    open_page(desktop, kitchen, "/")
+    header = desktop.locator("header.top")
+    tops = {round(box["y"]) for box in (control.bounding_box() for control in header.locator("a, button").all()) if box}
+    assert len(tops) == 1, tops  # "Sign out (admin)" no longer wraps to a second row at 1280 px
+    assert header.get_by_role("button", name="Scan with the camera").inner_text() == "Camera"  # as it is shown

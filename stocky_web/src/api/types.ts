@@ -73,8 +73,9 @@ export interface StockChange {
   location_name: string;
   delta: number;
   quantity_after: number;
-  source: string;
+  source: "scan" | "ui" | "api";
   scan_id: string | null;
+  username?: string | null;
   lots?: [string | null, number][] | null;
 }
 
@@ -119,4 +120,4 @@ export interface LogEntry {
   source: string;
 }
 
-export type StockFilter = "in" | "zero" | "all";
+export type StockFilter = "in" | "shopping" | "all";

@@ -1,11 +1,10 @@
-import { createContext, useContext } from "react";
+import { createContext, useContext, useEffect, useRef, useState, type RefObject } from "react";
 import { api, ApiError } from "../api/client";
-import type { ItemDetail, StockChange } from "../api/types";
-import { formatDay } from "../dates";
+import type { ItemDetail, Page, StockChange } from "../api/types";
 import { useAction } from "../hooks";
 import { t } from "../i18n";
-import type { Banner, JustAdded } from "../scan";
-import { undoneText } from "../undo";
+import { datedBanner, tapBanner, type Banner, type JustAdded, type Tapped } from "../scan";
+import { findChange, undoneText } from "../undo";
 import { DateChoices } from "./DateChoices";
 
 /** Views show a banner (a + tap's "Added …") through this. */
@@ -13,6 +12,25 @@ export const ShowBanner = createContext<(banner: Banner) => void>(() => undefine
 
 export function useShowBanner(): (banner: Banner) => void {
   return useContext(ShowBanner);
+}
+
+/** The journalled change of a tap whose answer did not name it (putting an
+ * item in a new place answers with the place only): found in the item's
+ * newest history. */
+async function changeOf(tap: Tapped): Promise<string | null> {
+  if (tap.changeId) return tap.changeId;
+  const history = await api<Page<StockChange>>("GET", `/item/${tap.itemId}/history?limit=5`);
+  return findChange(history.data, { location_name: tap.location, delta: tap.delta, quantity_after: tap.quantity });
+}
+
+/** Every stock change made by a tap shows the same banner as a scan, with
+ * its Undo: call the returned function with what the tap changed. */
+export function useTapped(): (tap: Tapped) => Promise<void> {
+  const showBanner = useShowBanner();
+  return async (tap) => {
+    const changeId = await changeOf(tap).catch(() => null);
+    showBanner(tapBanner({ ...tap, changeId }));
+  };
 }
 
 /** The place's SKU: a + tap knows it; a scan names the item and location. */
@@ -24,39 +42,101 @@ async function skuOf(added: JustAdded): Promise<string> {
   return place.id;
 }
 
+// The control a person last tapped outside the banner, and when: the banner,
+// fixed at the bottom of the screen, must never cover it (a − / + tapped low
+// on a phone, then "A date…" making the banner taller). An old tap does not
+// count: a scan's banner arriving later must not scroll the page.
+const RECENT_MS = 20000;
+let lastTapped: { element: Element; at: number } | null = null;
+
+/** Remember taps outside the banner, for as long as the app is up. */
+export function trackTaps(): () => void {
+  const remember = (event: PointerEvent) => {
+    if (event.target instanceof Element && !event.target.closest(".banner")) {
+      lastTapped = { element: event.target, at: Date.now() };
+    }
+  };
+  document.addEventListener("pointerdown", remember, true);
+  return () => document.removeEventListener("pointerdown", remember, true);
+}
+
+/** Leave room under the page for the banner (`--banner-space`) and scroll
+ * the control just tapped above it, each time the banner changes size. */
+function useKeepTapInSight(banner: RefObject<HTMLDivElement | null>) {
+  useEffect(() => {
+    const element = banner.current;
+    if (!element) return;
+    const root = document.documentElement;
+    const place = () => {
+      const top = element.getBoundingClientRect().top;
+      root.style.setProperty("--banner-space", `${Math.ceil(window.innerHeight - top)}px`);
+      const recent = lastTapped && Date.now() - lastTapped.at < RECENT_MS ? lastTapped.element : null;
+      const tapped = recent?.isConnected ? recent : null;
+      if (!tapped) return;
+      const covered = tapped.getBoundingClientRect().bottom - (top - 8);
+      if (covered > 0) window.scrollBy({ top: covered });
+    };
+    const watch = new ResizeObserver(place);
+    watch.observe(element);
+    return () => {
+      watch.disconnect();
+      root.style.removeProperty("--banner-space");
+    };
+  }, [banner]);
+}
+
 /** A result over the page; after an undated add it offers best-before dates
  * for that unit (POST /sku/{id}/date: the count stays, the unit gets a date),
- * and after a stock change an Undo (its refusal stays on the banner). */
+ * then "Change date" and "Undo date" for a wrong tap (the same call with
+ * from_best_before), and after a stock change an Undo (its refusal stays on
+ * the banner). */
 export function BannerView({ banner, canChange, onChange, onHold }: {
   banner: Banner; canChange: boolean; onChange: (banner: Banner | null) => void; onHold: () => void;
 }) {
   const action = useAction();
+  const own = useRef<HTMLDivElement>(null);
+  const [changing, setChanging] = useState(false);
+  useEffect(() => setChanging(false), [banner]);
+  useKeepTapInSight(own);
   const dating = canChange ? banner.dating : undefined;
+  const dated = canChange ? banner.dated : undefined;
   const undo = canChange ? banner.undo : undefined;
-  const undoIt = () => {
-    if (!undo) return;
+  const act = (work: () => Promise<Banner | null>) => {
     onHold();
-    void action.run(async () => {
-      const inverse = await api<StockChange>("POST", `/stock-change/${undo.changeId}/undo`);
-      onChange({ text: undoneText(undo.item, inverse), tone: "info" });
-    });
+    void action.run(async () => onChange(await work()));
   };
-  const pick = (day: string) => {
-    onHold();
-    void action.run(async () => {
-      await api("POST", `/sku/${await skuOf(dating as JustAdded)}/date`, { best_before: day });
-      onChange({ text: `${banner.text} · ${t("bestBefore")} ${formatDay(day)}`, tone: "good" });
-    });
-  };
+  const undoIt = (change: NonNullable<Banner["undo"]>) => act(async () => {
+    const inverse = await api<StockChange>("POST", `/stock-change/${change.changeId}/undo`);
+    return { text: undoneText(change.item, inverse), tone: "info" };
+  });
+  const pick = (added: JustAdded) => (day: string) => act(async () => {
+    const skuId = await skuOf(added);
+    await api("POST", `/sku/${skuId}/date`, { best_before: day });
+    return datedBanner({ ...banner, dating: { ...added, skuId } }, skuId, day);
+  });
+  const redate = (was: NonNullable<Banner["dated"]>, day: string | null) => act(async () => {
+    if (day === was.day) {
+      setChanging(false);
+      return banner;
+    }
+    await api("POST", `/sku/${was.skuId}/date`, { from_best_before: was.day, best_before: day });
+    return day ? datedBanner(was.before, was.skuId, day) : was.before;
+  });
   return (
-    <div className={`banner ${banner.tone}`} role="status" aria-live="polite">
-      <p onClick={() => onChange(null)}>{banner.text}</p>
-      {(dating || undo) && (
-        <div className="banner-actions">
-          {undo && <button type="button" className="undo" disabled={action.busy} onClick={undoIt}>{t("undo")}</button>}
-          {dating && <DateChoices busy={action.busy} onPick={pick} onOpen={onHold} />}
-        </div>
-      )}
+    <div ref={own} className={`banner ${banner.tone}`} role="status" aria-live="polite">
+      <div className="banner-head">
+        <p onClick={() => onChange(null)}>{banner.text}</p>
+        {undo && <button type="button" className="undo" disabled={action.busy} onClick={() => undoIt(undo)}>{t("undo")}</button>}
+        {dated && (
+          <>
+            <button type="button" className="undo" aria-expanded={changing} disabled={action.busy}
+              onClick={() => { onHold(); setChanging(!changing); }}>{t("changeDate")}</button>
+            <button type="button" className="undo" disabled={action.busy} onClick={() => redate(dated, null)}>{t("undoDate")}</button>
+          </>
+        )}
+      </div>
+      {dating && <DateChoices key="add" busy={action.busy} onPick={pick(dating)} onOpen={onHold} />}
+      {dated && changing && <DateChoices key={dated.day} busy={action.busy} onPick={(day) => redate(dated, day)} onOpen={onHold} />}
       {action.error && <p className="error banner-error" role="alert">{action.error}</p>}
     </div>
   );

@@ -11,10 +11,19 @@ export function DateChoices({ onPick, busy, onOpen }: {
   const [typed, setTyped] = useState("");
   return (
     <div className="date-choices" role="group" aria-label={t("dateQuestion")}>
-      {QUICK_DATES.map(([payload, label]) => (
-        <button key={payload} type="button" disabled={busy} onClick={() => onPick(quickDate(payload))}>{t(label)}</button>
-      ))}
-      {asking ? (
+      <div className="date-quick">
+        <span className="date-caption">{t("dateCaption")}</span>
+        {QUICK_DATES.map(([payload, label]) => (
+          <button key={payload} type="button" disabled={busy} onClick={() => onPick(quickDate(payload))}>{t(label)}</button>
+        ))}
+        {!asking && (
+          <button type="button" onClick={() => {
+            setAsking(true);
+            onOpen?.();
+          }}>{t("dateOther")}</button>
+        )}
+      </div>
+      {asking && (
         <form className="inline" onSubmit={(e) => {
           e.preventDefault();
           if (typed) onPick(typed);
@@ -22,11 +31,6 @@ export function DateChoices({ onPick, busy, onOpen }: {
           <label>{t("bestBefore")}<input type="date" required value={typed} onChange={(e) => setTyped(e.target.value)} /></label>
           <button type="submit" disabled={busy}>{t("setDate")}</button>
         </form>
-      ) : (
-        <button type="button" onClick={() => {
-          setAsking(true);
-          onOpen?.();
-        }}>{t("dateOther")}</button>
       )}
     </div>
   );

@@ -1,15 +1,16 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { Adjusted, ItemDetail, Lot, Page, Place, StockChange } from "../api/types";
+import type { Adjusted, ItemDetail, Lot, Place } from "../api/types";
 import { formatDay } from "../dates";
 import { useAction, useGet } from "../hooks";
 import { formatNumber, t } from "../i18n";
 import { itemName } from "../scan";
-import { findChange } from "../undo";
-import { useShowBanner } from "./Banner";
+import { useTapped } from "./Banner";
 
-function LotRow({ name, place, lot, canChange }: { name: string; place: Place; lot: Lot; canChange: boolean }) {
+function LotRow({ item, place, lot, canChange }: { item: ItemDetail; place: Place; lot: Lot; canChange: boolean }) {
   const action = useAction();
+  const tapped = useTapped();
+  const name = itemName(item);
   const date = formatDay(lot.best_before);
   return (
     <li className="lot">
@@ -18,8 +19,11 @@ function LotRow({ name, place, lot, canChange }: { name: string; place: Place; l
       {canChange && (
         <button type="button" className="step" disabled={action.busy}
           aria-label={t("removeFromLot", { name, date, location: place.location_name })}
-          onClick={() => void action.run(() =>
-            api("POST", `/sku/${place.id}/adjust`, { delta: -1, best_before: lot.best_before }))}>−</button>
+          onClick={() => void action.run(async () => {
+            const after = await api<Adjusted>("POST", `/sku/${place.id}/adjust`, { delta: -1, best_before: lot.best_before });
+            await tapped({ itemId: item.id, item: name, skuId: place.id, locationId: place.location_id, location: place.location_name,
+              delta: -1, quantity: after.quantity, changeId: after.change_id ?? null, bestBefore: lot.best_before });
+          })}>−</button>
       )}
       {action.error && <p className="error" role="alert">{action.error}</p>}
     </li>
@@ -27,41 +31,28 @@ function LotRow({ name, place, lot, canChange }: { name: string; place: Place; l
 }
 
 /** A place's dated units, one row a date, and how many have none. */
-function Lots({ name, place, canChange }: { name: string; place: Place; canChange: boolean }) {
+function Lots({ item, place, canChange }: { item: ItemDetail; place: Place; canChange: boolean }) {
   const lots = place.lots ?? [];
   if (!lots.length) return null;
   const undated = place.quantity - lots.reduce((sum, lot) => sum + lot.quantity, 0);
   return (
     <ul className="lots" aria-label={t("lotsOf", { location: place.location_name })}>
-      {lots.map((lot) => <LotRow key={lot.id} name={name} place={place} lot={lot} canChange={canChange} />)}
+      {lots.map((lot) => <LotRow key={lot.id} item={item} place={place} lot={lot} canChange={canChange} />)}
       {undated > 0 && <li className="lot muted">{t("undated", { count: undated })}</li>}
     </ul>
   );
 }
 
-/** The journalled change a − / + made, for its Undo: named by the answer, or
- * found in the item's newest history. */
-async function changeOf(item: ItemDetail, place: Place, delta: number, after: Adjusted): Promise<string | null> {
-  if (after.change_id) return after.change_id;
-  const history = await api<Page<StockChange>>("GET", `/item/${item.id}/history?limit=5`);
-  return findChange(history.data, { location_name: place.location_name, delta, quantity_after: after.quantity });
-}
-
 function PlaceRow({ item, place, canChange }: { item: ItemDetail; place: Place; canChange: boolean }) {
   const action = useAction();
   const queries = useQueryClient();
-  const showBanner = useShowBanner();
+  const tapped = useTapped();
   const name = itemName(item);
   const adjust = (delta: number) =>
     action.run(async () => {
       const after = await api<Adjusted>("POST", `/sku/${place.id}/adjust`, { delta });
-      const changeId = await changeOf(item, place, delta, after).catch(() => null);
-      const undo = changeId ? { changeId, item: name } : undefined;
-      const told = { item: name, location: place.location_name, quantity: after.quantity };
-      showBanner(delta > 0
-        ? { text: t("scanAdded", told), tone: "good", undo,
-            dating: { itemId: item.id, locationId: place.location_id, skuId: place.id } }
-        : { text: t("scanRemoved", told), tone: "good", undo });
+      await tapped({ itemId: item.id, item: name, skuId: place.id, locationId: place.location_id, location: place.location_name,
+        delta, quantity: after.quantity, changeId: after.change_id ?? null });
       await queries.invalidateQueries({ queryKey: ["item", item.id] });
       void queries.invalidateQueries({ queryKey: ["items"] });
     });
@@ -78,7 +69,7 @@ function PlaceRow({ item, place, canChange }: { item: ItemDetail; place: Place; 
           aria-label={t("addOne", { name, location: place.location_name })} onClick={() => void adjust(1)}>+</button>
       )}
       {action.error && <p className="error" role="alert">{action.error}</p>}
-      <Lots name={name} place={place} canChange={canChange} />
+      <Lots item={item} place={place} canChange={canChange} />
     </li>
   );
 }

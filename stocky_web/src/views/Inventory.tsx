@@ -1,19 +1,27 @@
 import { useEffect, useState } from "react";
 import { Link, useSearch, useLocation } from "wouter";
-import type { Item, Me, Page, StockFilter } from "../api/types";
+import type { Item, Me, Page, ShoppingItem, StockFilter } from "../api/types";
 import { Places } from "../components/Places";
+import { keepUnits } from "../dates";
 import { errorText, useGet } from "../hooks";
 import { t, type MessageKey } from "../i18n";
 import { itemName } from "../scan";
 
-const FILTERS: [StockFilter, MessageKey][] = [["in", "filterIn"], ["zero", "filterZero"], ["all", "filterAll"]];
+// "Shopping list" is /shopping's list (at zero or below the minimum, with
+// how many to get), as on the touch screen; old `stock=zero` links open it too.
+const FILTERS: [StockFilter, MessageKey][] = [["in", "filterIn"], ["shopping", "filterShopping"], ["all", "filterAll"]];
+
+function stockFilter(asked: string | null): StockFilter {
+  if (asked === "shopping" || asked === "zero") return "shopping";
+  return asked === "all" ? "all" : "in";
+}
 const PAGE = 50;
 
 export function canChange(me: Me): boolean {
   return me.role === "Admin" || me.role === "Member";
 }
 
-function ItemEntry({ item, me }: { item: Item; me: Me }) {
+function ItemEntry({ item, me }: { item: Item & Partial<ShoppingItem>; me: Me }) {
   const [open, setOpen] = useState(false);
   const name = itemName(item);
   return (
@@ -21,8 +29,11 @@ function ItemEntry({ item, me }: { item: Item; me: Me }) {
       <div className="item-row">
         <button type="button" className="item-toggle" aria-expanded={open} onClick={() => setOpen(!open)}
           title={open ? t("hidePlaces") : t("showPlaces")}>
-          <span className="item-name">{name}</span>
-          <span className="item-total">{t("total", { count: item.total_quantity })}</span>
+          <span className="item-name">{keepUnits(name)}</span>
+          <span className="item-total">
+            <span>{t("total", { count: item.total_quantity })}</span>
+            {item.to_buy !== undefined && <strong className="to-buy">{t("toBuy", { count: item.to_buy })}</strong>}
+          </span>
         </button>
         <Link href={`/item/${item.id}`} className="item-link" aria-label={`${t("openItem")}: ${name}`}>›</Link>
       </div>
@@ -34,7 +45,7 @@ function ItemEntry({ item, me }: { item: Item; me: Me }) {
 export function Inventory({ me }: { me: Me }) {
   const params = new URLSearchParams(useSearch());
   const [, navigate] = useLocation();
-  const stock = (["in", "zero", "all"].includes(params.get("stock") ?? "") ? params.get("stock") : "in") as StockFilter;
+  const stock = stockFilter(params.get("stock"));
   const [search, setSearch] = useState(params.get("search") ?? "");
   const [typed, setTyped] = useState(search);
   const [limit, setLimit] = useState(PAGE);
@@ -46,7 +57,7 @@ export function Inventory({ me }: { me: Me }) {
 
   const query = new URLSearchParams({ stock, limit: String(limit) });
   if (search) query.set("search", search);
-  const items = useGet<Page<Item>>(["items", stock, search, limit], `/item?${query}`);
+  const items = useGet<Page<Item & Partial<ShoppingItem>>>(["items", stock, search, limit], `/item?${query}`);
 
   return (
     <section>

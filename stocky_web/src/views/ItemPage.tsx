@@ -2,15 +2,16 @@ import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useLocation } from "wouter";
 import { api, ApiError } from "../api/client";
-import type { ItemDetail, Location, Me, Page, StockChange, StorageType } from "../api/types";
+import type { Adjusted, ItemDetail, Location, Me, Page, Place, StockChange, StorageType } from "../api/types";
+import { useTapped } from "../components/Banner";
 import { ConfirmButton } from "../components/Confirm";
 import { Places } from "../components/Places";
 import { StorageSelect } from "../components/Storage";
 import { errorText, useAction, useGet } from "../hooks";
 import { journalDates, quickDate } from "../dates";
-import { formatAgo, formatNumber, formatTime, t } from "../i18n";
+import { formatAgo, formatNumber, formatTime, t, type MessageKey } from "../i18n";
 import { itemName } from "../scan";
-import { mayUndo, undoneIds } from "../undo";
+import { historyMark, mayUndo, undoneIds } from "../undo";
 import { canChange } from "./Inventory";
 import { NotFound } from "./NotFound";
 
@@ -48,27 +49,32 @@ function EditItem({ item }: { item: ItemDetail }) {
   );
 }
 
+/** Put one unit of the item in a place it is not kept yet. */
 function AddPlace({ item }: { item: ItemDetail }) {
   const locations = useGet<Page<Location>>(["locations"], "/location");
   const [target, setTarget] = useState("");
   const action = useAction();
   const queries = useQueryClient();
+  const tapped = useTapped();
   const free = (locations.data?.data ?? []).filter((l) => !item.skus.some((s) => s.location_id === l.id));
   if (!free.length) return null;
+  const chosen = free.find((l) => l.id === target) ?? free[0];
   return (
     <form className="inline" onSubmit={(e) => {
       e.preventDefault();
       void action.run(async () => {
-        await api("POST", "/sku", { item_id: item.id, location_id: target || free[0].id, quantity: 1 });
+        const place = await api<Place>("POST", "/sku", { item_id: item.id, location_id: chosen.id, quantity: 1 });
+        await tapped({ itemId: item.id, item: itemName(item), skuId: place.id, locationId: place.location_id,
+          location: place.location_name, delta: 1, quantity: place.quantity, changeId: null });
         await queries.invalidateQueries({ queryKey: ["item", item.id] });
       });
     }}>
       <label>{t("putInto")}
-        <select value={target || free[0].id} onChange={(e) => setTarget(e.target.value)}>
+        <select value={chosen.id} onChange={(e) => setTarget(e.target.value)}>
           {free.map((l) => <option key={l.id} value={l.id}>{l.name}</option>)}
         </select>
       </label>
-      <button type="submit" disabled={action.busy}>{t("addPlace")}</button>
+      <button type="submit" disabled={action.busy}>{t("addPlace", { location: chosen.name })}</button>
       {action.error && <p className="error" role="alert">{action.error}</p>}
     </form>
   );
@@ -80,16 +86,22 @@ function AddDated({ item }: { item: ItemDetail }) {
   const [count, setCount] = useState("1");
   const [day, setDay] = useState(() => quickDate("+1w"));
   const action = useAction();
+  const tapped = useTapped();
   if (!item.skus.length) return null;
-  const target = place || item.skus[0].id;
+  const target = item.skus.find((s) => s.id === place) ?? item.skus[0];
   return (
     <form className="inline add-dated" onSubmit={(e) => {
       e.preventDefault();
-      void action.run(() => api("POST", `/sku/${target}/adjust`, { delta: Number(count), best_before: day }));
+      void action.run(async () => {
+        const delta = Number(count);
+        const after = await api<Adjusted>("POST", `/sku/${target.id}/adjust`, { delta, best_before: day });
+        await tapped({ itemId: item.id, item: itemName(item), skuId: target.id, locationId: target.location_id,
+          location: target.location_name, delta, quantity: after.quantity, changeId: after.change_id ?? null, bestBefore: day });
+      });
     }}>
       <h2>{t("addDated")}</h2>
       <label>{t("scannerLocation")}
-        <select value={target} onChange={(e) => setPlace(e.target.value)}>
+        <select value={target.id} onChange={(e) => setPlace(e.target.value)}>
           {item.skus.map((s) => <option key={s.id} value={s.id}>{s.location_name}</option>)}
         </select>
       </label>
@@ -103,16 +115,29 @@ function AddDated({ item }: { item: ItemDetail }) {
   );
 }
 
-/** One journal row; a change not yet undone (and not an undo) can be undone. */
-function HistoryRow({ change, canUndo }: { change: StockChange; canUndo: boolean }) {
+const SOURCES: Record<StockChange["source"], MessageKey> = { scan: "sourceScan", ui: "sourceUi", api: "sourceApi" };
+
+/** One journal row: when, who and how; an undo and a change undone later are
+ * marked, and a change neither may be undone. */
+function HistoryRow({ change, mark, canUndo }: { change: StockChange; mark: "undo" | "undone" | null; canUndo: boolean }) {
   const action = useAction();
   const queries = useQueryClient();
   const what = `${change.location_name}: ${change.delta > 0 ? "+" : "−"}${formatNumber(Math.abs(change.delta))} → ${formatNumber(change.quantity_after)}`;
+  const dates = journalDates(change.lots);
+  const how = t(SOURCES[change.source] ?? "sourceApi");
   return (
-    <li>
-      <time dateTime={change.timestamp} title={formatTime(change.timestamp)}>{formatAgo(change.timestamp)}</time>{" "}
-      {what}
-      {journalDates(change.lots) && <span className="muted"> · {t("bestBefore")} {journalDates(change.lots)}</span>}
+    <li className={mark ? `change ${mark}` : "change"}>
+      <div className="change-text">
+        <span className="change-meta">
+          <time dateTime={change.timestamp} title={formatTime(change.timestamp)}>{formatAgo(change.timestamp)}</time>
+          {" · "}{change.username ?? t("someone")}{" · "}{how}
+        </span>
+        <span>
+          <span className="change-what">{what}</span>
+          {mark && <span className="tag">{t(mark === "undo" ? "markUndo" : "markUndone")}</span>}
+        </span>
+        {dates && <span className="muted change-dates">{t("bestBefore")} {dates}</span>}
+      </div>
       {canUndo && (
         <ConfirmButton label={t("undo")} name={t("undoRow", { change: what })} question={t("confirmUndo", { change: what })}
           yes={t("yesUndo")} disabled={action.busy}
@@ -156,7 +181,8 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
       {changes.length ? (
         <ul className="history">
           {changes.map((change) => (
-            <HistoryRow key={change.id} change={change} canUndo={canChange(me) && mayUndo(change, undone)} />
+            <HistoryRow key={change.id} change={change} mark={historyMark(change, undone)}
+              canUndo={canChange(me) && mayUndo(change, undone)} />
           ))}
         </ul>
       ) : <p className="muted">{t("historyEmpty")}</p>}

@@ -71,6 +71,7 @@ export default function Labels() {
         <div className="grid">
           <Label path="/qr/command?format=svg" body={card("set_mode", "add")} name={t("cardAddMode")} />
           <Label path="/qr/command?format=svg" body={card("set_mode", "remove")} name={t("cardRemoveMode")} />
+          <Label path="/qr/command?format=svg" body={{ command: "undo" }} name={t("cardUndo")} />
           {VIEW_CARDS.map(([view, page]) => (
             <Label key={view} path="/qr/command?format=svg" body={card("show_view", view)} name={t("cardView", { view: t(page) })} />
           ))}

@@ -1,8 +1,8 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { api } from "../api/client";
+import { api, NetworkError } from "../api/client";
 import type { Page, ShoppingItem } from "../api/types";
-import { tripGroups } from "../dates";
+import { keepUnits, tripGroups } from "../dates";
 import { errorText, useGet } from "../hooks";
 import { formatTime, t } from "../i18n";
 import { loadShopping, saveShopping, type SavedItem, type SavedList } from "../offline";
@@ -10,39 +10,67 @@ import { itemName } from "../scan";
 
 type Tick = (item: SavedItem, inBasket: boolean) => void;
 
-function Entry({ item, onTick }: { item: SavedItem; onTick?: Tick }) {
+// How long a row just ticked stays in place, struck through, before it moves
+// to the basket (or back up, unticked): time to see it took, and to untick.
+const HOLD_MS = 3000;
+
+function Entry({ item, checked, onTick }: { item: SavedItem; checked: boolean; onTick?: Tick }) {
   const name = itemName(item);
   const amount = <span className="to-buy">{t("toBuy", { count: item.to_buy ?? 1 })}</span>;
-  if (!onTick) return <li><span className="trip-name">{name}</span> {amount}</li>;
+  const shown = <span className="trip-name">{keepUnits(name)}</span>;
+  if (!onTick) return <li className={checked ? "ticked" : undefined}>{shown} {amount}</li>;
   return (
-    <li>
+    <li className={checked ? "ticked" : undefined}>
       <label className="trip">
-        <input type="checkbox" checked={!!item.in_basket} aria-label={t("tickItem", { name })}
+        <input type="checkbox" checked={checked} aria-label={t("tickItem", { name })}
           onChange={(e) => onTick(item, e.target.checked)} />
-        <span className="trip-name">{name}</span> {amount}
+        {shown} {amount}
       </label>
     </li>
   );
 }
 
-/** What is left to get on top; what is in the basket below. */
-function Trip({ items, onTick }: { items: SavedItem[]; onTick?: Tick }) {
+/** What is left to get on top; what is in the basket below. `held` rows
+ * (id: where they were) stay put for a moment after a tap, showing the tap. */
+function Trip({ items, onTick, held = new Map() }: { items: SavedItem[]; onTick?: Tick; held?: ReadonlyMap<string, boolean> }) {
   if (!items.length) return <p className="muted">{t("shoppingEmpty")}</p>;
-  const { toGet, inBasket } = tripGroups(items);
+  const { toGet, inBasket } = tripGroups(items, held);
+  const entry = (item: SavedItem) => (
+    <Entry key={item.id} item={item} onTick={onTick} checked={held.has(item.id) ? !held.get(item.id) : !!item.in_basket} />
+  );
   return (
     <>
       <h2>{t("leftToGet")}</h2>
-      {toGet.length ? (
-        <ul className="shopping to-get">{toGet.map((item) => <Entry key={item.id} item={item} onTick={onTick} />)}</ul>
-      ) : <p className="muted">{t("allInBasket")}</p>}
+      {toGet.length ? <ul className="shopping to-get">{toGet.map(entry)}</ul> : <p className="muted">{t("allInBasket")}</p>}
       {inBasket.length > 0 && (
         <>
           <h2>{t("inBasket")}</h2>
-          <ul className="shopping in-basket">{inBasket.map((item) => <Entry key={item.id} item={item} onTick={onTick} />)}</ul>
+          <ul className="shopping in-basket">{inBasket.map(entry)}</ul>
         </>
       )}
     </>
   );
+}
+
+/** Rows just tapped, kept in place for HOLD_MS: id → in the basket before the tap. */
+function useHeld() {
+  const [held, setHeld] = useState<ReadonlyMap<string, boolean>>(new Map());
+  const timers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
+  useEffect(() => () => timers.current.forEach(clearTimeout), []);
+  const change = (id: string, was: boolean | null) => {
+    clearTimeout(timers.current.get(id));
+    setHeld((now) => {
+      const next = new Map(now);
+      if (was === null) next.delete(id);
+      else if (!next.has(id)) next.set(id, was);
+      return next;
+    });
+  };
+  const hold = (id: string, was: boolean) => {
+    change(id, was);
+    timers.current.set(id, setTimeout(() => change(id, null), HOLD_MS));
+  };
+  return { held, hold, release: (id: string) => change(id, null) };
 }
 
 /** The shopping list, big and plain for one hand in a shop: tick items into
@@ -51,8 +79,11 @@ function Trip({ items, onTick }: { items: SavedItem[]; onTick?: Tick }) {
 export function Shopping({ online, canTick }: { online: boolean; canTick: boolean }) {
   const list = useGet<Page<ShoppingItem>>(["items", "shopping", "", 500], "/item?stock=shopping&limit=500");
   const [saved, setSaved] = useState<SavedList | null>(() => loadShopping());
-  const [error, setError] = useState<string | null>(null);
+  // A refused tick, naming its item; one refused for want of a connection
+  // clears once Stocky answers again.
+  const [error, setError] = useState<{ text: string; offline: boolean } | null>(null);
   const queries = useQueryClient();
+  const { held, hold, release } = useHeld();
   useEffect(() => {
     if (list.data && !list.isPlaceholderData) {
       saveShopping(list.data.data);
@@ -60,12 +91,23 @@ export function Shopping({ online, canTick }: { online: boolean; canTick: boolea
     }
   }, [list.data]);
   const stale = !online || list.isError;
+  useEffect(() => {
+    if (!stale) setError((shown) => (shown?.offline ? null : shown));
+  }, [stale]);
   const tick: Tick = (item, inBasket) => {
-    setError(null);
-    if (stale) return setError(t("tickOffline"));
+    const name = itemName(item);
+    const offline = { text: t("tickOffline", { name }), offline: true };
+    if (stale) return setError(offline);
+    hold(item.id, !inBasket);
     api("PATCH", `/item/${item.id}`, { in_basket: inBasket }).then(
-      () => queries.invalidateQueries({ queryKey: ["items"] }),
-      (caught) => setError(errorText(caught)),
+      () => {
+        setError(null);
+        return queries.invalidateQueries({ queryKey: ["items"] });
+      },
+      (caught) => {
+        release(item.id);
+        setError(caught instanceof NetworkError ? offline : { text: `${name}: ${errorText(caught)}`, offline: false });
+      },
     );
   };
   const onTick = canTick ? tick : undefined;
@@ -74,9 +116,9 @@ export function Shopping({ online, canTick }: { online: boolean; canTick: boolea
       <h1>{t("navShopping")}</h1>
       <p className="muted">{t("shoppingHint")}</p>
       {stale && saved && <p className="status offline" role="status">{t("offlineSince", { time: formatTime(saved.savedAt) })}</p>}
-      {error && <p className="error" role="alert">{error}</p>}
-      {list.data && !list.isError ? <Trip items={list.data.data} onTick={onTick} />
-        : saved ? <Trip items={saved.items} onTick={onTick} /> : <p>{t("loading")}</p>}
+      {error && <p className="error" role="alert">{error.text}</p>}
+      {list.data && !list.isError ? <Trip items={list.data.data} onTick={onTick} held={held} />
+        : saved ? <Trip items={saved.items} onTick={onTick} held={held} /> : <p>{t("loading")}</p>}
     </section>
   );
 }

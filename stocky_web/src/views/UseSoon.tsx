@@ -1,7 +1,8 @@
 import { useState } from "react";
 import { Link } from "wouter";
 import { api } from "../api/client";
-import type { Me, Page, UseSoonLot } from "../api/types";
+import type { Adjusted, Me, Page, UseSoonLot } from "../api/types";
+import { useTapped } from "../components/Banner";
 import { daysLeftText, formatDay } from "../dates";
 import { errorText, useAction, useGet } from "../hooks";
 import { t } from "../i18n";
@@ -12,6 +13,7 @@ const WINDOWS = [3, 7, 14, 30];
 
 function LotRow({ lot, me }: { lot: UseSoonLot; me: Me }) {
   const action = useAction();
+  const tapped = useTapped();
   const name = itemName({ name: lot.item_name, upc: null });
   const date = formatDay(lot.best_before);
   return (
@@ -26,7 +28,12 @@ function LotRow({ lot, me }: { lot: UseSoonLot; me: Me }) {
       {canChange(me) && (
         <button type="button" className="step" disabled={action.busy}
           aria-label={t("removeFromLot", { name, date, location: lot.location_name })}
-          onClick={() => void action.run(() => api("POST", `/sku/${lot.sku_id}/adjust`, { delta: -1, best_before: lot.best_before }))}>−</button>
+          onClick={() => void action.run(async () => {
+            // A − that empties the lot takes its row away: the banner says what went, with its Undo.
+            const after = await api<Adjusted>("POST", `/sku/${lot.sku_id}/adjust`, { delta: -1, best_before: lot.best_before });
+            await tapped({ itemId: lot.item_id, item: name, skuId: lot.sku_id, locationId: lot.location_id, location: lot.location_name,
+              delta: -1, quantity: after.quantity, changeId: after.change_id ?? null, bestBefore: lot.best_before });
+          })}>−</button>
       )}
       {action.error && <p className="error" role="alert">{action.error}</p>}
     </li>
@@ -41,7 +48,7 @@ export function UseSoon({ me }: { me: Me }) {
     <section>
       <h1>{t("navUseSoon")}</h1>
       <p className="muted">{t("useSoonHint")}</p>
-      <div className="filters" role="group" aria-label={t("withinDays")}>
+      <div className="filters windows" role="group" aria-label={t("withinDays")}>
         {WINDOWS.map((days) => (
           <button key={days} type="button" aria-pressed={within === days} onClick={() => setWithin(days)}>
             {t("daysChoice", { count: days })}
