@@ -154,8 +154,12 @@ class ExpiryWorker:
                 log.debug("Checking best-before dates was not saved: %s", fault.message)
             except Exception:
                 log.exception("Checking best-before dates failed; trying again at the next check")
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self._every)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a
+            # cancel that arrives as the event is set (a change during stop),
+            # and the worker would then sleep out the hour instead of ending.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._every):
+                    await self._changed.wait()
             if self._changed.is_set():
                 await asyncio.sleep(self._settle)  # let the rest of a burst arrive
                 self._changed.clear()  # changes from here on ask for the next check
