@@ -516,14 +516,20 @@ class MainWindow(QMainWindow):
             if day is None:
                 self.banner.show_message(f"{where}: no date")
                 return
-            # A wrong tap is mended here: Undo takes the date away, another choice moves it.
+            # A wrong tap is mended from here, one tap away (the choices
+            # themselves would cover the screen for a date that is right).
             self.banner.show_message(f"{where}: best before {day:%a} {day.day} {day:%b %Y}",
-                                     action=("Undo", lambda: self.date_added(sku_id, None, day)),
-                                     dates=lambda other: self.date_added(sku_id, other, day))
+                                     action=("Change", lambda: self._change_date(sku_id, day, where)))
 
         change = {"best_before": day.isoformat() if day else None,
                   "from_best_before": was.isoformat() if was else None}
         run(self.ctx.notifier, self.ctx.services.skus.date_units(sku_id, change, self.ctx.session.actor), done)
+
+    def _change_date(self, sku_id: uuid.UUID, day: date, where: str) -> None:
+        """The date choices again for the unit just dated, and "No date"."""
+        self.banner.show_message(f"{where}: instead of {day:%a} {day.day} {day:%b}, best before…",
+                                 action=("No date", lambda: self.date_added(sku_id, None, day)),
+                                 dates=lambda other: self.date_added(sku_id, other, day))
 
     def undo(self, change_id: uuid.UUID) -> None:
         """Undo a stock change as whoever uses the screen; the banner says how it went."""

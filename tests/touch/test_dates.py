@@ -106,15 +106,18 @@ def test_a_quick_date_on_the_banner_dates_the_unit_a_plus_added(kiosk_factory, l
         # The add's history names the date, and Undo of the add takes that very unit.
         history = await services.items.history(item.id, SYSTEM, 1)
         assert history[0].lots == [[week.isoformat(), 1]]
-        # A wrong tap is mended on the same banner: another choice moves the
-        # date, its Undo takes the date away; the count never changes.
+        # A wrong tap is mended from the banner that follows: Change offers the
+        # choices again (the date moves) and No date; the count never changes.
         count = (await services.skus.get(controls.sku.id, SYSTEM)).quantity
-        assert window.banner.dates.isVisible() and window.banner.action.text() == "Undo"
+        assert not window.banner.dates.isVisible() and window.banner.action.text() == "Change"
+        tap(window.banner.action)
+        assert window.banner.dates.isVisible() and window.banner.action.text() == "No date"
         tap(window.banner.date_buttons["1 month"])
         month = add_months(date.today(), 1)
         await eventually(lambda: f"{month.day} {month:%b %Y}" in window.banner.text(), what="moved")
         assert await lots_of(services, controls.sku.id) == {month: 1}
-        tap(window.banner.action)
+        tap(window.banner.action)  # Change
+        tap(window.banner.action)  # No date
         await eventually(lambda: window.banner.text().endswith(": no date"), what="undated again")
         assert await lots_of(services, controls.sku.id) == {}
         assert (await services.skus.get(controls.sku.id, SYSTEM)).quantity == count
