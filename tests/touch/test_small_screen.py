@@ -18,7 +18,9 @@ from tests.touch.fit import problems
 PORTRAIT = (480, 800)
 
 
-@pytest.mark.parametrize("size", [(800, 480), (1024, 600), PORTRAIT], ids=["800x480", "1024x600", "480x800"])
+# The smallest screens each way: 1024x600 is wider and taller than 800x480
+# and gets the same (landscape) layout, so what fits here fits there.
+@pytest.mark.parametrize("size", [(800, 480), PORTRAIT], ids=["800x480", "480x800"])
 def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop, size):
     kiosk = kiosk_factory()
     window = kiosk.window
