@@ -6,26 +6,18 @@ import { useAction, useGet } from "../hooks";
 import { formatNumber, t } from "../i18n";
 import { itemName } from "../scan";
 import { useTapped } from "./Banner";
+import { TakeOneDated } from "./TakeOneDated";
 
 function LotRow({ item, place, lot, canChange }: { item: ItemDetail; place: Place; lot: Lot; canChange: boolean }) {
-  const action = useAction();
-  const tapped = useTapped();
-  const name = itemName(item);
   const date = formatDay(lot.best_before);
   return (
     <li className="lot">
       <time dateTime={lot.best_before}>{date}</time>
       <span className="quantity">{formatNumber(lot.quantity)}</span>
       {canChange && (
-        <button type="button" className="step" disabled={action.busy}
-          aria-label={t("removeFromLot", { name, date, location: place.location_name })}
-          onClick={() => void action.run(async () => {
-            const after = await api<Adjusted>("POST", `/sku/${place.id}/adjust`, { delta: -1, best_before: lot.best_before });
-            await tapped({ itemId: item.id, item: name, skuId: place.id, locationId: place.location_id, location: place.location_name,
-              delta: -1, quantity: after.quantity, changeId: after.change_id ?? null, bestBefore: lot.best_before });
-          })}>−</button>
+        <TakeOneDated units={{ itemId: item.id, item: itemName(item), skuId: place.id, locationId: place.location_id,
+          location: place.location_name, bestBefore: lot.best_before, date }} />
       )}
-      {action.error && <p className="error" role="alert">{action.error}</p>}
     </li>
   );
 }

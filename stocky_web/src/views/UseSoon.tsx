@@ -1,10 +1,9 @@
 import { useState } from "react";
 import { Link } from "wouter";
-import { api } from "../api/client";
-import type { Adjusted, Me, Page, UseSoonLot } from "../api/types";
-import { useTapped } from "../components/Banner";
+import type { Me, Page, UseSoonLot } from "../api/types";
+import { TakeOneDated } from "../components/TakeOneDated";
 import { daysLeftText, formatDay } from "../dates";
-import { errorText, useAction, useGet } from "../hooks";
+import { errorText, useGet } from "../hooks";
 import { t } from "../i18n";
 import { itemName } from "../scan";
 import { canChange } from "./Inventory";
@@ -12,8 +11,6 @@ import { canChange } from "./Inventory";
 const WINDOWS = [3, 7, 14, 30];
 
 function LotRow({ lot, me }: { lot: UseSoonLot; me: Me }) {
-  const action = useAction();
-  const tapped = useTapped();
   const name = itemName({ name: lot.item_name, upc: null });
   const date = formatDay(lot.best_before);
   return (
@@ -26,16 +23,9 @@ function LotRow({ lot, me }: { lot: UseSoonLot; me: Me }) {
         </span>
       </div>
       {canChange(me) && (
-        <button type="button" className="step" disabled={action.busy}
-          aria-label={t("removeFromLot", { name, date, location: lot.location_name })}
-          onClick={() => void action.run(async () => {
-            // A − that empties the lot takes its row away: the banner says what went, with its Undo.
-            const after = await api<Adjusted>("POST", `/sku/${lot.sku_id}/adjust`, { delta: -1, best_before: lot.best_before });
-            await tapped({ itemId: lot.item_id, item: name, skuId: lot.sku_id, locationId: lot.location_id, location: lot.location_name,
-              delta: -1, quantity: after.quantity, changeId: after.change_id ?? null, bestBefore: lot.best_before });
-          })}>−</button>
+        <TakeOneDated units={{ itemId: lot.item_id, item: name, skuId: lot.sku_id, locationId: lot.location_id,
+          location: lot.location_name, bestBefore: lot.best_before, date }} />
       )}
-      {action.error && <p className="error" role="alert">{action.error}</p>}
     </li>
   );
 }
