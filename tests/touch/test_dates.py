@@ -13,7 +13,8 @@ from stocky.schemas.actor import SYSTEM
 from stocky.services.users import actor_of
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.widgets.keyboard import NumberPad
-from tests.touch.test_screens import row_named, sheet_button, tap, tap_row
+from tests.touch.test_live_inventory import expand_chickpeas
+from tests.touch.test_screens import sheet_button, tap
 
 MILK = "5000128104470"  # Whole milk 2 l in the demo kitchen
 
@@ -88,12 +89,8 @@ def test_a_quick_date_on_the_banner_dates_the_unit_a_plus_added(kiosk_factory, l
     inventory = window.inventory
 
     async def scenario():
-        await eventually(lambda: row_named(inventory.model, "Chickpeas 400 g") is not None, what="inventory loaded")
         item, _ = await sku_of(services, "Chickpeas 400 g")
-        row = row_named(inventory.model, "Chickpeas 400 g")
-        parent = inventory.model.index(row, 0)
-        tap_row(inventory.tree, parent)
-        await eventually(lambda: inventory.model.rowCount(parent) == 2, what="places shown")
+        _row, parent = await expand_chickpeas(inventory)
         controls = inventory.tree.indexWidget(inventory.model.index(0, 1, parent))
         assert isinstance(controls, SkuControls)
         tap(controls.plus)
