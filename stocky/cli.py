@@ -48,7 +48,7 @@ def _db_upgrade(_args: argparse.Namespace) -> None:
 
 def _user_add(args: argparse.Namespace) -> None:
     from stocky.core.settings import Settings
-    from stocky.db.initial_data import read_password
+    from stocky.initial_data import read_password
     from stocky.schemas.actor import SYSTEM
     from stocky.services.container import open_services
 
@@ -131,13 +131,13 @@ def _kiosk(args: argparse.Namespace) -> None:
 
 
 def _create_admin(args: argparse.Namespace) -> None:
-    from stocky.db import initial_data
+    from stocky import initial_data
 
     initial_data.run(args)
 
 
 def _demo_data(args: argparse.Namespace) -> None:
-    from stocky.db import demo_data
+    from stocky import demo_data
 
     demo_data.run(args)
 

@@ -19,8 +19,8 @@ from stocky.core.events import Event
 from stocky.core.sdnotify import Notifier
 from stocky.core.settings import Settings, ensure_mqtt_client_id
 from stocky.db import guard
-from stocky.db.demo_data import DemoLogins, load_demo
 from stocky.db.watch import StorageWatch
+from stocky.demo_data import DemoLogins, load_demo
 from stocky.inputs.hid import HidScanInput
 from stocky.services.container import Services
 from stocky.services.expiry import ExpiryWorker

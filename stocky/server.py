@@ -7,7 +7,7 @@ import signal
 
 from stocky.core.logconfig import configure_console
 from stocky.core.settings import Settings
-from stocky.db.demo_data import describe
+from stocky.demo_data import describe
 from stocky.runtime import Runtime
 
 

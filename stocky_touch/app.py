@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import secrets
 import signal
 import sys
 import traceback
@@ -17,7 +16,7 @@ from types import TracebackType
 from stocky.core.errors import StockyError
 from stocky.core.logconfig import configure_console
 from stocky.core.settings import Settings
-from stocky.db.demo_data import describe
+from stocky.demo_data import describe
 from stocky.runtime import Runtime
 from stocky.schemas.actor import SYSTEM
 from stocky.schemas.commands import ScanCommand
@@ -58,15 +57,8 @@ async def choose_kiosk_user(runtime: Runtime) -> UserOut | None:
     """The account the screen rests as: a Member named by STOCKY_KIOSK_USER
     (default "kitchen"), made at the first start; never an Admin, so whoever
     stands at the fridge can count stock but not manage users."""
-    users = runtime.services.users
     name = runtime.settings.kiosk_user or KITCHEN
-    user = await users.by_username(name, SYSTEM)
-    if user is None:
-        # Nobody signs in with its password: the screen is signed in as it.
-        user = await users.create(
-            {"username": name, "role": "Member", "password": secrets.token_urlsafe(24)}, SYSTEM)
-        log.info("Created %s, the Member account the touch screen rests as", name)
-        return user
+    user = await runtime.services.users.ensure_kiosk_account(name)
     if user.is_active and user.role in RESTING_ROLES:
         return user
     log.warning("The kiosk user %s is %s%s: the screen rests only as an active Member or Read-only "
@@ -75,7 +67,7 @@ async def choose_kiosk_user(runtime: Runtime) -> UserOut | None:
 
 
 async def has_admin(runtime: Runtime) -> bool:
-    return any(u.role == "Admin" and u.is_active for u in (await runtime.services.users.list(SYSTEM)).data)
+    return await runtime.services.users.has_admin()
 
 
 def screen_id(settings: Settings) -> str:

@@ -26,7 +26,6 @@ from stocky.api.resources import (
 )
 from stocky.api.routing import Route, add_routes, check_policies
 from stocky.api.web import web_ui_middleware
-from stocky.core.throttle import LoginThrottle
 from stocky.services.container import Services
 
 MAX_BODY_BYTES = 256 * 1024
@@ -51,7 +50,6 @@ def create_app(services: Services) -> web.Application:
     )
     app[keys.SERVICES] = services
     app[keys.ROUTES] = {}
-    app[keys.THROTTLE] = LoginThrottle()
     app[keys.SOCKETS] = {}
     settings = services.settings
     app[keys.SOCKET_LIMITS] = SocketLimits(settings.ws_max_sockets, settings.ws_max_anonymous)

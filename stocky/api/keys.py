@@ -9,11 +9,9 @@ from aiohttp import web
 if TYPE_CHECKING:
     from stocky.api.limits import SocketLimits
     from stocky.api.routing import Route
-    from stocky.core.throttle import LoginThrottle
     from stocky.services.container import Services
 
 SERVICES: web.AppKey[Services] = web.AppKey("services")
 ROUTES: web.AppKey[dict[str, Route]] = web.AppKey("routes")
-THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("throttle")
 SOCKET_LIMITS: web.AppKey[SocketLimits] = web.AppKey("socket_limits")
 SOCKETS: web.AppKey[dict[web.WebSocketResponse, web.Request]] = web.AppKey("sockets")

@@ -102,7 +102,7 @@ def build_spec(routes: list[Route]) -> dict[str, Any]:
             operation["parameters"] = parameters
         if route.body is not None:
             operation["requestBody"] = {
-                "required": True,
+                "required": not route.body_optional,
                 "content": {"application/json": {"schema": ref(route.body, "validation")}},
             }
         responses: dict[str, Any] = {}

@@ -25,6 +25,7 @@ from stocky.schemas.actor import Actor
 from stocky.schemas.common import parse
 from stocky.schemas.user import UserOut
 from stocky.services.container import Services
+from stocky.services.credentials import Identity
 from stocky.services.users import actor_of
 
 PREFIX = "/api/v1"
@@ -41,9 +42,13 @@ class Call:
 
     request: web.Request
     services: Services
-    user: UserOut | None
+    identity: Identity | None
     body: Any = None
     query: Any = None
+
+    @property
+    def user(self) -> UserOut | None:
+        return self.identity.user if self.identity is not None else None
 
     @property
     def actor(self) -> Actor:
@@ -71,6 +76,7 @@ class Route:
     summary: str
     tag: str
     body: type[BaseModel] | None = None
+    body_optional: bool = False  # no body at all means the model's defaults
     query: type[BaseModel] | None = None
     response: Any = None  # a pydantic model, a Page[...] or None (204)
     status: int = 200
@@ -132,15 +138,17 @@ def _to_response(result: Any, route: Route) -> web.StreamResponse:
 def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[keys.SERVICES]
-        user = None
+        identity = None
         if route.policy is not Policy.ANYONE:
-            user = await authenticate(request, services)
-            if not route.policy.allows(user.role):
+            identity = await authenticate(request, services)
+            if not route.policy.allows(identity.user.role):
                 raise PermissionDenied(
-                    f"{user.role} accounts may not do this; it needs {route.policy.value}."
+                    f"{identity.user.role} accounts may not do this; it needs {route.policy.value}."
                 )
-        call = Call(request=request, services=services, user=user)
-        if route.body is not None:
+        call = Call(request=request, services=services, identity=identity)
+        if route.body is not None and route.body_optional and not request.body_exists:
+            call.body = route.body()
+        elif route.body is not None:
             call.body = await _read_body(request, route.body, services.settings.http_header_timeout)
         if route.query is not None:
             call.query = parse(route.query, dict(request.query))

@@ -16,21 +16,22 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 
 from stocky.api import keys
-from stocky.api.auth import CREDENTIAL_PARAMS
+from stocky.api.auth import credential_in_address, header_credential
 from stocky.api.limits import limited
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
-from stocky.core import security
 from stocky.core.errors import Conflict, NotAuthenticated, StockyError, StorageFault
 from stocky.core.events import Event
 from stocky.schemas.user import UserOut
 from stocky.services.container import Services
+from stocky.services.credentials import Credential, Identity
 from stocky.services.permissions import Action, allows
 
 log = logging.getLogger("stocky.ws")
@@ -48,38 +49,20 @@ QUERY_REFUSED = (
 )
 
 
-MAX_TOKEN_LENGTH = 4096
 REVOKED = b"Signed out: this account may no longer listen"
+EXPIRED = b"The sign-in token expired: identify again with a fresh one"
+OTHER_USER = "This socket is signed in as someone else; open another one to sign in as {name}."
 
 
-def _credentials(services: Services, token: str) -> Callable[[], Awaitable[UserOut]]:
-    """Who ``token`` (a JWT or an API key) is, as a check that can be asked
-    again: the socket asks it whenever its user changes. A token that cannot
-    be one raises ``NotAuthenticated`` at once."""
-    if not token.isascii() or not token.isprintable() or len(token) > MAX_TOKEN_LENGTH:
-        raise NotAuthenticated("The token is not valid.")
-    if token.count(".") == 2:
-        claims = security.decode_access_token(services.secret_key, token)
-
-        async def by_token() -> UserOut:
-            return await services.users.for_token(claims)
-
-        return by_token
-
-    async def by_key() -> UserOut:
-        user = await services.users.by_api_key(token)
-        if user is None:
-            raise NotAuthenticated("The API key is not valid.")
-        return user
-
-    return by_key
-
-
-def _header_token(request: web.Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return request.headers.get("X-API-Key")
+def _header_credential(request: web.Request) -> Credential | None:
+    """A socket's credential from its headers. An ``Authorization`` that is
+    no bearer token is left aside: the socket is anonymous until it
+    identifies with a token."""
+    try:
+        return header_credential(request)
+    except NotAuthenticated:
+        key = request.headers.get("X-API-Key")
+        return Credential("key", key.strip()) if key is not None else None
 
 
 def _may_see(user: UserOut | None, message: dict[str, Any]) -> bool:
@@ -89,7 +72,11 @@ def _may_see(user: UserOut | None, message: dict[str, Any]) -> bool:
     return user is not None and allows(user.role, Action.INVENTORY_READ)
 
 
-def _event_action(event: Event) -> Action:
+def _event_action(event: Event) -> Action | None:
+    """What a listener must be allowed to hear of ``event``; None: nobody
+    (a browser's sign-in ending concerns only its own sockets)."""
+    if event.entity == "session":
+        return None
     return Action.USER_MANAGE if event.entity == "user" else Action.INVENTORY_READ
 
 
@@ -119,7 +106,10 @@ class Client:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=SEND_QUEUE)
         self._cleanups: list[Callable[[], None]] = []
         self._dropped = False
-        self._check: Callable[[], Awaitable[UserOut]] | None = None
+        self.credential: Credential | None = None
+        self.session_id: str | None = None  # the browser sign-in its token belongs to
+        self._expiry: asyncio.TimerHandle | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._held: list[Event] | None = None  # events waiting for a re-check
         self._again = False  # the user changed again during a re-check
         self._rechecking: asyncio.Task[None] | None = None
@@ -156,33 +146,68 @@ class Client:
         except ConnectionError:
             return  # the screen went away; the receive side notices too
 
-    async def authenticate(self, token: str) -> None:
-        """Sign the socket in with ``token``; a bad one raises ``NotAuthenticated``.
-        It listens from before the account is read, so a change of the
-        account made meanwhile is not missed: it is checked again."""
+    async def authenticate(self, credential: Credential) -> None:
+        """Sign the socket in with ``credential``; a bad one raises
+        ``NotAuthenticated``. It listens from before the account is read, so
+        a change of the account made meanwhile is not missed: it is checked
+        again. A signed-in socket may identify again with a fresh token of
+        the same account (before its token expires), and lives on."""
         if self.user is not None:
+            await self._renew(credential)
             return
-        check = _credentials(self.services, token)
         self._held = []
         unsubscribe = self.services.bus.subscribe(self._on_event)
         try:
-            user = await check()
+            identity = await self.services.credentials.identify(credential)
         except BaseException:
             unsubscribe()
             self._held = None
             raise
         self._cleanups.append(unsubscribe)
-        self.user, self._check = user, check
+        self.user, self.credential = identity.user, credential
+        self._follow(identity)
         held, self._held = self._held, None
-        if any(event.entity == "user" and event.id == str(user.id) for event in held):
+        if any(self._about_me(event) for event in held):
             self._held = held
             self._rechecking = asyncio.get_running_loop().create_task(self._recheck())
             return
         for event in held:
             self._deliver(event)
 
+    async def _renew(self, credential: Credential) -> None:
+        identity = await self.services.credentials.identify(credential)
+        if identity.user.id != self.user.id:
+            raise Conflict(OTHER_USER.format(name=identity.user.username))
+        self.user, self.credential = identity.user, credential
+        self._follow(identity)
+
+    def _follow(self, identity: Identity) -> None:
+        """Live no longer than the credential: close when it expires, and
+        hear when its browser sign-in ends."""
+        self.session_id = str(identity.session_id) if identity.session_id else None
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
+        if identity.expires_at is not None:
+            loop = asyncio.get_running_loop()
+            delay = (identity.expires_at - datetime.now(UTC)).total_seconds()
+            self._expiry = loop.call_later(max(0.0, delay), self._expired)
+
+    def _expired(self) -> None:
+        self._expiry = None
+        log.debug("A screen's sign-in token expired (ui %s)", self.ui_id)
+        self._closing = asyncio.get_running_loop().create_task(
+            self._close_unchecked(CLOSE_UNAUTHORIZED, EXPIRED))
+
+    def _about_me(self, event: Event) -> bool:
+        if self.user is None:
+            return False
+        if event.entity == "session":
+            return event.id == self.session_id
+        return event.entity == "user" and event.id == str(self.user.id)
+
     def _on_event(self, event: Event) -> None:
-        about_me = event.entity == "user" and self.user is not None and event.id == str(self.user.id)
+        about_me = self._about_me(event)
         if self._held is not None:  # a re-check is under way: hold on until it answers
             self._held.append(event)
             self._again = self._again or about_me
@@ -194,7 +219,8 @@ class Client:
         self._deliver(event)
 
     def _deliver(self, event: Event) -> None:
-        if self.user is None or not allows(self.user.role, _event_action(event)):
+        action = _event_action(event)
+        if self.user is None or action is None or not allows(self.user.role, action):
             return
         self.offer(event.as_message())
         if event.entity == "alert" and event.op == "created":
@@ -230,7 +256,9 @@ class Client:
         """The account as stored now; None when it may not sign in any more.
         A storage fault is raised: it says nothing about the account."""
         try:
-            return await self._check() if self._check is not None else None
+            if self.credential is None:
+                return None
+            return (await self.services.credentials.identify(self.credential)).user
         except StorageFault:
             raise
         except StockyError:
@@ -246,6 +274,9 @@ class Client:
     async def _close_unchecked(self, code: int, why: bytes) -> None:
         """Close without delivering the events held for the re-check."""
         self.user, self._held, self._rechecking = None, None, None
+        if self._expiry is not None:
+            self._expiry.cancel()
+            self._expiry = None
         self.close_registrations()
         await close_quickly(self.ws, self.request, code, why)
 
@@ -312,9 +343,12 @@ async def _handle_message(client: Client, raw: str) -> None:
         return
     if token:
         try:
-            await client.authenticate(token)
+            await client.authenticate(Credential.guess(token))
         except NotAuthenticated as error:
             await client.ws.close(code=CLOSE_UNAUTHORIZED, message=error.message.encode()[:120])
+            return
+        except Conflict as error:  # another account's token
+            _error(client, error.message)
             return
         except StorageFault as fault:  # the screen may identify again
             client.offer(_storage_error(fault))
@@ -350,13 +384,13 @@ async def websocket(call: Call) -> web.WebSocketResponse:
     sender = client.sender = asyncio.create_task(client.send_loop())
     client.handler = asyncio.current_task()
     try:
-        if CREDENTIAL_PARAMS & {name.lower() for name in request.query}:
+        if credential_in_address(request):
             await ws.send_json({"action": "error", "message": QUERY_REFUSED})
             await ws.close(code=CLOSE_UNAUTHORIZED, message=b"Credentials in the address are refused")
             return ws
-        if token := _header_token(request):
+        if credential := _header_credential(request):
             try:
-                await client.authenticate(token)
+                await client.authenticate(credential)
             except NotAuthenticated as error:
                 await ws.close(code=CLOSE_UNAUTHORIZED, message=error.message.encode()[:120])
                 return ws
@@ -374,6 +408,8 @@ async def websocket(call: Call) -> web.WebSocketResponse:
         client.close_registrations()
         if client._rechecking is not None:
             client._rechecking.cancel()
+        if client._expiry is not None:
+            client._expiry.cancel()
         sender.cancel()
         await asyncio.gather(sender, return_exceptions=True)
     return ws

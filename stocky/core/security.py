@@ -6,6 +6,7 @@ and ``verify_password`` in an executor.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -25,7 +26,6 @@ API_KEY_PREFIX_LENGTH = 8
 TOKEN_ALGORITHM = "HS256"
 
 
-
 @cache
 def _dummy_hash() -> str:
     """A hash to check when a username does not exist, so a login for an
@@ -33,17 +33,17 @@ def _dummy_hash() -> str:
     return bcrypt.hashpw(b"stocky-timing-equaliser", bcrypt.gensalt()).decode("ascii")
 
 
-def check_password_length(password: str) -> None:
+def check_password_length(password: str, field: str = "password") -> None:
     """bcrypt ignores everything past 72 bytes; refuse rather than truncate."""
     if not password:
         raise InvalidInput(
             "The password must not be empty.",
-            [{"field": "password", "message": "must not be empty"}],
+            [{"field": field, "message": "must not be empty"}],
         )
     if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
         raise InvalidInput(
             f"The password is longer than {BCRYPT_MAX_BYTES} bytes.",
-            [{"field": "password", "message": f"at most {BCRYPT_MAX_BYTES} bytes"}],
+            [{"field": field, "message": f"at most {BCRYPT_MAX_BYTES} bytes"}],
         )
 
 
@@ -110,10 +110,18 @@ def api_key_matches(key: str, stored_hash: str) -> bool:
 class TokenClaims:
     user_id: uuid.UUID
     token_version: int
+    expires_at: datetime
+    # The browser sign-in a token was minted for: signing that browser out
+    # ends the token too, not only its refresh cookie.
+    session_id: uuid.UUID | None = None
 
 
 def create_access_token(
-    secret: str, user_id: uuid.UUID, token_version: int, lifetime: timedelta
+    secret: str,
+    user_id: uuid.UUID,
+    token_version: int,
+    lifetime: timedelta,
+    session_id: uuid.UUID | None = None,
 ) -> str:
     now = datetime.now(UTC)
     payload = {
@@ -122,6 +130,8 @@ def create_access_token(
         "iat": now,
         "exp": now + lifetime,
     }
+    if session_id is not None:
+        payload["sid"] = str(session_id)
     return jwt.encode(payload, secret, algorithm=TOKEN_ALGORITHM)
 
 
@@ -134,6 +144,20 @@ def decode_access_token(secret: str, token: str) -> TokenClaims:
             algorithms=[TOKEN_ALGORITHM],
             options={"require": ["exp", "iat", "sub"]},
         )
-        return TokenClaims(user_id=uuid.UUID(payload["sub"]), token_version=int(payload["ver"]))
-    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        sid = payload.get("sid")
+        return TokenClaims(
+            user_id=uuid.UUID(payload["sub"]),
+            token_version=int(payload["ver"]),
+            expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+            session_id=uuid.UUID(sid) if sid is not None else None,
+        )
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise NotAuthenticated("The sign-in token is invalid or has expired.") from exc
+
+
+def successor_token(secret: str, token: str) -> str:
+    """The refresh token that follows ``token``: the same for everyone who
+    shows ``token``, so two tabs refreshing at once end up with one session,
+    and nobody without Stocky's secret can work it out."""
+    digest = hmac.new(secret.encode(), b"refresh:" + token.encode("utf-8", "surrogatepass"), "sha256")
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")

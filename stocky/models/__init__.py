@@ -8,6 +8,8 @@ from stocky.models.lot import Lot
 from stocky.models.sku import Sku
 from stocky.models.stock_change import StockChange
 from stocky.models.user import User
-from stocky.models.web_session import WebSession
+from stocky.models.web_session import RetiredToken, WebSession
 
-__all__ = ["Alert", "Base", "Item", "Location", "Lot", "Sku", "StockChange", "User", "WebSession"]
+__all__ = [
+    "Alert", "Base", "Item", "Location", "Lot", "RetiredToken", "Sku", "StockChange", "User", "WebSession",
+]

@@ -11,10 +11,11 @@ from stocky.models.types import GUID, UTCDateTime, utcnow
 
 
 class WebSession(IdMixin, Base):
-    """A browser's long sign-in: the hash of its current refresh token (the
-    cookie), the one it replaced (to tell a lost answer from a stolen token)
-    and the user's token version when it began, so a new password or a
-    deactivation ends it. Deleting the row signs that browser out."""
+    """A browser's long sign-in, one family of refresh tokens: the hash of
+    its current token (the cookie), the one it replaced (two tabs refreshing
+    at once both show it), and the user's token version when it began, so a
+    new password or a deactivation ends it. Deleting the row signs that
+    browser out."""
 
     __tablename__ = "web_session"
 
@@ -27,3 +28,15 @@ class WebSession(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     rotated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RetiredToken(Base):
+    """A refresh token its family has moved past. Shown again, it can only
+    be a copy: the whole family ends (the rows go with it)."""
+
+    __tablename__ = "web_session_retired"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        GUID(), ForeignKey("web_session.id", ondelete="CASCADE"), index=True
+    )

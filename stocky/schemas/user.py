@@ -62,6 +62,18 @@ class UserOut(Output):
     updated_at: datetime
 
 
+class MeOut(UserOut):
+    """One's own account, and the actions (``inventory.change``,
+    ``user.manage``, ...) the permission table lets it do."""
+
+    can: list[str]
+
+
+class PasswordChange(Input):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    new_password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
 class UserCreated(UserOut):
     api_key: str | None = None  # shown once
 

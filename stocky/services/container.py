@@ -13,6 +13,7 @@ from stocky.core.settings import Settings, ensure_secret_key
 from stocky.db import guard, migrations
 from stocky.db.engine import Database
 from stocky.services.alerts import AlertService
+from stocky.services.credentials import Credentials
 from stocky.services.expiry import LotService
 from stocky.services.items import ItemService
 from stocky.services.locations import LocationService
@@ -43,6 +44,7 @@ class Services:
     users: UserService
     scans: ScanService
     sessions: SessionService
+    credentials: Credentials
     undo: UndoService
     _log_handler: BufferHandler
 
@@ -62,9 +64,10 @@ class Services:
         users = UserService(db, bus)
         alerts = AlertService(db, bus)
         db.on_burst(StorageReport(alerts))
+        secret_key = ensure_secret_key(settings)
         return cls(
             settings=settings,
-            secret_key=ensure_secret_key(settings),
+            secret_key=secret_key,
             db=db,
             bus=bus,
             logs=logs,
@@ -77,7 +80,8 @@ class Services:
             alerts=alerts,
             users=users,
             scans=ScanService(db, bus, lookups, screens, users),
-            sessions=SessionService(db, bus),
+            sessions=SessionService(db, bus, secret_key),
+            credentials=Credentials(secret_key, users),
             undo=UndoService(db, bus),
             _log_handler=handler,
         )

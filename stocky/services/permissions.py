@@ -60,6 +60,11 @@ def allows(role: Role | str | None, action: Action) -> bool:
     return role is not None and role in ALLOWED[action]
 
 
+def allowed_actions(role: Role | str | None) -> list[str]:
+    """Every action ``role`` may do, by name: what a client shows controls for."""
+    return [action.value for action in Action if allows(role, action)]
+
+
 def require(role: Role | str | None, action: Action) -> None:
     """Raise ``PermissionDenied`` unless ``role`` may do ``action``."""
     if not allows(role, action):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFormLayout, QGridLayout, QLineEdit, QVBoxLayout, QWidget
 
-from stocky.schemas.actor import SYSTEM
 from stocky.schemas.user import UserOut
+from stocky.services.users import AT_THE_SCREEN
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.common import button, hint, row, run, scrolling, title
 from stocky_touch.widgets.narrow import is_narrow, labels_above, on_narrow
@@ -58,7 +58,7 @@ class SignInPage(QWidget):
         on_narrow(self, labels_above(form), lambda _narrow: self._place_people())
 
     def reload(self) -> None:
-        run(self.ctx.notifier, self.ctx.services.users.list(SYSTEM), self._show_people)
+        run(self.ctx.notifier, self.ctx.services.users.people(), self._show_people)
 
     def show_first_start(self) -> None:
         self.first_start = True
@@ -75,7 +75,7 @@ class SignInPage(QWidget):
         while self.people.count():
             self.people.takeAt(0).widget().deleteLater()
 
-    def _show_people(self, page) -> None:
+    def _show_people(self, people: list[UserOut]) -> None:
         self.first_start = False
         self.heading.setText("Who is there?")
         self.explain.setText("Tap your name and enter your password.")
@@ -84,8 +84,7 @@ class SignInPage(QWidget):
         self.form.setRowVisible(self._repeat_row, False)
         self._clear_people()
         resting = self.ctx.session.kiosk_user
-        people = [u for u in page.data if u.is_active and u.role != "Scanner"
-                  and (resting is None or u.id != resting.id)]  # it has its own button below
+        people = [u for u in people if resting is None or u.id != resting.id]  # it has its own button below
         self._people = [button(user.username, lambda u=user: self._pick(u)) for user in people]
         if self.ctx.session.kiosk_user is not None:
             self._kiosk_button = button(f"Back to {self.ctx.session.kiosk_user.username}", self._kiosk)
@@ -115,11 +114,10 @@ class SignInPage(QWidget):
             if password != self.repeat.text():
                 self.ctx.notifier.error("The two passwords differ.")
                 return
-            work = self.ctx.services.users.create(
-                {"username": username, "role": "Admin", "password": password}, SYSTEM)
+            work = self.ctx.services.users.create_first_admin(username, password)
         else:
             # Someone at the screen itself: never behind a flood from the network.
-            work = self.ctx.services.users.authenticate(username, password, known_place=True)
+            work = self._sign_in(username, password)
 
         def signed_in(user) -> None:
             if self.first_start:
@@ -136,3 +134,6 @@ class SignInPage(QWidget):
             self.back.emit()
 
         run(self.ctx.notifier, work, signed_in)
+
+    async def _sign_in(self, username: str, password: str) -> UserOut:
+        return (await self.ctx.services.users.sign_in(username, password, AT_THE_SCREEN)).user

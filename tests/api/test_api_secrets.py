@@ -145,7 +145,7 @@ async def test_keys_and_tokens_never_reach_a_log(api_template, tmp_path, all_log
             async with http.ws_connect("/ws", params={"token": token}) as ws:
                 refused = await ws.receive_json(timeout=5)  # never in the address
                 assert refused["action"] == "error", refused
-            async with http.ws_connect("/ws", headers=admin) as ws:
+            async with http.ws_connect("/ws") as ws:
                 await ws.send_json(
                     {
                         "action": "identify_ui",

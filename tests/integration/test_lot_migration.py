@@ -90,7 +90,7 @@ async def test_the_kitchen_made_before_lots_upgrades_with_nothing_lost(kitchen_u
     settings = Settings(_env_file=None, data_dir=tmp_path, database_url=kitchen_url)
     async with open_services(settings) as services:  # upgrades to head
         assert dump(kitchen_url) == before
-        admin = await services.users.authenticate("admin", "kitchen-admin-1")
+        admin = (await services.users.sign_in("admin", "kitchen-admin-1", "tests")).user
         assert admin.role == "Admin"
         totals = {i.name: (i.total_quantity, i.min_quantity, i.in_basket)
                   for i in (await services.items.list(SYSTEM, stock="all")).data}

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from service_support import ROLES, Kitchen
 
-from stocky.core.errors import PermissionDenied
+from stocky.core.errors import NotAuthenticated, PermissionDenied
 from stocky.schemas.actor import SYSTEM, Actor
 from stocky.services.base import Service
 from stocky.services.container import Services
@@ -58,6 +58,13 @@ def _empty_sku(k: Kitchen) -> Awaitable[uuid.UUID]:
 
 
 READ, CHANGE, MANAGE = Action.INVENTORY_READ, Action.INVENTORY_CHANGE, Action.USER_MANAGE
+OWN = Action.OWN_ACCOUNT
+
+
+async def _wrong_current_password(s: Services, actor: Actor) -> None:
+    """Allowed: the account gets as far as the check of its current password."""
+    with pytest.raises(NotAuthenticated, match="current password"):
+        await s.users.change_own_password(actor, "not the password", "a brand new kitchen", "tests")
 CARD = '{"command": "set_mode", "payload": "add"}'
 
 CASES: dict[str, Case] = {
@@ -122,6 +129,10 @@ CASES: dict[str, Case] = {
     "users.deactivate": Case(MANAGE, lambda s, k, a, i: s.users.deactivate(i, a), Kitchen.scanner),
     "users.delete": Case(MANAGE, lambda s, k, a, i: s.users.delete(i, a), Kitchen.scanner),
     "users.rotate_api_key": Case(MANAGE, lambda s, k, a, i: s.users.rotate_api_key(i, a), Kitchen.scanner),
+    # one's own account
+    "users.me": Case(OWN, lambda s, k, a, _: s.users.me(a)),
+    "users.sign_out_everywhere": Case(OWN, lambda s, k, a, _: s.users.sign_out_everywhere(a)),
+    "users.change_own_password": Case(OWN, lambda s, k, a, _: _wrong_current_password(s, a)),
     # scanners
     "scans.states": Case(READ, lambda s, k, a, _: s.scans.states(a)),
     "scans.set_state": Case(
@@ -140,8 +151,11 @@ CASES: dict[str, Case] = {
 # Methods that take no actor, and why. They establish who is asking (or
 # identify their scanner themselves and are tested in test_scan_service.py).
 NO_ACTOR: dict[str, str] = {
-    "users.authenticate": "signs a person in: makes the actor",
     "users.sign_in": "signs a person in: makes the actor",
+    "users.create_first_admin": "the first start: no account yet to act as; refused once an Admin exists",
+    "users.ensure_kiosk_account": "the touch screen's own resting account, at its start",
+    "users.has_admin": "the first start: is there an Admin yet",
+    "users.people": "the names the touch screen offers to sign in with",
     "users.by_api_key": "identifies a key: makes the actor",
     "users.for_token": "identifies a token: makes the actor",
     "users.token_version": "a user's token version now (sign-in takes it from the password check)",

@@ -45,16 +45,16 @@ async def test_password_is_stored_as_bcrypt_and_signs_in(services, admin):
     assert PASSWORD_72_BYTES not in await raw_user_columns(services, anna.id)
     assert bcrypt.checkpw(PASSWORD_72_BYTES.encode(), stored.encode())
 
-    signed_in = await services.users.authenticate("Anna", PASSWORD_72_BYTES)
-    assert signed_in.id == anna.id
+    signed_in = await services.users.sign_in("Anna", PASSWORD_72_BYTES, "tests")
+    assert signed_in.user.id == anna.id
 
     with pytest.raises(NotAuthenticated, match="Wrong username or password"):
-        await services.users.authenticate("anna", PASSWORD_72_BYTES[:-1] + "y")
+        await services.users.sign_in("anna", PASSWORD_72_BYTES[:-1] + "y", "tests")
     with pytest.raises(NotAuthenticated, match="Wrong username or password"):
-        await services.users.authenticate("nobody", PASSWORD_72_BYTES)
+        await services.users.sign_in("nobody", PASSWORD_72_BYTES, "tests")
     # bcrypt would ignore a 73rd byte; Stocky refuses it instead of letting it in.
     with pytest.raises(InvalidInput, match="72 bytes"):
-        await services.users.authenticate("anna", PASSWORD_72_BYTES + "!")
+        await services.users.sign_in("anna", PASSWORD_72_BYTES + "!", "tests")
 
 
 @pytest.mark.parametrize(
@@ -127,14 +127,14 @@ async def test_deactivating_a_scanner_stops_its_key_and_ends_its_tokens(services
 
 async def test_a_deactivated_person_cannot_sign_in(services, admin):
     anna = await services.users.create(
-        {"username": "anna", "role": "Member", "password": "correct horse"}, admin
+        {"username": "anna", "role": "Member", "password": "correct horse staple"}, admin
     )
     version = await services.users.token_version(anna.id)
 
     await services.users.deactivate(anna.id, admin)
 
     with pytest.raises(NotAuthenticated):
-        await services.users.authenticate("anna", "correct horse")
+        await services.users.sign_in("anna", "correct horse staple", "tests")
     assert await services.users.token_version(anna.id) == version + 1
 
 

@@ -1,13 +1,38 @@
 from __future__ import annotations
 
+from stocky.api.auth import client_address
 from stocky.api.policy import Policy
+from stocky.api.resources.auth import issue_token
 from stocky.api.routing import Call, Route
+from stocky.schemas.auth import TokenOut
 from stocky.schemas.common import Page
-from stocky.schemas.user import ApiKeyOut, UserCreate, UserCreated, UserOut, UserUpdate
+from stocky.schemas.user import (
+    ApiKeyOut,
+    MeOut,
+    PasswordChange,
+    UserCreate,
+    UserCreated,
+    UserOut,
+    UserUpdate,
+)
 
 
-async def me(call: Call) -> UserOut:
-    return call.user
+async def me(call: Call) -> MeOut:
+    return await call.services.users.me(call.actor)
+
+
+async def change_own_password(call: Call) -> TokenOut:
+    """Every other sign-in of the account ends; the one asking goes on with
+    the fresh access token in the answer (a browser keeps its cookie)."""
+    body: PasswordChange = call.body
+    settings = call.services.settings
+    session_id = call.identity.session_id
+    signed_in = await call.services.users.change_own_password(
+        call.actor, body.current_password, body.new_password,
+        client_address(call.request, settings.trust_forwarded_for), keep_session=session_id,
+    )
+    minutes = settings.web_access_minutes if session_id else settings.access_token_minutes
+    return issue_token(call, signed_in.user, signed_in.token_version, minutes, session_id)
 
 
 async def list_users(call: Call) -> Page[UserOut]:
@@ -35,7 +60,11 @@ async def rotate_api_key(call: Call) -> ApiKeyOut:
 
 
 ROUTES = [
-    Route("GET", "/user/me", me, Policy.PERSON, "Who am I", "user", response=UserOut),
+    Route("GET", "/user/me", me, Policy.PERSON, "Who am I, and what may I do (can)", "user",
+          response=MeOut),
+    Route("PUT", "/user/me/password", change_own_password, Policy.PERSON,
+          "Change one's own password; every other sign-in of the account ends", "user",
+          body=PasswordChange, response=TokenOut, errors=(401, 422, 429)),
     Route("GET", "/user", list_users, Policy.ADMIN, "All users", "user", response=Page[UserOut]),
     Route("POST", "/user", create_user, Policy.ADMIN,
           "Add a user; a Scanner gets an API key, shown only in this answer", "user",

@@ -1,5 +1,6 @@
-"""Create the first Admin: ``python -m stocky.db.initial_data --username NAME
---password-stdin`` (the same as ``stocky create-admin``)."""
+"""Create the first Admin: ``python -m stocky.initial_data --username NAME
+--password-stdin`` (the same as ``stocky create-admin``). Refused once the
+household has an Admin: more people are added by an Admin."""
 
 from __future__ import annotations
 
@@ -8,15 +9,12 @@ import asyncio
 import sys
 
 from stocky.core.settings import Settings
-from stocky.schemas.actor import SYSTEM
 from stocky.schemas.user import UserCreated
 from stocky.services.container import Services, open_services
 
 
 async def create_admin(services: Services, username: str, password: str) -> UserCreated:
-    return await services.users.create(
-        {"username": username, "role": "Admin", "password": password}, SYSTEM
-    )
+    return await services.users.create_first_admin(username, password)
 
 
 def read_password(stream=sys.stdin) -> str:

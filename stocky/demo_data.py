@@ -1,5 +1,7 @@
 """A believable kitchen to try Stocky with: ``stocky demo-data`` or
-``python -m stocky.db.demo_data``. Only fills an empty database."""
+``python -m stocky.demo_data``. Only fills an empty database, through the
+services like any other change: the demo Admin is made as the first Admin,
+and makes the rest."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from stocky.core.settings import Settings
-from stocky.schemas.actor import SYSTEM
 from stocky.services.container import Services, open_services
+from stocky.services.users import actor_of
 
 DEMO_ADMIN = ("admin", "stocky-demo")
 DEMO_SCANNER = "Kitchen scanner"
@@ -80,30 +82,31 @@ class DemoLogins:
 
 async def load_demo(services: Services) -> DemoLogins | None:
     """Fill an empty database with a demo kitchen; None if it held anything."""
-    if await services.users.count() or (await services.locations.list(SYSTEM)).total:
+    if await services.users.count():
         return None
-    admin = await services.users.create(
-        {"username": DEMO_ADMIN[0], "role": "Admin", "password": DEMO_ADMIN[1]}, SYSTEM
-    )
-    scanner = await services.users.create({"username": DEMO_SCANNER, "role": "Scanner"}, SYSTEM)
+    admin = await services.users.create_first_admin(*DEMO_ADMIN)
+    actor = actor_of(admin, "ui")
+    if (await services.locations.list(actor)).total:
+        return None
+    scanner = await services.users.create({"username": DEMO_SCANNER, "role": "Scanner"}, actor)
     places = {}
     for name, storage_type, details in LOCATIONS:
         location = await services.locations.create(
-            {"name": name, "storage_type": storage_type, "details": details}, SYSTEM
+            {"name": name, "storage_type": storage_type, "details": details}, actor
         )
         places[name] = location.id
     for name, upc, storage_type, where, quantity in ITEMS:
         item = await services.items.create(
-            {"name": name, "upc": upc, "storage_type": storage_type}, SYSTEM
+            {"name": name, "upc": upc, "storage_type": storage_type}, actor
         )
         sku = await services.skus.create(
-            {"item_id": item.id, "location_id": places[where], "quantity": quantity}, SYSTEM
+            {"item_id": item.id, "location_id": places[where], "quantity": quantity}, actor
         )
         if name in DATED:
             day = date.today() + timedelta(days=DATED[name])
-            await services.skus.date_units(sku.id, {"best_before": day.isoformat()}, SYSTEM)
+            await services.skus.date_units(sku.id, {"best_before": day.isoformat()}, actor)
         if name in MINIMUMS:
-            await services.items.update(item.id, {"min_quantity": MINIMUMS[name]}, SYSTEM)
+            await services.items.update(item.id, {"min_quantity": MINIMUMS[name]}, actor)
     return DemoLogins(admin.username, DEMO_ADMIN[1], scanner.username, scanner.api_key)
 
 
