@@ -1,6 +1,7 @@
 """Headers every answer carries, set once just before it is sent.
 
-Browsers are told not to guess content types or pass our addresses on; HTML
+Browsers are told not to guess content types or pass our addresses on, and
+to stay on HTTPS once they reached Stocky over it (HSTS); HTML
 pages may not be framed and run only the scripts and styles Stocky serves
 itself; JSON answers (tokens, keys, inventory) are never stored by a cache;
 the ``Server`` header names no versions.
@@ -27,12 +28,19 @@ HTML_PAGE = {
     ),
 }
 PRIVATE = {"Cache-Control": "no-store"}
+# A browser that reached Stocky over HTTPS (its certificate trusted) keeps
+# using HTTPS for this name for a year; browsers ignore the header over plain
+# HTTP and on a certificate they do not trust. No includeSubDomains: the
+# household's other devices under the same name are not Stocky's to decide.
+HSTS = "max-age=31536000"
 
 
 async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
     headers = response.headers
     headers["Server"] = SERVER
     headers.update(EVERY_ANSWER)
+    if request.secure:
+        headers["Strict-Transport-Security"] = HSTS
     content_type = response.content_type
     if content_type == "text/html":
         for name, value in HTML_PAGE.items():

@@ -343,6 +343,9 @@ class Api:
     async def patch(self, path: str, **kwargs: Any) -> Reply:
         return await self.call("PATCH", path, **kwargs)
 
+    async def put(self, path: str, **kwargs: Any) -> Reply:
+        return await self.call("PUT", path, **kwargs)
+
     async def delete(self, path: str, **kwargs: Any) -> Reply:
         return await self.call("DELETE", path, **kwargs)
 

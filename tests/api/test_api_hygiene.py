@@ -47,6 +47,8 @@ async def test_every_answer_forbids_sniffing_and_referrers_and_names_no_versions
     assert reply.headers["Referrer-Policy"] == "no-referrer"
     server = reply.headers.get("Server", "")
     assert "Python" not in server and "aiohttp" not in server and "/" not in server, server
+    # Plain HTTP: HSTS would be ignored, and is only sent over HTTPS (tests/web/test_tls.py).
+    assert "Strict-Transport-Security" not in reply.headers
 
 
 @pytest.mark.parametrize("request_head", [b"GARBAGE / HTTP/1.1\r\n", b"GET / HTTP/1.1\r\nBad Header\r\n"])

@@ -36,9 +36,14 @@ async def test_stocky_tls_then_https_serves_the_app_and_a_secure_cookie(tmp_path
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{base}/shopping", ssl=trust) as page:
                 assert page.status == 200 and "text/html" in page.headers["Content-Type"]
+                assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
             async with http.post(f"{base}/api/v1/auth/session", ssl=trust,
                                  json={"username": "nobody", "password": "x"}) as refused:
                 assert refused.status == 401
+                # Every HTTPS answer, errors and the API included, keeps the browser on HTTPS.
+                assert refused.headers["Strict-Transport-Security"] == "max-age=31536000"
+            async with http.get(f"{base}/api/v1/nothing-here", ssl=trust) as missing:
+                assert missing.status == 404 and "Strict-Transport-Security" in missing.headers
         await runtime.services.users.create({"username": "ann", "role": "Member", "password": "ann-Secret-1"}, SYSTEM)
         async with aiohttp.ClientSession() as http, http.post(
             f"{base}/api/v1/auth/session", ssl=trust, json={"username": "ann", "password": "ann-Secret-1"}
