@@ -173,6 +173,7 @@ class Client:
             raise
         self._cleanups.append(unsubscribe)
         self.user, self._check = user, check
+        self.request.app[keys.SOCKET_LIMITS].signed_in(self.request)  # no longer anonymous
         held, self._held = self._held, None
         if any(event.entity == "user" and event.id == str(user.id) for event in held):
             self._held = held
