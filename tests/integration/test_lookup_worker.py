@@ -334,11 +334,12 @@ class NamesLeadTo(AbstractResolver):
 
 
 @pytest.fixture
-async def internal_service() -> AsyncIterator[FakeProductService]:
-    """Something on the appliance's own network that a product service
-    must not reach through Stocky: it would happily name a product."""
+async def internal_service(request) -> AsyncIterator[FakeProductService]:
+    """Something on the appliance's own network (at the address the test is
+    parametrized with) that a product service must not reach through
+    Stocky: it would happily name a product."""
     service = FakeProductService()
-    await service.start("127.0.0.2")
+    await service.start(request.param)
     service.on(NUTELLA, reply_json(off_product(product_name="Router admin page")))
     try:
         yield service
@@ -350,12 +351,18 @@ def refusals(services: Services, words: str) -> list[str]:
     return [line for line in log_lines(services, "WARN") if words in line]
 
 
-@pytest.mark.parametrize("host", ["localhost", "127.0.0.2"])
+@pytest.mark.parametrize(
+    ("internal_service", "host"),
+    [("127.0.0.1", "localhost"), ("127.0.0.1", "127.0.0.1"), ("127.0.0.2", "127.0.0.2")],
+    indirect=["internal_service"],
+    ids=["localhost", "another-port", "another-address"],
+)
 async def test_a_redirect_to_another_host_is_not_followed(
     services, product_service, internal_service, make_worker, host
 ):
     # The configured service is on loopback (allowed: the household chose
-    # it); where it points next is not, even on the same machine.
+    # it); where it points next is not, even on the same machine: another
+    # name for it, another port, another loopback address.
     target = (f"http://admin:hunter2@{host}:{internal_service.port}"
               f"/api/v2/product/{NUTELLA}.json?token=t0ps3cret")
     product_service.on(NUTELLA, reply_redirect(target))
