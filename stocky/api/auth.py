@@ -37,6 +37,17 @@ def header_credential(request: web.Request) -> Credential | None:
     return Credential("key", key.strip()) if key is not None else None
 
 
+def socket_credential(request: web.Request) -> Credential | None:
+    """A WebSocket's credential from its headers. An ``Authorization`` that
+    is no bearer token is left aside: the socket stays anonymous until it
+    identifies with a token."""
+    try:
+        return header_credential(request)
+    except NotAuthenticated:
+        key = request.headers.get("X-API-Key")
+        return Credential("key", key.strip()) if key is not None else None
+
+
 async def authenticate(request: web.Request, services: Services) -> Identity:
     if credential_in_address(request):
         raise NotAuthenticated(IN_THE_ADDRESS)

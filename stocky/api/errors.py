@@ -1,4 +1,9 @@
-"""One middleware turns every error into ``{"error": {"code", "message"}}``."""
+"""One middleware turns every error into ``{"error": {"code", "message"}}``.
+
+ERROR is for Stocky's own faults, so the Log tab's red lines mean something:
+a client that went away (a closed tab, a reset connection, a socket dropped
+mid-request) is logged at DEBUG.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,10 @@ STATUS: dict[type[errors.StockyError], int] = {
     errors.StorageFull: 507,
     errors.StorageFault: 503,
 }
+
+# nginx's status for "the client closed the connection before the answer":
+# nobody receives it, but the access log says what happened.
+CLIENT_GONE = 499
 
 HTTP_CODES = {
     400: "bad_request",
@@ -55,6 +64,11 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> web.Re
     return web.json_response({"error": detail}, status=status)
 
 
+def client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
 def _domain(error: errors.StockyError) -> web.Response:
     status = status_of(error)
     extra = {"fields": error.fields} if isinstance(error, errors.InvalidInput) else {}
@@ -83,6 +97,9 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         if error.status == 408:
             response.force_close()  # the rest of the body may still be on its way
         return response
-    except Exception:
+    except Exception as error:
+        if isinstance(error, ConnectionError) and client_gone(request):
+            log.debug("The client of %s %s went away: %r", request.method, request.path, error)
+            return web.Response(status=CLIENT_GONE)
         log.exception("Unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal", "Something went wrong inside Stocky; it is logged.")

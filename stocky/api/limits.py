@@ -7,9 +7,8 @@ idle sockets use them all up: ``accept()`` then fails for everyone,
 - ``cap_connections``: at most ``limit`` connections; one more closes the
   oldest connection that is doing nothing (no request under way), so a new
   request always gets in.
-- ``SocketLimits``: at most so many WebSockets, and fewer of those without
-  credentials in their headers; one more is refused at upgrade time (503
-  with ``Retry-After``).
+- ``SocketLimits``: at most so many WebSockets, and fewer of those not
+  signed in; one more is refused at upgrade time (503 with ``Retry-After``).
 - ``quiet_repeats``: the same complaint from asyncio or aiohttp's accept
   loop is logged at most once a second.
 """
@@ -26,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from stocky.api import keys
+from stocky.api.auth import socket_credential
 from stocky.api.errors import error_response
 
 log = logging.getLogger("stocky.api")
@@ -85,24 +85,31 @@ def cap_connections(server: web.Server, limit: int) -> None:
 
 
 class SocketLimits:
-    """Counts the open WebSockets: all of them, and those that came without
-    credentials in their headers (a browser sends its token later, in
-    ``identify_ui``; a client that never does stays anonymous)."""
+    """Counts the open WebSockets: all of them, and those not signed in yet.
+
+    A socket is anonymous until it has proved who it is (a valid header
+    credential, or a token in ``identify_ui`` later): a header that is merely
+    there proves nothing. Anonymous sockets get ``anonymous`` places; the
+    rest of ``total`` (one at least) stays for signed-in ones, so a
+    household's screens get in however many strangers connect."""
 
     def __init__(self, total: int, anonymous: int) -> None:
         self.total = total
-        self.anonymous = anonymous
+        self.anonymous = min(anonymous, total - 1)
         self.open = 0
         self.open_anonymous = 0
+        # By id(request) (a request is not hashable); each entry lives as long as its socket.
+        self._signed_in: dict[int, bool] = {}
 
     def refusal(self, request: web.Request) -> web.Response | None:
-        anonymous = not _has_credentials(request)
         if self.open >= self.total:
             why = f"Stocky already has {self.total} live connections; try again later."
-        elif anonymous and self.open_anonymous >= self.anonymous:
+        # A socket bringing a token or key may wait for its check in the room
+        # kept for signed-in ones: /ws closes it at once if the check fails.
+        elif self.open_anonymous >= self.anonymous and socket_credential(request) is None:
             why = (
                 f"Stocky already has {self.anonymous} live connections without sign-in; "
-                "send credentials in the Authorization or X-API-Key header."
+                "send a token in the Authorization header or a key in X-API-Key."
             )
         else:
             return None
@@ -111,19 +118,23 @@ class SocketLimits:
         return response
 
     def opened(self, request: web.Request) -> Callable[[], None]:
-        anonymous = not _has_credentials(request)
+        """Count ``request``'s socket as anonymous; returns what to call when it closes."""
         self.open += 1
-        self.open_anonymous += anonymous
+        self.open_anonymous += 1
+        self._signed_in[id(request)] = False
 
         def closed() -> None:
             self.open -= 1
-            self.open_anonymous -= anonymous
+            if not self._signed_in.pop(id(request)):
+                self.open_anonymous -= 1
 
         return closed
 
-
-def _has_credentials(request: web.Request) -> bool:
-    return "Authorization" in request.headers or "X-API-Key" in request.headers
+    def signed_in(self, request: web.Request) -> None:
+        """``request``'s socket has proved who it is: its anonymous place is free."""
+        if self._signed_in.get(id(request)) is False:
+            self._signed_in[id(request)] = True
+            self.open_anonymous -= 1
 
 
 def limited(handler: Callable[[Any], Awaitable[web.StreamResponse]]) -> Callable[[Any], Awaitable[web.StreamResponse]]:

@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 
 from stocky.api import keys
-from stocky.api.auth import credential_in_address, header_credential
+from stocky.api.auth import credential_in_address, socket_credential
 from stocky.api.limits import limited
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
@@ -52,17 +52,6 @@ QUERY_REFUSED = (
 REVOKED = b"Signed out: this account may no longer listen"
 EXPIRED = b"The sign-in token expired: identify again with a fresh one"
 OTHER_USER = "This socket is signed in as someone else; open another one to sign in as {name}."
-
-
-def _header_credential(request: web.Request) -> Credential | None:
-    """A socket's credential from its headers. An ``Authorization`` that is
-    no bearer token is left aside: the socket is anonymous until it
-    identifies with a token."""
-    try:
-        return header_credential(request)
-    except NotAuthenticated:
-        key = request.headers.get("X-API-Key")
-        return Credential("key", key.strip()) if key is not None else None
 
 
 def _may_see(user: UserOut | None, message: dict[str, Any]) -> bool:
@@ -166,6 +155,7 @@ class Client:
         self._cleanups.append(unsubscribe)
         self.user, self.credential = identity.user, credential
         self._follow(identity)
+        self.request.app[keys.SOCKET_LIMITS].signed_in(self.request)  # no longer anonymous
         held, self._held = self._held, None
         if any(self._about_me(event) for event in held):
             self._held = held
@@ -388,7 +378,7 @@ async def websocket(call: Call) -> web.WebSocketResponse:
             await ws.send_json({"action": "error", "message": QUERY_REFUSED})
             await ws.close(code=CLOSE_UNAUTHORIZED, message=b"Credentials in the address are refused")
             return ws
-        if credential := _header_credential(request):
+        if credential := socket_credential(request):
             try:
                 await client.authenticate(credential)
             except NotAuthenticated as error:

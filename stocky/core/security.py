@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import bcrypt
 import jwt
@@ -93,6 +94,34 @@ def looks_like_api_key(text: str) -> bool:
 def mask_api_keys(text: str) -> str:
     """``text`` with every key, or piece of one, replaced by ``sk_[hidden]``."""
     return API_KEY_SHAPE.sub(KEY_MASK, text) if "sk_" in text else text
+
+
+# Query parameters that carry a secret at the services Stocky talks to
+# (product databases, notification services, Grocy): their values are hidden.
+SECRET_PARAMS = frozenset({
+    "api_key", "apikey", "key", "x-api-key", "token", "access_token", "auth",
+    "password", "secret", "sig", "signature",
+})
+SECRET_MASK = "[hidden]"
+
+
+def mask_url(url: str) -> str:
+    """``url`` fit for a log line: no password (nor user name) before the
+    host, no value of a secret-looking query parameter, no API key anywhere."""
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        netloc = f"{SECRET_MASK}@{host}" if "@" in parts.netloc else host
+        query = "&".join(_mask_param(pair) for pair in parts.query.split("&")) if parts.query else ""
+        url = urlunsplit(parts._replace(netloc=netloc, query=query))
+    except ValueError:
+        url = "(an address that cannot be read)"
+    return mask_api_keys(url)
+
+
+def _mask_param(pair: str) -> str:
+    name, equals, _value = pair.partition("=")
+    return f"{name}={SECRET_MASK}" if equals and unquote(name).lower() in SECRET_PARAMS else pair
 
 
 def hash_api_key(key: str) -> str:

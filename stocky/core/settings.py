@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     http_header_timeout: float = Field(default=10.0, gt=0, le=3600)
     trust_forwarded_for: bool = False
     # Live connections (/ws): at most this many, and of those at most
-    # ws_max_anonymous that came without credentials in their headers.
+    # ws_max_anonymous not signed in (one place at least stays for signed-in ones).
     ws_max_sockets: int = Field(default=128, ge=1, le=10_000)
     ws_max_anonymous: int = Field(default=32, ge=0, le=10_000)
 

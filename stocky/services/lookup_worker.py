@@ -8,14 +8,15 @@ item's new status (and the alert of a failure) in one transaction.
 
 Everything here is bounded, so a slow or hostile product service can cost a
 lookup, never the appliance: a fixed number of lookups at a time, a deadline
-per request, a few retries with growing pauses, a rate limit, and a cap on
-the size of an answer (read in chunks, never whole).
+per request, a few retries with growing pauses and a rate limit. The request
+itself goes through the guarded ``OutboundClient`` (``stocky.core.outbound``):
+no redirect elsewhere, no private address behind a public name, a cap on the
+size of an answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import uuid
@@ -23,11 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-import aiohttp
-
-from stocky import __version__
 from stocky.core.backoff import retry_delay
 from stocky.core.errors import NotFound, StorageFault
+from stocky.core.outbound import OutboundClient, OutboundError
+from stocky.core.security import mask_url
 from stocky.schemas.actor import SYSTEM
 
 if TYPE_CHECKING:
@@ -35,13 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stocky.lookup")
 
-USER_AGENT = (
-    f"Stocky/{__version__} (home kitchen inventory; https://github.com/stocky-kitchen/stocky)"
-)
-CHUNK_SIZE = 64 * 1024
 MAX_BACKOFF = 30.0
-# Parsing a big answer takes long enough to stall scans; do it off the loop.
-PARSE_IN_THREAD_ABOVE = 256 * 1024
 # Only the fields Stocky reads: a full Open Food Facts product is 50-500 kB.
 OPEN_FOOD_FACTS_FIELDS = "product_name,generic_name,brands,quantity,image_url"
 # The limits a person typing into the item form has (stocky.schemas.common).
@@ -165,16 +159,6 @@ def product_url(template: str, barcode: str) -> str:
 # -- talking to it ----------------------------------------------------------
 
 
-class LookupFailed(Exception):
-    """One attempt failed; ``reason`` completes "the product service ..."."""
-
-    def __init__(self, reason: str, *, retry: bool, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry = retry
-        self.retry_after = retry_after
-
-
 class RateLimiter:
     """Spaces requests evenly: at most ``per_minute`` start in any minute."""
 
@@ -194,17 +178,6 @@ class RateLimiter:
             await asyncio.sleep(slot - now)
 
 
-def _retry_after(headers: Any) -> float | None:
-    try:
-        return max(0.0, float(headers.get("Retry-After", "")))
-    except ValueError:
-        return None
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:g} MB"
-
-
 class LookupWorker:
     def __init__(
         self,
@@ -217,6 +190,7 @@ class LookupWorker:
         per_minute: int = 60,
         backoff: float = 0.5,
         max_body: int = 2_000_000,
+        client: OutboundClient | None = None,
     ) -> None:
         self.services = services
         self.url = url or services.settings.uda_api_url
@@ -226,7 +200,8 @@ class LookupWorker:
         self.backoff = backoff
         self.max_body = max_body
         self.limiter = RateLimiter(per_minute)
-        self._session: aiohttp.ClientSession | None = None
+        self._own_client = client is None
+        self.client = client or OutboundClient(timeout=timeout)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -237,7 +212,6 @@ class LookupWorker:
         """Queue the lookups a previous run left unfinished, then start consuming."""
         if self._tasks:
             return
-        self._ensure_session()
         try:
             for item_id in await self.services.items.pending_lookups(SYSTEM):
                 self.services.lookups.enqueue(item_id)
@@ -247,19 +221,20 @@ class LookupWorker:
             asyncio.create_task(self._consume(), name=f"stocky-lookup-{n}")
             for n in range(self.concurrency)
         ]
-        log.debug("Product lookups start (%d at a time, %s)", self.concurrency, self.url)
+        log.debug(
+            "Product lookups start (%d at a time, %s)", self.concurrency, mask_url(self.url)
+        )
 
     async def stop(self) -> None:
         """Cancel the lookups under way (their items stay ``pending`` and are
-        queued again at the next start) and close the HTTP session."""
+        queued again at the next start) and close the client it made."""
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        if self._own_client:
+            await self.client.close()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -267,14 +242,6 @@ class LookupWorker:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
-
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                timeout=aiohttp.ClientTimeout(total=self.timeout, sock_read=self.timeout),
-            )
-        return self._session
 
     async def _consume(self) -> None:
         queue = self.services.lookups
@@ -303,7 +270,7 @@ class LookupWorker:
             return None  # already answered (queued twice), or nothing to look up
         try:
             product = await self.fetch(item.upc)
-        except LookupFailed as failure:
+        except OutboundError as failure:
             found = {"failure": failure.reason}
         else:
             found = {"name": product.name, "description": product.description} if product else {}
@@ -313,14 +280,14 @@ class LookupWorker:
             return None  # deleted while it was looked up
 
     async def fetch(self, barcode: str) -> Product | None:
-        """Ask the product service, retrying what may pass; raises LookupFailed."""
+        """Ask the product service, retrying what may pass; raises OutboundError."""
         url = product_url(self.url, barcode)
         attempt = 1
         while True:
             await self.limiter.wait()
             try:
                 return await self._attempt(url)
-            except LookupFailed as failure:
+            except OutboundError as failure:
                 if not failure.retry or attempt >= self.attempts:
                     raise
                 pause = retry_delay(self.backoff, MAX_BACKOFF, attempt)
@@ -339,64 +306,13 @@ class LookupWorker:
                 attempt += 1
 
     async def _attempt(self, url: str) -> Product | None:
-        session = self._ensure_session()
         try:
-            # aiohttp's own timeout may not cover a body that trickles in; this does.
-            async with asyncio.timeout(self.timeout):
-                async with session.get(url) as response:
-                    status = response.status
-                    if status == 404:
-                        return None  # Open Food Facts: {"status": 0}, an unknown product
-                    if status >= 500 or status in (408, 429):
-                        raise LookupFailed(
-                            f"answered with an error (HTTP {status})",
-                            retry=True,
-                            retry_after=_retry_after(response.headers),
-                        )
-                    if status != 200:
-                        raise LookupFailed(f"refused the request (HTTP {status})", retry=False)
-                    body = await self._read_capped(response)
-        except TimeoutError:
-            raise LookupFailed("did not answer", retry=True) from None
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError):
-            raise LookupFailed("could not be reached", retry=True) from None
-        except aiohttp.InvalidURL:
-            raise LookupFailed("address is not a valid URL", retry=False) from None
-        except aiohttp.ClientError as error:
-            raise LookupFailed(
-                f"could not be asked ({type(error).__name__})", retry=False
-            ) from None
-        except ValueError:
-            # A URL yarl cannot parse: a setting to fix, not a service to retry.
-            raise LookupFailed("address is not a valid URL", retry=False) from None
-        return await self._parse(body)
-
-    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
-        too_big = LookupFailed(
-            f"sent an answer larger than {_megabytes(self.max_body)}", retry=False
-        )
-        if response.content_length is not None and response.content_length > self.max_body:
-            response.close()
-            raise too_big
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.content.iter_chunked(CHUNK_SIZE):
-            size += len(chunk)
-            if size > self.max_body:
-                response.close()  # drop the connection instead of draining the rest
-                raise too_big
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    async def _parse(self, body: bytes) -> Product | None:
-        try:
-            if len(body) > PARSE_IN_THREAD_ABOVE:
-                data = await asyncio.to_thread(json.loads, body)
-            else:
-                data = json.loads(body)
-        except (ValueError, RecursionError):
-            raise LookupFailed("sent an answer that is not valid JSON", retry=False) from None
+            data = await self.client.get_json(url, max_bytes=self.max_body, timeout=self.timeout)
+        except OutboundError as error:
+            if error.status == 404:
+                return None  # Open Food Facts: {"status": 0}, an unknown product
+            raise
         try:
             return parse_answer(data)
         except UnexpectedAnswer:
-            raise LookupFailed("sent an answer Stocky does not understand", retry=False) from None
+            raise OutboundError("sent an answer Stocky does not understand") from None

@@ -2,6 +2,7 @@
 speaks Open Food Facts v2 (``/api/v2/product/<barcode>.json``) and a plain
 ``{"name", "description"}`` format (``/plain/<barcode>``).
 
+It can listen on another loopback address (``start("127.0.0.2")``).
 Each barcode gets a script of replies, used in order; the last one repeats.
 A barcode with no script is unknown (404 with ``{"status": 0}``, as Open Food
 Facts answers). Every request is recorded with its arrival time.
@@ -51,6 +52,13 @@ def reply_raw(body: bytes, status: int = 200, content_type: str = "application/j
     return reply
 
 
+def reply_redirect(location: str, status: int = 302) -> Reply:
+    async def reply(request: web.Request, service: FakeProductService) -> web.StreamResponse:
+        return web.Response(status=status, headers={"Location": location})
+
+    return reply
+
+
 def reply_hang() -> Reply:
     """Say nothing until the test releases the service (or HANG_LIMIT)."""
 
@@ -93,6 +101,7 @@ class FakeProductService:
         self.streamed: list[int] = []
         self.released = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self.host = "127.0.0.1"
         self.port = 0
 
     def on(self, barcode: str, *replies: Reply) -> None:
@@ -103,7 +112,7 @@ class FakeProductService:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def off_url(self) -> str:
@@ -126,13 +135,14 @@ class FakeProductService:
         reply = script.pop(0) if len(script) > 1 else script[0]
         return await reply(request, self)
 
-    async def start(self) -> None:
+    async def start(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         app = web.Application()
         app.router.add_get("/api/v2/product/{code}", self._handle)
         app.router.add_get("/plain/{code}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, host, 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
 

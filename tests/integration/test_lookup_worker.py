@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp.abc import AbstractResolver
 from fake_product_service import (
     OFF_UNKNOWN,
     FakeProductService,
@@ -20,14 +21,16 @@ from fake_product_service import (
     reply_hang,
     reply_json,
     reply_raw,
+    reply_redirect,
 )
 from scan_support import stocky_info_logs  # noqa: F401 (a fixture)
 from support.polling import eventually
 
+from stocky.core.outbound import USER_AGENT, OutboundClient
 from stocky.core.settings import Settings
 from stocky.schemas.actor import SYSTEM
 from stocky.services.container import Services, open_services
-from stocky.services.lookup_worker import USER_AGENT, LookupWorker
+from stocky.services.lookup_worker import LookupWorker
 from stocky.services.users import actor_of
 
 # ``stocky serve`` logs Stocky's INFO lines; so do these tests.
@@ -307,6 +310,139 @@ async def test_an_item_deleted_while_it_waited_is_skipped_quietly(
     assert await alert_messages(services) == []
     assert log_lines(services, "ERROR") == []
     assert worker.running
+
+
+# -- where it may ask -------------------------------------------------------
+
+
+class NamesLeadTo(AbstractResolver):
+    """A name service that answers every name with ``address``: a public
+    name pointed at the appliance itself, as DNS rebinding would."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.asked: list[str] = []
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        self.asked.append(host)
+        family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+        return [{"hostname": host, "host": self.address, "port": port, "family": family,
+                 "proto": 0, "flags": socket.AI_NUMERICHOST}]
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+async def internal_service(request) -> AsyncIterator[FakeProductService]:
+    """Something on the appliance's own network (at the address the test is
+    parametrized with) that a product service must not reach through
+    Stocky: it would happily name a product."""
+    service = FakeProductService()
+    await service.start(request.param)
+    service.on(NUTELLA, reply_json(off_product(product_name="Router admin page")))
+    try:
+        yield service
+    finally:
+        await service.close()
+
+
+def refusals(services: Services, words: str) -> list[str]:
+    return [line for line in log_lines(services, "WARN") if words in line]
+
+
+@pytest.mark.parametrize(
+    ("internal_service", "host"),
+    [("127.0.0.1", "localhost"), ("127.0.0.1", "127.0.0.1"), ("127.0.0.2", "127.0.0.2")],
+    indirect=["internal_service"],
+    ids=["localhost", "another-port", "another-address"],
+)
+async def test_a_redirect_to_another_host_is_not_followed(
+    services, product_service, internal_service, make_worker, host
+):
+    # The configured service is on loopback (allowed: the household chose
+    # it); where it points next is not, even on the same machine: another
+    # name for it, another port, another loopback address.
+    target = (f"http://admin:hunter2@{host}:{internal_service.port}"
+              f"/api/v2/product/{NUTELLA}.json?token=t0ps3cret")
+    product_service.on(NUTELLA, reply_redirect(target))
+    item_id = await new_item(services, NUTELLA)
+    worker = make_worker(attempts=3)
+    await worker.start()
+
+    item = await settled(services, item_id)
+
+    assert item.lookup_status == "failed"
+    assert item.label == NUTELLA  # it keeps its barcode as its name
+    assert internal_service.requests == []
+    assert len(product_service.seen(NUTELLA)) == 1  # a refusal is not retried
+    [line] = refusals(services, "another host")
+    assert f"{host}:{internal_service.port}" in line
+    assert "hunter2" not in line and "t0ps3cret" not in line
+    [message] = await alert_messages(services)
+    assert "another host" in message and "hunter2" not in message
+
+
+async def test_a_redirect_on_the_same_host_is_followed(services, product_service, make_worker):
+    # A service that moved its answers, told once absolutely, once relatively.
+    product_service.on(NUTELLA, reply_redirect(f"{product_service.base}/plain/{DRILL_BIT}"))
+    product_service.on(DRILL_BIT, reply_redirect(f"/plain/{MILKA}", status=308))
+    product_service.on(MILKA, reply_json({"name": "Moved jar"}))
+    item_id = await new_item(services, NUTELLA)
+
+    assert await make_worker().run_once(item_id) == "found"
+    assert (await services.items.get(item_id, SYSTEM)).name == "Moved jar"
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [("127.0.0.1", "loopback"), ("::ffff:127.0.0.1", "loopback"), ("192.168.1.1", "private"),
+     ("169.254.169.254", "link-local"), ("::", "unspecified")],
+)
+async def test_a_public_name_that_leads_inside_is_refused(
+    services, product_service, make_worker, address, kind
+):
+    product_service.on(NUTELLA, reply_json(off_product(product_name="Nutella")))
+    names = NamesLeadTo(address)
+    url = f"http://products.example.com:{product_service.port}/api/v2/product"
+    item_id = await new_item(services, NUTELLA)
+    async with OutboundClient(resolver=names) as client:
+        worker = make_worker(url=url, client=client, attempts=3)
+        await worker.start()
+        item = await settled(services, item_id)
+
+    assert names.asked == ["products.example.com"]  # the name was looked up, once
+    assert item.lookup_status == "failed"
+    assert item.label == NUTELLA
+    assert product_service.requests == []
+    [line] = refusals(services, "products.example.com leads to")
+    assert f"{address}, a {kind} address" in line
+
+
+async def test_a_local_name_may_lead_to_the_household_s_own_service(
+    services, product_service, make_worker
+):
+    # A household running its own product service on the LAN keeps it.
+    product_service.on(NUTELLA, reply_json({"name": "Home-made spread"}))
+    url = f"http://pantry.lan:{product_service.port}/plain/{{upc}}"
+    item_id = await new_item(services, NUTELLA)
+    async with OutboundClient(resolver=NamesLeadTo("127.0.0.1")) as client:
+        assert await make_worker(url=url, client=client).run_once(item_id) == "found"
+
+    assert (await services.items.get(item_id, SYSTEM)).name == "Home-made spread"
+
+
+async def test_an_answer_that_is_not_json_is_refused(services, product_service, make_worker):
+    page = b'{"status": 1, "product": {"product_name": "<script>alert(1)</script>"}}'
+    product_service.on(NUTELLA, reply_raw(page, content_type="text/html"))
+    item_id = await new_item(services, NUTELLA)
+
+    assert await make_worker(attempts=3).run_once(item_id) == "failed"
+
+    assert (await services.items.get(item_id, SYSTEM)).label == NUTELLA
+    assert len(product_service.seen(NUTELLA)) == 1
+    [message] = await alert_messages(services)
+    assert message.endswith("the product service sent text/html instead of application/json")
 
 
 # -- the queue --------------------------------------------------------------
