@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from stocky.core import gs1
 from stocky.core.barcodes import normalize_barcode
 from stocky.core.dates import spoken
+from stocky.core.digits import parse_uuid
 from stocky.core.errors import (
     Conflict,
     InvalidInput,
@@ -104,7 +105,7 @@ def _as_uuid(text: str) -> uuid.UUID | None:
     if len(text) not in (32, 36):
         return None
     try:
-        return uuid.UUID(text)
+        return parse_uuid(text)
     except ValueError:
         return None
 
