@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import ssl
 import uuid
 from contextlib import AsyncExitStack
 
@@ -14,7 +16,7 @@ from aiohttp import web
 
 from stocky.api import create_app
 from stocky.api.limits import cap_connections, connection_limit, quiet_repeats
-from stocky.core.errors import StorageRefused
+from stocky.core.errors import CannotListen, StorageRefused
 from stocky.core.events import Event
 from stocky.core.sdnotify import Notifier
 from stocky.core.settings import Settings, ensure_mqtt_client_id
@@ -126,7 +128,7 @@ class Runtime:
             from stocky.core.tls import server_context
 
             tls = server_context(settings.tls_cert, settings.tls_key)
-        await web.TCPSite(runner, self.host, self.port, ssl_context=tls).start()
+        await self._listen(runner, tls)
         log.info("Stocky is listening on %s://%s:%d", self.scheme, self.host, self.bound_port)
 
         lookups = LookupWorker(services)
@@ -152,6 +154,14 @@ class Runtime:
             hid = HidScanInput.from_settings(services, associate_ui=self.ui_id)
             await hid.start()
             self._stack.push_async_callback(hid.stop)
+
+    async def _listen(self, runner: web.AppRunner, tls: ssl.SSLContext | None) -> None:
+        """Open the site. A port another program holds is a person's choice
+        to change, like a refused storage: one sentence, exit 1, no traceback."""
+        try:
+            await web.TCPSite(runner, self.host, self.port, ssl_context=tls).start()
+        except OSError as error:
+            raise CannotListen(why_not_listening(error, self.host, self.port)) from None
 
     def _on_storage_lost(self, reason: str) -> None:
         if self.storage_lost.is_set():
@@ -188,3 +198,10 @@ class Runtime:
     async def stop(self) -> None:
         await self.systemd.stopping()
         await self._stack.aclose()
+
+
+def why_not_listening(error: OSError, host: str, port: int) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return f"Port {port} is in use by another program; choose another with --port (or STOCKY_PORT)."
+    return (f"Stocky cannot listen on {host} port {port} ({error.strerror or error}); "
+            "choose another with --host or --port (or STOCKY_HOST, STOCKY_PORT).")

@@ -7,6 +7,7 @@ mid-request) is logged at DEBUG.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -14,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from stocky.core import errors
+from stocky.core.security import mask_api_keys
 
 log = logging.getLogger("stocky.api")
 
@@ -61,7 +63,14 @@ def status_of(error: errors.StockyError) -> int:
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> web.Response:
     detail: dict[str, Any] = {"code": code, "message": message, **extra}
-    return web.json_response({"error": detail}, status=status)
+    return web.json_response({"error": detail}, status=status, dumps=_keys_hidden)
+
+
+def _keys_hidden(body: Any) -> str:
+    # An error may quote what the client sent (a scan, an id in the address,
+    # a field's value): an API key in it, or a piece of one, is not echoed.
+    # A key's characters need no escaping in JSON, so masking the text is enough.
+    return mask_api_keys(json.dumps(body))
 
 
 def client_gone(request: web.Request) -> bool:

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from stocky.api import keys
 from stocky.api.auth import authenticate
 from stocky.api.policy import Policy
+from stocky.core.digits import parse_uuid
 from stocky.core.errors import NotFound, PermissionDenied, StockyError
 from stocky.schemas.actor import Actor
 from stocky.schemas.common import parse
@@ -59,7 +60,7 @@ class Call:
     def path_id(self, what: str, name: str = "id") -> uuid.UUID:
         raw = self.request.match_info[name]
         try:
-            return uuid.UUID(raw)
+            return parse_uuid(raw)
         except ValueError:
             raise NotFound(f"No {what} with id {raw}.") from None
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from stocky.api.auth import credential_in_address, socket_credential
 from stocky.api.limits import limited
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
+from stocky.core.digits import parse_uuid
 from stocky.core.errors import Conflict, NotAuthenticated, StockyError, StorageFault
 from stocky.core.events import Event
 from stocky.schemas.user import UserOut
@@ -322,7 +322,7 @@ async def _handle_message(client: Client, raw: str) -> None:
         return
     raw_id, token = data.get("ui_id"), data.get("token")
     try:
-        ui_id = str(uuid.UUID(raw_id)) if isinstance(raw_id, str) else None
+        ui_id = str(parse_uuid(raw_id)) if isinstance(raw_id, str) else None
     except ValueError:
         ui_id = None
     if ui_id is None:

@@ -6,7 +6,9 @@ import calendar
 import re
 from datetime import date, timedelta
 
-_RELATIVE = re.compile(r"\+(\d{1,3})([dwm])")
+# [0-9], not \d: \d also matches "３" and "٣", and a date card is written in 0-9.
+_RELATIVE = re.compile(r"\+([0-9]{1,3})([dwm])")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def add_months(day: date, months: int) -> date:
@@ -25,7 +27,7 @@ def resolve(payload: str, today: date) -> date:
         if unit == "m":
             return add_months(today, count)
         return today + timedelta(days=count * (7 if unit == "w" else 1))
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", payload.strip()):
+    if not _ISO_DATE.fullmatch(payload.strip()):
         raise ValueError(f"{payload.strip()[:20]!r} is none of them")
     return date.fromisoformat(payload.strip())
 

@@ -56,6 +56,13 @@ class TooManyAttempts(StockyError):
         self.retry_after = retry_after
 
 
+class CannotListen(StockyError):
+    """Stocky cannot listen where it was told to (a port another program
+    holds); ``message`` is one sentence saying how to choose another."""
+
+    code = "cannot_listen"
+
+
 class StorageFault(StockyError):
     """The database cannot take writes right now; nothing of the request was written."""
 

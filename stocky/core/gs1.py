@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NoReturn
 
+from stocky.core.digits import is_digits
 from stocky.core.errors import InvalidInput
 
 GS = "\x1d"
@@ -44,7 +45,7 @@ _AI_DIGITS = {
     **{f"{n}": 3 for n in ("23", "24", "25", "40", "41", "42")},
     **{f"{n}": 4 for n in ("31", "32", "33", "34", "35", "36", "39", "43", "70", "71", "72", "80", "81", "82")},
 }
-_PARENTHESISED = re.compile(r"\((\d{2,4})\)([^()]*)")
+_PARENTHESISED = re.compile(r"\(([0-9]{2,4})\)([^()]*)")
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,12 @@ def looks_like(text: str) -> bool:
     """Whether ``text`` is meant as a GS1 element string (cheap: every scan asks)."""
     if text.startswith(SYMBOLOGY_PREFIXES) or text.startswith("(01)"):
         return True
-    return len(text) >= 16 and text.startswith("01") and text[2:16].isdigit() and gtin_valid(text[2:16])
+    return len(text) >= 16 and text.startswith("01") and is_digits(text[2:16]) and gtin_valid(text[2:16])
 
 
 def gtin_valid(digits: str) -> bool:
     """The GS1 check digit (GenSpecs 7.9.1): weights 3 and 1 from the right."""
-    if not digits.isdigit():
+    if not is_digits(digits):
         return False
     body, check = digits[:-1], int(digits[-1])
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
@@ -94,7 +95,9 @@ def parse(text: str, field: str = "msg") -> Gs1 | None:
     gtin = fields.get("01")
     if gtin is None:
         _refuse("The GS1 code carries no GTIN (AI 01).", field)
-    if not (len(gtin) == 14 and gtin_valid(gtin)):
+    if not (len(gtin) == 14 and is_digits(gtin)):
+        _refuse(f"The GTIN {gtin!r} in the GS1 code is not 14 digits 0-9.", field)
+    if not gtin_valid(gtin):
         _refuse(f"The GTIN {gtin} in the GS1 code has a wrong check digit.", field)
     return Gs1(
         gtin=gtin,
@@ -116,7 +119,7 @@ def _elements(text: str, field: str) -> dict[str, str]:
             position += 1
             continue
         head = text[position:position + 2]
-        if not head.isdigit():
+        if not is_digits(head):
             _refuse(f"The GS1 code has no application identifier at {text[position:position + 8]!r}.", field)
         if head in PREDEFINED_LENGTH:
             end = position + PREDEFINED_LENGTH[head]
@@ -144,7 +147,7 @@ def _date(value: str, ai: str, field: str) -> date:
     """YYMMDD (GenSpecs 7.12): the century is the one that puts the year
     from 49 years back to 50 years ahead of today; day 00 is the month's
     last day (3.4.4, 3.4.5)."""
-    if not (len(value) == 6 and value.isdigit()):
+    if not (len(value) == 6 and is_digits(value)):
         _refuse(f"AI {ai} needs a date as YYMMDD, not {value!r}.", field)
     yy, month, day = int(value[:2]), int(value[2:4]), int(value[4:])
     this_year = date.today().year

@@ -113,16 +113,16 @@ class BufferHandler(logging.Handler):
             message = record.getMessage()
             if record.exc_info and record.exc_info[1] is not None:
                 message = f"{message}: {record.exc_info[1]!r}"
-            # Read-only people read this log: no API key, nor a piece of one.
-            message = mask_api_keys(message)
             source = getattr(record, "source", None) or record.name.removeprefix("stocky.")
+            # Read-only people read this log: no API key, nor a piece of one,
+            # in the message or in the source (a scanner's or a device's name).
             self.buffer.append(
                 LogEntry(
                     id=uuid.uuid4(),
                     timestamp=datetime.fromtimestamp(record.created, UTC),
                     severity=severity_of(record.levelno),
-                    message=message,
-                    source=str(source),
+                    message=mask_api_keys(message),
+                    source=mask_api_keys(str(source)),
                 )
             )
         except Exception:

@@ -8,21 +8,19 @@ import sys
 from stocky.core.security import mask_api_keys
 
 
-class MaskKeys(logging.Filter):
-    """No API key, nor a piece of one, reaches the journal."""
+class KeysHidden(logging.Formatter):
+    """No API key, nor a piece of one, reaches the journal: the whole line is
+    masked once it is formatted, so the message, its arguments and the text
+    of a traceback (an exception may quote what a client sent) are all covered."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if (masked := mask_api_keys(message)) != message:
-            record.msg, record.args = masked, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_api_keys(super().format(record))
 
 
 def configure_console(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(MaskKeys())
+    handler.setFormatter(KeysHidden("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)

@@ -13,6 +13,8 @@ import logging
 import os
 import socket
 
+from stocky.core.digits import is_digits
+
 log = logging.getLogger("stocky.systemd")
 
 
@@ -24,7 +26,7 @@ class Notifier:
             address = "\0" + address[1:]
         self.address = address or None
         usec = env.get("WATCHDOG_USEC", "")
-        self.watchdog_interval = int(usec) / 2_000_000 if usec.isdigit() and int(usec) > 0 else None
+        self.watchdog_interval = int(usec) / 2_000_000 if is_digits(usec) and int(usec) > 0 else None
         self._ping: asyncio.Task[None] | None = None
 
     @property

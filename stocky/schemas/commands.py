@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date
 from typing import Literal, Self
 
 from pydantic import model_validator
 
 from stocky.core.dates import resolve
+from stocky.core.digits import parse_uuid
 from stocky.schemas.common import Input
 
 VIEWS = ("inventory", "locations", "scanners", "log", "users", "shopping", "use_soon")
@@ -26,7 +26,7 @@ class ScanCommand(Input):
     def _payload_fits(self) -> Self:
         if self.command in ("associate_ui", "set_location"):
             try:
-                self.payload = str(uuid.UUID(self.payload))
+                self.payload = str(parse_uuid(self.payload))
             except ValueError:
                 raise ValueError(f"{self.command} needs an id as payload") from None
         elif self.command == "show_view" and self.payload not in VIEWS:

@@ -6,6 +6,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stocky.core.security import mask_api_keys
 from stocky.core.vocabulary import AlertSeverity
 from stocky.crud import alert as crud
 from stocky.crud.common import get_or_404
@@ -86,6 +87,8 @@ def raise_alert(
     """Add an alert inside ``work``. With ``once``, an identical alert still
     waiting to be acknowledged is returned instead of a second copy, so six
     cans scanned into the wrong shelf do not raise six alerts."""
+    # An alert may quote what a person or a product service wrote: no API key in it.
+    message = mask_api_keys(message)
     if once and (existing := crud.open_with_message(work.session, message)):
         return existing
     alert = Alert(severity=severity, message=message)
@@ -102,5 +105,5 @@ def name_in_open_alerts(work: UnitOfWork, barcode: str | None, name: str | None)
     if not barcode or not name:
         return
     for alert in crud.open_mentioning(work.session, barcode):
-        alert.message = alert.message.replace(barcode, name)
+        alert.message = mask_api_keys(alert.message.replace(barcode, name))
         work.emit("alert", alert.id, "updated", message=alert.message)

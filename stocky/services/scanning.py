@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from stocky.core import gs1
 from stocky.core.barcodes import normalize_barcode
 from stocky.core.dates import spoken
+from stocky.core.digits import parse_uuid
 from stocky.core.errors import (
     Conflict,
     InvalidInput,
@@ -93,6 +94,16 @@ def clean_scan(raw: str) -> str:
     return text
 
 
+def clean_scan_id(scan_id: str | None) -> str | None:
+    """The journal keeps a scan's id, and shows it: an API key is refused there as in the scan."""
+    if scan_id is not None and looks_like_api_key(scan_id):
+        raise InvalidInput(
+            "The scan_id holds an API key: number scans with something else.",
+            [{"field": "scan_id", "message": "an API key"}],
+        )
+    return scan_id
+
+
 class NeedsLocation(Conflict):
     """An add scan with nowhere to go: the scanner's screen offers the
     locations, and a tap there sets one and applies the scan again."""
@@ -104,7 +115,7 @@ def _as_uuid(text: str) -> uuid.UUID | None:
     if len(text) not in (32, 36):
         return None
     try:
-        return uuid.UUID(text)
+        return parse_uuid(text)
     except ValueError:
         return None
 
@@ -192,7 +203,7 @@ class ScanService(Service):
             seen.username, seen.ui_id = user.username, (user.details or {}).get("associated_ui_id")
             seen.user_id = user.id
             require_account(user, Action.SCAN)  # active, and allowed as stored now
-            result = self._apply(work, user, clean_scan(raw), scan_id)
+            result = self._apply(work, user, clean_scan(raw), clean_scan_id(scan_id))
             work.log(log, logging.INFO, "%s", result.message, source=user.username)
             if ui_id := result.scanner.associated_ui_id:
                 message = {"action": "scan_result", "ok": True, **result.model_dump(mode="json")}
@@ -534,13 +545,13 @@ def _result(
 ) -> ScanResult:
     return ScanResult(
         result=outcome,
-        message=message,
+        message=mask_api_keys(message),  # names come from people and product services
         item=item_out(item) if item is not None else None,
         location=LocationRef.model_validate(location) if location is not None else None,
         quantity=quantity,
         best_before=best_before,
         created=created,
         change_id=change_id,
-        warning=warning,
+        warning=mask_api_keys(warning) if warning else None,
         scanner=scanner_state(user),
     )

@@ -182,15 +182,23 @@ async def test_a_scanned_piece_of_an_api_key_is_refused_and_never_logged(api, pi
     assert key[:11] not in text  # the prefix and 8 characters: never
 
 
-def test_the_console_log_masks_pieces_of_keys_too(caplog):
+def test_the_console_log_masks_pieces_of_keys_glued_to_anything_and_in_tracebacks():
     import logging
+    import sys
 
-    from stocky.core.logconfig import MaskKeys
+    from stocky.core.logconfig import KeysHidden
 
-    record = logging.LogRecord("stocky.scan", logging.WARNING, __file__, 1, "Scan %r refused", (
-        "sk_abcdefgh12345",), None)
-    assert MaskKeys().filter(record)
-    assert record.getMessage() == "Scan 'sk_[hidden]' refused"
-    untouched = logging.LogRecord("stocky", logging.INFO, __file__, 1, "desk_12345678 sk_1234567", (), None)
-    MaskKeys().filter(untouched)
-    assert untouched.getMessage() == "desk_12345678 sk_1234567"
+    line = KeysHidden("%(levelname)s %(message)s")
+    scan = logging.LogRecord("stocky.scan", logging.WARNING, __file__, 1, "Scan %r refused", (
+        "010950110153000310sk_abcdefgh12345",), None)
+    assert line.format(scan) == "WARNING Scan '010950110153000310sk_[hidden]' refused"
+    try:
+        raise ValueError("cannot read desk_drawer_left sk_abcdefgh12345")
+    except ValueError:
+        failed = logging.LogRecord("stocky.api", logging.ERROR, __file__, 1, "Unexpected error", (),
+                                   sys.exc_info())
+    text = line.format(failed)
+    assert "Traceback" in text and "abcdefgh" not in text and "drawer_left" not in text
+    assert "cannot read desk_[hidden] sk_[hidden]" in text  # a word that looks like a key is hidden too
+    short = logging.LogRecord("stocky", logging.INFO, __file__, 1, "sk_1234567", (), None)
+    assert line.format(short) == "INFO sk_1234567"  # 7 characters: too few to be a piece of a key

@@ -204,3 +204,82 @@ async def test_a_scanned_api_key_is_refused_and_never_logged_or_stored(api):
     assert not [line for line in logged if key in line]
     stored = await api.get("/item", params={"search": key[:20], "stock": "all"})
     assert api.page(stored) == []
+
+
+# -- a key sent along with a scan -------------------------------------------------
+
+GS = "\x1d"
+
+
+@pytest.mark.parametrize(
+    "scanned",
+    [
+        lambda key: f"010950110153000310{key}",  # a GS1 code whose batch field (AI 10) is the key
+        lambda key: f"]d20109501101530003{GS}10{key}{GS}17261231",  # the same after a GS separator
+        lambda key: json.dumps({"id": key, "msg": MILK_UPC}),  # the whole MQTT message scanned
+        lambda key: f"https://stocky.example/?k={key}",  # a link carrying it
+        lambda key: f"Jar{key[:14]}",  # glued after letters, and cut short
+    ],
+    ids=["after a GTIN", "after GS", "inside JSON", "inside a URL", "after letters"],
+)
+async def test_a_key_inside_a_scan_is_refused_and_hidden_everywhere(api, scanned):
+    key = api.seed.scanner_key
+    secret = key[3:11]  # the first 8 characters after "sk_": never shown anywhere
+    await api.call("PUT", f"/scanner/{api.user('Scanner')}/state", json={"current_location_id": api.loc("Pantry")})
+    before = await api.snapshot()
+
+    reply = await api.post("/scanner/scan", who="Scanner", json={"msg": scanned(key)})
+
+    assert api.failing_fields(reply) == {"msg"}
+    assert secret not in reply.text
+    assert await api.snapshot() == before  # no item, no journal row, no alert
+    log = await api.get("/log", who="Read-only", params={"limit": "1000"})
+    refusal = [e["message"] for e in api.page(log) if "refused" in e["message"]]
+    assert refusal and "sk_[hidden]" in refusal[0], refusal
+    assert secret not in log.text
+
+
+async def test_a_key_as_a_scan_id_is_refused_so_the_journal_never_holds_it(api):
+    key = api.seed.scanner_key
+    await api.call("PUT", f"/scanner/{api.user('Scanner')}/state", json={"current_location_id": api.loc("Pantry")})
+    before = await api.snapshot()
+
+    reply = await api.post("/scanner/scan", who="Scanner", json={"msg": MILK_UPC, "scan_id": f"7{key}"})
+
+    assert api.failing_fields(reply) == {"scan_id"}
+    assert await api.snapshot() == before
+    history = await api.get(f"/item/{api.item('milk')}/history", who="Read-only")
+    assert history.status == 200 and key[3:11] not in history.text
+
+
+async def test_an_answer_never_echoes_a_key_it_was_sent(api):
+    key = api.seed.scanner_key
+    in_address = await api.get(f"/item/{key}", who="Read-only")
+    assert api.error(in_address, 404)["message"] == "No item with id sk_[hidden]."
+    as_barcode = await api.post("/item", who="Member", json={"name": "Tea", "upc": f"40{key}"})
+    assert api.failing_fields(as_barcode) == {"upc"}  # never stored, never sent to the product service
+    as_field = await api.post("/location", who="Member", json={"name": "Attic", key: "x"})
+    assert api.failing_fields(as_field) == {"sk_[hidden]"}
+    for reply in (in_address, as_barcode, as_field):
+        assert key[3:11] not in reply.text
+
+
+async def test_an_alert_and_a_scan_message_hide_a_key_a_person_typed(api):
+    key = api.seed.scanner_key
+    made = await api.post("/alert", who="Member", json={"message": f"New scanner key:{key}", "severity": "Info"})
+    assert made.status == 201, made
+    assert made.json["message"] == "New scanner key:sk_[hidden]"
+    listed = await api.get("/alert", who="Read-only")
+    assert "New scanner key:sk_[hidden]" in [a["message"] for a in api.page(listed)]
+
+    # A product named with a key (by a person, or a product service) scans as "sk_[hidden]".
+    await api.patch(f"/item/{api.item('milk')}", who="Member", json={"name": f"Milk{key}"})
+    scan = await api.post("/scanner/scan", who="Scanner", json={"msg": MILK_UPC})
+    assert scan.status == 200, scan
+    assert scan.json["message"] == "Added Milksk_[hidden] to Fridge (now 4)"
+
+    log = await api.get("/log", who="Read-only", params={"limit": "1000"})
+    messages = [e["message"] for e in api.page(log)]
+    assert "Alert: New scanner key:sk_[hidden]" in messages
+    assert "Added Milksk_[hidden] to Fridge (now 4)" in messages
+    assert key[3:11] not in log.text + listed.text

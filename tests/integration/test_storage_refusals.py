@@ -1,5 +1,6 @@
 """Stocky refuses to start on storage it must not run on: one paragraph of
-advice, a non-zero exit and no traceback (DESIGN.md section 14).
+advice, a non-zero exit and no traceback (DESIGN.md section 14). A port
+another program holds is refused the same way, in one sentence.
 
 Each case breaks a real database file the way disks and people break them
 and runs the real command (``python -m stocky serve`` or ``db upgrade``), as
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -209,6 +211,22 @@ def test_a_database_from_before_the_marker_is_adopted(data: Path, stocky):
     assert (data / guard.MARKER_NAME).exists()
     (data / "stocky.db").unlink()
     assert "Stocky will not start an empty kitchen" in refused_said(*stocky(data, "db", "upgrade"))
+
+
+# -- not the storage, refused the same way: a port another program holds -------------
+
+
+def test_a_port_in_use_is_one_sentence_and_exit_1(data: Path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = run_stocky(data, "serve", "--host", "127.0.0.1", "--port", str(port))
+    said = done.stderr + done.stdout
+    assert done.returncode == 1, said
+    assert "Traceback" not in said, said
+    assert f"stocky: Port {port} is in use by another program; choose another with --port" in said, said
+    assert said.count("stocky: ") == 1, said  # the refusal, nothing after it
 
 
 # -- PostgreSQL: no file to look at, but the same two questions ---------------------

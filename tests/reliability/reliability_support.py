@@ -72,15 +72,15 @@ class StockyProcess:
         self.data_dir = data_dir
         self.port = port
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.env = clean_environment(
-            STOCKY_DATA_DIR=str(data_dir),
-            UDA_API_URL=OFFLINE_LOOKUP,
-            STOCKY_LOG_LEVEL="WARNING",
+        self.env = clean_environment(**{
+            "STOCKY_DATA_DIR": str(data_dir),
+            "UDA_API_URL": OFFLINE_LOOKUP,
+            "STOCKY_LOG_LEVEL": "WARNING",
             # A glob that matches nothing: never read a USB device of the test machine.
-            STOCKY_HID_DEVICES=str(data_dir / "no-such-scanner-*"),
-            PYTHONUNBUFFERED="1",
-            **env,
-        )
+            "STOCKY_HID_DEVICES": str(data_dir / "no-such-scanner-*"),
+            "PYTHONUNBUFFERED": "1",
+            **env,  # a test may change any of these
+        })
         self.log_path = data_dir.parent / f"{data_dir.name}-serve.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0

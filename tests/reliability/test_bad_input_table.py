@@ -157,8 +157,46 @@ CASES = [
          raw=b"username=admin&password=x", content_type="application/x-www-form-urlencoded"),
     scan("a piece of an API key scanned", "{scanner_key_piece}", 422),
     scan("a piece of an API key inside a scan", "Box {scanner_key_start}", 422),
+    # -- digits that are not 0-9 (superscript, Arabic-Indic, fullwidth, Devanagari):
+    # Python's isdigit() and int() take them; Stocky reads 0-9 only. A plain
+    # barcode made of them is a barcode nobody has (404 in remove mode).
+    scan("a GTIN ending in a superscript 3", "010950110153000\u00b3", 404),
+    scan("a GS1 GTIN with a fullwidth digit", "]d2010950110153000\uff13", 422),
+    scan("a GS1 GTIN in parentheses with an Arabic-Indic 3", "(01)0950110153000\u0663", 422),
+    scan("a GS1 use-by date in fullwidth digits", "]d20109501101530003" "17\uff12\uff16\uff11\uff12\uff13\uff11",
+         422),
+    scan("a GS1 AI in Devanagari digits", "]d20109501101530003" "\u0967\u096d261231", 422),
+    scan("a GS1 use-by date with a superscript", "]d20109501101530003" "172612\u00b31", 422),
+    scan("an EAN-13 in Arabic-Indic digits", "\u0665\u0660\u0660\u0660\u0661\u0661\u0662\u0666\u0663\u0667"
+         "\u0669\u0662\u0662", 404),
+    scan("a UPC-A with a fullwidth digit", "03600029145\uff12", 404),
+    scan("an item label in fullwidth digits", "{item_fullwidth}", 404),
+    scan("set_location to an id in fullwidth digits",
+         json.dumps({"command": "set_location", "payload": "{pantry_fullwidth}"}), 422),
+    scan("a date card of +\u00b3d", '{"command": "best_before", "payload": "+\u00b3d"}', 422),
+    scan("a date card of +\uff13d", '{"command": "best_before", "payload": "+\uff13d"}', 422),
+    scan("a date card of +\u0663w", '{"command": "best_before", "payload": "+\u0663w"}', 422),
+    scan("a date card of +\u0969m", '{"command": "best_before", "payload": "+\u0969m"}', 422),
+    scan("a date card in fullwidth digits",
+         '{"command": "best_before", "payload": "\uff12\uff10\uff12\uff16-12-31"}', 422),
+    Case("an adjust dated in fullwidth digits", "POST", "/sku/{sku}/adjust", "admin", 422,
+         {"delta": 1, "best_before": "\uff12\uff10\uff12\uff16-12-31"}),
+    Case("a delta in Arabic-Indic digits", "POST", "/sku/{sku}/adjust", "admin", 422,
+         {"delta": "\u0663"}),
+    Case("a quantity in fullwidth digits", "PATCH", "/sku/{sku}", "admin", 422, {"quantity": "\uff13"}),
+    Case("a limit in fullwidth digits", "GET", "/item?limit=\uff11\uff12", "admin", 422),
+    Case("a limit with an underscore", "GET", "/item?limit=1_0", "admin", 422),
+    Case("an offset in Devanagari digits", "GET", "/sku?offset=\u0969", "admin", 422),
+    Case("days to expiry in Arabic-Indic digits", "GET", "/lot?expiring_within_days=\u0663", "admin",
+         422),
+    Case("an item id in fullwidth digits", "GET", "/item/{item_fullwidth}", "admin", 404),
+    Case("a location renamed by an id in fullwidth digits", "PATCH", "/location/{pantry_fullwidth}",
+         "admin", 404, {"name": "Attic"}),
 ]
 # fmt: on
+
+# Each digit 0-9 as its fullwidth form (U+FF10-U+FF19), which int() and uuid.UUID() read.
+FULLWIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + n) for n in range(10)))
 
 
 def fill(value: Any, names: dict[str, str]) -> Any:
@@ -244,6 +282,8 @@ async def test_every_bad_input_gets_its_4xx_and_changes_nothing(clean_env, tmp_p
                 "scanner_key_piece": scanner.api_key[:-1],
                 "scanner_key_start": scanner.api_key[:12],
                 "soup_upc": "4000000000021",
+                "item_fullwidth": str(cola.id).translate(FULLWIDTH),
+                "pantry_fullwidth": str(pantry.id).translate(FULLWIDTH),
             }
             db = runtime.settings.data_dir / "stocky.db"
             wrong: list[str] = []

@@ -70,6 +70,23 @@ def test_plain_barcodes_are_not_gs1():
         assert gs1.parse(code) is None
 
 
+def test_digits_are_0_to_9_only():
+    # str.isdigit() is true for "³"; int() reads "３" (fullwidth), "٣" (Arabic-Indic), "३" (Devanagari).
+    # Without a symbology prefix or "(01)" these are not GS1 at all: plain barcodes.
+    assert gs1.parse("010950110153000\u00b3") is None
+    assert gs1.parse("(\u0660\u0661)09501101530003") is None
+    assert not gs1.gtin_valid("0950110153000\uff13")
+    for text, why in [
+        ("]d2010950110153000\u00b3", "14 digits 0-9"),
+        ("(01)0950110153000\u0663", "14 digits 0-9"),
+        ("]d20109501101530003172612\uff131", "YYMMDD"),
+        ("]d20109501101530003\u0967\u096d261231", "no application identifier"),
+    ]:
+        with pytest.raises(InvalidInput) as refused:
+            gs1.parse(text)
+        assert why in refused.value.message, text
+
+
 @pytest.mark.parametrize(
     "text, why",
     [
