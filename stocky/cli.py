@@ -86,21 +86,23 @@ def _terminal_qr(text: str) -> str:
 def _serve(args: argparse.Namespace) -> None:
     from stocky.server import serve
 
-    serve(demo=args.demo, host=args.host, port=args.port)
+    serve(demo=args.demo, host=args.host, port=args.port, https_port=args.https_port)
 
 
 def _tls(args: argparse.Namespace) -> None:
     from stocky.core.settings import Settings
-    from stocky.core.tls import box_names, make_self_signed
+    from stocky.core.tls import box_names, ensure_box_certificate
 
     settings = Settings()
-    names = list(dict.fromkeys([*(args.name or []), *box_names()]))
-    made = make_self_signed(args.dir or settings.data_dir / "tls", names)
-    print(f"Made a self-signed certificate for: {', '.join(made.names)}")
-    print(f"SHA-256 fingerprint (compare it when a browser asks): {made.fingerprint}")
-    print("Turn HTTPS on with these lines in .env (or the service's environment), then restart Stocky:")
-    print(f"STOCKY_TLS_CERT={made.cert.resolve()}")
-    print(f"STOCKY_TLS_KEY={made.key.resolve()}")
+    names = list(dict.fromkeys([*box_names(), *(args.name or [])]))
+    box = ensure_box_certificate(settings.data_dir / "tls", names)
+    print(f"Stocky's certificate authority: {box.ca.resolve()}")
+    print(f"SHA-256 fingerprint (a phone shows it when installing): {box.fingerprint}")
+    print(f"The server certificate names: {', '.join(box.names)}")
+    if left_out := [name for name in names if name not in box.names]:
+        print(f"Not named (the authority was made for other names): {', '.join(left_out)}; "
+              "move the tls directory away to make a new authority, then install it on the phones again.")
+    print("Stocky serves it on STOCKY_HTTPS_PORT (8443); a phone installs the authority from /connect.")
 
 
 def _bridge(args: argparse.Namespace) -> None:
@@ -127,7 +129,8 @@ def _kiosk(args: argparse.Namespace) -> None:
     # The only command that loads Qt; stocky itself never imports it.
     from stocky_touch.app import run_kiosk
 
-    run_kiosk(demo=args.demo, windowed=args.windowed, host=args.host, port=args.port)
+    run_kiosk(demo=args.demo, windowed=args.windowed, host=args.host, port=args.port,
+              https_port=args.https_port)
 
 
 def _create_admin(args: argparse.Namespace) -> None:
@@ -163,6 +166,8 @@ def _listen_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--demo", action="store_true", help="fill an empty database with a demo kitchen")
     command.add_argument("--host", help="listen address (default from STOCKY_HOST, 0.0.0.0)")
     command.add_argument("--port", type=int, help="listen port (default from STOCKY_PORT, 8000)")
+    command.add_argument("--https-port", type=int,
+                         help="HTTPS port (default from STOCKY_HTTPS_PORT, 8443; 0 turns HTTPS off)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,9 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     _listen_options(serve)
     serve.set_defaults(action=_serve)
 
-    tls = commands.add_parser("tls", help="make a self-signed HTTPS certificate for this box (camera scanning needs HTTPS)")
+    tls = commands.add_parser(
+        "tls", help="make or show this box's HTTPS certificate and the authority phones install")
     tls.add_argument("--name", action="append", help="another host name or address to include (repeatable)")
-    tls.add_argument("--dir", type=Path, help="where to write it (default: STOCKY_DATA_DIR/tls)")
     tls.set_defaults(action=_tls)
 
     bridge = commands.add_parser("bridge", help="forward scans from an MQTT broker to a Stocky over HTTP")

@@ -23,6 +23,7 @@ from stocky.core.settings import Settings, ensure_mqtt_client_id
 from stocky.db import guard
 from stocky.db.watch import StorageWatch
 from stocky.demo_data import DemoLogins, load_demo
+from stocky.https import CertificateKeeper, Https, other_certificate
 from stocky.inputs.hid import HidScanInput
 from stocky.services.container import Services
 from stocky.services.expiry import ExpiryWorker
@@ -34,6 +35,7 @@ log = logging.getLogger("stocky.runtime")
 # A demo's password is published: it answers on this machine only, unless
 # --host or STOCKY_HOST says otherwise.
 DEMO_HOST = "127.0.0.1"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
 class Runtime:
@@ -44,6 +46,7 @@ class Runtime:
         demo: bool = False,
         host: str | None = None,
         port: int | None = None,
+        https_port: int | None = None,
         ui_id: str | None = None,
         hid: bool = True,
     ) -> None:
@@ -51,6 +54,9 @@ class Runtime:
         self.demo = demo
         self.host = host or (DEMO_HOST if demo and "host" not in settings.model_fields_set else settings.host)
         self.port = settings.port if port is None else port
+        self.https_port = settings.https_port if https_port is None else https_port  # 0: no HTTPS
+        self.https = Https()  # what /connect and the kiosk's Connect sheet show
+        self.certificates: CertificateKeeper | None = None
         self.ui_id = ui_id  # the kiosk's screen, which USB scanners talk to
         self.hid = hid
         self.services: Services | None = None
@@ -65,9 +71,9 @@ class Runtime:
 
     @property
     def bound_port(self) -> int:
-        """The port actually listened on (useful with port 0)."""
+        """The HTTP port actually listened on (useful with port 0)."""
         assert self._runner is not None
-        for address in self._runner.addresses:
+        for address in self._runner.addresses:  # HTTP's site opens first
             return int(address[1])
         return self.port
 
@@ -110,7 +116,7 @@ class Runtime:
         watch.start()
         self._stack.callback(watch.stop)
         runner = web.AppRunner(
-            create_app(services),
+            create_app(services, self.https),
             access_log=None,
             shutdown_timeout=5,
             # aiohttp's keep-alive timer also bounds how long unfinished
@@ -123,13 +129,13 @@ class Runtime:
         cap_connections(runner.server, connection_limit())
         quiet_repeats()
         self._stack.push_async_callback(runner.cleanup)
-        tls = None
-        if settings.tls_cert and settings.tls_key:
-            from stocky.core.tls import server_context
-
-            tls = server_context(settings.tls_cert, settings.tls_key)
-        await self._listen(runner, tls)
-        log.info("Stocky is listening on %s://%s:%d", self.scheme, self.host, self.bound_port)
+        await self._listen(runner, None, self.port, "--port (or STOCKY_PORT)")
+        log.info("Stocky is listening on http://%s:%d", self.host, self.bound_port)
+        if self.https_port:
+            await self._listen(runner, await self._tls(), self.https_port,
+                               "--https-port (or STOCKY_HTTPS_PORT; 0 turns HTTPS off)")
+            self.https.port = self.https_port
+            log.info("Stocky is listening on https://%s:%d", self.host, self.https_port)
 
         lookups = LookupWorker(services)
         await lookups.start()
@@ -155,13 +161,24 @@ class Runtime:
             await hid.start()
             self._stack.push_async_callback(hid.stop)
 
-    async def _listen(self, runner: web.AppRunner, tls: ssl.SSLContext | None) -> None:
-        """Open the site. A port another program holds is a person's choice
+    async def _listen(self, runner: web.AppRunner, tls: ssl.SSLContext | None, port: int, how: str) -> None:
+        """Open a site. A port another program holds is a person's choice
         to change, like a refused storage: one sentence, exit 1, no traceback."""
         try:
-            await web.TCPSite(runner, self.host, self.port, ssl_context=tls).start()
+            await web.TCPSite(runner, self.host, port, ssl_context=tls).start()
         except OSError as error:
-            raise CannotListen(why_not_listening(error, self.host, self.port)) from None
+            raise CannotListen(why_not_listening(error, self.host, port, how)) from None
+
+    async def _tls(self) -> ssl.SSLContext:
+        """A certificate from elsewhere (STOCKY_TLS_CERT and STOCKY_TLS_KEY),
+        or Stocky's own, kept current while it runs."""
+        if self.settings.tls_cert and self.settings.tls_key:
+            return other_certificate(self.settings, self.https)
+        keeper = CertificateKeeper(self.settings, self.https)
+        context = await keeper.start()
+        self._stack.push_async_callback(keeper.stop)
+        self.certificates = keeper
+        return context
 
     def _on_storage_lost(self, reason: str) -> None:
         if self.storage_lost.is_set():
@@ -187,9 +204,16 @@ class Runtime:
                 "restore the newest backup with 'stocky restore FILE'."
             )
 
-    @property
-    def scheme(self) -> str:
-        return "https" if self.settings.tls_cert and self.settings.tls_key else "http"
+    def where(self) -> str:
+        """Where to reach Stocky, for the start message."""
+        shown = "localhost" if self.host in ("0.0.0.0", "::", "") else self.host
+        text = f"http://{shown}:{self.bound_port}/"
+        if self.https.port:
+            # Listening on this machine only, its .local name would not answer.
+            text += f" and {self.https.address('localhost' if self.host in LOOPBACK else None)}"
+            if self.https.ca is not None:
+                text += f" (phones: http://{shown}:{self.bound_port}/connect)"
+        return text
 
     def ready(self) -> None:
         """Tell systemd Stocky is up (the kiosk calls this once its window shows)."""
@@ -200,8 +224,8 @@ class Runtime:
         await self._stack.aclose()
 
 
-def why_not_listening(error: OSError, host: str, port: int) -> str:
+def why_not_listening(error: OSError, host: str, port: int, how: str = "--port (or STOCKY_PORT)") -> str:
     if error.errno == errno.EADDRINUSE:
-        return f"Port {port} is in use by another program; choose another with --port (or STOCKY_PORT)."
+        return f"Port {port} is in use by another program; choose another with {how}."
     return (f"Stocky cannot listen on {host} port {port} ({error.strerror or error}); "
-            "choose another with --host or --port (or STOCKY_HOST, STOCKY_PORT).")
+            f"choose another with --host (or STOCKY_HOST) or {how}.")

@@ -20,12 +20,8 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event) -> None:
     try:
         if runtime.demo:
             print(describe(runtime.demo_logins, runtime.host), flush=True)
-        shown_host = "localhost" if runtime.host in ("0.0.0.0", "::", "") else runtime.host
-        print(
-            f"Stocky is running: {runtime.scheme}://{shown_host}:{runtime.bound_port}/ "
-            f"(the web app; API docs at /api/v1/docs; Ctrl+C stops it)",
-            flush=True,
-        )
+        print(f"Stocky is running: {runtime.where()} (the web app; API docs at /api/v1/docs; "
+              "Ctrl+C stops it)", flush=True)
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(runtime.storage_lost.wait())]
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
@@ -37,7 +33,9 @@ async def run_until_stopped(runtime: Runtime, stop: asyncio.Event) -> None:
     runtime.raise_if_storage_lost()
 
 
-def serve(demo: bool = False, host: str | None = None, port: int | None = None) -> None:
+def serve(demo: bool = False, host: str | None = None, port: int | None = None,
+          https_port: int | None = None) -> None:
     settings = Settings()
     configure_console(settings.log_level)
-    asyncio.run(run_until_stopped(Runtime(settings, demo=demo, host=host, port=port), asyncio.Event()))
+    runtime = Runtime(settings, demo=demo, host=host, port=port, https_port=https_port)
+    asyncio.run(run_until_stopped(runtime, asyncio.Event()))

@@ -187,7 +187,7 @@ async def run_kiosk_until_stopped(kiosk: Kiosk, stop: asyncio.Event) -> None:
     runtime = kiosk.runtime
     if runtime.demo:
         print(describe(runtime.demo_logins, runtime.host), flush=True)
-    print(f"Stocky kiosk is running; API on port {runtime.bound_port}.", flush=True)
+    print(f"Stocky kiosk is running: {runtime.where()}", flush=True)
     waiters = [
         asyncio.ensure_future(stop.wait()),
         asyncio.ensure_future(kiosk.stopping.wait()),
@@ -214,7 +214,7 @@ def new_qt_loop(app) -> asyncio.AbstractEventLoop:
 
 
 def run_kiosk(demo: bool = False, windowed: bool = False, host: str | None = None,
-              port: int | None = None) -> None:
+              port: int | None = None, https_port: int | None = None) -> None:
     check_display()
     settings = Settings()
     configure_console(settings.log_level)
@@ -233,7 +233,8 @@ def run_kiosk(demo: bool = False, windowed: bool = False, host: str | None = Non
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    kiosk = Kiosk(Runtime(settings, demo=demo, host=host, port=port), windowed=windowed)
+    runtime = Runtime(settings, demo=demo, host=host, port=port, https_port=https_port)
+    kiosk = Kiosk(runtime, windowed=windowed)
     try:
         loop.run_until_complete(run_kiosk_until_stopped(kiosk, stop))
     finally:

@@ -12,6 +12,7 @@ from stocky.api.limits import SocketLimits
 from stocky.api.resources import (
     alert,
     auth,
+    connect,
     item,
     location,
     log,
@@ -26,11 +27,12 @@ from stocky.api.resources import (
 )
 from stocky.api.routing import Route, add_routes, check_policies
 from stocky.api.web import web_ui_middleware
+from stocky.https import Https
 from stocky.services.container import Services
 
 MAX_BODY_BYTES = 256 * 1024
 
-RESOURCES = (auth, session, user, item, location, sku, lot, stock_change, alert, scanner, log, qr, system)
+RESOURCES = (auth, session, connect, user, item, location, sku, lot, stock_change, alert, scanner, log, qr, system)
 
 
 
@@ -43,7 +45,9 @@ async def _refuse_undeclared_routes(app: web.Application) -> None:
     check_policies(app)
 
 
-def create_app(services: Services) -> web.Application:
+def create_app(services: Services, https: Https | None = None) -> web.Application:
+    """``https``: what Stocky serves over HTTPS, filled in by the runtime once
+    it listens (the /connect page and /ca.pem read it)."""
     app = web.Application(
         middlewares=[access_log_middleware, error_middleware, web_ui_middleware],
         client_max_size=MAX_BODY_BYTES,
@@ -51,6 +55,7 @@ def create_app(services: Services) -> web.Application:
     app[keys.SERVICES] = services
     app[keys.ROUTES] = {}
     app[keys.SOCKETS] = {}
+    app[keys.HTTPS] = https or Https()
     settings = services.settings
     app[keys.SOCKET_LIMITS] = SocketLimits(settings.ws_max_sockets, settings.ws_max_anonymous)
     add_routes(app, all_routes())

@@ -9,9 +9,11 @@ from aiohttp import web
 if TYPE_CHECKING:
     from stocky.api.limits import SocketLimits
     from stocky.api.routing import Route
+    from stocky.https import Https
     from stocky.services.container import Services
 
 SERVICES: web.AppKey[Services] = web.AppKey("services")
 ROUTES: web.AppKey[dict[str, Route]] = web.AppKey("routes")
 SOCKET_LIMITS: web.AppKey[SocketLimits] = web.AppKey("socket_limits")
 SOCKETS: web.AppKey[dict[web.WebSocketResponse, web.Request]] = web.AppKey("sockets")
+HTTPS: web.AppKey[Https] = web.AppKey("https")

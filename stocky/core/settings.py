@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     # Bounded: a lifetime past what a date can hold would fail every sign-in.
     web_access_minutes: int = Field(default=10, ge=1, le=24 * 60)
     web_session_days: int = Field(default=30, ge=1, le=3650)
-    # HTTPS served by Stocky itself (``stocky tls`` makes a self-signed pair).
+    # HTTPS beside HTTP, with Stocky's own certificate (0 turns it off), or
+    # with a certificate from elsewhere (both files set).
+    https_port: int = Field(default=8443, ge=0, le=65535)
     tls_cert: Path | None = None
     tls_key: Path | None = None
     # A client must finish its request headers within this many seconds, and

@@ -321,9 +321,9 @@ class Api:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
-        """Call ``path``: below ``/api/v1`` unless it is ``/health``, ``/ws``
-        or already starts with the prefix."""
-        url = path if path.startswith((PREFIX, "/health", "/ws")) else PREFIX + path
+        """Call ``path``: below ``/api/v1`` unless it is one of the few
+        routes outside it or already starts with the prefix."""
+        url = path if path.startswith((PREFIX, "/health", "/ws", "/connect", "/ca.pem")) else PREFIX + path
         sent = {**self.headers(who), **(headers or {})}
         kwargs: dict[str, Any] = {"headers": sent, "params": params}
         if json is not _MISSING:

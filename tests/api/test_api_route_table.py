@@ -20,9 +20,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from stocky.api import keys
 from stocky.api.app import all_routes, create_app
 from stocky.api.policy import ALLOWED_ROLES, Policy
 from stocky.api.routing import check_policies
+from stocky.core.tls import ensure_box_certificate
 
 ROLES = ("anonymous", "Read-only", "Scanner", "Member", "Admin")
 MILK_UPC = "4006381333931"
@@ -190,12 +192,21 @@ VALID: dict[str, Factory] = {
         "/api/v1/qr/command", {"command": "set_mode", "payload": "add"}
     ),
     "GET /health": const("/health"),
+    "GET /connect": const("/connect"),
+    "GET /ca.pem": lambda api: _own_ca(api),
     "GET /api/v1/health": const("/api/v1/health"),
     "GET /api/v1/openapi.json": const("/api/v1/openapi.json"),
     "GET /api/v1/docs": const("/api/v1/docs"),
     "GET /api/v1/docs/assets/{name}": const("/api/v1/docs/assets/swagger-ui.css"),
     "GET /ws": const("/ws"),  # a WebSocket handshake, see _call_ws
 }
+
+
+async def _own_ca(api) -> Request:
+    """Stocky with a certificate authority of its own (as when it serves HTTPS)."""
+    https = api.client.server.app[keys.HTTPS]
+    https.ca = ensure_box_certificate(api.data_dir / "tls", ["localhost", "127.0.0.1"]).ca
+    return Request("/ca.pem")
 
 
 async def _with_id(api, path: str, make: Callable[[Any], Awaitable[str]]) -> Request:
@@ -518,6 +529,8 @@ DESIGN_ROLES: dict[str, frozenset[str]] = {
         key: EVERYONE
         for key in (
             "GET /health",
+            "GET /connect",
+            "GET /ca.pem",
             "GET /api/v1/health",
             "GET /api/v1/openapi.json",
             "GET /api/v1/docs",

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.support.env import NO_HTTPS
+
 REPO = Path(__file__).resolve().parents[2]
 # Product lookups of unknown barcodes must never leave the machine.
 OFFLINE_LOOKUP = "http://127.0.0.1:9/{upc}"
@@ -113,6 +115,7 @@ def clean_environ(**extra: str) -> dict[str, str]:
     env["UDA_API_URL"] = OFFLINE_LOOKUP
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(NO_HTTPS)
     env.update(extra)
     return env
 
@@ -123,6 +126,7 @@ def sanitize_own_environ() -> None:
         if name.startswith("STOCKY_") or name in _LEAKY:
             del os.environ[name]
     os.environ["UDA_API_URL"] = OFFLINE_LOOKUP
+    os.environ.update(NO_HTTPS)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

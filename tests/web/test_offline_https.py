@@ -8,9 +8,9 @@ import threading
 
 import pytest
 from browser_support import sign_in
+from test_tls import free_port
 
 from stocky.core.settings import Settings
-from stocky.core.tls import make_self_signed
 from stocky.runtime import Runtime
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
@@ -20,8 +20,7 @@ expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Pytho
 def https_url(tmp_path_factory):
     """Stocky with the demo kitchen over HTTPS, on its own event loop thread."""
     directory = tmp_path_factory.mktemp("https")
-    made = make_self_signed(directory / "tls", ["localhost", "127.0.0.1"])
-    settings = Settings(_env_file=None, data_dir=directory / "data", tls_cert=made.cert, tls_key=made.key,
+    settings = Settings(_env_file=None, data_dir=directory / "data", https_port=free_port(),
                         uda_api_url="http://127.0.0.1:9/{upc}", mqtt_url=None)
     runtime = Runtime(settings, demo=True, host="127.0.0.1", port=0, hid=False)
     loop = asyncio.new_event_loop()
@@ -29,7 +28,7 @@ def https_url(tmp_path_factory):
     thread.start()
     try:
         asyncio.run_coroutine_threadsafe(runtime.start(), loop).result(60)
-        yield f"https://localhost:{runtime.bound_port}"
+        yield f"https://localhost:{runtime.https.port}"
         asyncio.run_coroutine_threadsafe(runtime.stop(), loop).result(30)
     finally:
         loop.call_soon_threadsafe(loop.stop)
