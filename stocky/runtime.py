@@ -115,8 +115,9 @@ class Runtime:
         watch = StorageWatch(settings, services.db.health, lost)
         watch.start()
         self._stack.callback(watch.stop)
+        lookups = LookupWorker(services)
         runner = web.AppRunner(
-            create_app(services, self.https),
+            create_app(services, self.https, lookups),
             access_log=None,
             shutdown_timeout=5,
             # aiohttp's keep-alive timer also bounds how long unfinished
@@ -137,7 +138,6 @@ class Runtime:
             self.https.port = self.https_port
             log.info("Stocky is listening on https://%s:%d", self.host, self.https_port)
 
-        lookups = LookupWorker(services)
         await lookups.start()
         self._stack.push_async_callback(lookups.stop)
         expiry = ExpiryWorker(

@@ -17,6 +17,7 @@ from stocky.api.resources import (
     location,
     log,
     lot,
+    product,
     qr,
     scanner,
     session,
@@ -29,10 +30,11 @@ from stocky.api.routing import Route, add_routes, check_policies
 from stocky.api.web import web_ui_middleware
 from stocky.https import Https
 from stocky.services.container import Services
+from stocky.services.lookup_worker import LookupWorker
 
 MAX_BODY_BYTES = 256 * 1024
 
-RESOURCES = (auth, session, connect, user, item, location, sku, lot, stock_change, alert, scanner, log, qr, system)
+RESOURCES = (auth, session, connect, user, item, product, location, sku, lot, stock_change, alert, scanner, log, qr, system)
 
 
 
@@ -45,9 +47,12 @@ async def _refuse_undeclared_routes(app: web.Application) -> None:
     check_policies(app)
 
 
-def create_app(services: Services, https: Https | None = None) -> web.Application:
+def create_app(
+    services: Services, https: Https | None = None, products: LookupWorker | None = None
+) -> web.Application:
     """``https``: what Stocky serves over HTTPS, filled in by the runtime once
-    it listens (the /connect page and /ca.pem read it)."""
+    it listens (the /connect page and /ca.pem read it); ``products``: the
+    product lookup a phone's New item form asks (/product/{barcode})."""
     app = web.Application(
         middlewares=[access_log_middleware, error_middleware, web_ui_middleware],
         client_max_size=MAX_BODY_BYTES,
@@ -56,6 +61,8 @@ def create_app(services: Services, https: Https | None = None) -> web.Applicatio
     app[keys.ROUTES] = {}
     app[keys.SOCKETS] = {}
     app[keys.HTTPS] = https or Https()
+    if products is not None:
+        app[keys.PRODUCTS] = products
     settings = services.settings
     app[keys.SOCKET_LIMITS] = SocketLimits(settings.ws_max_sockets, settings.ws_max_anonymous)
     add_routes(app, all_routes())

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from stocky.core import errors
 from stocky.core.security import mask_api_keys
@@ -26,6 +26,7 @@ STATUS: dict[type[errors.StockyError], int] = {
     errors.NotAuthenticated: 401,
     errors.PermissionDenied: 403,
     errors.TooManyAttempts: 429,
+    errors.LookupFailed: 502,
     errors.StorageFull: 507,
     errors.StorageFault: 503,
 }
@@ -45,6 +46,11 @@ HTTP_CODES = {
 
 
 class ErrorDetail(BaseModel):
+    """The error's code and sentence; some carry what they are about too
+    (``fields``, ``id`` of the existing object, ``quantity``)."""
+
+    model_config = ConfigDict(extra="allow")
+
     code: str
     message: str
     fields: list[dict[str, Any]] | None = None
@@ -80,8 +86,9 @@ def client_gone(request: web.Request) -> bool:
 
 def _domain(error: errors.StockyError) -> web.Response:
     status = status_of(error)
-    extra = {"fields": error.fields} if isinstance(error, errors.InvalidInput) else {}
-    response = error_response(status, error.code, error.message, **extra)
+    # What the error is about, beside the sentence: the failing fields, the
+    # existing item a barcode belongs to (``id``), how many are left.
+    response = error_response(status, error.code, error.message, **error.details)
     if isinstance(error, errors.TooManyAttempts | errors.StorageBusy):
         response.headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, errors.NotAuthenticated):

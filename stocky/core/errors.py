@@ -63,6 +63,12 @@ class CannotListen(StockyError):
     code = "cannot_listen"
 
 
+class LookupFailed(StockyError):
+    """The product service could not be asked, or gave no usable answer."""
+
+    code = "lookup_failed"
+
+
 class StorageFault(StockyError):
     """The database cannot take writes right now; nothing of the request was written."""
 

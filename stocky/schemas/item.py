@@ -105,3 +105,14 @@ class LotOut(Output):
     best_before: date
     quantity: int
     days_left: int  # negative: expired that many days ago
+
+
+class ProductOut(Output):
+    """What the product service says of a barcode, before any item is made;
+    ``item_id`` when an item has the barcode already (open it, not a second one)."""
+
+    barcode: str
+    found: bool
+    name: str | None = None
+    description: str | None = None
+    item_id: uuid.UUID | None = None

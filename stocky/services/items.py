@@ -124,6 +124,10 @@ class ItemService(Service):
                 # lock every stock change takes, so none slips in between.
                 crud.lock(work.session, item.id)
                 work.session.refresh(item)
+            if "name" in changes and changes["name"] is None and item.name:
+                # A name is never emptied: the item would show as a bare barcode.
+                raise InvalidInput("The name cannot be empty; type the item's name.",
+                                   [{"field": "name", "message": "must not be empty"}])
             unnamed_code = item.upc if not item.name else None
             new_code = bool(changes.get("upc")) and changes["upc"] != item.upc
             if new_code:
