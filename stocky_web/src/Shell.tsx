@@ -3,6 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { Link, Route, Switch, useLocation } from "wouter";
 import { currentToken, refresh, sessionEnded, signOut } from "./api/client";
 import type { Alert, Me, Page } from "./api/types";
+import { can } from "./can";
 import { BannerView, ShowBanner, trackTaps } from "./components/Banner";
 import { CameraButton } from "./components/CameraButton";
 import { LinkScanner } from "./components/LinkScanner";
@@ -23,7 +24,6 @@ import { Scanners } from "./views/Scanners";
 import { Shopping } from "./views/Shopping";
 import { UseSoon } from "./views/UseSoon";
 import { Users } from "./views/Users";
-import { canChange } from "./views/Inventory";
 
 const Labels = lazy(() => import("./views/Labels"));
 
@@ -116,7 +116,7 @@ export function Shell({ me }: { me: Me }) {
   useEffect(() => setMenuOpen(false), [path]);
   useEffect(trackTaps, []);
 
-  const nav = me.role === "Admin" ? [...NAV.slice(0, 6), ["/users", "navUsers"] as [string, MessageKey], ...NAV.slice(6)] : NAV;
+  const nav = can(me, "user.manage") ? [...NAV.slice(0, 6), ["/users", "navUsers"] as [string, MessageKey], ...NAV.slice(6)] : NAV;
   return (
     <div className="shell">
       <header className="top">
@@ -129,18 +129,18 @@ export function Shell({ me }: { me: Me }) {
             <Link key={href} href={href} aria-current={path === href ? "page" : undefined}>{t(label)}</Link>
           ))}
           <button type="button" onClick={() => setLinking(true)}>{t("linkScanner")}</button>
-          <CameraButton />
+          {can(me, "scan") && <CameraButton />}
           <button type="button" onClick={() => void signOut()}>{t("signOut")} ({me.username})</button>
         </nav>
       </header>
       {!online && <p className="status offline" role="status">{t("reconnecting")}</p>}
-      {banner && <BannerView banner={banner} canChange={canChange(me)} onChange={setBanner} onHold={() => setHeld(true)} />}
+      {banner && <BannerView banner={banner} canChange={can(me, "inventory.change")} onChange={setBanner} onHold={() => setHeld(true)} />}
       {linking && <LinkScanner onClose={() => setLinking(false)} />}
       <main>
         <ShowBanner.Provider value={setBanner}>
         <Switch>
           <Route path="/"><Inventory me={me} /></Route>
-          <Route path="/shopping"><Shopping online={online} canTick={canChange(me)} /></Route>
+          <Route path="/shopping"><Shopping online={online} canTick={can(me, "inventory.change")} /></Route>
           <Route path="/use-soon"><UseSoon me={me} /></Route>
           <Route path="/item/:id">{(params) => <ItemPage id={params.id} me={me} />}</Route>
           <Route path="/locations"><Locations me={me} /></Route>
