@@ -1,7 +1,7 @@
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, Route, Switch, useLocation } from "wouter";
-import { currentToken, refresh, sessionEnded, signOut } from "./api/client";
+import { currentToken, onTokenRenewed, refresh, sessionEnded, signOut } from "./api/client";
 import type { Alert, Me, Page } from "./api/types";
 import { can } from "./can";
 import { BannerView, ShowBanner, trackTaps } from "./components/Banner";
@@ -81,7 +81,9 @@ function useLive(onBanner: (banner: Banner) => void): boolean {
       },
     });
     socket.start();
+    const stopRenewing = onTokenRenewed((token) => socket.renew(token));
     return () => {
+      stopRenewing();
       socket.stop();
       if (flush) clearTimeout(flush);
     };

@@ -16,7 +16,10 @@ beforeEach(async () => {
   calls = [];
   client = await import("./client");
 });
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
 
 function stubFetch(reply: (path: string, init: RequestInit) => Response | Promise<Response>) {
   vi.stubGlobal("fetch", vi.fn(async (path: string, init: RequestInit) => {
@@ -66,6 +69,21 @@ describe("the access token", () => {
     await expect(client.api("DELETE", "/location/1")).rejects.toMatchObject({
       status: 409, code: "conflict", message: "Pantry still holds 3 things.",
     });
+  });
+
+  it("is renewed at half its life, and each new one is announced", async () => {
+    vi.useFakeTimers();
+    let issued = 0;
+    stubFetch(() => answer(200, { access_token: `t${++issued}`, expires_in: 60 }));
+    const announced: string[] = [];
+    client.onTokenRenewed((token) => announced.push(token));
+    await client.currentToken();
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(announced).toEqual(["t1"]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(announced).toEqual(["t1", "t2"]);
+    expect(await client.currentToken()).toBe("t2");
+    vi.useRealTimers();
   });
 
   it("no answer at all is a network error, not a sign-out", async () => {

@@ -28,7 +28,9 @@ interface TokenAnswer {
 let accessToken: string | null = null;
 let expiresAt = 0;
 let refreshing: Promise<string | null> | null = null;
+let renewal: ReturnType<typeof setTimeout> | null = null;
 const endListeners = new Set<(reason: MessageKey) => void>();
+const tokenListeners = new Set<(token: string) => void>();
 const channel = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("stocky-session");
 channel?.addEventListener("message", (event) => {
   if (event.data === "signed-out") endSession("signedOut", false);
@@ -39,9 +41,18 @@ export function onSessionEnded(listener: (reason: MessageKey) => void): () => vo
   return () => endListeners.delete(listener);
 }
 
+/** Every new access token (a renewal, a new password): the live socket
+ * identifies again with it before the old one expires. */
+export function onTokenRenewed(listener: (token: string) => void): () => void {
+  tokenListeners.add(listener);
+  return () => tokenListeners.delete(listener);
+}
+
 function endSession(reason: MessageKey, tellOtherTabs: boolean): void {
   accessToken = null;
   expiresAt = 0;
+  if (renewal) clearTimeout(renewal);
+  renewal = null;
   if (tellOtherTabs) channel?.postMessage("signed-out");
   for (const listener of endListeners) listener(reason);
 }
@@ -82,9 +93,15 @@ async function errorOf(response: Response): Promise<ApiError> {
 }
 
 function keep(answer: TokenAnswer): string {
-  accessToken = answer.access_token;
+  const token = (accessToken = answer.access_token);
   expiresAt = Date.now() + answer.expires_in * 1000;
-  return accessToken;
+  // Renewed at half its life, not at the last moment: a background tab's
+  // timers may run a minute late, and the socket must not outlive its token.
+  if (renewal) clearTimeout(renewal);
+  renewal = setTimeout(() => void refresh().then((fresh) => fresh || sessionEnded(), () => undefined),
+    (answer.expires_in * 1000) / 2);
+  for (const listener of tokenListeners) listener(token);
+  return token;
 }
 
 export async function signIn(username: string, password: string): Promise<void> {
