@@ -1,9 +1,10 @@
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, Route, Switch, useLocation } from "wouter";
-import { currentToken, onTokenRenewed, refresh, sessionEnded, signOut } from "./api/client";
+import { currentToken, onTokenRenewed, refresh, sessionEnded } from "./api/client";
 import type { Alert, Me, Page } from "./api/types";
 import { can } from "./can";
+import { AccountMenu } from "./components/AccountMenu";
 import { BannerView, ShowBanner, trackTaps } from "./components/Banner";
 import { CameraButton } from "./components/CameraButton";
 import { LinkScanner } from "./components/LinkScanner";
@@ -20,6 +21,7 @@ import { ItemPage } from "./views/ItemPage";
 import { Locations } from "./views/Locations";
 import { Log } from "./views/Log";
 import { NotFound } from "./views/NotFound";
+import { Password } from "./views/Password";
 import { Scanners } from "./views/Scanners";
 import { Shopping } from "./views/Shopping";
 import { UseSoon } from "./views/UseSoon";
@@ -132,7 +134,7 @@ export function Shell({ me }: { me: Me }) {
           ))}
           <button type="button" onClick={() => setLinking(true)}>{t("linkScanner")}</button>
           {can(me, "scan") && <CameraButton />}
-          <button type="button" onClick={() => void signOut()}>{t("signOut")} ({me.username})</button>
+          <AccountMenu me={me} />
         </nav>
       </header>
       {!online && <p className="status offline" role="status">{t("reconnecting")}</p>}
@@ -150,6 +152,7 @@ export function Shell({ me }: { me: Me }) {
           <Route path="/log"><Log /></Route>
           <Route path="/users"><Users me={me} /></Route>
           <Route path="/alerts"><Alerts me={me} /></Route>
+          <Route path="/password"><Password /></Route>
           <Route path="/labels"><Suspense fallback={<p>{t("loading")}</p>}><Labels /></Suspense></Route>
           <Route><NotFound /></Route>
         </Switch>

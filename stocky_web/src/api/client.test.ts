@@ -86,6 +86,39 @@ describe("the access token", () => {
     vi.useRealTimers();
   });
 
+  it("a wrong current password is said, and does not sign out", async () => {
+    stubFetch((path) => path.endsWith("/refresh")
+      ? answer(200, { access_token: "t", expires_in: 600 })
+      : answer(401, { error: { code: "not_authenticated", message: "The current password is not right." } }));
+    const ended = vi.fn();
+    client.onSessionEnded(ended);
+    await expect(client.changePassword("wrong", "a-New-Secret-2")).rejects.toMatchObject({
+      status: 401, message: "The current password is not right.",
+    });
+    expect(ended).not.toHaveBeenCalled();
+  });
+
+  it("a new password carries on with the token in its answer", async () => {
+    stubFetch((path) => answer(200, { access_token: path.endsWith("/refresh") ? "old" : "new", expires_in: 600 }));
+    const announced: string[] = [];
+    client.onTokenRenewed((token) => announced.push(token));
+    await client.changePassword("a-Member-Secret-1", "a-New-Secret-2");
+    expect(calls).toEqual(["POST /api/v1/auth/refresh", "PUT /api/v1/user/me/password"]);
+    expect(announced).toEqual(["old", "new"]);
+    expect(await client.currentToken()).toBe("new");
+  });
+
+  it("signing out everywhere says so, and the refused refresh of this page's closed socket does not say otherwise", async () => {
+    stubFetch((path) => path.endsWith("/refresh") ? answer(200, { access_token: "t", expires_in: 600 }) : answer(204));
+    await client.currentToken();
+    const ended = vi.fn();
+    client.onSessionEnded(ended);
+    await client.signOutEverywhere();
+    expect(calls[1]).toBe("POST /api/v1/auth/logout");
+    client.sessionEnded();
+    expect(ended.mock.calls).toEqual([["signedOutEverywhere"]]);
+  });
+
   it("no answer at all is a network error, not a sign-out", async () => {
     vi.stubGlobal("fetch", vi.fn(async () => { throw new TypeError("Failed to fetch"); }));
     await expect(client.refresh()).rejects.toBeInstanceOf(client.NetworkError);
