@@ -31,7 +31,7 @@ export function App() {
     void resume();
     return onSessionEnded((reason) => {
       queries.clear();
-      if (reason === "signedOut") forgetShopping();
+      if (reason === "signedOut" || reason === "signedOutEverywhere") forgetShopping();
       setAuth({ state: "out", message: reason });
     });
   }, []);

@@ -1,8 +1,10 @@
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, Route, Switch, useLocation } from "wouter";
-import { currentToken, refresh, sessionEnded, signOut } from "./api/client";
+import { currentToken, onTokenRenewed, refresh, sessionEnded } from "./api/client";
 import type { Alert, Me, Page } from "./api/types";
+import { can } from "./can";
+import { AccountMenu } from "./components/AccountMenu";
 import { BannerView, ShowBanner, trackTaps } from "./components/Banner";
 import { CameraButton } from "./components/CameraButton";
 import { LinkScanner } from "./components/LinkScanner";
@@ -19,11 +21,11 @@ import { ItemPage } from "./views/ItemPage";
 import { Locations } from "./views/Locations";
 import { Log } from "./views/Log";
 import { NotFound } from "./views/NotFound";
+import { Password } from "./views/Password";
 import { Scanners } from "./views/Scanners";
 import { Shopping } from "./views/Shopping";
 import { UseSoon } from "./views/UseSoon";
 import { Users } from "./views/Users";
-import { canChange } from "./views/Inventory";
 
 const Labels = lazy(() => import("./views/Labels"));
 
@@ -81,7 +83,9 @@ function useLive(onBanner: (banner: Banner) => void): boolean {
       },
     });
     socket.start();
+    const stopRenewing = onTokenRenewed((token) => socket.renew(token));
     return () => {
+      stopRenewing();
       socket.stop();
       if (flush) clearTimeout(flush);
     };
@@ -116,7 +120,7 @@ export function Shell({ me }: { me: Me }) {
   useEffect(() => setMenuOpen(false), [path]);
   useEffect(trackTaps, []);
 
-  const nav = me.role === "Admin" ? [...NAV.slice(0, 6), ["/users", "navUsers"] as [string, MessageKey], ...NAV.slice(6)] : NAV;
+  const nav = can(me, "user.manage") ? [...NAV.slice(0, 6), ["/users", "navUsers"] as [string, MessageKey], ...NAV.slice(6)] : NAV;
   return (
     <div className="shell">
       <header className="top">
@@ -129,18 +133,18 @@ export function Shell({ me }: { me: Me }) {
             <Link key={href} href={href} aria-current={path === href ? "page" : undefined}>{t(label)}</Link>
           ))}
           <button type="button" onClick={() => setLinking(true)}>{t("linkScanner")}</button>
-          <CameraButton />
-          <button type="button" onClick={() => void signOut()}>{t("signOut")} ({me.username})</button>
+          {can(me, "scan") && <CameraButton />}
+          <AccountMenu me={me} />
         </nav>
       </header>
       {!online && <p className="status offline" role="status">{t("reconnecting")}</p>}
-      {banner && <BannerView banner={banner} canChange={canChange(me)} onChange={setBanner} onHold={() => setHeld(true)} />}
+      {banner && <BannerView banner={banner} canChange={can(me, "inventory.change")} onChange={setBanner} onHold={() => setHeld(true)} />}
       {linking && <LinkScanner onClose={() => setLinking(false)} />}
       <main>
         <ShowBanner.Provider value={setBanner}>
         <Switch>
           <Route path="/"><Inventory me={me} /></Route>
-          <Route path="/shopping"><Shopping online={online} canTick={canChange(me)} /></Route>
+          <Route path="/shopping"><Shopping online={online} canTick={can(me, "inventory.change")} /></Route>
           <Route path="/use-soon"><UseSoon me={me} /></Route>
           <Route path="/item/:id">{(params) => <ItemPage id={params.id} me={me} />}</Route>
           <Route path="/locations"><Locations me={me} /></Route>
@@ -148,6 +152,7 @@ export function Shell({ me }: { me: Me }) {
           <Route path="/log"><Log /></Route>
           <Route path="/users"><Users me={me} /></Route>
           <Route path="/alerts"><Alerts me={me} /></Route>
+          <Route path="/password"><Password /></Route>
           <Route path="/labels"><Suspense fallback={<p>{t("loading")}</p>}><Labels /></Suspense></Route>
           <Route><NotFound /></Route>
         </Switch>

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +23,13 @@ for helpers in (TESTS, TESTS / "reliability", TESTS / "integration"):  # TESTS: 
     if str(helpers) not in sys.path:
         sys.path.insert(0, str(helpers))
 
+from mosquitto import free_port  # noqa: E402
 from reliability_support import StockyProcess  # noqa: E402
 
 CHROMIUM = Path(os.environ.get("STOCKY_TEST_CHROMIUM", "/usr/bin/chromium"))
 DEMO_ADMIN = ("admin", "stocky-demo")
 TIMEOUT_MS = 5000
+LIVE_MS = 1500  # "within a second", with room for a busy CI machine
 
 
 @dataclass
@@ -60,12 +65,43 @@ class Kitchen:
         return found["data"][0]
 
 
+@contextmanager
+def demo_kitchen(directory: Path, **env: str) -> Iterator[Kitchen]:
+    """A running Stocky with the demo kitchen in ``directory``; ``env``: its
+    settings (``STOCKY_...`` variables) other than the defaults."""
+    stocky = StockyProcess(directory / "data", free_port(), **env)
+    printed = stocky.cli("demo-data")
+    key = re.search(r"API key: (\S+)", printed)
+    assert key, printed
+    stocky.start()
+    try:
+        yield Kitchen(stocky, key.group(1))
+    finally:
+        stocky.stop()
+
+
 def sign_in(page: Any, url: str, username: str = DEMO_ADMIN[0], password: str = DEMO_ADMIN[1], path: str = "/") -> None:
     page.goto(url + path)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.locator(".shell").wait_for(timeout=TIMEOUT_MS)  # signed in: the app's frame is up
+
+
+def entry(page: Any, name: str) -> Any:
+    """The inventory's list entry of one item."""
+    return page.get_by_role("listitem").filter(has=page.get_by_text(name, exact=True))
+
+
+def open_account_menu(page: Any) -> None:
+    """Where one's own controls are: the end of the phone's menu, the list
+    under one's name on a computer."""
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    account = page.get_by_role("button", name=re.compile("^Account: "))
+    if account.is_visible():
+        account.click()
 
 
 def decode_qr_codes(pixels: memoryview) -> list[str]:

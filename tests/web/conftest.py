@@ -5,7 +5,6 @@ module. Skipped, with the reason, where Chromium or Playwright is missing."""
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,21 +16,13 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from browser_support import CHROMIUM, Kitchen, StockyProcess, qr_video  # noqa: E402
-from mosquitto import free_port  # noqa: E402  (browser_support puts it on the path)
+from browser_support import CHROMIUM, Kitchen, demo_kitchen, qr_video  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def kitchen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kitchen]:
-    stocky = StockyProcess(tmp_path_factory.mktemp("web") / "data", free_port())
-    printed = stocky.cli("demo-data")
-    key = re.search(r"API key: (\S+)", printed)
-    assert key, printed
-    stocky.start()
-    try:
-        yield Kitchen(stocky, key.group(1))
-    finally:
-        stocky.stop()
+    with demo_kitchen(tmp_path_factory.mktemp("web")) as running:
+        yield running
 
 
 # What the fake camera shows: a QR code holding the coffee beans' barcode.

@@ -16,7 +16,10 @@ beforeEach(async () => {
   calls = [];
   client = await import("./client");
 });
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
 
 function stubFetch(reply: (path: string, init: RequestInit) => Response | Promise<Response>) {
   vi.stubGlobal("fetch", vi.fn(async (path: string, init: RequestInit) => {
@@ -66,6 +69,54 @@ describe("the access token", () => {
     await expect(client.api("DELETE", "/location/1")).rejects.toMatchObject({
       status: 409, code: "conflict", message: "Pantry still holds 3 things.",
     });
+  });
+
+  it("is renewed at half its life, and each new one is announced", async () => {
+    vi.useFakeTimers();
+    let issued = 0;
+    stubFetch(() => answer(200, { access_token: `t${++issued}`, expires_in: 60 }));
+    const announced: string[] = [];
+    client.onTokenRenewed((token) => announced.push(token));
+    await client.currentToken();
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(announced).toEqual(["t1"]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(announced).toEqual(["t1", "t2"]);
+    expect(await client.currentToken()).toBe("t2");
+    vi.useRealTimers();
+  });
+
+  it("a wrong current password is said, and does not sign out", async () => {
+    stubFetch((path) => path.endsWith("/refresh")
+      ? answer(200, { access_token: "t", expires_in: 600 })
+      : answer(401, { error: { code: "not_authenticated", message: "The current password is not right." } }));
+    const ended = vi.fn();
+    client.onSessionEnded(ended);
+    await expect(client.changePassword("wrong", "a-New-Secret-2")).rejects.toMatchObject({
+      status: 401, message: "The current password is not right.",
+    });
+    expect(ended).not.toHaveBeenCalled();
+  });
+
+  it("a new password carries on with the token in its answer", async () => {
+    stubFetch((path) => answer(200, { access_token: path.endsWith("/refresh") ? "old" : "new", expires_in: 600 }));
+    const announced: string[] = [];
+    client.onTokenRenewed((token) => announced.push(token));
+    await client.changePassword("a-Member-Secret-1", "a-New-Secret-2");
+    expect(calls).toEqual(["POST /api/v1/auth/refresh", "PUT /api/v1/user/me/password"]);
+    expect(announced).toEqual(["old", "new"]);
+    expect(await client.currentToken()).toBe("new");
+  });
+
+  it("signing out everywhere says so, and the refused refresh of this page's closed socket does not say otherwise", async () => {
+    stubFetch((path) => path.endsWith("/refresh") ? answer(200, { access_token: "t", expires_in: 600 }) : answer(204));
+    await client.currentToken();
+    const ended = vi.fn();
+    client.onSessionEnded(ended);
+    await client.signOutEverywhere();
+    expect(calls[1]).toBe("POST /api/v1/auth/logout");
+    client.sessionEnded();
+    expect(ended.mock.calls).toEqual([["signedOutEverywhere"]]);
   });
 
   it("no answer at all is a network error, not a sign-out", async () => {

@@ -28,10 +28,16 @@ interface TokenAnswer {
 let accessToken: string | null = null;
 let expiresAt = 0;
 let refreshing: Promise<string | null> | null = null;
+let renewal: ReturnType<typeof setTimeout> | null = null;
+let ends = 0; // sessions ended so far: a renewal answered after an end is not kept
 const endListeners = new Set<(reason: MessageKey) => void>();
+const tokenListeners = new Set<(token: string) => void>();
 const channel = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("stocky-session");
+// Another tab of this browser signed out: the shared cookie is gone, so this
+// tab is signed out too, and says how.
+const SIGN_OUTS: MessageKey[] = ["signedOut", "signedOutEverywhere"];
 channel?.addEventListener("message", (event) => {
-  if (event.data === "signed-out") endSession("signedOut", false);
+  if (SIGN_OUTS.includes(event.data)) endSession(event.data, false);
 });
 
 export function onSessionEnded(listener: (reason: MessageKey) => void): () => void {
@@ -39,10 +45,20 @@ export function onSessionEnded(listener: (reason: MessageKey) => void): () => vo
   return () => endListeners.delete(listener);
 }
 
+/** Every new access token (a renewal, a new password): the live socket
+ * identifies again with it before the old one expires. */
+export function onTokenRenewed(listener: (token: string) => void): () => void {
+  tokenListeners.add(listener);
+  return () => tokenListeners.delete(listener);
+}
+
 function endSession(reason: MessageKey, tellOtherTabs: boolean): void {
+  ends += 1;
   accessToken = null;
   expiresAt = 0;
-  if (tellOtherTabs) channel?.postMessage("signed-out");
+  if (renewal) clearTimeout(renewal);
+  renewal = null;
+  if (tellOtherTabs) channel?.postMessage(reason);
   for (const listener of endListeners) listener(reason);
 }
 
@@ -82,9 +98,15 @@ async function errorOf(response: Response): Promise<ApiError> {
 }
 
 function keep(answer: TokenAnswer): string {
-  accessToken = answer.access_token;
+  const token = (accessToken = answer.access_token);
   expiresAt = Date.now() + answer.expires_in * 1000;
-  return accessToken;
+  // Renewed at half its life, not at the last moment: a background tab's
+  // timers may run a minute late, and the socket must not outlive its token.
+  if (renewal) clearTimeout(renewal);
+  renewal = setTimeout(() => void refresh().then((fresh) => fresh || sessionEnded(), () => undefined),
+    (answer.expires_in * 1000) / 2);
+  for (const listener of tokenListeners) listener(token);
+  return token;
 }
 
 export async function signIn(username: string, password: string): Promise<void> {
@@ -94,10 +116,12 @@ export async function signIn(username: string, password: string): Promise<void> 
 }
 
 async function refreshNow(): Promise<string | null> {
+  const asked = ends;
   const response = await send("/auth/refresh", jsonInit("POST", {}));
   if (response.status === 401) return null;
   if (!response.ok) throw await errorOf(response);
-  return keep(await response.json());
+  const answer: TokenAnswer = await response.json();
+  return asked === ends ? keep(answer) : null;
 }
 
 /** A new access token from the refresh cookie, or null once the sign-in
@@ -129,9 +153,28 @@ export async function signOut(): Promise<void> {
   }
 }
 
-/** The session is over (a 401 the refresh cookie cannot mend). */
+/** Every sign-in of this account ends: browsers, tokens and sockets. Not
+ * signed out here until Stocky has said so, or the others would go on. */
+export async function signOutEverywhere(): Promise<void> {
+  const response = await send("/auth/logout", jsonInit("POST", { everywhere: true }, accessToken));
+  if (!response.ok) throw await errorOf(response);
+  endSession("signedOutEverywhere", true);
+}
+
+/** A new password; the answer's token carries on this sign-in (every other
+ * one has ended). A 401 here is a wrong current password, not a sign-out. */
+export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  const body = { current_password: currentPassword, new_password: newPassword };
+  const response = await send("/user/me/password", jsonInit("PUT", body, await currentToken()));
+  if (!response.ok) throw await errorOf(response);
+  keep(await response.json());
+}
+
+/** The session is over (a 401 the refresh cookie cannot mend), unless it
+ * ended already: then a sign-out's own words stay on the screen (signing
+ * out closes this page's socket too, and its refresh is refused). */
 export function sessionEnded(): void {
-  endSession("sessionEnded", false);
+  if (accessToken !== null) endSession("sessionEnded", false);
 }
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,3 +1,5 @@
+import type { Action } from "../can";
+
 export type Role = "Admin" | "Member" | "Read-only" | "Scanner";
 export type StorageType = "Ambient" | "Refrigerated" | "Frozen" | null;
 
@@ -10,6 +12,8 @@ export interface Me {
   id: string;
   username: string;
   role: Role;
+  /** What this account may do (see `can`). */
+  can: Action[];
 }
 
 export interface Item {

@@ -18,7 +18,8 @@ export function ConfirmButton({ label, name, question, onConfirm, disabled, yes 
     <span className="confirm" role="group" aria-label={question}>
       <span>{question}</span>
       <button type="button" className="danger" onClick={() => { setAsking(false); onConfirm(); }}>{yes ?? t("confirm")}</button>
-      <button type="button" onClick={() => setAsking(false)}>{t("cancel")}</button>
+      {/* Focus moves to the safe answer, which also scrolls the question into view. */}
+      <button type="button" autoFocus onClick={() => setAsking(false)}>{t("cancel")}</button>
     </span>
   );
 }

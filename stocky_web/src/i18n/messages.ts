@@ -18,6 +18,7 @@ export const en = {
   signOut: "Sign out",
   sessionEnded: "Your sign-in has ended; please sign in again.",
   signedOut: "You are signed out.",
+  signedOutEverywhere: "You are signed out everywhere.",
   offline: "No connection to Stocky.",
   offlineSince: "Offline: showing the list as it was at {time}.",
   reconnecting: "Reconnecting…",
@@ -34,6 +35,18 @@ export const en = {
   navUseSoon: "Use soon",
   alertsCount: "{count} open alerts",
   mainMenu: "Menu",
+
+  // one's own account
+  accountOf: "Account: {name}",
+  signedInAs: "Signed in as {name}",
+  signOutEverywhere: "Sign out everywhere",
+  confirmSignOutEverywhere: "Sign out on every phone and computer, this one too?",
+  yesSignOutEverywhere: "Yes, everywhere",
+  changePassword: "Change password",
+  currentPassword: "Current password",
+  repeatPassword: "New password again",
+  passwordsDiffer: "The two new passwords are not the same.",
+  passwordChanged: "Password changed; your other sign-ins have ended.",
 
   // inventory
   search: "Search",

@@ -28,6 +28,7 @@ export class LiveSocket {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
   private everOpen = false;
+  private token: string | null = null;
 
   constructor(private readonly options: LiveOptions) {}
 
@@ -61,6 +62,18 @@ export class LiveSocket {
     this.socket = null;
   }
 
+  /** A fresh access token: the open socket identifies again with it, so
+   * Stocky does not close it when the old token expires. */
+  renew(token: string): void {
+    this.token = token;
+    if (this.socket?.readyState === WebSocket.OPEN) this.identify(this.socket);
+  }
+
+  private identify(socket: WebSocket): void {
+    const token = this.token;
+    socket.send(JSON.stringify({ action: "identify_ui", ui_id: this.options.uiId, ...(token ? { token } : {}) }));
+  }
+
   private url(): string {
     if (this.options.url) return this.options.url;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -68,18 +81,17 @@ export class LiveSocket {
   }
 
   private async connect(): Promise<void> {
-    let token: string | null = null;
+    this.token = null;
     try {
-      token = await this.options.token();
+      this.token = await this.options.token();
     } catch {
       // unreachable now: the socket fails too, and the back-off retries both
     }
     if (this.stopped) return;
     const socket = new WebSocket(this.url());
     this.socket = socket;
-    socket.onopen = () => {
-      socket.send(JSON.stringify({ action: "identify_ui", ui_id: this.options.uiId, ...(token ? { token } : {}) }));
-    };
+    let identified = false;
+    socket.onopen = () => this.identify(socket);
     socket.onmessage = (event) => {
       let message: LiveMessage;
       try {
@@ -88,6 +100,8 @@ export class LiveSocket {
         return;
       }
       if (message.action === "identified") {
+        if (identified) return; // again, with a renewed token: no gap
+        identified = true;
         const gap = this.everOpen;
         this.everOpen = true;
         this.attempt = 0;

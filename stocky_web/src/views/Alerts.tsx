@@ -1,9 +1,9 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import type { Alert, Me, Page } from "../api/types";
+import { can } from "../can";
 import { errorText, useAction, useGet } from "../hooks";
 import { formatTime, t } from "../i18n";
-import { canChange } from "./Inventory";
 
 export function Alerts({ me }: { me: Me }) {
   const alerts = useGet<Page<Alert>>(["alerts", "open"], "/alert?acknowledged=false");
@@ -21,7 +21,7 @@ export function Alerts({ me }: { me: Me }) {
       {alerts.error && <p className="error" role="alert">{errorText(alerts.error)}</p>}
       {action.error && <p className="error" role="alert">{action.error}</p>}
       {alerts.data && !open.length && <p className="muted">{t("noAlerts")}</p>}
-      {canChange(me) && open.length > 1 && (
+      {can(me, "inventory.change") && open.length > 1 && (
         <button type="button" onClick={() => void run("POST", "/alert/acknowledge", {})}>{t("acknowledgeAll")}</button>
       )}
       <ul className="alerts">
@@ -29,7 +29,7 @@ export function Alerts({ me }: { me: Me }) {
           <li key={alert.id} className={`alert-${alert.severity.toLowerCase()}`}>
             <div><span className="tag">{alert.severity}</span> <time dateTime={alert.timestamp}>{formatTime(alert.timestamp)}</time></div>
             <p>{alert.message}</p>
-            {canChange(me) && (
+            {can(me, "inventory.change") && (
               <button type="button" onClick={() => void run("PATCH", `/alert/${alert.id}`, { is_acknowledged: true })}>
                 {t("acknowledge")}
               </button>

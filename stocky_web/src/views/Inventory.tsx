@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { Link, useSearch, useLocation } from "wouter";
 import type { Item, Me, Page, ShoppingItem, StockFilter } from "../api/types";
+import { can } from "../can";
 import { Places } from "../components/Places";
 import { keepUnits } from "../dates";
 import { errorText, useGet } from "../hooks";
@@ -16,10 +17,6 @@ function stockFilter(asked: string | null): StockFilter {
   return asked === "all" ? "all" : "in";
 }
 const PAGE = 50;
-
-export function canChange(me: Me): boolean {
-  return me.role === "Admin" || me.role === "Member";
-}
 
 function ItemEntry({ item, me }: { item: Item & Partial<ShoppingItem>; me: Me }) {
   const [open, setOpen] = useState(false);
@@ -37,7 +34,7 @@ function ItemEntry({ item, me }: { item: Item & Partial<ShoppingItem>; me: Me })
         </button>
         <Link href={`/item/${item.id}`} className="item-link" aria-label={`${t("openItem")}: ${name}`}>›</Link>
       </div>
-      {open && <Places id={item.id} canChange={canChange(me)} />}
+      {open && <Places id={item.id} canChange={can(me, "inventory.change")} />}
     </li>
   );
 }

@@ -3,6 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useLocation } from "wouter";
 import { api, ApiError } from "../api/client";
 import type { Adjusted, ItemDetail, Location, Me, Page, Place, StockChange, StorageType } from "../api/types";
+import { can } from "../can";
 import { useTapped } from "../components/Banner";
 import { ConfirmButton } from "../components/Confirm";
 import { Places } from "../components/Places";
@@ -12,7 +13,6 @@ import { journalDates, quickDate } from "../dates";
 import { formatAgo, formatNumber, formatTime, t, type MessageKey } from "../i18n";
 import { itemName } from "../scan";
 import { historyMark, mayUndo, undoneIds } from "../undo";
-import { canChange } from "./Inventory";
 import { NotFound } from "./NotFound";
 
 function EditItem({ item }: { item: ItemDetail }) {
@@ -167,10 +167,10 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
       <h1>{itemName(data)}</h1>
       <p className="big">{t("total", { count: data.total_quantity })}</p>
       {data.lookup_status === "pending" && <p className="muted">{t("lookupPending")}</p>}
-      <Places id={id} canChange={canChange(me)} />
-      {canChange(me) && <AddPlace item={data} />}
-      {canChange(me) && <AddDated item={data} />}
-      {canChange(me) ? <EditItem key={data.updated_at} item={data} /> : (
+      <Places id={id} canChange={can(me, "inventory.change")} />
+      {can(me, "inventory.change") && <AddPlace item={data} />}
+      {can(me, "inventory.change") && <AddDated item={data} />}
+      {can(me, "inventory.change") ? <EditItem key={data.updated_at} item={data} /> : (
         <dl>
           <dt>{t("barcode")}</dt><dd>{data.upc ?? "—"}</dd>
           <dt>{t("description")}</dt><dd>{data.description ?? "—"}</dd>
@@ -182,11 +182,11 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
         <ul className="history">
           {changes.map((change) => (
             <HistoryRow key={change.id} change={change} mark={historyMark(change, undone)}
-              canUndo={canChange(me) && mayUndo(change, undone)} />
+              canUndo={can(me, "inventory.change") && mayUndo(change, undone)} />
           ))}
         </ul>
       ) : <p className="muted">{t("historyEmpty")}</p>}
-      {me.role === "Admin" && (
+      {can(me, "item.delete") && (
         <div className="actions">
           <ConfirmButton label={t("deleteItem")} question={t("confirmDeleteItem", { name: itemName(data) })}
             onConfirm={() => void remove.run(async () => {

@@ -2,11 +2,11 @@ import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import type { Location, Me, Page } from "../api/types";
+import { can } from "../can";
 import { ConfirmButton } from "../components/Confirm";
 import { StorageSelect, storageName } from "../components/Storage";
 import { errorText, useAction, useGet } from "../hooks";
 import { t } from "../i18n";
-import { canChange } from "./Inventory";
 
 function LocationEntry({ location, all, editable }: { location: Location; all: Location[]; editable: boolean }) {
   const others = all.filter((l) => l.id !== location.id);
@@ -85,9 +85,9 @@ export function Locations({ me }: { me: Me }) {
       <h1>{t("navLocations")}</h1>
       {locations.error && <p className="error" role="alert">{errorText(locations.error)}</p>}
       <ul className="locations">
-        {all.map((location) => <LocationEntry key={location.id} location={location} all={all} editable={canChange(me)} />)}
+        {all.map((location) => <LocationEntry key={location.id} location={location} all={all} editable={can(me, "inventory.change")} />)}
       </ul>
-      {canChange(me) && <NewLocation />}
+      {can(me, "inventory.change") && <NewLocation />}
     </section>
   );
 }

@@ -1,10 +1,10 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import type { Location, Me, Page, ScannerState } from "../api/types";
+import { can } from "../can";
 import { errorText, useAction, useGet } from "../hooks";
 import { formatAgo, t } from "../i18n";
 import { uiId } from "../uiId";
-import { canChange } from "./Inventory";
 
 function ScannerEntry({ scanner, locations, editable }: { scanner: ScannerState; locations: Location[]; editable: boolean }) {
   const action = useAction();
@@ -54,7 +54,7 @@ export function Scanners({ me }: { me: Me }) {
       {scanners.data && !scanners.data.data.length && <p className="muted">{t("noScanners")}</p>}
       <ul className="scanners">
         {scanners.data?.data.map((scanner) => (
-          <ScannerEntry key={scanner.id} scanner={scanner} locations={locations.data?.data ?? []} editable={canChange(me)} />
+          <ScannerEntry key={scanner.id} scanner={scanner} locations={locations.data?.data ?? []} editable={can(me, "scanner.set_state")} />
         ))}
       </ul>
     </section>

@@ -1,12 +1,12 @@
 import { useState } from "react";
 import { Link } from "wouter";
 import type { Me, Page, UseSoonLot } from "../api/types";
+import { can } from "../can";
 import { TakeOneDated } from "../components/TakeOneDated";
 import { daysLeftText, formatDay } from "../dates";
 import { errorText, useGet } from "../hooks";
 import { t } from "../i18n";
 import { itemName } from "../scan";
-import { canChange } from "./Inventory";
 
 const WINDOWS = [3, 7, 14, 30];
 
@@ -22,7 +22,7 @@ function LotRow({ lot, me }: { lot: UseSoonLot; me: Me }) {
           <time dateTime={lot.best_before}>{date}</time> · {t("lotWhere", { quantity: lot.quantity, location: lot.location_name })}
         </span>
       </div>
-      {canChange(me) && (
+      {can(me, "inventory.change") && (
         <TakeOneDated units={{ itemId: lot.item_id, item: name, skuId: lot.sku_id, locationId: lot.location_id,
           location: lot.location_name, bestBefore: lot.best_before, date }} />
       )}

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
 import type { Me, Page, Role, User } from "../api/types";
+import { can } from "../can";
 import { errorText, useAction, useGet } from "../hooks";
 import { t } from "../i18n";
 
@@ -90,9 +91,9 @@ function NewUser({ onKey }: { onKey: (name: string, key: string) => void }) {
 }
 
 export function Users({ me }: { me: Me }) {
-  const users = useGet<Page<User>>(["users"], "/user", { enabled: me.role === "Admin" });
+  const users = useGet<Page<User>>(["users"], "/user", { enabled: can(me, "user.manage") });
   const [shown, setShown] = useState<string | null>(null);
-  if (me.role !== "Admin") return <p className="notice">{t("adminsOnly")}</p>;
+  if (!can(me, "user.manage")) return <p className="notice">{t("adminsOnly")}</p>;
   const onKey = (name: string, key: string) => setShown(t("keyShownOnce", { name, key }));
   return (
     <section>
