@@ -176,22 +176,24 @@ class SkuService(Service):
         def change(work: UnitOfWork) -> SkuMoved:
             source, item, origin = _load(work.session, sku_id)
             destination = get_or_404(work.session, Location, data.location_id, "location")
-            target = _move(work, source, item, origin, destination, data.quantity, actor)
-            return SkuMoved(source=sku_out(source, item, origin), target=sku_out(target, item, destination))
+            target, journal = _move(work, source, item, origin, destination, data.quantity, actor, uuid.uuid4())
+            return SkuMoved(source=sku_out(source, item, origin), target=sku_out(target, item, destination),
+                            change_id=journal.id)
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
     async def empty_location(self, location_id: uuid.UUID, into_id: uuid.UUID, actor: Actor) -> int:
         """Move everything in one location to another (before deleting it).
-        Returns how many units moved; all or nothing."""
+        Returns how many units moved; all or nothing. One change in the
+        journal: every item's rows share one group."""
 
         def change(work: UnitOfWork) -> int:
-            moved = 0
+            moved, group = 0, uuid.uuid4()
             origin = get_or_404(work.session, Location, location_id, "location")
             destination = get_or_404(work.session, Location, into_id, "location")
             for sku, item in location_crud.stocked_items(work.session, location_id):
                 quantity = sku.quantity
-                _move(work, sku, item, origin, destination, quantity, actor)
+                _move(work, sku, item, origin, destination, quantity, actor, group)
                 moved += quantity
             return moved
 
@@ -250,7 +252,11 @@ def _move(
     destination: Location,
     quantity: int,
     actor: Actor,
-) -> Sku:
+    group: uuid.UUID,
+) -> tuple[Sku, StockChange]:
+    """Move ``quantity`` units, dates and all: a journal row out of ``origin``
+    and one into ``destination``, both in ``group`` so that they are undone
+    together. Returns the target SKU and the row out."""
     if origin.id == destination.id:
         raise InvalidInput(
             f"{item_label(item)} is already in {origin.name}.",
@@ -258,11 +264,12 @@ def _move(
         )
     item_crud.lock(work.session, item.id)
     dated = lots.take(work.session, source.id, quantity)  # the dates travel with the units
-    change_stock(work, source, item, origin, -quantity, actor, parts=dated)
+    out = change_stock(work, source, item, origin, -quantity, actor, parts=dated)
     target, _ = ensure_sku(work, item, destination)
-    change_stock(work, target, item, destination, quantity, actor, parts=dated)
+    into = change_stock(work, target, item, destination, quantity, actor, parts=dated)
+    out.group_id = into.group_id = group
     _log_change(work, actor, f"Moved {quantity} {item_label(item)} from {origin.name} to {destination.name}")
-    return target
+    return target, out
 
 
 def _only(count: int, where: str) -> str:
