@@ -17,6 +17,7 @@ from stocky.models import Item, Location, Sku, StockChange
 from stocky.models.types import utcnow
 from stocky.schemas.actor import Actor
 from stocky.schemas.common import Page, parse
+from stocky.schemas.location import LocationEmptied
 from stocky.schemas.sku import (
     SkuAdjust,
     SkuCreate,
@@ -182,20 +183,27 @@ class SkuService(Service):
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
-    async def empty_location(self, location_id: uuid.UUID, into_id: uuid.UUID, actor: Actor) -> int:
-        """Move everything in one location to another (before deleting it).
-        Returns how many units moved; all or nothing. One change in the
-        journal: every item's rows share one group."""
+    async def empty_location(self, location_id: uuid.UUID, into_id: uuid.UUID, actor: Actor) -> LocationEmptied:
+        """Move everything in one location to another, all or nothing: one
+        change in the journal (every item's rows share one group), so undoing
+        the answer's ``change_id`` puts every unit back where it was, with its
+        date (stocky/services/undo.py)."""
 
-        def change(work: UnitOfWork) -> int:
-            moved, group = 0, uuid.uuid4()
+        def change(work: UnitOfWork) -> LocationEmptied:
             origin = get_or_404(work.session, Location, location_id, "location")
             destination = get_or_404(work.session, Location, into_id, "location")
-            for sku, item in location_crud.stocked_items(work.session, location_id):
-                quantity = sku.quantity
-                _move(work, sku, item, origin, destination, quantity, actor, group)
-                moved += quantity
-            return moved
+            stocked = location_crud.stocked_items(work.session, location_id)
+            group, units, first = uuid.uuid4(), 0, None
+            for sku, item in stocked:
+                units += sku.quantity  # before the move sets it to 0
+                _, journal = _move(work, sku, item, origin, destination, sku.quantity, actor, group)
+                first = first or journal
+            return LocationEmptied(
+                moved=units, items=len(stocked),
+                from_location_id=origin.id, from_location_name=origin.name,
+                into_location_id=destination.id, into_location_name=destination.name,
+                change_id=first.id if first is not None else None,
+            )
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
