@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QLineEdit, QVBoxLayout, 
 from stocky.schemas.user import UserOut
 from stocky.services.users import AT_THE_SCREEN
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import button, hint, row, run, scrolling, title
+from stocky_touch.widgets.common import button, hint, label, row, run, scrolling, title
 from stocky_touch.widgets.narrow import is_narrow, labels_above, on_narrow
 
 
@@ -44,9 +44,9 @@ class SignInPage(QWidget):
         self.repeat = QLineEdit()
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
         self.repeat.setPlaceholderText("The same password again")
-        form.addRow("Name", self.username)
-        form.addRow("Password", self.password)
-        form.addRow("Again", self.repeat)
+        form.addRow(label("Name"), self.username)
+        form.addRow(label("Password"), self.password)
+        form.addRow(label("Again"), self.repeat)
         self._repeat_row = form.rowCount() - 1
         self.form = form
         layout.addLayout(form)

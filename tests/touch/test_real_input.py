@@ -5,9 +5,11 @@ display turned to portrait)."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 
 import pytest
+from PySide6.QtGui import QImage
 from support.polling import eventually_sync
 
 from stocky.core.dates import add_months
@@ -180,6 +182,45 @@ def test_any_date_for_a_scan_with_the_steppers(xk):
     xk.tap(xk.wait_for("Change", "button", inside="messagebar"))
     xk.tap(xk.wait_for("No date", "button", inside="messagebar"))
     eventually_sync(lambda: not dated(), what="the cheddar's date taken away again")
+
+
+# Text as a careless (or hostile) hand types it: markup, which the screen
+# shows as the characters they are, never as red 96 pt letters or a picture.
+SHOUTING_ALERT = 'Fridge <span style="font-size:96pt;color:red">EVACUATE</span> now'
+MARKUP_NAME = "Oat drink <b>Milk</b><img src=x>"
+
+
+def red_pixels(image: QImage, control: dict) -> int:
+    """Pure red pixels where ``control`` is on the screen (the kiosk's own
+    colours have none: its reds are darker)."""
+    left, top, width, height = control["shown"]
+    count = 0
+    for x in range(left, left + width):
+        for y in range(top, top + height):
+            colour = image.pixelColor(x, y)
+            count += colour.red() > 200 and colour.green() < 60 and colour.blue() < 60
+    return count
+
+
+def test_names_and_alerts_show_as_the_text_they_are(xk, tmp_path):
+    status, _item = xk.api("POST", "/item", {"name": MARKUP_NAME})
+    assert status == 201, _item
+    status, alert = xk.api("POST", "/alert", {"severity": "Warning", "message": SHOUTING_ALERT})
+    assert status == 201, alert
+    # Nothing in stock: it is on the shopping list.
+    open_item_page(xk, MARKUP_NAME, "Shopping list", query="oat")
+    heading = xk.wait_for(MARKUP_NAME, "label")
+    assert heading["plain"] and xk.on_screen(heading), heading
+    xk.tap(xk.wait_for("‹ Back", "button"))
+    search(xk, "")
+    xk.tap(xk.wait_for(lambda text: text.startswith("⚠"), "button", inside="topbar"))
+    shown = xk.reach(lambda text: SHOUTING_ALERT in text, "label")
+    assert shown["plain"], shown
+    time.sleep(0.5)  # the page drawn, not only laid out
+    image = xk.screenshot(tmp_path / "alert.png")
+    assert red_pixels(image, shown) == 0, f"the alert's markup is drawn, see {tmp_path / 'alert.png'}"
+    assert xk.api("PATCH", f"/alert/{alert['id']}", {"is_acknowledged": True})[0] == 200
+    xk.tap(xk.wait_for("‹ Back", "button"))
 
 
 MILK_GS1 = "]d2010500012810447010ABC123"  # Whole milk's GTIN, then batch ABC123 (any length)
