@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self.item_page.typeInto.connect(self.keyboard.open_for)
         self.alerts_page.back.connect(self.show_tabs)
         self.signin_page.back.connect(self.show_tabs)
+        self.signin_page.typeInto.connect(self.keyboard.open_for)
         ctx.notifier.message.connect(lambda text, error: self.banner.show_message(text, error))
         ctx.notifier.undoable.connect(
             lambda text, change_id: self.banner.show_message(text, action=("Undo", lambda: self.undo(change_id))))

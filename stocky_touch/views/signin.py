@@ -15,6 +15,7 @@ from stocky_touch.widgets.narrow import is_narrow, labels_above, on_narrow
 
 class SignInPage(QWidget):
     back = Signal()
+    typeInto = Signal(object)  # a text field that wants the on-screen keyboard
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -24,8 +25,8 @@ class SignInPage(QWidget):
         self._kiosk_button: QWidget | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        area, body = scrolling()
-        outer.addWidget(area)
+        self.area, body = scrolling()
+        outer.addWidget(self.area)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(24, 16, 24, 16)
         self.back_button = button("‹ Back", self.back.emit)
@@ -58,6 +59,8 @@ class SignInPage(QWidget):
         on_narrow(self, labels_above(form), lambda _narrow: self._place_people())
 
     def reload(self) -> None:
+        # From the top: it was left scrolled to the password typed last time.
+        self.area.verticalScrollBar().setValue(0)
         run(self.ctx.notifier, self.ctx.services.users.people(), self._show_people)
 
     def show_first_start(self) -> None:
@@ -102,7 +105,7 @@ class SignInPage(QWidget):
     def _pick(self, user: UserOut) -> None:
         self.username.setText(user.username)
         self.password.clear()
-        self.password.setFocus()
+        self.typeInto.emit(self.password)  # the keyboard too, not only the focus
 
     def _kiosk(self) -> None:
         self.ctx.session.return_to_kiosk_user()

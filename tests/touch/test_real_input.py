@@ -75,17 +75,28 @@ def test_type_a_name_with_the_on_screen_keyboard(xk):
     search(xk, "")
 
 
-def sign_in_as_admin(xk: XKiosk) -> None:
-    """From the kitchen account to the Admin: tap the name, the person, and
-    type the password on the on-screen keyboard."""
-    if xk.find("admin", "button", inside="topbar"):
+def keyboard_up_for(xk: XKiosk, placeholder: str) -> None:
+    """The field has the focus and the on-screen keyboard is up to type into
+    it, with no tap on the field itself."""
+    eventually_sync(lambda: xk.field(placeholder)["focused"] and xk.find("Done", "button", inside="keyboard"),
+                    what=f"the keyboard up for {placeholder!r}")
+
+
+def sign_in_as(xk: XKiosk, name: str, password: str) -> None:
+    """From the kitchen account to ``name``: tap the kitchen's name, the
+    person, and type the password on the on-screen keyboard."""
+    if xk.find(name, "button", inside="topbar"):
         return
     xk.tap(xk.wait_for("kitchen", "button", inside="topbar"))
-    xk.tap(xk.wait_for("admin", "button"))
-    xk.tap(xk.field("Password"))
-    xk.type_on_keyboard("stocky-demo")
+    xk.tap(xk.wait_for(name, "button"))
+    keyboard_up_for(xk, "Password")
+    xk.type_on_keyboard(password)
     xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
-    xk.tap(xk.reach("Sign in", "button"), then=lambda: xk.find("admin", "button", inside="topbar"))
+    xk.tap(xk.reach("Sign in", "button"), then=lambda: xk.find(name, "button", inside="topbar"))
+
+
+def sign_in_as_admin(xk: XKiosk) -> None:
+    sign_in_as(xk, "admin", "stocky-demo")
 
 
 def test_reach_delete_on_the_item_page(xk):
