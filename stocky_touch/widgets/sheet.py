@@ -64,5 +64,12 @@ def confirm(anchor: QWidget, question: str, yes: str, on_yes: Callable[[], Any],
     """Ask before a destructive or bulk action; nothing happens on "Cancel"."""
     body = None
     if explain:
-        body = hint(explain)
+        # On a page of its own, at the top: a bare label would fill the
+        # sheet, grey, with the sentence adrift in its middle.
+        body = QWidget()
+        body.setObjectName("page")
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(hint(explain))
+        layout.addStretch(1)
     return Sheet(anchor, question, body, (("Cancel", None, None), (yes, on_yes, "danger" if danger else "primary")))
