@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 from stocky.schemas.user import UserOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Throttle, button, hint, label, row, run
+from stocky_touch.widgets.common import Throttle, button, hint, label, password_field, row, run
 from stocky_touch.widgets.list_form import ListAndForm
 from stocky_touch.widgets.qr import QrCode
 from stocky_touch.widgets.sheet import Sheet, confirm
@@ -36,9 +36,7 @@ class UsersView(ListAndForm):
         self.username = QLineEdit()
         self.username.setPlaceholderText("Name")
         self.role = Choice(ROLES, "Member")
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("Password (not needed for a Scanner)")
+        self.password = password_field("Password (not needed for a Scanner)")
         form.addRow(label("Name"), self.username)
         form.addRow(label("Role"), self.role)
         form.addRow(label("Password"), self.password)

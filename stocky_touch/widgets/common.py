@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QScroller,
@@ -119,6 +120,15 @@ def title(text: str, wrap: bool = False) -> QLabel:
 
 def hint(text: str) -> QLabel:
     return label(text, name="hint", wrap=True)
+
+
+def password_field(placeholder: str) -> QLineEdit:
+    """A field whose text shows as dots: a password is typed at a screen
+    others in the kitchen can see."""
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setPlaceholderText(placeholder)
+    return field
 
 
 class Notifier(QObject):

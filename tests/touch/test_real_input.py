@@ -99,6 +99,71 @@ def sign_in_as_admin(xk: XKiosk) -> None:
     sign_in_as(xk, "admin", "stocky-demo")
 
 
+def new_person(xk: XKiosk, name: str, role: str, password: str) -> dict[str, str]:
+    """A person with a password, and the bearer header of a token minted for
+    them, as a phone signed in elsewhere holds it."""
+    status, user = xk.api("POST", "/user", {"username": name, "role": role, "password": password})
+    assert status == 201, user
+    status, token = xk.api("POST", "/auth/login", {"username": name, "password": password})
+    assert status == 200, token
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    assert xk.api("GET", "/user/me", headers=bearer)[0] == 200
+    return bearer
+
+
+def test_sign_out_everywhere_from_the_screen(xk):
+    phone = new_person(xk, "Robin", "Admin", "robin-kitchen-42")
+    sign_in_as(xk, "Robin", "robin-kitchen-42")
+    xk.tap(xk.wait_for("Robin", "button", inside="topbar"))
+    xk.tap(xk.reach("Sign out everywhere", "button"),
+           then=lambda: xk.find("Sign out everywhere", "button", inside="sheet"))
+    question = xk.wait_for(lambda text: text.startswith("Every phone and browser signed in as Robin must sign in "
+                                                        "again"), "label", inside="sheet")
+    yes = xk.wait_for("Sign out everywhere", "button", inside="sheet")
+    assert xk.on_screen(question) and xk.on_screen(yes), (question, yes)
+    xk.tap(yes)
+    xk.wait_for("kitchen", "button", inside="topbar")
+    eventually_sync(lambda: xk.api("GET", "/user/me", headers=phone)[0] == 401, what="the phone's token refused")
+    # The kitchen account the screen rests as has no password to change or sign out.
+    xk.tap(xk.wait_for("kitchen", "button", inside="topbar"))
+    xk.wait_for("Who is there?", "label")
+    assert not xk.find("Sign out everywhere", "button") and not xk.find("Change my password", "button")
+    xk.tap(xk.wait_for("‹ Back", "button"))
+
+
+def test_change_my_password_on_the_screen(xk):
+    phone = new_person(xk, "Sasha", "Member", "sasha-kitchen-42")
+    sign_in_as(xk, "Sasha", "sasha-kitchen-42")
+    xk.tap(xk.wait_for("Sasha", "button", inside="topbar"))
+    # Too short: the answer names the rule; the buttons below the fields are in reach.
+    xk.tap(xk.reach("Change my password", "button"))
+    keyboard_up_for(xk, "Current password")
+    xk.type_on_keyboard("sasha-kitchen-42")
+    for placeholder in ("New password", "The new password again"):
+        xk.tap(xk.field(placeholder))
+        xk.type_on_keyboard("tomato")
+    xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
+    xk.tap(xk.reach("Change password", "button"))
+    xk.wait_for("The password needs at least 10 characters.", "label", inside="banner")
+    xk.tap(xk.reach("Cancel", "button"))
+    # Right: ⏎ on the keyboard goes from field to field, and from the last one changes it.
+    xk.tap(xk.reach("Change my password", "button"))
+    keyboard_up_for(xk, "Current password")
+    xk.type_on_keyboard("sasha-kitchen-42")
+    for _field in ("New password", "The new password again"):
+        xk.tap(xk.wait_for("⏎", "button", inside="keyboard"))
+        keyboard_up_for(xk, _field)
+        xk.type_on_keyboard("basil-and-thyme-7")
+    xk.tap(xk.wait_for("⏎", "button", inside="keyboard"))
+    xk.wait_for("Password changed; every other sign-in of Sasha has ended.", "label", inside="banner")
+    assert xk.find("Sasha", "button", inside="topbar"), "the screen stays signed in as Sasha"
+    assert xk.api("GET", "/user/me", headers=phone)[0] == 401
+    assert xk.api("POST", "/auth/login", {"username": "Sasha", "password": "basil-and-thyme-7"})[0] == 200
+    assert xk.api("POST", "/auth/login", {"username": "Sasha", "password": "sasha-kitchen-42"})[0] == 401
+    xk.tap(xk.wait_for("Sasha", "button", inside="topbar"))
+    xk.tap(xk.reach("Back to kitchen", "button"), then=lambda: xk.find("kitchen", "button", inside="topbar"))
+
+
 def test_reach_delete_on_the_item_page(xk):
     sign_in_as_admin(xk)
     peanut = item_named(xk, "Peanut butter 340 g")
