@@ -45,7 +45,7 @@ class ItemPage(QWidget):
         self._edit_name = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         kinetic(scroll)
         outer.addWidget(scroll)
@@ -134,6 +134,8 @@ class ItemPage(QWidget):
     # -- loading --------------------------------------------------------------
 
     def load(self, item_id: uuid.UUID, edit_name: bool = False) -> None:
+        # From the top: not where the item before was left scrolled.
+        self.scroll.verticalScrollBar().setValue(0)
         self.item = None
         self._edit_name = edit_name
         self._load(item_id)
