@@ -56,9 +56,10 @@ class OwnAccount(QWidget):
         self.new.returnPressed.connect(self.again.setFocus)
         self.again.returnPressed.connect(self._change)
         on_narrow(self, labels_above(form), stack(actions))  # narrow: one button under the other
-        ctx.session.userChanged.connect(lambda _user: self.show_person())
+        # A method, not a lambda: the connection ends with this widget.
+        ctx.session.userChanged.connect(self.show_person)
 
-    def show_person(self) -> None:
+    def show_person(self, _user: object = None) -> None:
         """Shown for a person signed in, with the form closed and empty."""
         self.close_form()
         self.setVisible(self.ctx.session.person is not None)
