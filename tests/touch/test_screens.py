@@ -266,7 +266,7 @@ def test_add_a_user(kiosk_factory, loop):
         await eventually(lambda: view.list.count() == 4, timeout=8, what="Sam listed")
         sam = await services.users.by_username("Sam", SYSTEM)
         assert sam is not None and sam.role == "Member"
-        (await services.users.sign_in("Sam", "sam-kitchen-1", "tests")).user
+        assert (await services.users.sign_in("Sam", "sam-kitchen-1", "tests")).user.id == sam.id
 
     loop.run_until_complete(scenario())
 
@@ -340,7 +340,7 @@ def test_first_start_asks_for_an_administrator(kiosk_factory, loop):
         assert window.ctx.session.user.username == "anna" and window.ctx.session.is_admin
         assert window.stack.currentWidget() is window.tabs
         assert window.ctx.session.kiosk_user.username == "kitchen", "the screen still rests as the kitchen"
-        (await services.users.sign_in("anna", "kitchen-boss-1", "tests")).user
+        assert (await services.users.sign_in("anna", "kitchen-boss-1", "tests")).user.username == "anna"
 
     loop.run_until_complete(scenario())
 
