@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.env import NO_HTTPS
+from support.env import TEST_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGING = REPO / "packaging"
@@ -59,7 +59,7 @@ def base_python() -> str:
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("STOCKY_", "UV_PROJECT", "QT_")) and k not in LEAKY}
-    env.update(NO_HTTPS)
+    env.update(TEST_ENV)
     env.update(extra)
     return env
 
