@@ -124,8 +124,9 @@ class ItemService(Service):
                 # lock every stock change takes, so none slips in between.
                 crud.lock(work.session, item.id)
                 work.session.refresh(item)
-            if "name" in changes and changes["name"] is None and item.name:
-                # A name is never emptied: the item would show as a bare barcode.
+            if "name" in changes and changes["name"] is None and item.name and item.upc:
+                # A name is never emptied: the item would show as a bare barcode
+                # (without one, the rule below says it needs a name or a barcode).
                 raise InvalidInput("The name cannot be empty; type the item's name.",
                                    [{"field": "name", "message": "must not be empty"}])
             unnamed_code = item.upc if not item.name else None
