@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
     Integer,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -101,3 +103,7 @@ class StockChange(IdMixin, Base):
     lots: Mapped[list | None] = mapped_column(JSON())
     # The change this row is part of (see the class); null for a change of one row.
     group_id: Mapped[uuid.UUID | None] = mapped_column(GUID())
+    # This change put the item in a place it had never been (a scan made the
+    # SKU): its undo takes the empty place away again, so the next scan of
+    # the item does not ask where among places it is not.
+    made_place: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())

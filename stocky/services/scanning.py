@@ -387,8 +387,9 @@ class ScanService(Service):
         warning = None
         if _mode(user) == "add":
             location = self._where_to_add(work, user, item, place)
-            sku, _ = ensure_sku(work, item, location)
-            change = change_stock(work, sku, item, location, +1, actor, scan_id, best_before=best_before)
+            sku, made = ensure_sku(work, item, location)
+            change = change_stock(work, sku, item, location, +1, actor, scan_id, best_before=best_before,
+                                  made_place=made)
             warning = storage_mismatch(item, location)
             dated = f", best before {spoken(best_before)}" if best_before else ""
             outcome = "added"

@@ -75,6 +75,7 @@ def change_stock(
     *,
     best_before: date | None = None,
     parts: lots.Parts | None = None,
+    made_place: bool = False,
 ) -> StockChange | None:
     """Apply ``delta`` to ``sku``; returns the journal row it wrote (None for
     a delta of 0), which says the quantity after and can be undone.
@@ -83,7 +84,8 @@ def change_stock(
     moved from elsewhere). Units removed leave the lots as ``lots.take``
     says (``best_before`` first), unless the caller took them already and
     passes what it took as ``parts``. Stock arriving takes
-    the item out of the shopping basket.
+    the item out of the shopping basket. ``made_place``: the SKU was made for
+    this change (its undo removes it again).
 
     Raises ``Conflict`` when the SKU holds fewer than ``-delta``: the quantity
     never goes below zero and nothing is written. Every door (adjust, scans,
@@ -132,6 +134,7 @@ def change_stock(
         source=actor.source,
         scan_id=scan_id,
         lots=lots.journal(parts, 1 if delta > 0 else -1),
+        made_place=made_place,
     )
     session.add(change)
     if delta > 0:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from stocky.core.errors import Conflict, PermissionDenied
 from stocky.crud import item as item_crud
 from stocky.crud.common import get_or_404
-from stocky.models import Item, Location, StockChange
+from stocky.models import Item, Location, Sku, StockChange
 from stocky.models.types import utcnow
 from stocky.schemas.actor import Actor
 from stocky.schemas.journal import StockChangeOut
@@ -105,7 +105,16 @@ def _invert(work: UnitOfWork, change: StockChange, actor: Actor, group: uuid.UUI
         where = f"{item_label(item)} in {location.name}: " if group is not None else ""
         raise Conflict(f"Cannot undo: {where}{error.message}") from error
     inverse.group_id = group
+    if change.made_place and change.delta > 0 and inverse.quantity_after == 0:
+        _remove_empty_place(work, sku)
     return inverse, item
+
+
+def _remove_empty_place(work: UnitOfWork, sku: Sku) -> None:
+    """The place an undone scan made for the item, now empty again, goes:
+    left there, the item's next scan would ask where among its places."""
+    work.session.delete(sku)
+    work.emit("sku", sku.id, "deleted", item_id=str(sku.item_id))
 
 
 def _group_undone(inverses: list[StockChange]) -> str:

@@ -259,3 +259,23 @@ async def test_a_new_scanners_first_scan_may_be_an_unknown_product(services: Ser
     assert made is not None and made.role == "Scanner"
     result = await services.scans.scan_into(made.id, kitchen.pantry, "5012345678900", SYSTEM)
     assert result.result == "added" and result.created
+
+
+async def test_undoing_an_add_that_made_a_place_takes_the_empty_place_away(
+    services: Services, kitchen: Kitchen
+):
+    """Milk lives in the fridge. Put in the pantry by mistake and undone, it
+    leaves no empty pantry place behind: the next milk goes to the fridge
+    without asking."""
+    scanner = await kitchen.scanner()
+    await services.scans.scan_into(scanner, kitchen.fridge, MILK, SYSTEM)
+    wrong = await services.scans.scan_into(scanner, kitchen.pantry, MILK, SYSTEM)
+    await services.undo.undo(wrong.change_id, SYSTEM)
+    milk = await services.items.get(wrong.item.id, SYSTEM)
+    assert [(sku.location_id, sku.quantity) for sku in milk.skus] == [(kitchen.fridge, 1)]
+    again = await services.scans.scan(actor_of_scanner(await services.users.get(scanner, SYSTEM)), MILK)
+    assert again.location.id == kitchen.fridge and again.quantity == 2
+    # An add into a place the item had keeps the place when undone.
+    await services.undo.undo(again.change_id, SYSTEM)
+    milk = await services.items.get(wrong.item.id, SYSTEM)
+    assert [(sku.location_id, sku.quantity) for sku in milk.skus] == [(kitchen.fridge, 1)]
