@@ -23,6 +23,14 @@ class ScanRequest(Input):
     scan_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
+class ScanInto(Input):
+    """A scan refused for want of a place ("where does it go?"), applied
+    again into the place a person chose on the scanner's screen."""
+
+    location_id: uuid.UUID
+    msg: Annotated[str, Field(max_length=MAX_SCAN_LENGTH)]
+
+
 class LocationRef(Output):
     id: uuid.UUID
     name: str
