@@ -174,9 +174,6 @@ export const en = {
   deleteLocationNamed: "Delete {name}",
   confirmDeleteLocation: "Delete the location {name}?",
   confirm: "Yes, delete",
-  itemsHere: "{count} items here",
-  moveAllInto: "Move everything from {name} into",
-  tickOffline: "No connection: {name} was not ticked. Tick it again once Stocky can be reached.",
   unitsHere_one: "{count} unit here",
   unitsHere_other: "{count} units here",
 
