@@ -137,6 +137,13 @@ class Runtime:
                                "--https-port (or STOCKY_HTTPS_PORT; 0 turns HTTPS off)")
             self.https.port = self.https_port
             log.info("Stocky is listening on https://%s:%d", self.host, self.https_port)
+        if settings.mdns and self.host not in LOOPBACK:  # on this machine only: no phone would reach it
+            # Loaded only when wanted; zeroconf itself loads on a thread.
+            from stocky.mdns import Announcer
+
+            announcer = Announcer(self.https, self.bound_port, self.host)
+            await announcer.start()
+            self._stack.push_async_callback(announcer.stop)  # goodbye before the sites close
 
         await lookups.start()
         self._stack.push_async_callback(lookups.stop)

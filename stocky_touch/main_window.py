@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QPushButton,
     QScrollArea,
@@ -38,7 +37,7 @@ from stocky_touch.views.signin import SignInPage
 from stocky_touch.views.use_soon import UseSoonView
 from stocky_touch.views.users import UsersView
 from stocky_touch.widgets.banner import Banner
-from stocky_touch.widgets.common import Throttle, button, hint, run
+from stocky_touch.widgets.common import Throttle, button, hint, label, run
 from stocky_touch.widgets.keyboard import OnScreenKeyboard, is_text_field
 from stocky_touch.widgets.narrow import NARROWEST, is_narrow, on_narrow, stack
 from stocky_touch.widgets.sheet import Sheet
@@ -148,6 +147,7 @@ class MainWindow(QMainWindow):
         self.item_page.typeInto.connect(self.keyboard.open_for)
         self.alerts_page.back.connect(self.show_tabs)
         self.signin_page.back.connect(self.show_tabs)
+        self.signin_page.typeInto.connect(self.keyboard.open_for)
         ctx.notifier.message.connect(lambda text, error: self.banner.show_message(text, error))
         ctx.notifier.undoable.connect(
             lambda text, change_id: self.banner.show_message(text, action=("Undo", lambda: self.undo(change_id))))
@@ -262,10 +262,8 @@ class MainWindow(QMainWindow):
         self.user_button = button("", self.show_sign_in)
         self.alerts_button = button("No alerts", self.show_alerts)
         self.alerts_button.setObjectName("alerts")
-        self.clock = QLabel()
-        self.clock.setObjectName("clock")
-        self.brand = brand = QLabel("Stocky")
-        brand.setObjectName("clock")
+        self.clock = label(name="clock")
+        self.brand = brand = label("Stocky", name="clock")
         layout.addWidget(brand)
         layout.addSpacing(16)
         layout.addWidget(self.user_button)
@@ -280,8 +278,7 @@ class MainWindow(QMainWindow):
         self._modes = QHBoxLayout()
         self._modes.setSpacing(8)
         layout.addLayout(self._modes)
-        self.scanner_status = QLabel("No scanners yet")
-        self.scanner_status.setWordWrap(True)
+        self.scanner_status = label("No scanners yet", wrap=True)
         layout.addWidget(self.scanner_status, 1)
         # Narrow: each switch on a line of its own, the others under them.
         self._status_stack = stack(layout, self._modes)

@@ -15,7 +15,7 @@ import json
 import os
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPoint, QRect
+from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -88,7 +88,9 @@ def controls() -> list[dict[str, Any]]:
                 entry.update(placeholder=widget.placeholderText(), focused=widget.hasFocus())
                 found.append(entry)
             elif isinstance(widget, QLabel):
-                found.append(_entry(widget, "label", widget.text(), top_left, widget.width(), widget.height()))
+                entry = _entry(widget, "label", widget.text(), top_left, widget.width(), widget.height())
+                entry.update(plain=widget.textFormat() == Qt.TextFormat.PlainText)  # drawn as the text reads
+                found.append(entry)
             elif isinstance(widget, QAbstractItemView):
                 found.extend(_rows(widget))
             elif isinstance(widget, QTabBar):

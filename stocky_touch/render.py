@@ -132,6 +132,10 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
     await show("alerts")
     window.show_sign_in()
     await show("sign-in")
+    window.signin_page.account.open_form()  # the keyboard comes up with it
+    await show("change-password")
+    window.keyboard.close_keyboard()
+    window.signin_page.account.close_form()
     window.signin_page.show_first_start()
     await show("first-start")
     window.show_tabs()

@@ -35,6 +35,14 @@ class Session(QObject):
         return actor_of(self.user, "ui")
 
     @property
+    def person(self) -> UserOut | None:
+        """Who signed in at the screen; None while it rests as its kitchen
+        account, whose password nobody types."""
+        if self.user is None or (self.kiosk_user is not None and self.user.id == self.kiosk_user.id):
+            return None
+        return self.user
+
+    @property
     def is_admin(self) -> bool:
         return self.user is not None and allows(self.user.role, Action.USER_MANAGE)
 
@@ -55,7 +63,7 @@ class Session(QObject):
         self.userChanged.emit(user)
 
     def return_to_kiosk_user(self) -> None:
-        if self.user is None or self.kiosk_user is None or self.user.id != self.kiosk_user.id:
+        if self.person is not None or self.user is None:
             self.sign_in(self.kiosk_user)
 
     def touched(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from support.env import NO_HTTPS
+from support.env import TEST_ENV
 from support.kitchens import STORAGE_ROOMS, add_locations
 
 from stocky.core.events import Event
@@ -24,7 +24,7 @@ from stocky.services.container import Services, open_services
 
 # Settings the environment of the machine running the tests must not leak into.
 _SETTINGS_ENV = ("DATABASE_URL", "SECRET_KEY", "UDA_API_URL")
-os.environ.update(NO_HTTPS)  # and so the processes the tests start
+os.environ.update(TEST_ENV)  # and so the processes the tests start
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     for name in list(os.environ):
         if name.startswith("STOCKY_") or name in _SETTINGS_ENV:
             monkeypatch.delenv(name, raising=False)
-    for name, value in NO_HTTPS.items():
+    for name, value in TEST_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
 

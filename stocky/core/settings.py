@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     https_port: int = Field(default=8443, ge=0, le=65535)
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Announce "Stocky" on the local network (DNS-SD over mDNS), so phones
+    # open https://<hostname>.local:8443/.
+    mdns: bool = True
     # A client must finish its request headers within this many seconds, and
     # then its body within as many again, so connections that trickle in byte
     # by byte cannot pile up.

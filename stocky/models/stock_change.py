@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,7 +47,12 @@ def _next_seq_from_sequence(_element: Any, _compiler: Any, **_kw: Any) -> str:
 class StockChange(IdMixin, Base):
     """The journal: one row per quantity change, written in the same
     transaction as the change. It is the item's history, the basis of
-    "undo last scan", and what makes a repeated ``scan_id`` count once."""
+    "undo last scan", and what makes a repeated ``scan_id`` count once.
+
+    Rows written as one change share a ``group_id``: a move is a row out of
+    one place and a row into another, for each item it moved (one SKU, or
+    everything in a place). Undoing any row of a group undoes all of them,
+    in one transaction (stocky/services/undo.py)."""
 
     __tablename__ = "stock_change"
     # ``seq`` is set by the database in the INSERT: not read back with
@@ -59,6 +65,13 @@ class StockChange(IdMixin, Base):
         UniqueConstraint("user_id", "scan_id"),
         Index("ix_stock_change_seq", "seq", unique=True),
         Index("ix_stock_change_item_id_seq", "item_id", "seq"),
+        # Only grouped rows are indexed: a scan's row (no group) costs nothing more.
+        Index(
+            "ix_stock_change_group_id",
+            "group_id",
+            sqlite_where=text("group_id IS NOT NULL"),
+            postgresql_where=text("group_id IS NOT NULL"),
+        ),
     )
 
     # The order the changes happened in, given by the database as each row
@@ -86,3 +99,5 @@ class StockChange(IdMixin, Base):
     # (None: undated units); null when no dated unit was involved. With it
     # an undo can put back or take away exactly the units this change moved.
     lots: Mapped[list | None] = mapped_column(JSON())
+    # The change this row is part of (see the class); null for a change of one row.
+    group_id: Mapped[uuid.UUID | None] = mapped_column(GUID())

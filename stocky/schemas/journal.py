@@ -21,4 +21,7 @@ class StockChangeOut(Output):
     # The dated units the change touched, [[best_before or null, delta], ...];
     # null when none had a date.
     lots: list | None = None
+    # Rows of one change (a move: out of one place, into another, per item)
+    # share it; undoing any of them undoes them all. Null for a single row.
+    group_id: uuid.UUID | None = None
     username: str | None = None  # who made it, where known (the history shows it)

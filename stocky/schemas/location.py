@@ -39,3 +39,20 @@ class LocationOut(Output):
     total_quantity: int
     created_at: datetime
     updated_at: datetime
+
+
+class LocationEmptied(Output):
+    """What moving everything did: ``moved`` units of ``items`` items went
+    from one place to the other ("Moved 7 units of 3 items from Freezer to
+    Fridge"). It is one change: ``POST /stock-change/{change_id}/undo`` puts
+    every unit back, dates included, or refuses (409) with nothing changed
+    once some have moved on or been taken. ``change_id`` is null when the
+    place held nothing."""
+
+    moved: int
+    items: int
+    from_location_id: uuid.UUID
+    from_location_name: str
+    into_location_id: uuid.UUID
+    into_location_name: str
+    change_id: uuid.UUID | None

@@ -71,6 +71,8 @@ class SkuAdjusted(SkuOut):
 class SkuMoved(Output):
     source: SkuOut
     target: SkuOut
+    # The move's journal row out of the source: undoing it undoes the whole move.
+    change_id: uuid.UUID
 
 
 class StockResult(Output):

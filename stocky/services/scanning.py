@@ -164,20 +164,23 @@ class ScanService(Service):
         return await self._scan(lambda work: _locked_user(work, user_id), raw, scan_id)
 
     async def scan_into(
-        self, scanner_id: uuid.UUID, location_id: uuid.UUID, raw: str, actor: Actor
+        self, scanner_id: uuid.UUID, location_id: uuid.UUID, raw: str, actor: Actor,
+        remember: bool = False,
     ) -> ScanResult:
-        """"Where does it go?" answered on the scanner's screen: one tap sets
-        the scanner's location and applies its scan, in one transaction, by
-        someone who may set a scanner's state."""
+        """"Where does it go?" answered on the scanner's screen: the scan is
+        applied there, by someone who may set a scanner's state. The answer
+        is for this scan: the scanner's own location stays as it was, unless
+        ``remember`` ("always put this scanner's scans here")."""
 
         def identify(work: UnitOfWork) -> User:
             check(work.session, actor, Action.SCANNER_SET_STATE)
             user = _scanning_user(work, scanner_id)
-            location = get_or_404(work.session, Location, location_id, "location")
-            _set_state(work, user, touch=False, current_location_id=str(location.id))
+            place = get_or_404(work.session, Location, location_id, "location")
+            if remember:
+                _set_state(work, user, touch=False, current_location_id=str(place.id))
             return user
 
-        return await self._scan(identify, raw, None)
+        return await self._scan(identify, raw, None, place=location_id)
 
     async def scan_with_key(self, api_key: str, raw: str, scan_id: str | None = None) -> ScanResult:
         """A scan from an input that names its scanner by API key (MQTT, the bridge)."""
@@ -187,11 +190,18 @@ class ScanService(Service):
         return await self.scan(actor_of(scanner, "scan"), raw, scan_id)
 
     async def scan_from_device(self, device: Device, raw: str) -> ScanResult:
-        """A scan typed by a USB scanner or the key wedge; the device's user
-        is found (or made) in the scan's own transaction."""
+        """A scan typed by a USB scanner or the key wedge. A device seen for
+        the first time gets its Scanner user in a transaction of its own, so
+        the user stays even when that first scan is refused (an unknown
+        product with nowhere to go: the screen asks, and scans again as it)."""
+        if device.key not in self._devices:
+            await self.write(None, None, lambda work: self._device_user(work, device))
         return await self._scan(lambda work: self._device_user(work, device), raw, None)
 
-    async def _scan(self, identify: Callable[[UnitOfWork], User], raw: str, scan_id: str | None) -> ScanResult:
+    async def _scan(
+        self, identify: Callable[[UnitOfWork], User], raw: str, scan_id: str | None,
+        place: uuid.UUID | None = None,
+    ) -> ScanResult:
         """Apply one scan; the result also goes to the scanner's screen. What
         follows the scan (its log line, the screen's message, the product
         lookup) follows its commit, so a caller that stops waiting loses none
@@ -203,7 +213,7 @@ class ScanService(Service):
             seen.username, seen.ui_id = user.username, (user.details or {}).get("associated_ui_id")
             seen.user_id = user.id
             require_account(user, Action.SCAN)  # active, and allowed as stored now
-            result = self._apply(work, user, clean_scan(raw), clean_scan_id(scan_id))
+            result = self._apply(work, user, clean_scan(raw), clean_scan_id(scan_id), place)
             work.log(log, logging.INFO, "%s", result.message, source=user.username)
             if ui_id := result.scanner.associated_ui_id:
                 message = {"action": "scan_result", "ok": True, **result.model_dump(mode="json")}
@@ -241,15 +251,18 @@ class ScanService(Service):
             _set_state(work, user, touch=False, associated_ui_id=device.ui_id)
         return user
 
-    def _apply(self, work: UnitOfWork, user: User, text: str, scan_id: str | None) -> ScanResult:
+    def _apply(
+        self, work: UnitOfWork, user: User, text: str, scan_id: str | None, place: uuid.UUID | None = None
+    ) -> ScanResult:
+        """``place``: where this one scan goes, as a person answered."""
         if text.startswith("{"):
             return self._command(work, user, text)
         if (id_ := _as_uuid(text)) is not None:
-            return self._label(work, user, id_, scan_id)
+            return self._label(work, user, id_, scan_id, place)
         if (element := gs1.parse(text)) is not None:
             code = normalize_barcode(element.product_code, field="msg")
-            return self._barcode(work, user, code, scan_id, best_before=element.date)
-        return self._barcode(work, user, normalize_barcode(text, field="msg"), scan_id)
+            return self._barcode(work, user, code, scan_id, best_before=element.date, place=place)
+        return self._barcode(work, user, normalize_barcode(text, field="msg"), scan_id, place=place)
 
     # -- commands -----------------------------------------------------------
 
@@ -332,16 +345,17 @@ class ScanService(Service):
     # -- labels and barcodes ------------------------------------------------
 
     def _label(
-        self, work: UnitOfWork, user: User, id_: uuid.UUID, scan_id: str | None
+        self, work: UnitOfWork, user: User, id_: uuid.UUID, scan_id: str | None, place: uuid.UUID | None
     ) -> ScanResult:
         if (item := work.session.get(Item, id_)) is not None:
-            return self._stock(work, user, item, scan_id, created=False)
+            return self._stock(work, user, item, scan_id, created=False, place=place)
         if (location := work.session.get(Location, id_)) is not None:
             return self._set_location(work, user, location)
         raise NotFound(f"Nothing in Stocky has the id {id_}.")
 
     def _barcode(
-        self, work: UnitOfWork, user: User, code: str, scan_id: str | None, best_before: date | None = None
+        self, work: UnitOfWork, user: User, code: str, scan_id: str | None,
+        best_before: date | None = None, place: uuid.UUID | None = None,
     ) -> ScanResult:
         item = item_crud.by_upc(work.session, code)
         created = False
@@ -350,7 +364,7 @@ class ScanService(Service):
                 raise NotFound(f"Remove mode: no product has the barcode {code}; nothing to remove.")
             item = create_item(work, ItemCreate(upc=code), self.lookups)
             created = True
-        return self._stock(work, user, item, scan_id, created=created, best_before=best_before)
+        return self._stock(work, user, item, scan_id, created=created, best_before=best_before, place=place)
 
     def _stock(
         self,
@@ -361,6 +375,7 @@ class ScanService(Service):
         *,
         created: bool,
         best_before: date | None = None,
+        place: uuid.UUID | None = None,
     ) -> ScanResult:
         if scan_id and (repeat := _already_applied(work, user, scan_id)):
             _set_state(work, user)
@@ -371,7 +386,7 @@ class ScanService(Service):
         actor = Actor(user_id=user.id, username=user.username, role=user.role, source="scan")
         warning = None
         if _mode(user) == "add":
-            location = self._where_to_add(work, user, item)
+            location = self._where_to_add(work, user, item, place)
             sku, _ = ensure_sku(work, item, location)
             change = change_stock(work, sku, item, location, +1, actor, scan_id, best_before=best_before)
             warning = storage_mismatch(item, location)
@@ -390,11 +405,19 @@ class ScanService(Service):
             created=created, best_before=best_before, change_id=change.id, warning=warning,
         )
 
-    def _where_to_add(self, work: UnitOfWork, user: User, item: Item) -> Location:
+    def _where_to_add(self, work: UnitOfWork, user: User, item: Item, place: uuid.UUID | None) -> Location:
+        """The place a person chose for this scan, else the scanner's own,
+        else where the item already is: its one stocked place, or its one
+        place at all; several (or none): the screen asks."""
+        if place is not None:
+            return get_or_404(work.session, Location, place, "location")
         if (current := _current_location(work, user)) is not None:
             return current
         places = _places(work, item, stocked_only=False)
-        if len(places) == 1:
+        stocked = [location for sku, location in places if sku.quantity > 0]
+        if len(stocked) == 1:
+            return stocked[0]
+        if not stocked and len(places) == 1:
             return places[0][1]
         raise NeedsLocation(f"Where does {item_label(item)} go? Scan a location label first.")
 

@@ -17,6 +17,7 @@ from stocky.models import Item, Location, Sku, StockChange
 from stocky.models.types import utcnow
 from stocky.schemas.actor import Actor
 from stocky.schemas.common import Page, parse
+from stocky.schemas.location import LocationEmptied
 from stocky.schemas.sku import (
     SkuAdjust,
     SkuCreate,
@@ -176,24 +177,33 @@ class SkuService(Service):
         def change(work: UnitOfWork) -> SkuMoved:
             source, item, origin = _load(work.session, sku_id)
             destination = get_or_404(work.session, Location, data.location_id, "location")
-            target = _move(work, source, item, origin, destination, data.quantity, actor)
-            return SkuMoved(source=sku_out(source, item, origin), target=sku_out(target, item, destination))
+            target, journal = _move(work, source, item, origin, destination, data.quantity, actor, uuid.uuid4())
+            return SkuMoved(source=sku_out(source, item, origin), target=sku_out(target, item, destination),
+                            change_id=journal.id)
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
-    async def empty_location(self, location_id: uuid.UUID, into_id: uuid.UUID, actor: Actor) -> int:
-        """Move everything in one location to another (before deleting it).
-        Returns how many units moved; all or nothing."""
+    async def empty_location(self, location_id: uuid.UUID, into_id: uuid.UUID, actor: Actor) -> LocationEmptied:
+        """Move everything in one location to another, all or nothing: one
+        change in the journal (every item's rows share one group), so undoing
+        the answer's ``change_id`` puts every unit back where it was, with its
+        date (stocky/services/undo.py)."""
 
-        def change(work: UnitOfWork) -> int:
-            moved = 0
+        def change(work: UnitOfWork) -> LocationEmptied:
             origin = get_or_404(work.session, Location, location_id, "location")
             destination = get_or_404(work.session, Location, into_id, "location")
-            for sku, item in location_crud.stocked_items(work.session, location_id):
-                quantity = sku.quantity
-                _move(work, sku, item, origin, destination, quantity, actor)
-                moved += quantity
-            return moved
+            stocked = location_crud.stocked_items(work.session, location_id)
+            group, units, first = uuid.uuid4(), 0, None
+            for sku, item in stocked:
+                units += sku.quantity  # before the move sets it to 0
+                _, journal = _move(work, sku, item, origin, destination, sku.quantity, actor, group)
+                first = first or journal
+            return LocationEmptied(
+                moved=units, items=len(stocked),
+                from_location_id=origin.id, from_location_name=origin.name,
+                into_location_id=destination.id, into_location_name=destination.name,
+                change_id=first.id if first is not None else None,
+            )
 
         return await self.write(actor, Action.INVENTORY_CHANGE, change)
 
@@ -250,7 +260,11 @@ def _move(
     destination: Location,
     quantity: int,
     actor: Actor,
-) -> Sku:
+    group: uuid.UUID,
+) -> tuple[Sku, StockChange]:
+    """Move ``quantity`` units, dates and all: a journal row out of ``origin``
+    and one into ``destination``, both in ``group`` so that they are undone
+    together. Returns the target SKU and the row out."""
     if origin.id == destination.id:
         raise InvalidInput(
             f"{item_label(item)} is already in {origin.name}.",
@@ -258,11 +272,12 @@ def _move(
         )
     item_crud.lock(work.session, item.id)
     dated = lots.take(work.session, source.id, quantity)  # the dates travel with the units
-    change_stock(work, source, item, origin, -quantity, actor, parts=dated)
+    out = change_stock(work, source, item, origin, -quantity, actor, parts=dated)
     target, _ = ensure_sku(work, item, destination)
-    change_stock(work, target, item, destination, quantity, actor, parts=dated)
+    into = change_stock(work, target, item, destination, quantity, actor, parts=dated)
+    out.group_id = into.group_id = group
     _log_change(work, actor, f"Moved {quantity} {item_label(item)} from {origin.name} to {destination.name}")
-    return target
+    return target, out
 
 
 def _only(count: int, where: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QVBoxLayout,
@@ -14,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from stocky.schemas.alert import AlertOut
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import Throttle, button, kinetic, row, run, title
+from stocky_touch.widgets.common import Throttle, button, kinetic, label, row, run, title
 from stocky_touch.widgets.narrow import is_narrow, on_narrow, stack
 
 ICONS = {"Warning": "⚠", "Error": "⛔", "Info": "ℹ"}
@@ -23,9 +22,8 @@ ICONS = {"Warning": "⚠", "Error": "⛔", "Info": "ℹ"}
 class AlertRow(QWidget):
     def __init__(self, page: AlertsPage, alert: AlertOut, narrow: bool = False) -> None:
         super().__init__()
-        text = QLabel(f"{ICONS.get(alert.severity, '')}  {alert.message}\n"
-                      f"{alert.timestamp.astimezone():%a %d %b, %H:%M}")
-        text.setWordWrap(True)
+        text = label(f"{ICONS.get(alert.severity, '')}  {alert.message}\n"
+                     f"{alert.timestamp.astimezone():%a %d %b, %H:%M}", wrap=True)
         self.acknowledge = button("Acknowledge", lambda: page.acknowledge(alert))
         self.setLayout(row(text, self.acknowledge))
         self.layout().setStretch(0, 1)

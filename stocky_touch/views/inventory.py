@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QTreeView,
     QVBoxLayout,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 from stocky.schemas.item import ItemSkuOut, StockFilter
 from stocky_touch.models.inventory import NAME, QUANTITY, InventoryModel, ItemRole, KindRole
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import Debounce, Throttle, button, hint, kinetic, run
+from stocky_touch.widgets.common import Debounce, Throttle, button, hint, kinetic, label, run
 from stocky_touch.widgets.keyboard import ask_number
 from stocky_touch.widgets.narrow import is_narrow, on_narrow, stack
 
@@ -128,9 +127,8 @@ class InventoryView(QWidget):
         kinetic(self.tree)
         self.tree.setMinimumHeight(64)  # one row while typing on a 7-inch screen
         layout.addWidget(self.tree, 1)
-        self.empty = QLabel()
+        self.empty = label(name="hint")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setObjectName("hint")
         self.empty.hide()
         layout.addWidget(self.empty)
 

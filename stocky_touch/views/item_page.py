@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
@@ -25,7 +24,7 @@ from stocky.schemas.item import ItemDetail
 from stocky_touch.views.base import Context
 from stocky_touch.views.use_soon import day_text, days_left
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Throttle, button, hint, kinetic, row, run, title
+from stocky_touch.widgets.common import Throttle, button, hint, kinetic, label, row, run, title
 from stocky_touch.widgets.keyboard import ask_number
 from stocky_touch.widgets.narrow import is_narrow, labels_above, on_narrow, stack
 from stocky_touch.widgets.qr import QrCode
@@ -46,7 +45,7 @@ class ItemPage(QWidget):
         self._edit_name = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         kinetic(scroll)
         outer.addWidget(scroll)
@@ -73,13 +72,13 @@ class ItemPage(QWidget):
         self.description = QPlainTextEdit()
         self.description.setFixedHeight(96)
         self.storage = Choice(STORAGE)
-        form.addRow("Name", self.name)
-        form.addRow("Barcode", self.upc)
-        form.addRow("Description", self.description)
-        form.addRow("Keep", self.storage)
+        form.addRow(label("Name"), self.name)
+        form.addRow(label("Barcode"), self.upc)
+        form.addRow(label("Description"), self.description)
+        form.addRow(label("Keep"), self.storage)
         # Below this the item is on the shopping list; the number pad sets it.
         self.minimum = button("", self._ask_minimum, name="qty")
-        form.addRow("Keep at least", row(self.minimum, hint("0: when none are left"), stretch_at=2))
+        form.addRow(label("Keep at least"), row(self.minimum, hint("0: when none are left"), stretch_at=2))
         layout.addLayout(form)
 
         layout.addWidget(title("Where it is"))
@@ -135,6 +134,8 @@ class ItemPage(QWidget):
     # -- loading --------------------------------------------------------------
 
     def load(self, item_id: uuid.UUID, edit_name: bool = False) -> None:
+        # From the top: not where the item before was left scrolled.
+        self.scroll.verticalScrollBar().setValue(0)
         self.item = None
         self._edit_name = edit_name
         self._load(item_id)
@@ -197,7 +198,7 @@ class ItemPage(QWidget):
         narrow = is_narrow(self)
         position = 0
         for sku in item.skus:
-            name = QLabel(sku.location_name)
+            name = label(sku.location_name)
             minus = button("−", lambda s=sku: self._adjust(s.id, -1), name="minus")
             minus.setEnabled(sku.quantity > 0)
             quantity = button(str(sku.quantity), lambda s=sku: self._ask(s), name="qty")

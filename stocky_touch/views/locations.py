@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 from stocky.schemas.location import LocationOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Throttle, button, hint, row, run
+from stocky_touch.widgets.common import Throttle, button, hint, label, row, run
 from stocky_touch.widgets.list_form import ListAndForm
 from stocky_touch.widgets.qr import QrCode
 from stocky_touch.widgets.sheet import Sheet, confirm
@@ -36,9 +36,9 @@ class LocationsView(ListAndForm):
         self.storage = Choice(STORAGE)
         self.details = QLineEdit()
         self.details.setPlaceholderText("Where exactly (optional)")
-        form.addRow("Name", self.name)
-        form.addRow("Keeps", self.storage)
-        form.addRow("Details", self.details)
+        form.addRow(label("Name"), self.name)
+        form.addRow(label("Keeps"), self.storage)
+        form.addRow(label("Details"), self.details)
         self.save_button = button("Save", self.save, name="primary")
         self.delete_button = button("Delete", self.delete, name="danger")
         self.label_button = button("Show its label", self.show_label)

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QTableView,
     QVBoxLayout,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
 from stocky.core.logbuffer import LogEntry
 from stocky_touch.models.log import MESSAGE, SEVERITY, SOURCE, EntryRole, LogModel
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import Debounce, button, kinetic
+from stocky_touch.widgets.common import Debounce, button, kinetic, label
 from stocky_touch.widgets.narrow import on_narrow, stack
 from stocky_touch.widgets.sheet import Sheet
 
@@ -82,8 +81,7 @@ class LogView(QWidget):
         entry: LogEntry = index.data(EntryRole)
         if entry is None:
             return
-        text = QLabel(entry.message)
-        text.setWordWrap(True)
+        text = label(entry.message, wrap=True)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         heading = f"{entry.severity} · {entry.source} · {entry.timestamp.astimezone():%a %d %b %H:%M:%S}"
         Sheet(self, heading, text)

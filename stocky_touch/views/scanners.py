@@ -3,13 +3,13 @@ that links a scanner to this screen."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QScrollArea, QVBoxLayout, QWidget
 
 from stocky.schemas.commands import ScanCommand
 from stocky.schemas.user import ScannerState
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Throttle, hint, kinetic, run, scrolling, title
+from stocky_touch.widgets.common import Throttle, hint, kinetic, label, run, scrolling, title
 from stocky_touch.widgets.narrow import is_narrow, on_narrow, under_when_narrow
 from stocky_touch.widgets.qr import QrCode
 
@@ -21,13 +21,12 @@ class ScannerRow(QWidget):
         super().__init__()
         self.grid = layout = QGridLayout(self)
         layout.setContentsMargins(0, 8, 0 ,8)
-        name = QLabel(state.username)
-        name.setObjectName("title")
+        name = title(state.username)
         self.mode = Choice(MODES, state.current_mode)
         options = [(None, "No location")] + [(loc.id, loc.name) for loc in locations]
         self.location = Choice(options, state.current_location_id)
         layout.addWidget(name, 0, 0, 1, 2)
-        self.fields = ((QLabel("Mode"), self.mode), (QLabel("Location"), self.location))
+        self.fields = ((label("Mode"), self.mode), (label("Location"), self.location))
         self._place(is_narrow(view))
         on_narrow(self, self._place)
         self.mode.changed.connect(lambda mode: view.set_state(state, {"current_mode": mode}))
@@ -36,12 +35,12 @@ class ScannerRow(QWidget):
 
     def _place(self, narrow: bool) -> None:
         """Each label beside its choices, or above them in a narrow window."""
-        for position, (label, choice) in enumerate(self.fields):
+        for position, (caption, choice) in enumerate(self.fields):
             if narrow:
-                self.grid.addWidget(label, 1 + 2 * position, 0, 1, 2)
+                self.grid.addWidget(caption, 1 + 2 * position, 0, 1, 2)
                 self.grid.addWidget(choice, 2 + 2 * position, 0, 1, 2)
             else:
-                self.grid.addWidget(label, 1 + position, 0)
+                self.grid.addWidget(caption, 1 + position, 0)
                 self.grid.addWidget(choice, 1 + position, 1)
 
 

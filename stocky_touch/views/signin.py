@@ -1,5 +1,5 @@
-"""Switching user with a password, and the first start's "create
-administrator" screen."""
+"""Switching user with a password, the signed-in person's own account
+(views.own_account), and the first start's "create administrator" screen."""
 
 from __future__ import annotations
 
@@ -9,12 +9,23 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QLineEdit, QVBoxLayout, 
 from stocky.schemas.user import UserOut
 from stocky.services.users import AT_THE_SCREEN
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import button, hint, row, run, scrolling, title
+from stocky_touch.views.own_account import OwnAccount
+from stocky_touch.widgets.common import (
+    button,
+    hint,
+    label,
+    password_field,
+    row,
+    run,
+    scrolling,
+    title,
+)
 from stocky_touch.widgets.narrow import is_narrow, labels_above, on_narrow
 
 
 class SignInPage(QWidget):
     back = Signal()
+    typeInto = Signal(object)  # a text field that wants the on-screen keyboard
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -24,40 +35,50 @@ class SignInPage(QWidget):
         self._kiosk_button: QWidget | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        area, body = scrolling()
-        outer.addWidget(area)
+        self.area, body = scrolling()
+        outer.addWidget(self.area)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(24, 16, 24, 16)
         self.back_button = button("‹ Back", self.back.emit)
         self.heading = title("Who is there?")
         layout.addLayout(row(self.back_button, self.heading, stretch_at=2))
+        self.account = OwnAccount(ctx)
+        self.account.hide()
+        self.account.typeInto.connect(self.typeInto)
+        self.account.changed.connect(self.back)
+        layout.addWidget(self.account)
+        # Someone else signing in: out of the way while the person here
+        # types a new password.
+        self.switching = QWidget()
+        self.account.editing.connect(lambda editing: self.switching.setVisible(not editing))
+        layout.addWidget(self.switching)
+        layout.addStretch(1)
+        switching = QVBoxLayout(self.switching)
+        switching.setContentsMargins(0, 0, 0, 0)
         self.explain = hint("")
-        layout.addWidget(self.explain)
+        switching.addWidget(self.explain)
         self.people = QGridLayout()
-        layout.addLayout(self.people)
+        switching.addLayout(self.people)
         form = QFormLayout()
         self.username = QLineEdit()
         self.username.setPlaceholderText("Name")
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("Password")
-        self.repeat = QLineEdit()
-        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
-        self.repeat.setPlaceholderText("The same password again")
-        form.addRow("Name", self.username)
-        form.addRow("Password", self.password)
-        form.addRow("Again", self.repeat)
+        self.password = password_field("Password")
+        self.repeat = password_field("The same password again")
+        form.addRow(label("Name"), self.username)
+        form.addRow(label("Password"), self.password)
+        form.addRow(label("Again"), self.repeat)
         self._repeat_row = form.rowCount() - 1
         self.form = form
-        layout.addLayout(form)
+        switching.addLayout(form)
         self.go = button("Sign in", self.submit, name="primary")
-        layout.addLayout(row(self.go, stretch_at=1))
-        layout.addStretch(1)
+        switching.addLayout(row(self.go, stretch_at=1))
         self.password.returnPressed.connect(self.submit)
         self.repeat.returnPressed.connect(self.submit)
         on_narrow(self, labels_above(form), lambda _narrow: self._place_people())
 
     def reload(self) -> None:
+        # From the top: it was left scrolled to the password typed last time.
+        self.area.verticalScrollBar().setValue(0)
         run(self.ctx.notifier, self.ctx.services.users.people(), self._show_people)
 
     def show_first_start(self) -> None:
@@ -65,6 +86,7 @@ class SignInPage(QWidget):
         self.heading.setText("Welcome to Stocky")
         self.explain.setText("Create the administrator: the person who sets up locations, scanners and users.")
         self.back_button.hide()
+        self.account.hide()
         self.go.setText("Create administrator")
         self.form.setRowVisible(self._repeat_row, True)
         self._clear_people()
@@ -77,14 +99,18 @@ class SignInPage(QWidget):
 
     def _show_people(self, people: list[UserOut]) -> None:
         self.first_start = False
-        self.heading.setText("Who is there?")
-        self.explain.setText("Tap your name and enter your password.")
+        person = self.ctx.session.person
+        self.heading.setText(person.username if person is not None else "Who is there?")
+        self.explain.setText(("Someone else? " if person is not None else "") + "Tap your name and enter your password.")
+        self.account.show_person()
         self.back_button.show()
         self.go.setText("Sign in")
         self.form.setRowVisible(self._repeat_row, False)
         self._clear_people()
-        resting = self.ctx.session.kiosk_user
-        people = [u for u in people if resting is None or u.id != resting.id]  # it has its own button below
+        # Not the account the screen rests as (it has its own button below),
+        # nor the person signed in now.
+        here = {user.id for user in (self.ctx.session.kiosk_user, person) if user is not None}
+        people = [user for user in people if user.id not in here]
         self._people = [button(user.username, lambda u=user: self._pick(u)) for user in people]
         if self.ctx.session.kiosk_user is not None:
             self._kiosk_button = button(f"Back to {self.ctx.session.kiosk_user.username}", self._kiosk)
@@ -102,7 +128,7 @@ class SignInPage(QWidget):
     def _pick(self, user: UserOut) -> None:
         self.username.setText(user.username)
         self.password.clear()
-        self.password.setFocus()
+        self.typeInto.emit(self.password)  # the keyboard too, not only the focus
 
     def _kiosk(self) -> None:
         self.ctx.session.return_to_kiosk_user()

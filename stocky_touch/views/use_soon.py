@@ -7,11 +7,11 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from stocky.schemas.item import LotOut
 from stocky_touch.views.base import Context
-from stocky_touch.widgets.common import Throttle, button, hint, run, scrolling
+from stocky_touch.widgets.common import Throttle, button, hint, label, run, scrolling
 from stocky_touch.widgets.narrow import on_narrow, stack
 
 WINDOWS = (3, 7, 14, 30)  # days ahead, as big buttons
@@ -44,11 +44,8 @@ class LotRow(QWidget):
         layout.setContentsMargins(0, 2, 0, 2)
         text = QVBoxLayout()
         text.setSpacing(0)
-        name = QLabel(f"{lot.item_name or 'Unnamed item'} × {lot.quantity}")
-        name.setWordWrap(True)
-        self.when = QLabel(f"{days_left(lot.days_left)} · {day_text(lot.best_before)} · {lot.location_name}")
-        self.when.setObjectName("hint")
-        self.when.setWordWrap(True)
+        name = label(f"{lot.item_name or 'Unnamed item'} × {lot.quantity}", wrap=True)
+        self.when = hint(f"{days_left(lot.days_left)} · {day_text(lot.best_before)} · {lot.location_name}")
         text.addWidget(name)
         text.addWidget(self.when)
         layout.addLayout(text, 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QLabel,
     QLineEdit,
     QListWidgetItem,
     QVBoxLayout,
@@ -15,7 +14,7 @@ from PySide6.QtWidgets import (
 from stocky.schemas.user import UserOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Throttle, button, hint, row, run
+from stocky_touch.widgets.common import Throttle, button, hint, label, password_field, row, run
 from stocky_touch.widgets.list_form import ListAndForm
 from stocky_touch.widgets.qr import QrCode
 from stocky_touch.widgets.sheet import Sheet, confirm
@@ -37,12 +36,10 @@ class UsersView(ListAndForm):
         self.username = QLineEdit()
         self.username.setPlaceholderText("Name")
         self.role = Choice(ROLES, "Member")
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("Password (not needed for a Scanner)")
-        form.addRow("Name", self.username)
-        form.addRow("Role", self.role)
-        form.addRow("Password", self.password)
+        self.password = password_field("Password (not needed for a Scanner)")
+        form.addRow(label("Name"), self.username)
+        form.addRow(label("Role"), self.role)
+        form.addRow(label("Password"), self.password)
         self.save_button = button("Add user", self.save, name="primary")
         self.active_button = button("Deactivate", self.toggle_active, name="danger")
         self.key_button = button("New API key", self.rotate_key)
@@ -112,9 +109,7 @@ class UsersView(ListAndForm):
         body = QWidget()
         body.setObjectName("page")
         layout = QVBoxLayout(body)
-        self.key_label = QLabel(key_groups(key))
-        self.key_label.setObjectName("secret")
-        self.key_label.setWordWrap(True)
+        self.key_label = label(key_groups(key), name="secret", wrap=True)
         self.key_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.key_label)
         layout.addWidget(hint("Shown only now. The spaces are only for reading. Set it as the scanner's id, "

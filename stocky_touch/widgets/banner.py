@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 
 from stocky.core.dates import resolve
-from stocky_touch.widgets.common import button
+from stocky_touch.widgets.common import button, label
 from stocky_touch.widgets.date_picker import ask_date
 
 SHOW_MS = 4000
@@ -36,9 +36,7 @@ class Banner(QWidget):
                 watched.installEventFilter(self)
         layout = QGridLayout(self)
         layout.setContentsMargins(16, 8, 16, 8)
-        self.label = QLabel()
-        self.label.setObjectName("banner")
-        self.label.setWordWrap(True)
+        self.label = label(name="banner", wrap=True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.label, 0, 0)
         layout.setColumnStretch(0, 1)
@@ -51,7 +49,7 @@ class Banner(QWidget):
         self.dates.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.dates_grid = QGridLayout(self.dates)
         self.dates_grid.setContentsMargins(0, 4, 0, 0)
-        self.dates_label = QLabel("Best before in:")
+        self.dates_label = label("Best before in:")
         self.date_buttons: dict[str, QPushButton] = {}
         for text, payload in QUICK_DATES:
             self.date_buttons[text] = button(text, lambda p=payload: self._date_chosen(resolve(p, date.today())))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QScroller,
@@ -100,17 +101,34 @@ def scrolling(body: QWidget | None = None) -> tuple[QScrollArea, QWidget]:
     return area, body
 
 
-def title(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("title")
-    return label
+def label(text: str = "", *, name: str | None = None, wrap: bool = False) -> QLabel:
+    """Every label of the kiosk. Plain text always: names, alert messages and
+    log lines come from people and scanners, and a QLabel left to guess
+    (Qt's AutoText) would draw ``<span style="font-size:96pt">`` as markup
+    (DESIGN section 15)."""
+    widget = QLabel(text)
+    widget.setTextFormat(Qt.TextFormat.PlainText)
+    widget.setWordWrap(wrap)
+    if name:
+        widget.setObjectName(name)
+    return widget
+
+
+def title(text: str, wrap: bool = False) -> QLabel:
+    return label(text, name="title", wrap=wrap)
 
 
 def hint(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("hint")
-    label.setWordWrap(True)
-    return label
+    return label(text, name="hint", wrap=True)
+
+
+def password_field(placeholder: str) -> QLineEdit:
+    """A field whose text shows as dots: a password is typed at a screen
+    others in the kitchen can see."""
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setPlaceholderText(placeholder)
+    return field
 
 
 class Notifier(QObject):

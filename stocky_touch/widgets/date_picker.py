@@ -11,10 +11,10 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QPushButton, QVBoxLayout, QWidget
 
 from stocky.core.dates import add_months
-from stocky_touch.widgets.common import button
+from stocky_touch.widgets.common import button, label
 from stocky_touch.widgets.sheet import Sheet
 
 STEP_MIN_WIDTH = 96
@@ -38,10 +38,8 @@ class DatePicker(QWidget):
         self._value = value
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.display = QLabel()
-        self.display.setObjectName("datedisplay")
+        self.display = label(name="datedisplay", wrap=True)
         self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.display.setWordWrap(True)
         self.display.setStyleSheet("font-size: 28px; font-weight: bold; padding: 0px;")
         layout.addWidget(self.display)
         grid = QGridLayout()
@@ -59,7 +57,7 @@ class DatePicker(QWidget):
             earlier.setAccessibleName(f"Earlier {unit}")
             for key in (later, earlier):
                 key.setMinimumWidth(STEP_MIN_WIDTH)
-            caption = QLabel(unit.capitalize())
+            caption = label(unit.capitalize())
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             grid.addWidget(later, 0, column)
             grid.addWidget(caption, 1, column)

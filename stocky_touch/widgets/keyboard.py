@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from stocky_touch.appevents import app_events
-from stocky_touch.widgets.common import button
+from stocky_touch.widgets.common import button, label
 from stocky_touch.widgets.narrow import on_narrow
 from stocky_touch.widgets.sheet import Sheet
 
@@ -205,7 +204,7 @@ class NumberPad(QWidget):
         self.maximum = maximum
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.display = QLabel(str(value))
+        self.display = label(str(value))
         self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.display.setStyleSheet("font-size: 40px; font-weight: bold; padding: 0px;")
         layout.addWidget(self.display)

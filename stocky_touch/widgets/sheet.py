@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from stocky_touch.widgets.common import button, scrolling
+from stocky_touch.widgets.common import button, hint, scrolling, title
 
 Action = tuple[str, Callable[[], Any] | None, str | None]  # label, on tap (then it closes), style name
 
@@ -27,9 +27,7 @@ class Sheet(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
-        self.heading = QLabel(heading)
-        self.heading.setObjectName("title")
-        self.heading.setWordWrap(True)
+        self.heading = title(heading, wrap=True)
         layout.addWidget(self.heading)
         area, page = scrolling(body)
         layout.addWidget(area, 1)
@@ -66,7 +64,12 @@ def confirm(anchor: QWidget, question: str, yes: str, on_yes: Callable[[], Any],
     """Ask before a destructive or bulk action; nothing happens on "Cancel"."""
     body = None
     if explain:
-        body = QLabel(explain)
-        body.setWordWrap(True)
-        body.setObjectName("hint")
+        # On a page of its own, at the top: a bare label would fill the
+        # sheet, grey, with the sentence adrift in its middle.
+        body = QWidget()
+        body.setObjectName("page")
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(hint(explain))
+        layout.addStretch(1)
     return Sheet(anchor, question, body, (("Cancel", None, None), (yes, on_yes, "danger" if danger else "primary")))

@@ -189,7 +189,7 @@ async def test_move_moves_and_keeps_the_total(api):
     )
     assert reply.status == 200, reply
     moved = reply.json
-    assert set(moved) == {"source", "target"}
+    assert set(moved) == {"source", "target", "change_id"} and api.is_uuid(moved["change_id"])
     assert_sku(api, moved["source"])
     assert_sku(api, moved["target"])
     assert (moved["source"]["location_name"], moved["source"]["quantity"]) == ("Pantry", 1)

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.env import NO_HTTPS
+from tests.support.env import TEST_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 # Product lookups of unknown barcodes must never leave the machine.
@@ -115,7 +115,7 @@ def clean_environ(**extra: str) -> dict[str, str]:
     env["UDA_API_URL"] = OFFLINE_LOOKUP
     env["QT_QPA_PLATFORM"] = "offscreen"
     env["PYTHONUNBUFFERED"] = "1"
-    env.update(NO_HTTPS)
+    env.update(TEST_ENV)
     env.update(extra)
     return env
 
@@ -126,7 +126,7 @@ def sanitize_own_environ() -> None:
         if name.startswith("STOCKY_") or name in _LEAKY:
             del os.environ[name]
     os.environ["UDA_API_URL"] = OFFLINE_LOOKUP
-    os.environ.update(NO_HTTPS)
+    os.environ.update(TEST_ENV)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

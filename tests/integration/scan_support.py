@@ -255,6 +255,23 @@ class ScanEnv:
         return len(self.app[keys.SOCKETS])
 
 
+PASTA = "4000000000042"
+
+
+async def stock_pasta(env: ScanEnv) -> None:
+    """Two packs of pasta in the pantry, and the scanner set there."""
+    pasta = await env.new_item("Pasta", upc=PASTA, storage_type="Ambient")
+    await env.put(pasta, "Pantry", 2)
+    assert (await env.command("set_location", env.locations["Pantry"])).status == 200
+
+
+async def sees_changes(env: ScanEnv, ws: aiohttp.ClientWebSocketResponse) -> None:
+    """A scan of the pasta reaches ``ws`` as a change of its SKU."""
+    assert (await env.scan(PASTA)).status == 200
+    message, _ = await receive_until(ws, lambda m: m["action"] == "changed" and m["entity"] == "sku")
+    assert message["op"] == "updated"
+
+
 async def receive_json(ws: aiohttp.ClientWebSocketResponse, timeout: float = TIMEOUT) -> dict[str, Any]:
     """The next message, which must be a JSON text frame."""
     message = await ws.receive(timeout=timeout)

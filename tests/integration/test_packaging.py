@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.env import NO_HTTPS
+from support.env import TEST_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGING = REPO / "packaging"
@@ -59,7 +59,7 @@ def base_python() -> str:
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("STOCKY_", "UV_PROJECT", "QT_")) and k not in LEAKY}
-    env.update(NO_HTTPS)
+    env.update(TEST_ENV)
     env.update(extra)
     return env
 
@@ -284,7 +284,7 @@ def test_dockerfile_builds_a_qt_free_server_image_that_runs_as_a_user():
     words = {word: rest for word, rest in final}
     user = words["USER"].split(":")[0]
     assert user not in ("root", "0")
-    assert words["EXPOSE"] == "8000"
+    assert words["EXPOSE"].split() == ["8000", "8443"]
     assert json.loads(words["VOLUME"]) == ["/data"]
     assert "STOCKY_DATA_DIR=/data" in words["ENV"].split()
     assert json.loads(words["CMD"]) == ["stocky", "serve"]
@@ -381,7 +381,7 @@ def test_compose_file_builds_the_image_and_keeps_data_in_a_volume():
     assert any(volume.split(":")[1] == "/data" for volume in service["volumes"])
     volume_name = service["volumes"][0].split(":")[0]
     assert volume_name in compose["volumes"]
-    assert [port.split(":")[-1] for port in service["ports"]] == ["8000"]
+    assert [port.split(":")[-1] for port in service["ports"]] == ["8000", "8443"]
 
 
 def test_docker_compose_accepts_the_file():

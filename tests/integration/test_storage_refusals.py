@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.env import NO_HTTPS
+from support.env import TEST_ENV
 from tmpfs import small_disk
 
 from stocky.cli import main
@@ -41,7 +41,7 @@ AS_PLAIN_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
 def run_stocky(data_dir: Path, *args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     """``stocky ARGS`` as a process of its own (as systemd runs it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOCKY_") and k not in _FOREIGN_ENV}
-    env.update(NO_HTTPS, STOCKY_DATA_DIR=str(data_dir), STOCKY_HID_DEVICES=str(data_dir / "no-such-scanner-*"),
+    env.update(TEST_ENV, STOCKY_DATA_DIR=str(data_dir), STOCKY_HID_DEVICES=str(data_dir / "no-such-scanner-*"),
                UDA_API_URL="http://127.0.0.1:9/{upc}")
     return subprocess.run(
         [*prefix, sys.executable, "-m", "stocky", *args], env=env, cwd=data_dir.parent,

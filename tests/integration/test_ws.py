@@ -240,6 +240,32 @@ async def test_an_anonymous_screen_gets_no_inventory_data(scan_env: ScanEnv):
     await signed_in.close()
 
 
+async def test_moving_everything_and_its_undo_reach_signed_in_screens(scan_env: ScanEnv):
+    """Both are stock changes like any other: a screen hears of every place
+    they touch, so it shows the move and the undo without a reload."""
+    pasta = await _stocked_pasta(scan_env)
+    rice = await scan_env.new_item("Rice")
+    await scan_env.put(rice, "Pantry", 1)
+    await scan_env.put(rice, "Shelf", 1)  # the shelf already holds some
+    screen, _ = await scan_env.screen(token=await scan_env.token("Member"))
+    member = await scan_env.bearer("Member")
+    await drain(screen, 0.05)
+
+    moved = await scan_env.request("POST", f"/api/v1/location/{scan_env.locations['Pantry']}/empty",
+                                   headers=member, json_body={"into_location_id": scan_env.locations["Shelf"]})
+    assert moved.status == 200, moved
+    places = {str(sku.id) for item in (pasta, rice)
+              for sku in (await scan_env.services.items.get(item.id, SYSTEM)).skus}
+    assert len(places) == 4  # pasta and rice, in the pantry and on the shelf
+    assert places <= {m["id"] for m in await drain(screen) if m["action"] == "changed" and m["entity"] == "sku"}
+
+    undone = await scan_env.request("POST", f"/api/v1/stock-change/{moved.json['change_id']}/undo", headers=member)
+    assert undone.status == 200, undone
+    assert places <= {m["id"] for m in await drain(screen) if m["action"] == "changed" and m["entity"] == "sku"}
+    assert await scan_env.quantities(rice) == {"Pantry": 1, "Shelf": 1}
+    await screen.close()
+
+
 async def test_a_signed_in_associated_screen_gets_its_scan_results(scan_env: ScanEnv):
     pasta = await _stocked_pasta(scan_env)
     screen, ui = await scan_env.screen(token=await scan_env.token("Member"))

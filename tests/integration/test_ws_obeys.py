@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from scan_support import (  # noqa: F401 (fixtures)
+    PASTA,
     QUIET,
     ScanEnv,
     cheap_bcrypt,
@@ -19,6 +20,8 @@ from scan_support import (  # noqa: F401 (fixtures)
     receive_json,
     receive_until,
     scan_env,
+    sees_changes,
+    stock_pasta,
     stocky_info_logs,
 )
 from support.polling import eventually
@@ -26,7 +29,6 @@ from support.polling import eventually
 from stocky.schemas.actor import SYSTEM
 
 CLOSE_UNAUTHORIZED = 4401
-PASTA = "4000000000042"
 
 
 async def _member(env: ScanEnv, role: str = "Member") -> tuple[str, str, str]:
@@ -38,18 +40,6 @@ async def _member(env: ScanEnv, role: str = "Member") -> tuple[str, str, str]:
     reply = await env.request("POST", "/api/v1/auth/login", json_body={"username": name, "password": password})
     assert reply.status == 200, reply
     return str(user.id), reply.json["access_token"], user.api_key
-
-
-async def _stock_pasta(env: ScanEnv) -> None:
-    pasta = await env.new_item("Pasta", upc=PASTA, storage_type="Ambient")
-    await env.put(pasta, "Pantry", 2)
-    assert (await env.command("set_location", env.locations["Pantry"])).status == 200
-
-
-async def _sees_changes(env: ScanEnv, ws) -> None:
-    assert (await env.scan(PASTA)).status == 200
-    message, _ = await receive_until(ws, lambda m: m["action"] == "changed" and m["entity"] == "sku")
-    assert message["op"] == "updated"
 
 
 # -- revocation --------------------------------------------------------------
@@ -67,17 +57,17 @@ CHANGES = {
 async def test_a_socket_is_closed_when_its_user_may_no_longer_listen(
     scan_env: ScanEnv, change: str, credential: str
 ):
-    await _stock_pasta(scan_env)
+    await stock_pasta(scan_env)
     user_id, token, key = await _member(scan_env)
     ws, _ = await scan_env.screen(token=token if credential == "token" else key)
-    await _sees_changes(scan_env, ws)
+    await sees_changes(scan_env, ws)
     await drain(ws, 0.05)
 
     began = time.monotonic()
     await CHANGES[change](scan_env.services.users, uuid.UUID(user_id))
     if change == "password changed" and credential == "api key":
         # A new password ends sign-in tokens, not the account's API key.
-        await _sees_changes(scan_env, ws)
+        await sees_changes(scan_env, ws)
         await ws.close()
         return
     message = await receive_close(ws)
@@ -88,22 +78,22 @@ async def test_a_socket_is_closed_when_its_user_may_no_longer_listen(
 
 
 async def test_a_role_that_may_still_read_keeps_the_socket_and_its_events(scan_env: ScanEnv):
-    await _stock_pasta(scan_env)
+    await stock_pasta(scan_env)
     user_id, token, _ = await _member(scan_env)
     ws, _ = await scan_env.screen(token=token)
     await scan_env.services.users.update(uuid.UUID(user_id), {"role": "Read-only"}, SYSTEM)
-    await _sees_changes(scan_env, ws)
+    await sees_changes(scan_env, ws)
     assert not ws.closed
     await ws.close()
 
 
 async def test_another_users_change_leaves_the_socket_alone(scan_env: ScanEnv):
-    await _stock_pasta(scan_env)
+    await stock_pasta(scan_env)
     _, token, _ = await _member(scan_env)
     other_id, _, _ = await _member(scan_env)
     ws, _ = await scan_env.screen(token=token)
     await scan_env.services.users.update(uuid.UUID(other_id), {"is_active": False}, SYSTEM)
-    await _sees_changes(scan_env, ws)
+    await sees_changes(scan_env, ws)
     await ws.close()
 
 
@@ -111,7 +101,7 @@ async def test_another_users_change_leaves_the_socket_alone(scan_env: ScanEnv):
 
 
 async def test_a_scanner_key_gets_commands_but_no_inventory_data(scan_env: ScanEnv):
-    await _stock_pasta(scan_env)
+    await stock_pasta(scan_env)
     ws, ui = await scan_env.screen(token=scan_env.scanner.key)
     assert (await scan_env.scan(json.dumps({"command": "associate_ui", "payload": ui}))).status == 200
     assert (await scan_env.scan(PASTA)).status == 200  # +1, a changed sku and item, a scan result
@@ -125,7 +115,7 @@ async def test_a_scanner_key_gets_commands_but_no_inventory_data(scan_env: ScanE
 
 
 async def test_scan_results_reach_only_a_screen_whose_user_may_read_them(scan_env: ScanEnv):
-    await _stock_pasta(scan_env)
+    await stock_pasta(scan_env)
     _, token, _ = await _member(scan_env, "Read-only")
     reader, reader_ui = await scan_env.screen(token=token)
     assert (await scan_env.scan(json.dumps({"command": "associate_ui", "payload": reader_ui}))).status == 200

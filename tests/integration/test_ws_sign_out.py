@@ -18,6 +18,8 @@ from scan_support import (  # noqa: F401 (fixtures)
     receive_json,
     receive_until,
     scan_env,
+    sees_changes,
+    stock_pasta,
     stocky_info_logs,
 )
 from support.polling import eventually
@@ -26,7 +28,6 @@ from stocky.core import security
 from stocky.schemas.actor import SYSTEM
 
 CLOSE_UNAUTHORIZED = 4401
-PASTA = "4000000000042"
 COOKIE = "stocky_refresh"
 
 
@@ -55,26 +56,14 @@ async def _logout(env: ScanEnv, cookie: str, **body) -> int:
     return status
 
 
-async def _stock_pasta(env: ScanEnv) -> None:
-    pasta = await env.new_item("Pasta", upc=PASTA, storage_type="Ambient")
-    await env.put(pasta, "Pantry", 2)
-    assert (await env.command("set_location", env.locations["Pantry"])).status == 200
-
-
-async def _sees_a_scan(env: ScanEnv, ws) -> None:
-    assert (await env.scan(PASTA)).status == 200
-    message, _ = await receive_until(ws, lambda m: m["action"] == "changed" and m["entity"] == "sku")
-    assert message["op"] == "updated"
-
-
 async def test_signing_a_browser_out_closes_its_socket_and_only_its(scan_env: ScanEnv):
-    await _stock_pasta(scan_env)
+    await stock_pasta(scan_env)
     _, name, password = await _person(scan_env)
     phone_token, phone_cookie = await _browser(scan_env, name, password)
     laptop_token, _ = await _browser(scan_env, name, password)
     phone, _ = await scan_env.screen(token=phone_token)
     laptop, _ = await scan_env.screen(token=laptop_token)
-    await _sees_a_scan(scan_env, phone)
+    await sees_changes(scan_env, phone)
 
     began = time.monotonic()
     assert await _logout(scan_env, phone_cookie) == 204
@@ -85,12 +74,12 @@ async def test_signing_a_browser_out_closes_its_socket_and_only_its(scan_env: Sc
     reply = await scan_env.request("GET", "/api/v1/user/me", headers={"Authorization": f"Bearer {phone_token}"})
     assert reply.status == 401, reply
     # The same person's laptop goes on.
-    await _sees_a_scan(scan_env, laptop)
+    await sees_changes(scan_env, laptop)
     await laptop.close()
 
 
 async def test_signing_out_everywhere_closes_every_socket_of_the_account(scan_env: ScanEnv):
-    await _stock_pasta(scan_env)
+    await stock_pasta(scan_env)
     _, name, password = await _person(scan_env)
     phone_token, phone_cookie = await _browser(scan_env, name, password)
     laptop_token, laptop_cookie = await _browser(scan_env, name, password)
@@ -108,7 +97,7 @@ async def test_signing_out_everywhere_closes_every_socket_of_the_account(scan_en
     async with scan_env.client.request("POST", "/api/v1/auth/refresh",
                                        headers={"Cookie": f"{COOKIE}={laptop_cookie}"}) as refresh:
         assert refresh.status == 401
-    await _sees_a_scan(scan_env, someone_else)  # another account is untouched
+    await sees_changes(scan_env, someone_else)  # another account is untouched
     await someone_else.close()
 
 
@@ -125,7 +114,7 @@ async def test_a_socket_closes_when_its_token_expires(scan_env: ScanEnv):
 
 
 async def test_identifying_again_with_a_fresh_token_keeps_the_socket(scan_env: ScanEnv):
-    await _stock_pasta(scan_env)
+    await stock_pasta(scan_env)
     user_id, _, _ = await _person(scan_env)
     secret, uid = scan_env.services.secret_key, uuid.UUID(user_id)
     version = await scan_env.services.users.token_version(uid)
@@ -135,7 +124,7 @@ async def test_identifying_again_with_a_fresh_token_keeps_the_socket(scan_env: S
     assert (await receive_json(ws))["action"] == "identified"
     # Well past the first token's end, the socket is open and hears changes.
     assert [m for m in await drain(ws, 3.0) if "__frame__" in m] == []
-    await _sees_a_scan(scan_env, ws)
+    await sees_changes(scan_env, ws)
     await ws.close()
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from support.env import NO_HTTPS
+from support.env import TEST_ENV
 from support.kitchens import OFFLINE_LOOKUP
 
 from stocky.core.settings import Settings
@@ -51,7 +51,7 @@ def clean_environment(**extra: str) -> dict[str, str]:
         for name, value in os.environ.items()
         if not name.startswith("STOCKY_") and name not in _FOREIGN_ENV
     }
-    env.update(NO_HTTPS)
+    env.update(TEST_ENV)
     env.update(extra)
     return env
 

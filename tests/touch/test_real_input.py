@@ -5,9 +5,11 @@ display turned to portrait)."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 
 import pytest
+from PySide6.QtGui import QImage
 from support.polling import eventually_sync
 
 from stocky.core.dates import add_months
@@ -73,17 +75,93 @@ def test_type_a_name_with_the_on_screen_keyboard(xk):
     search(xk, "")
 
 
-def sign_in_as_admin(xk: XKiosk) -> None:
-    """From the kitchen account to the Admin: tap the name, the person, and
-    type the password on the on-screen keyboard."""
-    if xk.find("admin", "button", inside="topbar"):
+def keyboard_up_for(xk: XKiosk, placeholder: str) -> None:
+    """The field has the focus and the on-screen keyboard is up to type into
+    it, with no tap on the field itself."""
+    eventually_sync(lambda: xk.field(placeholder)["focused"] and xk.find("Done", "button", inside="keyboard"),
+                    what=f"the keyboard up for {placeholder!r}")
+
+
+def sign_in_as(xk: XKiosk, name: str, password: str) -> None:
+    """From the kitchen account to ``name``: tap the kitchen's name, the
+    person, and type the password on the on-screen keyboard."""
+    if xk.find(name, "button", inside="topbar"):
         return
     xk.tap(xk.wait_for("kitchen", "button", inside="topbar"))
-    xk.tap(xk.wait_for("admin", "button"))
-    xk.tap(xk.field("Password"))
-    xk.type_on_keyboard("stocky-demo")
+    xk.tap(xk.wait_for(name, "button"))
+    keyboard_up_for(xk, "Password")
+    xk.type_on_keyboard(password)
     xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
-    xk.tap(xk.reach("Sign in", "button"), then=lambda: xk.find("admin", "button", inside="topbar"))
+    xk.tap(xk.reach("Sign in", "button"), then=lambda: xk.find(name, "button", inside="topbar"))
+
+
+def sign_in_as_admin(xk: XKiosk) -> None:
+    sign_in_as(xk, "admin", "stocky-demo")
+
+
+def new_person(xk: XKiosk, name: str, role: str, password: str) -> dict[str, str]:
+    """A person with a password, and the bearer header of a token minted for
+    them, as a phone signed in elsewhere holds it."""
+    status, user = xk.api("POST", "/user", {"username": name, "role": role, "password": password})
+    assert status == 201, user
+    status, token = xk.api("POST", "/auth/login", {"username": name, "password": password})
+    assert status == 200, token
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    assert xk.api("GET", "/user/me", headers=bearer)[0] == 200
+    return bearer
+
+
+def test_sign_out_everywhere_from_the_screen(xk):
+    phone = new_person(xk, "Robin", "Admin", "robin-kitchen-42")
+    sign_in_as(xk, "Robin", "robin-kitchen-42")
+    xk.tap(xk.wait_for("Robin", "button", inside="topbar"))
+    xk.tap(xk.reach("Sign out everywhere", "button"),
+           then=lambda: xk.find("Sign out everywhere", "button", inside="sheet"))
+    question = xk.wait_for(lambda text: text.startswith("Every phone and browser signed in as Robin must sign in "
+                                                        "again"), "label", inside="sheet")
+    yes = xk.wait_for("Sign out everywhere", "button", inside="sheet")
+    assert xk.on_screen(question) and xk.on_screen(yes), (question, yes)
+    xk.tap(yes)
+    xk.wait_for("kitchen", "button", inside="topbar")
+    eventually_sync(lambda: xk.api("GET", "/user/me", headers=phone)[0] == 401, what="the phone's token refused")
+    # The kitchen account the screen rests as has no password to change or sign out.
+    xk.tap(xk.wait_for("kitchen", "button", inside="topbar"))
+    xk.wait_for("Who is there?", "label")
+    assert not xk.find("Sign out everywhere", "button") and not xk.find("Change my password", "button")
+    xk.tap(xk.wait_for("‹ Back", "button"))
+
+
+def test_change_my_password_on_the_screen(xk):
+    phone = new_person(xk, "Sasha", "Member", "sasha-kitchen-42")
+    sign_in_as(xk, "Sasha", "sasha-kitchen-42")
+    xk.tap(xk.wait_for("Sasha", "button", inside="topbar"))
+    # Too short: the answer names the rule; the buttons below the fields are in reach.
+    xk.tap(xk.reach("Change my password", "button"))
+    keyboard_up_for(xk, "Current password")
+    xk.type_on_keyboard("sasha-kitchen-42")
+    for placeholder in ("New password", "The new password again"):
+        xk.tap(xk.field(placeholder))
+        xk.type_on_keyboard("tomato")
+    xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
+    xk.tap(xk.reach("Change password", "button"))
+    xk.wait_for("The password needs at least 10 characters.", "label", inside="banner")
+    xk.tap(xk.reach("Cancel", "button"))
+    # Right: ⏎ on the keyboard goes from field to field, and from the last one changes it.
+    xk.tap(xk.reach("Change my password", "button"))
+    keyboard_up_for(xk, "Current password")
+    xk.type_on_keyboard("sasha-kitchen-42")
+    for _field in ("New password", "The new password again"):
+        xk.tap(xk.wait_for("⏎", "button", inside="keyboard"))
+        keyboard_up_for(xk, _field)
+        xk.type_on_keyboard("basil-and-thyme-7")
+    xk.tap(xk.wait_for("⏎", "button", inside="keyboard"))
+    xk.wait_for("Password changed; every other sign-in of Sasha has ended.", "label", inside="banner")
+    assert xk.find("Sasha", "button", inside="topbar"), "the screen stays signed in as Sasha"
+    assert xk.api("GET", "/user/me", headers=phone)[0] == 401
+    assert xk.api("POST", "/auth/login", {"username": "Sasha", "password": "basil-and-thyme-7"})[0] == 200
+    assert xk.api("POST", "/auth/login", {"username": "Sasha", "password": "sasha-kitchen-42"})[0] == 401
+    xk.tap(xk.wait_for("Sasha", "button", inside="topbar"))
+    xk.tap(xk.reach("Back to kitchen", "button"), then=lambda: xk.find("kitchen", "button", inside="topbar"))
 
 
 def test_reach_delete_on_the_item_page(xk):
@@ -180,6 +258,45 @@ def test_any_date_for_a_scan_with_the_steppers(xk):
     xk.tap(xk.wait_for("Change", "button", inside="messagebar"))
     xk.tap(xk.wait_for("No date", "button", inside="messagebar"))
     eventually_sync(lambda: not dated(), what="the cheddar's date taken away again")
+
+
+# Text as a careless (or hostile) hand types it: markup, which the screen
+# shows as the characters they are, never as red 96 pt letters or a picture.
+SHOUTING_ALERT = 'Fridge <span style="font-size:96pt;color:red">EVACUATE</span> now'
+MARKUP_NAME = "Oat drink <b>Milk</b><img src=x>"
+
+
+def red_pixels(image: QImage, control: dict) -> int:
+    """Pure red pixels where ``control`` is on the screen (the kiosk's own
+    colours have none: its reds are darker)."""
+    left, top, width, height = control["shown"]
+    count = 0
+    for x in range(left, left + width):
+        for y in range(top, top + height):
+            colour = image.pixelColor(x, y)
+            count += colour.red() > 200 and colour.green() < 60 and colour.blue() < 60
+    return count
+
+
+def test_names_and_alerts_show_as_the_text_they_are(xk, tmp_path):
+    status, _item = xk.api("POST", "/item", {"name": MARKUP_NAME})
+    assert status == 201, _item
+    status, alert = xk.api("POST", "/alert", {"severity": "Warning", "message": SHOUTING_ALERT})
+    assert status == 201, alert
+    # Nothing in stock: it is on the shopping list.
+    open_item_page(xk, MARKUP_NAME, "Shopping list", query="oat")
+    heading = xk.wait_for(MARKUP_NAME, "label")
+    assert heading["plain"] and xk.on_screen(heading), heading
+    xk.tap(xk.wait_for("‹ Back", "button"))
+    search(xk, "")
+    xk.tap(xk.wait_for(lambda text: text.startswith("⚠"), "button", inside="topbar"))
+    shown = xk.reach(lambda text: SHOUTING_ALERT in text, "label")
+    assert shown["plain"], shown
+    time.sleep(0.5)  # the page drawn, not only laid out
+    image = xk.screenshot(tmp_path / "alert.png")
+    assert red_pixels(image, shown) == 0, f"the alert's markup is drawn, see {tmp_path / 'alert.png'}"
+    assert xk.api("PATCH", f"/alert/{alert['id']}", {"is_acknowledged": True})[0] == 200
+    xk.tap(xk.wait_for("‹ Back", "button"))
 
 
 MILK_GS1 = "]d2010500012810447010ABC123"  # Whole milk's GTIN, then batch ABC123 (any length)

@@ -7,7 +7,7 @@ import logging
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QPushButton
 from support.polling import eventually
 
 from stocky.schemas.actor import SYSTEM
@@ -266,7 +266,7 @@ def test_add_a_user(kiosk_factory, loop):
         await eventually(lambda: view.list.count() == 4, timeout=8, what="Sam listed")
         sam = await services.users.by_username("Sam", SYSTEM)
         assert sam is not None and sam.role == "Member"
-        await services.users.sign_in("Sam", "sam-kitchen-1", "tests")  # the new password works
+        assert (await services.users.sign_in("Sam", "sam-kitchen-1", "tests")).user.id == sam.id
 
     loop.run_until_complete(scenario())
 
@@ -340,7 +340,7 @@ def test_first_start_asks_for_an_administrator(kiosk_factory, loop):
         assert window.ctx.session.user.username == "anna" and window.ctx.session.is_admin
         assert window.stack.currentWidget() is window.tabs
         assert window.ctx.session.kiosk_user.username == "kitchen", "the screen still rests as the kitchen"
-        await services.users.sign_in("anna", "kitchen-boss-1", "tests")
+        assert (await services.users.sign_in("anna", "kitchen-boss-1", "tests")).user.username == "anna"
 
     loop.run_until_complete(scenario())
 
@@ -364,5 +364,37 @@ def test_a_log_line_opens_in_full(kiosk_factory, loop):
         shown = [label for label in sheet.findChildren(QLabel) if label.text() == long_line]
         assert shown and shown[0].wordWrap(), "the whole line, wrapped to the screen"
         assert sheet.heading.text().startswith("WARN")
+
+    loop.run_until_complete(scenario())
+
+
+def test_a_new_password_that_is_refused_says_why(kiosk_factory, loop):
+    kiosk = kiosk_factory()
+    window, services = kiosk.window, kiosk.runtime.services
+    as_admin(kiosk, loop)
+    window.show_sign_in()
+    account = window.signin_page.account
+
+    async def answer(current: str, new: str, again: str) -> str:
+        window.banner.hide()
+        for field, text in ((account.current, current), (account.new, new), (account.again, again)):
+            field.clear()
+            QTest.keyClicks(field, text)
+        tap(account.save)
+        return await eventually(window.banner.text, timeout=8, what="the answer")
+
+    async def scenario():
+        await eventually(account.isVisible, what="the Admin's own account")
+        tap(next(b for b in account.findChildren(QPushButton) if b.text() == "Change my password"))
+        assert account.current.hasFocus() and window.keyboard.isVisible()
+        assert await answer("stocky-demo", "basil-and-thyme-7", "basil-and-thyme-8") == "The two new passwords differ."
+        assert await answer("stocky-dem0", "basil-and-thyme-7", "basil-and-thyme-7") == \
+            "The current password is not right."
+        assert "most common" in await answer("stocky-demo", "password123", "password123")
+        assert window.banner.is_error()
+        await services.users.sign_in("admin", "stocky-demo", "tests")  # still the old one
+        window.ctx.session.return_to_kiosk_user()
+        await eventually(account.isHidden, what="the form gone with the Admin")
+        assert account.current.text() == "", "a half-typed password left for the next person"
 
     loop.run_until_complete(scenario())

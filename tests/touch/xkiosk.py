@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtGui import QImage
 from support.polling import eventually_sync
 
 TOOLS = ("Xvfb", "matchbox-window-manager", "xdotool")
+GRAB_SCREEN = ("import sys; from PySide6.QtGui import QGuiApplication; app = QGuiApplication(sys.argv[:1]); "
+               "sys.exit(0 if app.primaryScreen().grabWindow(0).save(sys.argv[1]) else 1)")
 
 
 def require_tools() -> None:
@@ -136,8 +139,12 @@ class XKiosk:
                 and control["y"] + control["h"] <= height
                 and control["shown"] == [control["x"], control["y"], control["w"], control["h"]])
 
-    def screenshot(self, path: Path) -> None:
-        subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True, timeout=20)
+    def screenshot(self, path: Path) -> QImage:
+        """What the X screen shows, grabbed from outside the kiosk by a Qt
+        program of its own (no ImageMagick needed)."""
+        subprocess.run([sys.executable, "-c", GRAB_SCREEN, str(path)], env=dict(self.env, QT_QPA_PLATFORM="xcb"),
+                       check=True, timeout=30)
+        return QImage(str(path))
 
     # -- touching ---------------------------------------------------------------
 

@@ -70,7 +70,7 @@ async def test_emptying_a_location_moves_everything_and_then_it_can_be_deleted(
 
     moved = await services.skus.empty_location(pantry.id, counter.id, member)
 
-    assert moved == 5
+    assert (moved.moved, moved.items, moved.from_location_name, moved.into_location_name) == (5, 2, "Pantry", "Counter")
     assert (await services.locations.get(pantry.id, SYSTEM)).total_quantity == 0
     assert (await services.locations.get(counter.id, SYSTEM)).total_quantity == 6
     assert {s.location_name: s.quantity for s in (await services.items.get(tea.id, SYSTEM)).skus} == {

@@ -4,16 +4,12 @@ import uuid
 
 from stocky.api.policy import Policy
 from stocky.api.routing import Call, Route
-from stocky.schemas.common import Input, Output, Page
-from stocky.schemas.location import LocationCreate, LocationOut, LocationUpdate
+from stocky.schemas.common import Input, Page
+from stocky.schemas.location import LocationCreate, LocationEmptied, LocationOut, LocationUpdate
 
 
 class EmptyLocation(Input):
     into_location_id: uuid.UUID
-
-
-class Emptied(Output):
-    moved: int
 
 
 async def list_locations(call: Call) -> Page[LocationOut]:
@@ -36,11 +32,8 @@ async def delete_location(call: Call) -> None:
     await call.services.locations.delete(call.path_id("location"), call.actor)
 
 
-async def empty_location(call: Call) -> Emptied:
-    moved = await call.services.skus.empty_location(
-        call.path_id("location"), call.body.into_location_id, call.actor
-    )
-    return Emptied(moved=moved)
+async def empty_location(call: Call) -> LocationEmptied:
+    return await call.services.skus.empty_location(call.path_id("location"), call.body.into_location_id, call.actor)
 
 
 ROUTES = [
@@ -55,6 +48,7 @@ ROUTES = [
     Route("DELETE", "/location/{id}", delete_location, Policy.MEMBER,
           "Delete an empty location", "location", status=204, errors=(409,)),
     Route("POST", "/location/{id}/empty", empty_location, Policy.MEMBER,
-          "Move everything in this location to another one", "location",
-          body=EmptyLocation, response=Emptied, errors=(409,)),
+          "Move everything in this location to another one: one change, undone whole by "
+          "POST /stock-change/{change_id}/undo", "location",
+          body=EmptyLocation, response=LocationEmptied, errors=(409,)),
 ]

@@ -12,6 +12,7 @@ async def undo_stock_change(call: Call) -> StockChangeOut:
 
 ROUTES = [
     Route("POST", "/stock-change/{id}/undo", undo_stock_change, Policy.SCAN,
-          "Undo a stock change: its exact inverse, journalled (Member+, or the scanner that made it)",
+          "Undo a stock change: its exact inverse, journalled (Member+, or the scanner that made it); "
+          "a row of a move undoes the whole move, and the answer is that row's inverse",
           "sku", response=StockChangeOut, errors=(403, 404, 409)),
 ]
