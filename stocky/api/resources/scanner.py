@@ -15,11 +15,12 @@ async def scan(call: Call) -> ScanResult:
 
 
 async def scan_into(call: Call) -> ScanResult:
-    """"Where does it go?" answered on a screen: the scanner's location is
-    set to the place chosen and its refused scan applied there, in one
-    transaction (the kiosk's tap on a place, from StockyWeb)."""
+    """"Where does it go?" answered on a screen: the scanner's refused scan
+    is applied in the place chosen (the kiosk's tap on a place, from
+    StockyWeb); with ``remember`` the scanner's location becomes that place."""
     body: ScanInto = call.body
-    return await call.services.scans.scan_into(call.path_id("scanner"), body.location_id, body.msg, call.actor)
+    return await call.services.scans.scan_into(call.path_id("scanner"), body.location_id, body.msg, call.actor,
+                                               remember=body.remember)
 
 
 async def scanner_status(call: Call) -> Page[ScannerState]:
