@@ -630,8 +630,7 @@ def test_a_scan_with_nowhere_to_go_is_put_where_a_place_is_tapped(desktop, kitch
     expect(desktop.get_by_role("status").filter(has_text=f"Added Unnamed product ({unknown}) to Fridge (now 1)")).to_be_visible()
     state = next(s for s in kitchen.request("GET", "/api/v1/scanner/status", headers=kitchen.admin())["data"]
                  if s["id"] == scanner["id"])
-    fridge = next(loc for loc in kitchen.request("GET", "/api/v1/location", headers=kitchen.admin())["data"]
-                  if loc["name"] == "Fridge")
-    assert state["current_location_id"] == fridge["id"]
-    made = kitchen.request("GET", f"/api/v1/item?stock=all&search={unknown}", headers=kitchen.admin())["data"]
-    assert [(i["upc"], i["total_quantity"]) for i in made] == [(unknown, 1)]
+    assert state["current_location_id"] is None  # that scan went there; the scanner's own place stays
+    [made] = kitchen.request("GET", f"/api/v1/item?stock=all&search={unknown}", headers=kitchen.admin())["data"]
+    [place] = kitchen.request("GET", f"/api/v1/item/{made['id']}", headers=kitchen.admin())["skus"]
+    assert (place["location_name"], place["quantity"]) == ("Fridge", 1)

@@ -212,6 +212,34 @@ def test_a_search_finds_what_ran_out(kitchen, phone):
     expect(phone.get_by_role("form", name="New item").get_by_label("Name")).to_have_value("dragon fruit")
 
 
+def test_move_everything_asks_first_and_undo_puts_it_all_back(kitchen, phone):
+    def totals() -> dict[str, int]:
+        return {loc["name"]: loc["total_quantity"]
+                for loc in kitchen.request("GET", "/api/v1/location", headers=kitchen.admin())["data"]}
+
+    before = totals()
+    sign_in(phone, kitchen.secure_url, path="/locations")
+    rack = phone.locator("li.location").filter(has=phone.locator("strong", has_text="Spice rack"))
+    rack.get_by_role("button", name="Move everything").tap()
+    question = rack.get_by_role("group", name=f"Move all {before['Spice rack']} units in Spice rack into Freezer?")
+    question.get_by_label("Into").select_option(label="Pantry")
+    question = rack.get_by_role("group", name=f"Move all {before['Spice rack']} units in Spice rack into Pantry?")
+    expect(question).to_be_visible()
+    assert totals() == before  # asked, nothing moved yet
+    question.get_by_role("button", name="Yes, move").tap()
+    banner = phone.get_by_role("status").filter(
+        has_text=f"Moved {before['Spice rack']} units from Spice rack into Pantry.")
+    expect(banner).to_be_visible()
+    expect(rack).to_contain_text("0 units here")
+    moved = totals()
+    assert (moved["Spice rack"], moved["Pantry"]) == (0, before["Pantry"] + before["Spice rack"])
+
+    banner.get_by_role("button", name="Undo").tap()
+    expect(phone.get_by_role("status").filter(has_text="Undone: everything moved is back in Spice rack.")).to_be_visible()
+    expect(rack).to_contain_text(f"{before['Spice rack']} units here")
+    assert totals() == before
+
+
 def test_every_dialog_closes_with_escape_and_shows_its_close(kitchen, phone):
     # A phone whose camera is busy elsewhere: the camera's dialog stays open
     # (saying so) until it is closed, rather than closing itself on a read.

@@ -121,7 +121,7 @@ export function BannerView({ banner, canChange, canPlace, onChange, onHold }: {
   };
   const undoIt = (change: NonNullable<Banner["undo"]>) => act(async () => {
     const inverse = await api<StockChange>("POST", `/stock-change/${change.changeId}/undo`);
-    return { text: undoneText(change.item, inverse), tone: "info" };
+    return { text: change.undone ?? undoneText(change.item, inverse), tone: "info" };
   });
   const putInto = (waiting: NeedsPlace) => (location: Location) => act(async () => {
     const result = await api<Omit<ScanMessage, "ok" | "action">>("POST", `/scanner/${waiting.scannerId}/scan-into`,

@@ -170,6 +170,7 @@ export const en = {
   yesMove: "Yes, move",
   movedAll_one: "Moved {count} unit from {from} into {into}.",
   movedAll_other: "Moved {count} units from {from} into {into}.",
+  moveUndone: "Undone: everything moved is back in {from}.",
   deleteLocation: "Delete",
   deleteLocationNamed: "Delete {name}",
   confirmDeleteLocation: "Delete the location {name}?",

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { api } from "../api/client";
-import type { Location, Me, Page } from "../api/types";
+import type { Emptied, Location, Me, Page } from "../api/types";
 import { can } from "../can";
 import { useShowBanner } from "../components/Banner";
 import { ConfirmButton } from "../components/Confirm";
@@ -18,8 +18,10 @@ function MoveEverything({ location, others, onDone }: { location: Location; othe
   const target = others.find((l) => l.id === into) ?? others[0];
   const question = tn("moveAllQuestion", location.total_quantity, { from: location.name, into: target.name });
   const move = () => action.run(async () => {
-    const { moved } = await api<{ moved: number }>("POST", `/location/${location.id}/empty`, { into_location_id: target.id });
-    showBanner({ text: tn("movedAll", moved, { from: location.name, into: target.name }), tone: "good" });
+    const moved = await api<Emptied>("POST", `/location/${location.id}/empty`, { into_location_id: target.id });
+    const [from, to] = [moved.from_location_name, moved.into_location_name];
+    const undo = moved.change_id ? { undo: { changeId: moved.change_id, item: from, undone: t("moveUndone", { from }) } } : {};
+    showBanner({ text: tn("movedAll", moved.moved, { from, into: to }), tone: "good", ...undo });
     await onDone();
   });
   return (
