@@ -141,7 +141,7 @@ def test_offline_the_app_reloads_and_ticks_wait_on_the_phone_until_the_signal_is
     expect(tea_box).to_be_checked()
     spinach_box = tick(phone, "Frozen spinach 450 g")
     expect(row(phone, "Black tea, 80 bags")).to_contain_text("not sent yet")
-    expect(phone.get_by_role("status").filter(has_text="2 ticks are not sent yet")).to_be_visible()
+    expect(phone.get_by_role("status").filter(has_text="2 ticks wait for the connection")).to_be_visible()
 
     phone.reload()  # still no signal: the ticks were kept on the phone
     expect(tea_box).to_be_checked()
