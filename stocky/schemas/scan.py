@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from stocky.core.vocabulary import ScanMode, StorageType
 from stocky.schemas.common import Input, Output
@@ -21,6 +21,16 @@ ScanOutcome = Literal[
 class ScanRequest(Input):
     msg: Annotated[str, Field(max_length=MAX_SCAN_LENGTH)]
     scan_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class ScanInto(Input):
+    """A scan refused for want of a place ("where does it go?"), applied
+    into the place a person chose on the scanner's screen; ``remember``:
+    the scanner's later scans go there too."""
+
+    location_id: uuid.UUID
+    msg: Annotated[str, Field(max_length=MAX_SCAN_LENGTH)]
+    remember: StrictBool = False
 
 
 class LocationRef(Output):

@@ -3,7 +3,9 @@ import { useQueryClient } from "@tanstack/react-query";
 import { api, NetworkError, onSessionEnded, refresh } from "./api/client";
 import type { Me } from "./api/types";
 import { t, type MessageKey } from "./i18n";
+import { HttpsNotice } from "./components/HttpsNotice";
 import { forgetShopping } from "./offline";
+import { outbox } from "./outbox";
 import { Shell } from "./Shell";
 import { SignIn } from "./views/SignIn";
 import { OfflineShopping } from "./views/Shopping";
@@ -31,19 +33,31 @@ export function App() {
     void resume();
     return onSessionEnded((reason) => {
       queries.clear();
-      if (reason === "signedOut" || reason === "signedOutEverywhere") forgetShopping();
+      if (reason === "signedOut" || reason === "signedOutEverywhere") {
+        forgetShopping();
+        outbox.forget();
+      }
       setAuth({ state: "out", message: reason });
     });
   }, []);
 
-  switch (auth.state) {
-    case "checking":
-      return <p className="loading">{t("loading")}</p>;
-    case "offline":
-      return <OfflineShopping onRetry={() => void resume()} />;
-    case "out":
-      return <SignIn message={auth.message} onSignedIn={() => void resume()} />;
-    case "in":
-      return <Shell me={auth.me} />;
+  return (
+    <>
+      <HttpsNotice />
+      {screen(auth)}
+    </>
+  );
+
+  function screen(now: Auth) {
+    switch (now.state) {
+      case "checking":
+        return <p className="loading">{t("loading")}</p>;
+      case "offline":
+        return <OfflineShopping onRetry={() => void resume()} />;
+      case "out":
+        return <SignIn message={now.message} onSignedIn={() => void resume()} />;
+      case "in":
+        return <Shell me={now.me} />;
+    }
   }
 }

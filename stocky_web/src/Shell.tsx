@@ -23,7 +23,8 @@ import { Log } from "./views/Log";
 import { NotFound } from "./views/NotFound";
 import { Password } from "./views/Password";
 import { Scanners } from "./views/Scanners";
-import { Shopping } from "./views/Shopping";
+import { NewItem } from "./views/NewItem";
+import { Shopping, useSendTicks } from "./views/Shopping";
 import { UseSoon } from "./views/UseSoon";
 import { Users } from "./views/Users";
 
@@ -110,10 +111,14 @@ export function Shell({ me }: { me: Me }) {
   const [linking, setLinking] = useState(false);
   const [path] = useLocation();
   const online = useLive(setBanner);
+  const sendTicks = useSendTicks();
+  useEffect(() => {
+    if (online) void sendTicks(); // ticks made offline go once Stocky answers again
+  }, [online]);
 
   useEffect(() => setHeld(false), [banner]);
   useEffect(() => {
-    if (!banner || held) return;
+    if (!banner || held || banner.place) return; // a question waits for its answer
     const timer = setTimeout(() => setBanner(null), banner.dating || banner.dated ? DATING_MS : BANNER_MS);
     return () => clearTimeout(timer);
   }, [banner, held]);
@@ -138,7 +143,8 @@ export function Shell({ me }: { me: Me }) {
         </nav>
       </header>
       {!online && <p className="status offline" role="status">{t("reconnecting")}</p>}
-      {banner && <BannerView banner={banner} canChange={can(me, "inventory.change")} onChange={setBanner} onHold={() => setHeld(true)} />}
+      {banner && <BannerView banner={banner} canChange={can(me, "inventory.change")} canPlace={can(me, "scanner.set_state")}
+        onChange={setBanner} onHold={() => setHeld(true)} />}
       {linking && <LinkScanner onClose={() => setLinking(false)} />}
       <main>
         <ShowBanner.Provider value={setBanner}>
@@ -146,6 +152,7 @@ export function Shell({ me }: { me: Me }) {
           <Route path="/"><Inventory me={me} /></Route>
           <Route path="/shopping"><Shopping online={online} canTick={can(me, "inventory.change")} /></Route>
           <Route path="/use-soon"><UseSoon me={me} /></Route>
+          <Route path="/new-item"><NewItem me={me} /></Route>
           <Route path="/item/:id">{(params) => <ItemPage id={params.id} me={me} />}</Route>
           <Route path="/locations"><Locations me={me} /></Route>
           <Route path="/scanners"><Scanners me={me} /></Route>

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { formatNumber, t } from "./i18n";
+import { ApiError } from "./api/client";
+import { errorText } from "./hooks";
+import { formatNumber, t, tn } from "./i18n";
 import { en } from "./i18n/messages";
 import { backoffDelay } from "./live/backoff";
 import { staleKeys } from "./live/invalidate";
@@ -18,6 +20,33 @@ describe("the message catalog", () => {
   });
   it("has no empty messages", () => {
     for (const [key, text] of Object.entries(en)) expect(text.trim(), key).not.toBe("");
+  });
+});
+
+describe("plural forms", () => {
+  it("pick the catalog's form for the count", () => {
+    expect(tn("unitsHere", 1)).toBe("1 unit here");
+    expect(tn("unitsHere", 0)).toBe("0 units here");
+    expect(tn("movedAll", 12, { from: "Pantry", into: "Cellar" })).toBe("Moved 12 units from Pantry into Cellar.");
+  });
+});
+
+describe("a refusal as a person reads it", () => {
+  const labels = { min_quantity: "Keep at least", name: "Name" };
+  it("names a refused field by the label typed into, not its name in the API", () => {
+    const refused = new ApiError(422, "invalid_input", "Invalid input (min_quantity: Input should be less than or equal to 1000000).",
+      [{ field: "min_quantity", message: "Input should be less than or equal to 1000000" }]);
+    expect(errorText(refused, labels)).toBe("“Keep at least” was not accepted: Input should be less than or equal to 1000000.");
+  });
+  it("keeps Stocky's own sentence", () => {
+    const refused = new ApiError(422, "invalid_input", "The name cannot be empty; type the item's name.",
+      [{ field: "name", message: "must not be empty" }]);
+    expect(errorText(refused, labels)).toBe("The name cannot be empty; type the item's name.");
+  });
+  it("keeps the whole sentence when a field has no label here", () => {
+    const refused = new ApiError(422, "invalid_input", "Invalid input (color: Extra inputs are not permitted).",
+      [{ field: "color", message: "Extra inputs are not permitted" }]);
+    expect(errorText(refused, labels)).toBe("Invalid input (color: Extra inputs are not permitted).");
   });
 });
 
@@ -109,11 +138,12 @@ describe("the screen id", () => {
 });
 
 describe("the kept shopping list", () => {
-  it("keeps names and barcodes, with the time it was kept", () => {
+  it("keeps names and barcodes, with the time it was kept and whether its keeper may tick", () => {
     saveShopping([{ id: "1", name: "Jam", upc: null, total_quantity: 0, to_buy: 2, in_basket: true } as never],
-      localStorage, new Date("2026-11-30T10:00:00Z"));
+      true, localStorage, new Date("2026-11-30T10:00:00Z"));
     expect(loadShopping()).toEqual({
       savedAt: "2026-11-30T10:00:00.000Z", items: [{ id: "1", name: "Jam", upc: null, to_buy: 2, in_basket: true }],
+      canTick: true,
     });
   });
   it("reads a damaged entry as no list", () => {

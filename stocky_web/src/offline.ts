@@ -10,12 +10,15 @@ export type SavedItem = Pick<ShoppingItem, "id" | "name" | "upc"> & Partial<Pick
 export interface SavedList {
   savedAt: string;
   items: SavedItem[];
+  /** Whoever kept it may tick items off: offline too, kept on the phone. */
+  canTick?: boolean;
 }
 
-export function saveShopping(items: SavedItem[], storage: Storage = localStorage, now = new Date()): void {
+export function saveShopping(items: SavedItem[], canTick = false, storage: Storage = localStorage, now = new Date()): void {
   const saved: SavedList = {
     savedAt: now.toISOString(),
     items: items.map(({ id, name, upc, to_buy, in_basket }) => ({ id, name, upc, to_buy, in_basket })),
+    canTick,
   };
   try {
     storage.setItem(KEY, JSON.stringify(saved));

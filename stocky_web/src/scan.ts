@@ -16,6 +16,16 @@ export interface ScanMessage {
   created?: boolean;
   change_id?: string | null;
   scanner?: { username: string; current_mode: string };
+  /** A refusal for want of a place: the scan, and the scanner that sent it. */
+  needs?: string;
+  scan?: string;
+  scanner_id?: string;
+}
+
+/** A scanner's scan waiting for a place: a tap on one puts it there. */
+export interface NeedsPlace {
+  scannerId: string;
+  scan: string;
 }
 
 /** The place a unit was just added to, undated: the banner offers dates. */
@@ -39,6 +49,7 @@ export interface Banner {
   dating?: JustAdded;
   dated?: JustDated;
   undo?: Undoable;
+  place?: NeedsPlace;
 }
 
 /** The banner once the unit of `before` got the date `day`. */
@@ -94,7 +105,11 @@ function refusal(scan: ScanMessage): string {
 /** A scan's banner, built from its fields (result, item, location,
  * quantity) so that it reads in the page's language, not the server's. */
 export function describeScan(scan: ScanMessage): Banner {
-  if (!scan.ok) return { text: refusal(scan), tone: "bad" };
+  if (!scan.ok) {
+    const place = scan.needs === "location" && scan.scanner_id && scan.scan
+      ? { place: { scannerId: scan.scanner_id, scan: scan.scan } } : {};
+    return { text: refusal(scan), tone: "bad", ...place };
+  }
   const values = {
     item: scan.item ? itemName(scan.item) : "",
     location: scan.location?.name ?? "",

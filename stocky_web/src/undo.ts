@@ -9,6 +9,8 @@ const UNDO_PREFIX = "undo:";
 export interface Undoable {
   changeId: string;
   item: string;
+  /** What to say once undone, when it is more than one item's place (a move). */
+  undone?: string;
 }
 
 /** The ids of the changes that `changes` undid. */

@@ -146,6 +146,7 @@ def real_ids(api_template, live_stocky) -> dict[str, dict[str, str]]:
         "/api/v1/sku/{id}/date": seed.skus["spaghetti@Pantry"],
         "/api/v1/alert/{id}": str(alert.id),
         "/api/v1/scanner/{id}/state": seed.users["Scanner"],
+        "/api/v1/scanner/{id}/scan-into": seed.users["Scanner"],
     }
     return {path: {"id": value} for path, value in ids.items()} | {
         "/api/v1/docs/assets/{name}": {"name": "swagger-ui.css"},

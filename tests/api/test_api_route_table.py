@@ -118,6 +118,12 @@ async def _fresh_scan(api) -> Request:
     return Request(f"/api/v1/stock-change/{reply.json['change_id']}/undo")
 
 
+async def _scan_into(api) -> Request:
+    """A fresh scanner's scan of the milk, put in the pantry by a person."""
+    scanner_id, _ = await api.new_scanner()
+    return Request(f"/api/v1/scanner/{scanner_id}/scan-into", {"location_id": api.loc("Pantry"), "msg": MILK_UPC})
+
+
 async def _fresh_alert(api, path: str, json: Any = None) -> Request:
     return Request(path.format(id=await api.new_alert()), json)
 
@@ -187,6 +193,7 @@ VALID: dict[str, Factory] = {
     "PUT /api/v1/scanner/{id}/state": const(
         "/api/v1/scanner/{scanner}/state", {"current_mode": "remove"}
     ),
+    "POST /api/v1/scanner/{id}/scan-into": lambda api: _scan_into(api),
     "GET /api/v1/log": const("/api/v1/log", severity="INFO"),
     "GET /api/v1/qr/item/{id}": const("/api/v1/qr/item/{milk}"),
     "GET /api/v1/qr/location/{id}": const("/api/v1/qr/location/{pantry}", format="svg"),
@@ -521,6 +528,7 @@ DESIGN_ROLES: dict[str, frozenset[str]] = {
             # DESIGN.md sections 5 and 10: anyone who may scan a command card
             # may set the same on a screen.
             "PUT /api/v1/scanner/{id}/state",
+            "POST /api/v1/scanner/{id}/scan-into",  # the same, and the scan the scanner sent
         )
     },
     # DESIGN says "Scanner (API key)"; the code also lets people who may change

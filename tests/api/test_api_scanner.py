@@ -211,3 +211,45 @@ async def test_setting_an_unknown_location_or_mode_fails_and_changes_nothing(api
         await api.call("PUT", f"/scanner/{scanner}/state", json={"current_mode": "sideways"})
     )
     assert await api.snapshot() == before
+
+
+async def test_a_scan_that_needed_a_location_goes_where_a_person_chose(api):
+    """The web's answer to "where does it go?": the scanner's refused scan,
+    applied into the place tapped; the scanner's own place stays unless
+    the answer is to be remembered."""
+    scanner = api.user("Scanner")
+    new_code = "5000119025219"
+    before = await api.snapshot(*STOCK_TABLES)
+    api.error(await scan(api, new_code), 409, "needs_location")
+    assert await api.snapshot(*STOCK_TABLES) == before
+
+    reply = await api.post(f"/scanner/{scanner}/scan-into", who="Member",
+                           json={"location_id": api.loc("Pantry"), "msg": new_code})
+    assert reply.status == 200, reply
+    assert (reply.json["result"], reply.json["created"], reply.json["quantity"]) == ("added", True, 1)
+    assert reply.json["location"]["id"] == api.loc("Pantry")
+    assert reply.json["scanner"]["id"] == scanner  # the scanner's scan, not the Member's
+    assert (await scanner_state(api))["current_location_id"] is None  # that scan only
+    history = api.page(await api.get(f"/item/{reply.json['item']['id']}/history"))
+    assert [(h["delta"], h["source"], h["user_id"]) for h in history] == [(1, "scan", scanner)]
+
+    other_code = "5000119015401"
+    api.error(await scan(api, other_code), 409, "needs_location")
+    reply = await api.post(f"/scanner/{scanner}/scan-into", who="Member",
+                           json={"location_id": api.loc("Shelf"), "msg": other_code, "remember": True})
+    assert reply.status == 200 and reply.json["location"]["id"] == api.loc("Shelf"), reply
+    assert (await scanner_state(api))["current_location_id"] == api.loc("Shelf")  # from now on
+
+
+async def test_scanning_into_a_place_is_refused_to_readers_and_for_unknown_places(api):
+    scanner = api.user("Scanner")
+    before = await api.snapshot()
+    body = {"location_id": api.loc("Pantry"), "msg": MILK_UPC}
+    api.error(await api.post(f"/scanner/{scanner}/scan-into", who="Read-only", json=body), 403)
+    api.error(await api.post(f"/scanner/{scanner}/scan-into", who="Scanner", json=body), 403)
+    api.error(await api.post(f"/scanner/{scanner}/scan-into", who="Member",
+                             json={**body, "location_id": str(uuid.uuid4())}), 404)
+    api.error(await api.post(f"/scanner/{uuid.uuid4()}/scan-into", who="Member", json=body), 404)
+    assert "msg" in api.failing_fields(
+        await api.post(f"/scanner/{scanner}/scan-into", who="Member", json={**body, "msg": ""}))
+    assert await api.snapshot() == before

@@ -4,10 +4,14 @@ and reading QR codes from screenshots and printed pages."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -23,6 +27,7 @@ for helpers in (TESTS, TESTS / "reliability", TESTS / "integration"):  # TESTS: 
     if str(helpers) not in sys.path:
         sys.path.insert(0, str(helpers))
 
+from fake_product_service import FakeProductService  # noqa: E402
 from mosquitto import free_port  # noqa: E402
 from reliability_support import StockyProcess  # noqa: E402
 
@@ -141,3 +146,38 @@ def qr_video(text: str, path: Path, width: int = 320, height: int = 240) -> Path
     frame = b"FRAME\n" + bytes(luma) + chroma + chroma
     path.write_bytes(f"YUV4MPEG2 W{width} H{height} F5:1 Ip A1:1 C420jpeg\n".encode() + frame * 5)
     return path
+
+
+def chromium_args(*extra: str) -> list[str]:
+    """Chromium's switches for the tests: Chromium refuses its sandbox as root."""
+    return [*extra, "--no-sandbox"] if os.geteuid() == 0 else list(extra)
+
+
+def trust_like_a_phone(ca: Path, home: Path) -> dict[str, str]:
+    """A home whose NSS database trusts Stocky's CA, as a phone does once
+    /connect's certificate is installed; the environment that makes
+    Chromium read it (on Linux Chromium reads ``$HOME/.pki/nssdb``)."""
+    if shutil.which("certutil") is None:
+        pytest.skip("no certutil (apt-get install libnss3-tools)")
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    for args in (["-N", "--empty-password"], ["-A", "-t", "C,,", "-n", "Stocky", "-i", str(ca)]):
+        subprocess.run(["certutil", "-d", f"sql:{nssdb}", *args], check=True, capture_output=True, timeout=30)
+    return {**os.environ, "HOME": str(home)}
+
+
+@contextmanager
+def product_service() -> Iterator[tuple[FakeProductService, asyncio.AbstractEventLoop]]:
+    """The fake Open Food Facts on 127.0.0.1, on an event loop thread of its own."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    service = FakeProductService()
+    try:
+        asyncio.run_coroutine_threadsafe(service.start(), loop).result(10)
+        yield service, loop
+        asyncio.run_coroutine_threadsafe(service.close(), loop).result(10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

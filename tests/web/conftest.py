@@ -4,7 +4,6 @@ module. Skipped, with the reason, where Chromium or Playwright is missing."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from browser_support import CHROMIUM, Kitchen, demo_kitchen, qr_video  # noqa: E402
+from browser_support import CHROMIUM, Kitchen, chromium_args, demo_kitchen, qr_video  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +34,11 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
     video = qr_video(CAMERA_SHOWS, tmp_path_factory.mktemp("camera") / "qr.y4m")
-    args = [
+    args = chromium_args(
         "--use-fake-ui-for-media-stream",  # allow the camera without asking
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
-        "--ignore-certificate-errors",  # the HTTPS test's self-signed certificate (service workers)
-    ]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")  # Chromium refuses its sandbox as root
+    )
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
         try:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_support import CHROMIUM, DEMO_ADMIN, StockyProcess  # noqa: E402
+from browser_support import CHROMIUM, DEMO_ADMIN, StockyProcess, product_service  # noqa: E402
+from fake_product_service import off_product, reply_json  # noqa: E402
 from mosquitto import free_port  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -62,10 +63,57 @@ def dates_and_trip(url: str) -> str:
     return items["Whole milk 2 l"]["id"]
 
 
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def phone_screens(browser, url: str) -> None:
+    """The phone as a daily tool, at 360x740 and 1280x800: the New item form,
+    the shopping list offline with a tick not sent yet, Move everything's
+    question; and /connect on a phone."""
+    for size, prefix in ((PHONE, "phone"), (DESKTOP, "desktop")):
+        phone = size is PHONE
+        context = browser.new_context(viewport=size, device_scale_factor=2 if phone else 1,
+                                      is_mobile=phone, has_touch=phone)
+        page = context.new_page()
+        sign_in(page, url)
+        page.goto(url + "/new-item")
+        page.get_by_label("Barcode", exact=True).fill("3017620422003")
+        page.get_by_role("button", name="Look up").click()
+        page.get_by_text("The product service knows it as").wait_for()
+        page.get_by_label("How many").fill("2")
+        page.screenshot(path=OUT / f"{prefix}-new-item.png")
+
+        page.goto(url + "/shopping")
+        page.locator(".shopping li").first.wait_for()
+        context.set_offline(True)
+        page.get_by_role("status").filter(has_text="Offline").wait_for()
+        page.locator(".to-get").get_by_role("checkbox").first.click()  # the top row: in sight
+        page.locator(".unsent").first.wait_for()  # seen after a moment, while the row stays put
+        page.screenshot(path=OUT / f"{prefix}-offline-tick.png")
+        context.set_offline(False)
+        page.locator(".unsent").first.wait_for(state="detached")
+
+        page.goto(url + "/locations")
+        pantry = page.locator("li.location").filter(has=page.locator("strong", has_text="Pantry"))
+        pantry.get_by_role("button", name="Move everything").click()
+        pantry.get_by_role("button", name="Yes, move").wait_for()
+        page.screenshot(path=OUT / f"{prefix}-move-question.png")
+        context.close()
+
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(url + "/connect")
+    page.screenshot(path=OUT / "phone-connect.png", full_page=True)
+    context.close()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
-        stocky = StockyProcess(Path(scratch) / "data", free_port())
+    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright, product_service() as (products, _):
+        products.on("3017620422003", reply_json(off_product(product_name="Nutella", brands="Ferrero", quantity="400 g")))
+        stocky = StockyProcess(Path(scratch) / "data", free_port(), STOCKY_HTTPS_PORT=str(free_port()),
+                               UDA_API_URL=products.off_url)
         key = re.search(r"API key: (\S+)", stocky.cli("demo-data")).group(1)
         stocky.start()
         milk = dates_and_trip(stocky.url)
@@ -101,6 +149,7 @@ def main() -> None:
             desktop.locator("figure.label img").first.wait_for()
             desktop.wait_for_timeout(800)
             desktop.screenshot(path=OUT / "desktop-labels.png")
+            phone_screens(browser, stocky.url)
         finally:
             browser.close()
             stocky.stop()

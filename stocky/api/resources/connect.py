@@ -28,6 +28,7 @@ h2 { font-size: 1.2rem; margin-top: 1.5rem; }
 a.button { display: inline-block; padding: .75rem 1rem; min-height: 44px; box-sizing: border-box;
   background: #2f6b45; color: #fff; border-radius: .5rem; text-decoration: none; font-weight: 600; }
 code { font-size: .85rem; overflow-wrap: anywhere; background: #e7eae3; padding: .1rem .25rem; }
+code.fingerprint { display: block; padding: .5rem .75rem; border-radius: .5rem; line-height: 1.6; overflow-wrap: normal; }
 img.qr { width: 12rem; height: 12rem; image-rendering: pixelated; }
 .muted { color: #56635b; }
 """
@@ -70,6 +71,11 @@ async def connect_page(call: Call) -> web.Response:
                         headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store"})
 
 
+def _breakable(fingerprint: str) -> str:
+    """The fingerprint, wrapped only between its bytes (never "5" and "5:16")."""
+    return html.escape(fingerprint).replace(":", ":<wbr>")
+
+
 def _steps(address: str, fingerprint: str | None, qr_svg: str) -> str:
     link = html.escape(address)
     opening = (
@@ -79,7 +85,7 @@ def _steps(address: str, fingerprint: str | None, qr_svg: str) -> str:
     if fingerprint is None:  # a certificate from elsewhere: nothing to install
         return opening + f'<p><a class="button" href="{link}">Open {link}</a></p>'
     install = (
-        f'<p><a class="button" href="/ca.pem" download="{CA_NAME}">1. Get Stocky\'s certificate</a></p>'
+        f'<p><a class="button" href="/ca.pem" download="{CA_NAME}">Get Stocky\'s certificate</a></p>'
         "<h2>Android</h2><ol>"
         "<li>Open the downloaded file, or go to <b>Settings → Security → More security settings → "
         f"Install a certificate → CA certificate</b> and choose <b>{CA_NAME}</b>.</li>"
@@ -93,7 +99,7 @@ def _steps(address: str, fingerprint: str | None, qr_svg: str) -> str:
     )
     check = (
         "<h2>Check it is this box's</h2><p>The phone shows the certificate's SHA-256 "
-        f"fingerprint; it must read:</p><p><code>{html.escape(fingerprint)}</code></p>"
+        f'fingerprint; it must read:</p><p><code class="fingerprint">{_breakable(fingerprint)}</code></p>'
         '<p class="muted">This certificate can vouch only for this box, by its own names and '
         "addresses: never for another website.</p>"
     )

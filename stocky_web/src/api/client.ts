@@ -6,12 +6,20 @@ import type { MessageKey } from "../i18n";
 const PREFIX = "/api/v1";
 const EARLY_REFRESH_MS = 30_000;
 
+/** A field an error answer names: the request's name for it, and why. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly fields: string[] = [],
+    readonly fields: FieldError[] = [],
+    /** What a conflict is about: the item that has a barcode already. */
+    readonly id: string | null = null,
   ) {
     super(message);
   }
@@ -84,17 +92,21 @@ function jsonInit(method: string, body: unknown, token?: string | null): Request
 async function errorOf(response: Response): Promise<ApiError> {
   let code = "error";
   let message = response.statusText || `HTTP ${response.status}`;
-  let fields: string[] = [];
+  let fields: FieldError[] = [];
+  let id: string | null = null;
   try {
     const data = await response.json();
     const error = data?.error ?? {};
     code = String(error.code ?? code);
     message = String(error.message ?? message);
-    if (Array.isArray(error.fields)) fields = error.fields.map((f: { field?: string }) => String(f.field ?? f));
+    if (Array.isArray(error.fields)) {
+      fields = error.fields.map((f: Partial<FieldError>) => ({ field: String(f.field ?? ""), message: String(f.message ?? "") }));
+    }
+    if (typeof error.id === "string") id = error.id;
   } catch {
     // not JSON: keep the status line
   }
-  return new ApiError(response.status, code, message, fields);
+  return new ApiError(response.status, code, message, fields, id);
 }
 
 function keep(answer: TokenAnswer): string {

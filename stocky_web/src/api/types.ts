@@ -124,4 +124,13 @@ export interface LogEntry {
   source: string;
 }
 
+/** What Move everything did: one change, undone whole by its change_id. */
+export interface Emptied {
+  moved: number;
+  items: number;
+  from_location_name: string;
+  into_location_name: string;
+  change_id: string | null;
+}
+
 export type StockFilter = "in" | "shopping" | "all";

@@ -1,9 +1,9 @@
 import { createContext, useContext, useEffect, useRef, useState, type RefObject } from "react";
 import { api, ApiError } from "../api/client";
-import type { ItemDetail, Page, StockChange } from "../api/types";
-import { useAction } from "../hooks";
+import type { ItemDetail, Location, Page, StockChange } from "../api/types";
+import { useAction, useGet } from "../hooks";
 import { t } from "../i18n";
-import { datedBanner, tapBanner, type Banner, type JustAdded, type Tapped } from "../scan";
+import { datedBanner, describeScan, tapBanner, type Banner, type JustAdded, type NeedsPlace, type ScanMessage, type Tapped } from "../scan";
 import { findChange, undoneText } from "../undo";
 import { DateChoices } from "./DateChoices";
 
@@ -85,13 +85,26 @@ function useKeepTapInSight(banner: RefObject<HTMLDivElement | null>) {
   }, [banner]);
 }
 
+/** "Where does it go?": the places as buttons, as on the touch screen; a tap
+ * sets the scanner there and applies its scan (POST /scanner/{id}/scan-into). */
+function PlaceChoices({ busy, onPick }: { busy: boolean; onPick: (location: Location) => void }) {
+  const locations = useGet<Page<Location>>(["locations"], "/location");
+  return (
+    <div className="banner-places" role="group" aria-label={t("placesToChoose")}>
+      {(locations.data?.data ?? []).map((location) => (
+        <button key={location.id} type="button" disabled={busy} onClick={() => onPick(location)}>{location.name}</button>
+      ))}
+    </div>
+  );
+}
+
 /** A result over the page; after an undated add it offers best-before dates
  * for that unit (POST /sku/{id}/date: the count stays, the unit gets a date),
  * then "Change date" and "Undo date" for a wrong tap (the same call with
  * from_best_before), and after a stock change an Undo (its refusal stays on
  * the banner). */
-export function BannerView({ banner, canChange, onChange, onHold }: {
-  banner: Banner; canChange: boolean; onChange: (banner: Banner | null) => void; onHold: () => void;
+export function BannerView({ banner, canChange, canPlace, onChange, onHold }: {
+  banner: Banner; canChange: boolean; canPlace: boolean; onChange: (banner: Banner | null) => void; onHold: () => void;
 }) {
   const action = useAction();
   const own = useRef<HTMLDivElement>(null);
@@ -101,13 +114,19 @@ export function BannerView({ banner, canChange, onChange, onHold }: {
   const dating = canChange ? banner.dating : undefined;
   const dated = canChange ? banner.dated : undefined;
   const undo = canChange ? banner.undo : undefined;
+  const place = canPlace ? banner.place : undefined;
   const act = (work: () => Promise<Banner | null>) => {
     onHold();
     void action.run(async () => onChange(await work()));
   };
   const undoIt = (change: NonNullable<Banner["undo"]>) => act(async () => {
     const inverse = await api<StockChange>("POST", `/stock-change/${change.changeId}/undo`);
-    return { text: undoneText(change.item, inverse), tone: "info" };
+    return { text: change.undone ?? undoneText(change.item, inverse), tone: "info" };
+  });
+  const putInto = (waiting: NeedsPlace) => (location: Location) => act(async () => {
+    const result = await api<Omit<ScanMessage, "ok" | "action">>("POST", `/scanner/${waiting.scannerId}/scan-into`,
+      { location_id: location.id, msg: waiting.scan });
+    return describeScan({ action: "scan_result", ok: true, ...result });
   });
   const pick = (added: JustAdded) => (day: string) => act(async () => {
     const skuId = await skuOf(added);
@@ -125,7 +144,8 @@ export function BannerView({ banner, canChange, onChange, onHold }: {
   return (
     <div ref={own} className={`banner ${banner.tone}`} role="status" aria-live="polite">
       <div className="banner-head">
-        <p onClick={() => onChange(null)}>{banner.text}</p>
+        <p onClick={() => onChange(null)}>{place ? t("scanNeedsPlace") : banner.text}</p>
+        {place && <button type="button" className="undo" onClick={() => onChange(null)}>{t("cancel")}</button>}
         {undo && <button type="button" className="undo" disabled={action.busy} onClick={() => undoIt(undo)}>{t("undo")}</button>}
         {dated && (
           <>
@@ -135,6 +155,7 @@ export function BannerView({ banner, canChange, onChange, onHold }: {
           </>
         )}
       </div>
+      {place && <PlaceChoices busy={action.busy} onPick={putInto(place)} />}
       {dating && <DateChoices key="add" busy={action.busy} onPick={pick(dating)} onOpen={onHold} />}
       {dated && changing && <DateChoices key={dated.day} busy={action.busy} onPick={(day) => redate(dated, day)} onOpen={onHold} />}
       {action.error && <p className="error banner-error" role="alert">{action.error}</p>}

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "react";
+import { createPortal } from "react-dom";
 import { api } from "../api/client";
 import { errorText } from "../hooks";
 import { t } from "../i18n";
@@ -32,11 +33,16 @@ const EVERY_MS = 250;
 const SAME_CODE_PAUSE_MS = 2500;
 
 /** Scans through the camera as the signed-in person: each code read goes to
- * POST /scanner/scan, exactly like a scanner's. */
-export default function Camera({ onClose }: { onClose: () => void }) {
+ * POST /scanner/scan, exactly like a scanner's; or, given `onCode`, the
+ * first code read goes there and the camera closes (a form's barcode).
+ * The dialog lives under <body>, not where it was opened (the header), so
+ * it takes none of that place's colours. */
+export default function Camera({ onClose, onCode }: { onClose: () => void; onCode?: (code: string) => void }) {
   const video = useRef<HTMLVideoElement>(null);
   const dialog = useRef<HTMLDialogElement>(null);
-  const [message, setMessage] = useState<string>(t("cameraHint"));
+  const [message, setMessage] = useState<string>(t(onCode ? "scanBarcodeHint" : "cameraHint"));
+  const title = t(onCode ? "scanBarcode" : "scanWithCamera");
+  const handOver = useRef(onCode);
 
   useEffect(() => {
     dialog.current?.showModal?.();
@@ -55,10 +61,17 @@ export default function Camera({ onClose }: { onClose: () => void }) {
       video.current.srcObject = s;
       void video.current.play();
       timer = setInterval(async () => {
-        if (!video.current || video.current.readyState < 2) return;
+        if (stopped || !video.current || video.current.readyState < 2) return;
         const code = await (await detector)(video.current).catch(() => null);
         if (!code || (code === last.code && Date.now() - last.at < SAME_CODE_PAUSE_MS)) return;
         last = { code, at: Date.now() };
+        if (handOver.current) {
+          if (stopped) return;
+          stopped = true;
+          handOver.current(code);
+          dialog.current?.close();
+          return;
+        }
         try {
           const result = await api<Omit<ScanMessage, "ok" | "action">>("POST", "/scanner/scan", { msg: code });
           setMessage(describeScan({ action: "scan_result", ok: true, ...result }).text);
@@ -74,11 +87,15 @@ export default function Camera({ onClose }: { onClose: () => void }) {
     };
   }, []);
 
-  return (
-    <dialog ref={dialog} className="camera" onClose={onClose} aria-label={t("scanWithCamera")}>
+  return createPortal(
+    <dialog ref={dialog} className="camera" onClose={onClose} aria-labelledby="camera-title">
+      <div className="dialog-head">
+        <h2 id="camera-title">{title}</h2>
+        <button type="button" onClick={() => dialog.current?.close()}>{t("close")}</button>
+      </div>
       <video ref={video} muted playsInline />
       <p role="status">{message}</p>
-      <button type="button" onClick={() => dialog.current?.close()}>{t("close")}</button>
-    </dialog>
+    </dialog>,
+    document.body,
   );
 }

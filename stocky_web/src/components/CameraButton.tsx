@@ -14,21 +14,30 @@ function Label() {
   );
 }
 
-export function CameraButton() {
+/** Opens the camera: to scan as a scanner does (the menu's), or, given
+ * `onCode`, to read one barcode into a form. Over plain HTTP browsers allow
+ * no camera: the button says so and where the secure address is explained. */
+export function CameraButton({ onCode }: { onCode?: (code: string) => void }) {
   const [open, setOpen] = useState(false);
   const [why, setWhy] = useState(false);
+  const name = t(onCode ? "scanBarcode" : "scanWithCamera");
+  const label = onCode ? name : <Label />;
   if (!window.isSecureContext) {
     return (
       <>
-        <button type="button" aria-label={t("scanWithCamera")} aria-expanded={why} onClick={() => setWhy(!why)}><Label /></button>
-        {why && <p className="notice" role="status">{t("cameraNeedsHttps")}</p>}
+        <button type="button" aria-label={name} aria-expanded={why} onClick={() => setWhy(!why)}>{label}</button>
+        {why && (
+          <p className="notice" role="status">
+            {t("cameraNeedsHttps")} <a href="/connect">{t("httpsNoticeLink")}</a>
+          </p>
+        )}
       </>
     );
   }
   return (
     <>
-      <button type="button" aria-label={t("scanWithCamera")} onClick={() => setOpen(true)}><Label /></button>
-      {open && <Suspense fallback={<p>{t("loading")}</p>}><Camera onClose={() => setOpen(false)} /></Suspense>}
+      <button type="button" aria-label={name} onClick={() => setOpen(true)}>{label}</button>
+      {open && <Suspense fallback={<p>{t("loading")}</p>}><Camera onClose={() => setOpen(false)} onCode={onCode} /></Suspense>}
     </>
   );
 }

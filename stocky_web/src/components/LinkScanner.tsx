@@ -12,10 +12,12 @@ export function LinkScanner({ onClose }: { onClose: () => void }) {
   }, []);
   return (
     <dialog ref={dialog} className="link-scanner" aria-labelledby="link-title" onClose={onClose}>
-      <h2 id="link-title">{t("linkScanner")}</h2>
+      <div className="dialog-head">
+        <h2 id="link-title">{t("linkScanner")}</h2>
+        <button type="button" onClick={() => dialog.current?.close()}>{t("close")}</button>
+      </div>
       <p>{t("linkScannerHint")}</p>
       <QrImage path="/qr/command?format=svg" body={{ command: "associate_ui", payload: uiId() }} alt={t("linkScanner")} />
-      <button type="button" onClick={() => dialog.current?.close()}>{t("close")}</button>
     </dialog>
   );
 }

@@ -28,7 +28,8 @@ function ItemEntry({ item, me }: { item: Item & Partial<ShoppingItem>; me: Me })
           title={open ? t("hidePlaces") : t("showPlaces")}>
           <span className="item-name">{keepUnits(name)}</span>
           <span className="item-total">
-            <span>{t("total", { count: item.total_quantity })}</span>
+            {item.total_quantity > 0 ? <span>{t("total", { count: item.total_quantity })}</span>
+              : <span className="none-home">{t("noneAtHome")}</span>}
             {item.to_buy !== undefined && <strong className="to-buy">{t("toBuy", { count: item.to_buy })}</strong>}
           </span>
         </button>
@@ -52,13 +53,20 @@ export function Inventory({ me }: { me: Me }) {
   }, [typed]);
   useEffect(() => setLimit(PAGE), [search, stock]);
 
-  const query = new URLSearchParams({ stock, limit: String(limit) });
+  // A search looks through everything, what ran out too ("none at home"):
+  // an item at zero is still the one to find, not one to make again.
+  const asked = stock === "in" && search ? "all" : stock;
+  const query = new URLSearchParams({ stock: asked, limit: String(limit) });
   if (search) query.set("search", search);
-  const items = useGet<Page<Item & Partial<ShoppingItem>>>(["items", stock, search, limit], `/item?${query}`);
+  const items = useGet<Page<Item & Partial<ShoppingItem>>>(["items", asked, search, limit], `/item?${query}`);
+  const mayAdd = can(me, "inventory.change");
 
   return (
     <section>
-      <h1>{t("navInventory")}</h1>
+      <div className="title-row">
+        <h1>{t("navInventory")}</h1>
+        {mayAdd && <Link href="/new-item" className="button">{t("newItem")}</Link>}
+      </div>
       <form className="search" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>
           {t("search")}
@@ -77,7 +85,13 @@ export function Inventory({ me }: { me: Me }) {
           <ul className="items">
             {items.data.data.map((item) => <ItemEntry key={item.id} item={item} me={me} />)}
           </ul>
-        ) : <p className="muted">{search ? t("noMatches", { search }) : t("noItems")}</p>
+        ) : (
+          <div className="nothing">
+            <p className="muted">{search ? t("noMatches", { search }) : t("noItems")}</p>
+            {search && mayAdd && asked === "all" && <Link href={`/new-item?${new URLSearchParams({ name: search })}`} className="button">
+              {t("newItemNamed", { name: search })}</Link>}
+          </div>
+        )
       )}
       {items.data && items.data.total > items.data.data.length && (
         <button type="button" onClick={() => setLimit(limit + PAGE)}>{t("moreItems")}</button>

@@ -15,26 +15,32 @@ import { itemName } from "../scan";
 import { historyMark, mayUndo, undoneIds } from "../undo";
 import { NotFound } from "./NotFound";
 
-function EditItem({ item }: { item: ItemDetail }) {
+/** The item's fields; `saved` says the last Save took (it outlives the
+ * form, which starts afresh from what Stocky then answers). */
+function EditItem({ item, saved, onSaved }: { item: ItemDetail; saved: boolean; onSaved: (saved: boolean) => void }) {
   const [name, setName] = useState(item.name ?? "");
   const [description, setDescription] = useState(item.description ?? "");
   const [upc, setUpc] = useState(item.upc ?? "");
   const [storage, setStorage] = useState(item.storage_type ?? "");
   const [minimum, setMinimum] = useState(String(item.min_quantity ?? 0));
-  const action = useAction();
+  const action = useAction({
+    name: t("name"), description: t("description"), upc: t("barcode"), storage_type: t("storageType"), min_quantity: t("keepAtLeast"),
+  });
   const queries = useQueryClient();
   function save(event: FormEvent) {
     event.preventDefault();
+    onSaved(false);
     void action.run(async () => {
       await api("PATCH", `/item/${item.id}`, {
         name: name.trim() || null, description: description.trim() || null, upc: upc.trim() || null,
         storage_type: (storage || null) as StorageType, min_quantity: Number(minimum) || 0,
       });
+      onSaved(true);
       await queries.invalidateQueries({ queryKey: ["item", item.id] });
     });
   }
   return (
-    <form className="edit" onSubmit={save}>
+    <form className="edit" onSubmit={save} onChange={() => onSaved(false)}>
       <label>{t("name")}<input value={name} onChange={(e) => setName(e.target.value)} /></label>
       <label>{t("description")}<input value={description} onChange={(e) => setDescription(e.target.value)} /></label>
       <label>{t("barcode")}<input value={upc} inputMode="numeric" onChange={(e) => setUpc(e.target.value)} /></label>
@@ -44,7 +50,10 @@ function EditItem({ item }: { item: ItemDetail }) {
         <span className="muted hint">{t("keepAtLeastHint")}</span>
       </label>
       {action.error && <p className="error" role="alert">{action.error}</p>}
-      <button type="submit" className="primary" disabled={action.busy}>{t("save")}</button>
+      <div className="save-row">
+        <button type="submit" className="primary" disabled={action.busy}>{t("save")}</button>
+        {saved && <span className="saved" role="status">{t("saved")}</span>}
+      </div>
     </form>
   );
 }
@@ -153,6 +162,7 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
   const item = useGet<ItemDetail>(["item", id], `/item/${id}`, { placeholderData: undefined });
   const history = useGet<Page<StockChange>>(["item", id, "history"], `/item/${id}/history?limit=50`);
   const remove = useAction();
+  const [saved, setSaved] = useState(false);
   const [, navigate] = useLocation();
   if (item.error instanceof ApiError && (item.error.status === 404 || item.error.status === 422)) {
     return <NotFound message="itemNotFound" />;
@@ -170,7 +180,7 @@ export function ItemPage({ id, me }: { id: string; me: Me }) {
       <Places id={id} canChange={can(me, "inventory.change")} />
       {can(me, "inventory.change") && <AddPlace item={data} />}
       {can(me, "inventory.change") && <AddDated item={data} />}
-      {can(me, "inventory.change") ? <EditItem key={data.updated_at} item={data} /> : (
+      {can(me, "inventory.change") ? <EditItem key={data.updated_at} item={data} saved={saved} onSaved={setSaved} /> : (
         <dl>
           <dt>{t("barcode")}</dt><dd>{data.upc ?? "—"}</dd>
           <dt>{t("description")}</dt><dd>{data.description ?? "—"}</dd>
