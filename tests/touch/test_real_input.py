@@ -5,10 +5,15 @@ display turned to portrait)."""
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import time
+import urllib.request
 from datetime import date, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from PySide6.QtGui import QImage
 from support.polling import eventually_sync
 
@@ -20,7 +25,7 @@ from tests.touch.xkiosk import XKiosk, require_tools
 @pytest.fixture(scope="module", params=[(800, 480), (1280, 800)], ids=["800x480", "1280x800"])
 def xk(request, tmp_path_factory):
     require_tools()
-    kiosk = XKiosk(tmp_path_factory.mktemp("xkiosk"), request.param)
+    kiosk = XKiosk(tmp_path_factory.mktemp("xkiosk"), request.param, https=True)
     try:
         yield kiosk.start()
     finally:
@@ -258,6 +263,38 @@ def test_any_date_for_a_scan_with_the_steppers(xk):
     xk.tap(xk.wait_for("Change", "button", inside="messagebar"))
     xk.tap(xk.wait_for("No date", "button", inside="messagebar"))
     eventually_sync(lambda: not dated(), what="the cheddar's date taken away again")
+
+
+def test_connect_a_phone_with_the_code_on_the_screen(xk, tmp_path):
+    """The code a phone's camera reads off the screen opens the page that
+    installs Stocky's certificate; the secure address and the fingerprint
+    beside it are this box's own."""
+    xk.tap(xk.wait_for("Scanners", "tab"))
+    xk.tap(xk.wait_for("Connect a phone", "button"), then=lambda: xk.find("Done", "button", inside="sheet"))
+    host = f"{socket.gethostname()}.local"
+    connect, secure = f"http://{host}:{xk.port}/connect", f"https://{host}:{xk.https_port}/"
+    with urllib.request.urlopen(f"http://127.0.0.1:{xk.port}/ca.pem", timeout=10) as answer:
+        ca = answer.read()  # what the page has a phone install
+    fingerprint = x509.load_pem_x509_certificate(ca).fingerprint(hashes.SHA256()).hex(":").upper()
+    shown = [xk.wait_for(connect, "label", inside="sheet"), xk.wait_for(secure, "label", inside="sheet"),
+             xk.wait_for(lambda text: text.replace("\n", ":") == fingerprint, "label", inside="sheet"),
+             xk.wait_for("Done", "button", inside="sheet")]
+    cut = [control["text"] for control in shown if not xk.on_screen(control)]
+    assert not cut, f"cut off or off the {xk.size} screen: {cut}"
+    width, height = xk.size
+    picture = tmp_path / f"connect-a-phone-{width}x{height}.png"
+    read = eventually_sync(lambda: xk.qr_codes(picture), what=f"a QR code read off the screen ({picture})")
+    assert read == [connect]
+    # What the code opens answers there (the box's address for its name)...
+    with urllib.request.urlopen(connect.replace(host, "127.0.0.1"), timeout=10) as page:
+        assert "Connect a phone to Stocky" in page.read().decode()
+    # ...and the secure address serves a certificate for that name which the installed CA vouches for.
+    trusting = ssl.create_default_context(cadata=ca.decode())
+    with socket.create_connection(("127.0.0.1", xk.https_port), timeout=10) as raw, \
+            trusting.wrap_socket(raw, server_hostname=host) as tls:
+        assert tls.version() is not None
+    xk.tap(xk.wait_for("Done", "button", inside="sheet"))
+    eventually_sync(lambda: not xk.find("Connect a phone", "button", inside="sheet"), what="the sheet closed")
 
 
 # Text as a careless (or hostile) hand types it: markup, which the screen

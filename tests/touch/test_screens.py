@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -15,6 +16,7 @@ from stocky_touch.models.inventory import NAME, ItemRole
 from stocky_touch.models.log import MESSAGE
 from stocky_touch.views.inventory import SkuControls
 from stocky_touch.views.scanners import ScannerRow
+from stocky_touch.widgets.qr import QrCode
 from stocky_touch.widgets.sheet import Sheet
 from tests.touch.conftest import as_admin
 
@@ -398,3 +400,16 @@ def test_a_new_password_that_is_refused_says_why(kiosk_factory, loop):
         assert account.current.text() == "", "a half-typed password left for the next person"
 
     loop.run_until_complete(scenario())
+
+
+def test_connect_a_phone_without_https_says_so_and_shows_the_plain_address(kiosk_factory, loop):
+    kiosk = kiosk_factory()  # the tests' Stocky serves no HTTPS unless asked
+    window = kiosk.window
+    window.show_view("scanners")
+    tap(window.scanners.connect_button)
+    sheet = next(sheet for sheet in window.findChildren(Sheet) if sheet.isVisible())
+    address = f"http://{socket.gethostname()}.local:{kiosk.runtime.bound_port}/"
+    assert sheet.findChild(QrCode).text == address
+    said = [label.text() for label in sheet.findChildren(QLabel)]
+    assert address in said
+    assert any("(HTTPS) is turned off" in text for text in said), said
