@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage
 from support.polling import eventually_sync
 
 from stocky.core.dates import add_months
-from stocky_touch.models.inventory import DETAILS_TEXT
+from stocky_touch.models.inventory import DETAILS_TEXT, NONE_AT_HOME
 from tests.touch.xkiosk import XKiosk, require_tools
 
 
@@ -54,11 +54,10 @@ def search(xk: XKiosk, text: str) -> None:
 
 
 def open_item_page(xk: XKiosk, name: str, filter_label: str = "In stock", query: str = "") -> None:
+    xk.tap(xk.wait_for("Inventory", "tab"))
+    xk.tap(xk.wait_for(filter_label, "button"))  # first: another filter starts without a search
     if query:
         search(xk, query)
-    else:
-        xk.tap(xk.wait_for("Inventory", "tab"))
-    xk.tap(xk.wait_for(filter_label, "button"))
     row = xk.wait_for(name, "row")
     xk.tap(row)
     xk.tap(xk.wait_for(lambda text: text.strip() == DETAILS_TEXT, "row"))
@@ -295,6 +294,21 @@ def test_connect_a_phone_with_the_code_on_the_screen(xk, tmp_path):
         assert tls.version() is not None
     xk.tap(xk.wait_for("Done", "button", inside="sheet"))
     eventually_sync(lambda: not xk.find("Connect a phone", "button", inside="sheet"), what="the sheet closed")
+
+
+def test_a_search_finds_what_is_at_zero_and_says_none_at_home(xk):
+    status, answer = xk.api("POST", "/item", {"name": "Saffron threads 1 g"})  # never in stock
+    assert status == 201, answer
+    xk.tap(xk.wait_for("Inventory", "tab"))
+    xk.tap(xk.wait_for("In stock", "button"))
+    search(xk, "saffron")
+    row = xk.wait_for("Saffron threads 1 g", "row")
+    assert row["columns"][1] == NONE_AT_HOME and xk.on_screen(row), row
+    # Another filter is a fresh look: the search does not linger, hidden, in it.
+    xk.tap(xk.wait_for("Shopping list", "button"))
+    eventually_sync(lambda: xk.field("Search")["text"] == "", what="the search cleared")
+    xk.tap(xk.wait_for("In stock", "button"))
+    eventually_sync(lambda: not xk.find("Saffron threads 1 g", "row"), what="only what is in stock again")
 
 
 # Text as a careless (or hostile) hand types it: markup, which the screen
