@@ -311,6 +311,36 @@ def test_a_search_finds_what_is_at_zero_and_says_none_at_home(xk):
     eventually_sync(lambda: not xk.find("Saffron threads 1 g", "row"), what="only what is in stock again")
 
 
+def stock_in(xk: XKiosk, location: dict) -> dict[str, int]:
+    """What a place holds: each item's count there."""
+    status, page = xk.api("GET", f"/sku?location_id={location['id']}&limit=500")
+    assert status == 200, page
+    return {sku["item_id"]: sku["quantity"] for sku in page["data"] if sku["quantity"]}
+
+
+def test_move_everything_asks_first_and_undoes_whole_from_the_banner(xk):
+    status, page = xk.api("GET", "/location")
+    assert status == 200, page
+    places = {location["name"]: location for location in page["data"]}
+    freezer, fridge = places["Freezer"], places["Fridge"]
+    before = stock_in(xk, freezer), stock_in(xk, fridge)
+    units, items = sum(before[0].values()), len(before[0])
+    assert units > items > 1, before  # the demo's freezer: several items, some more than one
+    xk.tap(xk.wait_for("Locations", "tab"))
+    xk.tap(xk.wait_for(lambda text: text.startswith("Freezer"), "row"))
+    question = f"Move {units} things ({items} items) from Freezer to Fridge?"
+    xk.tap(xk.reach("Fridge", "button", inside="moveto"), then=lambda: xk.find(question, "label", inside="sheet"))
+    assert stock_in(xk, freezer) == before[0], "a bulk move must ask first"
+    xk.tap(xk.wait_for("Move to Fridge", "button", inside="sheet"))
+    xk.wait_for(f"Moved {units} things ({items} items) from Freezer to Fridge", "label", inside="banner")
+    assert stock_in(xk, freezer) == {}
+    moved = {item: before[1].get(item, 0) + count for item, count in before[0].items()}
+    assert stock_in(xk, fridge) == {**before[1], **moved}
+    xk.tap(xk.wait_for("Undo", "button", inside="messagebar"))
+    xk.wait_for("Undone: all of it is back in Freezer", "label", inside="banner")
+    assert (stock_in(xk, freezer), stock_in(xk, fridge)) == before
+
+
 # Text as a careless (or hostile) hand types it: markup, which the screen
 # shows as the characters they are, never as red 96 pt letters or a picture.
 SHOUTING_ALERT = 'Fridge <span style="font-size:96pt;color:red">EVACUATE</span> now'

@@ -189,10 +189,14 @@ def test_deleting_a_full_location_says_why_and_move_everything_empties_it(kiosk_
         await eventually(lambda: "not empty" in window.banner.text(), what="refusal with the reason")
         pantry_button = next(b for b in view.findChildren(type(view.save_button)) if b.text() == "Pantry")
         tap(pantry_button)
-        await asyncio.sleep(0.2)
+        await eventually(lambda: any(sheet.isVisible() for sheet in window.findChildren(Sheet)), what="the question")
+        question = "Move 5 things (5 items) from Spice rack to Pantry?"  # the demo's five spices, one each
+        assert question in [label.text() for label in window.findChildren(QLabel) if label.isVisible()]
         assert "Moved" not in window.banner.text(), "a bulk move must ask first"
         tap(sheet_button(window, "Move to Pantry"))
-        await eventually(lambda: "Moved" in window.banner.text(), what="moved")
+        await eventually(lambda: window.banner.text() == "Moved 5 things (5 items) from Spice rack to Pantry",
+                         what="moved")
+        assert window.banner.action.text() == "Undo"
         tap(view.delete_button)
         tap(sheet_button(window, "Delete"))
         await eventually(lambda: not any(loc.name == "Spice rack" for loc in view.locations), what="deleted")
