@@ -99,7 +99,10 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
     window.keyboard.open_for(inventory.search)
     await show("inventory-keyboard")
     window.keyboard.close_keyboard()
-    inventory.set_filter("shopping")
+    inventory.search.setText("pea")  # finds what is at zero too: "none at home"
+    inventory.reload()
+    await show("inventory-search")
+    inventory.set_filter("shopping")  # without the search
     await show("shopping-list")
     inventory.set_filter("in")
     await _date_some(window)
