@@ -115,7 +115,8 @@ class Kiosk:
         self.live = Live(services, self.runtime.ui_id)
         session = Session()
         self._unwatch_activity = watch_activity(session)
-        ctx = Context(services=services, session=session, live=self.live, notifier=Notifier())
+        ctx = Context(services=services, session=session, live=self.live, notifier=Notifier(),
+                      https=self.runtime.https, http_port=self.runtime.bound_port)
         self.window = MainWindow(ctx)
         self.window.closing.connect(self.stopping.set)
         install_excepthook(ctx.notifier)

@@ -532,7 +532,10 @@ class MainWindow(QMainWindow):
         """Undo a stock change as whoever uses the screen; the banner says how it went."""
 
         def done(change) -> None:
-            self.banner.show_message(f"Undone: {change.location_name} is back to {change.quantity_after}")
+            if change.group_id is not None:  # a move, undone whole: every unit back where it came from
+                self.banner.show_message(f"Undone: all of it is back in {change.location_name}")
+            else:
+                self.banner.show_message(f"Undone: {change.location_name} is back to {change.quantity_after}")
 
         run(self.ctx.notifier, self.ctx.services.undo.undo(change_id, self.ctx.session.actor), done)
 

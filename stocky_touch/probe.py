@@ -47,6 +47,14 @@ def _entry(widget: QWidget, kind: str, text: str, top_left: QPoint, width: int, 
             "shown": [shown.x(), shown.y(), shown.width(), shown.height()], "enabled": widget.isEnabled()}
 
 
+def _cells(index: QModelIndex) -> list[str]:
+    """The whole row as it reads, column by column (an item's count beside its name)."""
+    cells: list[str] = []
+    while (cell := index.siblingAtColumn(len(cells))).isValid():
+        cells.append(str(cell.data() or ""))
+    return cells
+
+
 def _rows(view: QAbstractItemView) -> list[dict[str, Any]]:
     model, found = view.model(), []
     viewport = view.viewport()
@@ -57,9 +65,10 @@ def _rows(view: QAbstractItemView) -> list[dict[str, Any]]:
             rect = view.visualRect(index)
             if rect.isValid() and viewport.rect().intersects(rect):
                 part = rect.intersected(viewport.rect())
-                found.append(_entry(view, "row", str(index.data() or ""), viewport.mapToGlobal(rect.topLeft()),
-                                    rect.width(), rect.height(),
-                                    QRect(viewport.mapToGlobal(part.topLeft()), part.size())))
+                entry = _entry(view, "row", str(index.data() or ""), viewport.mapToGlobal(rect.topLeft()),
+                               rect.width(), rect.height(), QRect(viewport.mapToGlobal(part.topLeft()), part.size()))
+                entry.update(columns=_cells(index))
+                found.append(entry)
             if isinstance(view, QTreeView) and view.isExpanded(index):
                 walk(index)
 

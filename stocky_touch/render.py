@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 
 SIZES = (((1280, 800), ""), ((800, 480), "800x480"), ((480, 800), "480x800"))
@@ -30,9 +32,13 @@ async def render(out: Path) -> list[Path]:
     from stocky_touch.app import Kiosk
 
     data = Path(tempfile.mkdtemp(prefix="stocky-render-"))
-    kiosk = Kiosk(Runtime(Settings(data_dir=data), demo=True, host="127.0.0.1", port=0), windowed=True)
+    kiosk = Kiosk(Runtime(Settings(data_dir=data), demo=True, host="127.0.0.1", port=0, https_port=free_port()),
+                  windowed=True)
     await kiosk.start()
     window = kiosk.window
+    # Its own ports are any free ones (a Stocky may run beside it): the
+    # pictures show a box's, the default ports, with this kiosk's certificate.
+    window.ctx.https, window.ctx.http_port = replace(kiosk.runtime.https, port=8443), 8000
     # Signed in as the demo Admin, to show every tab.
     window.ctx.session.sign_in(await kiosk.runtime.services.users.by_username("admin", SYSTEM))
     written: list[Path] = []
@@ -44,6 +50,12 @@ async def render(out: Path) -> list[Path]:
     finally:
         await kiosk.stop()
     return written
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 async def _screens(window, out: Path) -> list[Path]:
@@ -87,13 +99,20 @@ async def tour(window, visit: Callable[[str], Awaitable[None]]) -> None:
     window.keyboard.open_for(inventory.search)
     await show("inventory-keyboard")
     window.keyboard.close_keyboard()
-    inventory.set_filter("shopping")
+    inventory.search.setText("pea")  # finds what is at zero too: "none at home"
+    inventory.reload()
+    await show("inventory-search")
+    inventory.set_filter("shopping")  # without the search
     await show("shopping-list")
     inventory.set_filter("in")
     await _date_some(window)
     for view in ("use_soon", "locations", "scanners", "log", "users"):
         window.show_view(view)
         await show(view)
+    window.show_view("scanners")
+    window.scanners.connect_button.click()
+    await show("connect-a-phone")
+    close_sheets()
     window.show_view("locations")
     pantry = next(loc for loc in window.locations.locations if loc.name == "Pantry")
     window.locations._show(pantry)

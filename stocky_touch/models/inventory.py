@@ -15,6 +15,8 @@ COLUMNS = 2
 ItemRole = Qt.ItemDataRole.UserRole + 1  # the ItemOut or ItemSkuOut of a row
 KindRole = Qt.ItemDataRole.UserRole + 2  # "item", "sku" or "details"
 DETAILS_TEXT = "Details, history and label  ›"
+NONE_AT_HOME = "none at home"  # an item at zero, found by a search or listed under All
+QUIET = "#5a676d"  # the hints' grey (resources/style.qss)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -205,13 +207,15 @@ class InventoryModel(QAbstractItemModel):
         return self._details_data(index.column(), role)
 
     def _item_data(self, item: ItemOut, column: int, role: int) -> Any:
+        # On the shopping list "0 · get 2" says it already.
+        none_at_home = item.total_quantity == 0 and not isinstance(item, ShoppingItem)
         if role == Qt.ItemDataRole.DisplayRole:
             if column == NAME:
                 return item_text(item)
             # On the shopping list: what is here, and how many to get.
             if isinstance(item, ShoppingItem):
                 return f"{item.total_quantity} · get {item.to_buy}"
-            return str(item.total_quantity)
+            return NONE_AT_HOME if none_at_home else str(item.total_quantity)
         if role == ItemRole:
             return item
         if role == KindRole:
@@ -222,8 +226,14 @@ class InventoryModel(QAbstractItemModel):
             from PySide6.QtGui import QFont
 
             font = QFont()
-            font.setBold(True)
+            # A count stands out; "none at home" is said quietly.
+            font.setBold(not none_at_home)
+            font.setItalic(none_at_home)
             return font
+        if role == Qt.ItemDataRole.ForegroundRole and column == QUANTITY and none_at_home:
+            from PySide6.QtGui import QColor
+
+            return QColor(QUIET)
         return None
 
     def _sku_data(self, sku: ItemSkuOut, column: int, role: int) -> Any:

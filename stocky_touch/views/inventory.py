@@ -153,8 +153,13 @@ class InventoryView(QWidget):
     # -- loading ----------------------------------------------------------
 
     def set_filter(self, stock: StockFilter) -> None:
+        """Another filter starts a fresh look: a search typed for the last one
+        would hide most of this one without a word (a scanner's "shopping
+        list" command, say)."""
         self.stock = stock
         self._kept.clear()
+        self.search.clear()
+        self._search_debounce.cancel()  # the reload below is the search's too
         for position, (value, _) in enumerate(FILTERS):
             self.filters.button(position).setChecked(value == stock)
         self.reload()
@@ -180,8 +185,8 @@ class InventoryView(QWidget):
                 if self.model.row_of(item_id) is not None:
                     self.expand(item_id)
 
-        search = self.search.text().strip() or None
-        self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.list(self.ctx.session.actor, search, self.stock, PAGE, 0), show))
+        self._untrack(redo, run(self.ctx.notifier, self.ctx.services.items.list(
+            self.ctx.session.actor, self._search(), self._listing(), PAGE, 0), show))
         run(self.ctx.notifier, self.ctx.services.items.unnamed(self.ctx.session.actor, UNNAMED_SHOWN + 1), self._show_unnamed)
 
     def _show_unnamed(self, items: list) -> None:
@@ -212,17 +217,24 @@ class InventoryView(QWidget):
                 self.model.append_items(page.data, page.total)
             self._loading_more = False
 
-        search = self.search.text().strip() or None
         task = run(self.ctx.notifier, self.ctx.services.items.list(
-            self.ctx.session.actor, search, self.stock, PAGE, self.model.rowCount()), add)
+            self.ctx.session.actor, self._search(), self._listing(), PAGE, self.model.rowCount()), add)
         task.add_done_callback(lambda _t: setattr(self, "_loading_more", False))
+
+    def _search(self) -> str | None:
+        return self.search.text().strip() or None
+
+    def _listing(self) -> StockFilter:
+        """What the list shows: a search in stock finds what is at zero too
+        (its row says "none at home"), so nobody makes it a second time."""
+        return "all" if self.stock == "in" and self._search() else self.stock
 
     def _update_summary(self) -> None:
         total = self.model.total
         if self.stock in ("zero", "shopping"):  # short: it shares its row with the unnamed
             self.summary.setText(f"{total} to buy, newest first")
         else:
-            what = "in stock" if self.stock == "in" else "in all"
+            what = "found" if self._search() else "in stock" if self.stock == "in" else "in all"
             self.summary.setText(f"{total} item{'s' if total != 1 else ''} {what}")
         self.empty.setVisible(total == 0)
         self.tree.setVisible(total != 0)
@@ -330,7 +342,7 @@ class InventoryView(QWidget):
     def _stays_listed(self, total: int) -> bool:
         # The shopping list is ordered by when stock last changed: any change
         # moves an item there (and one at zero never gets a change to zero).
-        return self.stock == "all" or (self.stock == "in" and total > 0)
+        return self._listing() == "all" or (self.stock == "in" and total > 0)
 
     def _show_sku_quantity(self, item_id: uuid.UUID, sku_id: uuid.UUID, quantity: int) -> bool:
         """True when the place's row shows ``quantity``, or the item is not

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from stocky.schemas.location import LocationOut
+from stocky.schemas.location import LocationEmptied, LocationOut
 from stocky_touch.views.base import Context
 from stocky_touch.widgets.choice import Choice
 from stocky_touch.widgets.common import Throttle, button, hint, label, row, run
@@ -22,6 +22,7 @@ from stocky_touch.widgets.sheet import Sheet, confirm
 
 STORAGE = ((None, "Any"), ("Ambient", "Ambient"), ("Refrigerated", "Fridge"), ("Frozen", "Freezer"))
 ROLE = Qt.ItemDataRole.UserRole + 1
+EVERY_PLACE_HOLDS = 10_000  # a page of a place's stock that is all of it
 
 
 class LocationsView(ListAndForm):
@@ -46,10 +47,15 @@ class LocationsView(ListAndForm):
         right.addLayout(row(self.label_button, stretch_at=1))
         self.contents = hint("")
         right.addWidget(self.contents)
+        # Named apart from the "Keeps" choices above, whose Fridge and Freezer
+        # are storage types, not these places.
+        targets = QWidget()
+        targets.setObjectName("moveto")
+        self.move_targets = QGridLayout(targets)
+        self.move_targets.setContentsMargins(0, 0, 0, 0)
         self.move_heading = hint("Move everything here to:")
-        self.move_targets = QGridLayout()
         right.addWidget(self.move_heading)
-        right.addLayout(self.move_targets)
+        right.addWidget(targets)
         right.addStretch(1)
 
         self.list.currentItemChanged.connect(self._picked)
@@ -163,10 +169,39 @@ class LocationsView(ListAndForm):
                             done=lambda _r: self.new(), success=f"Deleted {name}"))
 
     def move_all(self, origin: LocationOut, target: LocationOut) -> None:
-        confirm(self, f"Move everything in {origin.name} to {target.name}?", f"Move to {target.name}",
-                lambda: self._move_all(origin, target),
-                f"{origin.total_quantity} things move at once.", danger=False)
+        """Ask first, naming what goes where as the place holds it now."""
+
+        def ask(page) -> None:
+            stocked = [sku for sku in page.data if sku.quantity > 0]
+            if not stocked:
+                self.ctx.notifier.ok(nothing_to_move(origin.name))
+                return
+            what = things(sum(sku.quantity for sku in stocked), len(stocked))
+            confirm(self, f"Move {what} from {origin.name} to {target.name}?", f"Move to {target.name}",
+                    lambda: self._move_all(origin, target),
+                    "They move at once, with their dates. Undo on the message that follows puts them all back.",
+                    danger=False)
+
+        run(self.ctx.notifier, self.ctx.services.skus.list(
+            self.ctx.session.actor, location_id=origin.id, limit=EVERY_PLACE_HOLDS), ask)
 
     def _move_all(self, origin: LocationOut, target: LocationOut) -> None:
+        def done(moved: LocationEmptied) -> None:
+            if moved.change_id is None:  # emptied by someone else since the question
+                self.ctx.notifier.ok(nothing_to_move(moved.from_location_name))
+                return
+            self.ctx.notifier.done(f"Moved {things(moved.moved, moved.items)} from {moved.from_location_name} "
+                                   f"to {moved.into_location_name}", moved.change_id)
+
         run(self.ctx.notifier, self.ctx.services.skus.empty_location(origin.id, target.id, self.ctx.session.actor),
-            done=lambda moved: self.ctx.notifier.ok(f"Moved {moved} from {origin.name} to {target.name}"))
+            done)
+
+
+def things(units: int, items: int) -> str:
+    """"7 things (3 items)": the units a move takes, and how many items they are."""
+    said = f"{units} thing{'s' if units != 1 else ''}"
+    return said if units == 1 else f"{said} ({items} item{'s' if items != 1 else ''})"
+
+
+def nothing_to_move(place: str) -> str:
+    return f"Nothing in {place} to move."

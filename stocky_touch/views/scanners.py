@@ -1,5 +1,6 @@
-"""The Scanners tab (Admins): each scanner's mode and location, and the code
-that links a scanner to this screen."""
+"""The Scanners tab (Members and Admins): each scanner's mode and location,
+the code that links a scanner to this screen, and Connect a phone (a phone
+scans with its camera, and takes the shopping list along)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,19 @@ from PySide6.QtWidgets import QGridLayout, QScrollArea, QVBoxLayout, QWidget
 from stocky.schemas.commands import ScanCommand
 from stocky.schemas.user import ScannerState
 from stocky_touch.views.base import Context
+from stocky_touch.views.connect import connect_phone
 from stocky_touch.widgets.choice import Choice
-from stocky_touch.widgets.common import Throttle, hint, kinetic, label, run, scrolling, title
+from stocky_touch.widgets.common import (
+    Throttle,
+    button,
+    hint,
+    kinetic,
+    label,
+    row,
+    run,
+    scrolling,
+    title,
+)
 from stocky_touch.widgets.narrow import is_narrow, on_narrow, under_when_narrow
 from stocky_touch.widgets.qr import QrCode
 
@@ -52,7 +64,9 @@ class ScannersView(QWidget):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setHorizontalSpacing(24)
         left = QVBoxLayout()
-        left.addWidget(title("Scanners"))
+        # At the top, beside the heading: in reach without scrolling at 800x480.
+        self.connect_button = button("Connect a phone", lambda: connect_phone(self, ctx.https, ctx.http_port))
+        left.addLayout(row(title("Scanners"), self.connect_button, stretch_at=1))
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         kinetic(scroll)

@@ -208,6 +208,9 @@ class Debounce(QObject):
     def __call__(self, *_args: Any) -> None:
         self._timer.start()
 
+    def cancel(self) -> None:
+        self._timer.stop()
+
     def flush(self) -> None:
         if self._timer.isActive():
             self._timer.stop()

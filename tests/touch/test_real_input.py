@@ -5,22 +5,27 @@ display turned to portrait)."""
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import time
+import urllib.request
 from datetime import date, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from PySide6.QtGui import QImage
 from support.polling import eventually_sync
 
 from stocky.core.dates import add_months
-from stocky_touch.models.inventory import DETAILS_TEXT
+from stocky_touch.models.inventory import DETAILS_TEXT, NONE_AT_HOME
 from tests.touch.xkiosk import XKiosk, require_tools
 
 
 @pytest.fixture(scope="module", params=[(800, 480), (1280, 800)], ids=["800x480", "1280x800"])
 def xk(request, tmp_path_factory):
     require_tools()
-    kiosk = XKiosk(tmp_path_factory.mktemp("xkiosk"), request.param)
+    kiosk = XKiosk(tmp_path_factory.mktemp("xkiosk"), request.param, https=True)
     try:
         yield kiosk.start()
     finally:
@@ -49,11 +54,10 @@ def search(xk: XKiosk, text: str) -> None:
 
 
 def open_item_page(xk: XKiosk, name: str, filter_label: str = "In stock", query: str = "") -> None:
+    xk.tap(xk.wait_for("Inventory", "tab"))
+    xk.tap(xk.wait_for(filter_label, "button"))  # first: another filter starts without a search
     if query:
         search(xk, query)
-    else:
-        xk.tap(xk.wait_for("Inventory", "tab"))
-    xk.tap(xk.wait_for(filter_label, "button"))
     row = xk.wait_for(name, "row")
     xk.tap(row)
     xk.tap(xk.wait_for(lambda text: text.strip() == DETAILS_TEXT, "row"))
@@ -258,6 +262,83 @@ def test_any_date_for_a_scan_with_the_steppers(xk):
     xk.tap(xk.wait_for("Change", "button", inside="messagebar"))
     xk.tap(xk.wait_for("No date", "button", inside="messagebar"))
     eventually_sync(lambda: not dated(), what="the cheddar's date taken away again")
+
+
+def test_connect_a_phone_with_the_code_on_the_screen(xk, tmp_path):
+    """The code a phone's camera reads off the screen opens the page that
+    installs Stocky's certificate; the secure address and the fingerprint
+    beside it are this box's own."""
+    xk.tap(xk.wait_for("Scanners", "tab"))
+    xk.tap(xk.wait_for("Connect a phone", "button"), then=lambda: xk.find("Done", "button", inside="sheet"))
+    host = f"{socket.gethostname()}.local"
+    connect, secure = f"http://{host}:{xk.port}/connect", f"https://{host}:{xk.https_port}/"
+    with urllib.request.urlopen(f"http://127.0.0.1:{xk.port}/ca.pem", timeout=10) as answer:
+        ca = answer.read()  # what the page has a phone install
+    fingerprint = x509.load_pem_x509_certificate(ca).fingerprint(hashes.SHA256()).hex(":").upper()
+    shown = [xk.wait_for(connect, "label", inside="sheet"), xk.wait_for(secure, "label", inside="sheet"),
+             xk.wait_for(lambda text: text.replace("\n", ":") == fingerprint, "label", inside="sheet"),
+             xk.wait_for("Done", "button", inside="sheet")]
+    cut = [control["text"] for control in shown if not xk.on_screen(control)]
+    assert not cut, f"cut off or off the {xk.size} screen: {cut}"
+    width, height = xk.size
+    picture = tmp_path / f"connect-a-phone-{width}x{height}.png"
+    read = eventually_sync(lambda: xk.qr_codes(picture), what=f"a QR code read off the screen ({picture})")
+    assert read == [connect]
+    # What the code opens answers there (the box's address for its name)...
+    with urllib.request.urlopen(connect.replace(host, "127.0.0.1"), timeout=10) as page:
+        assert "Connect a phone to Stocky" in page.read().decode()
+    # ...and the secure address serves a certificate for that name which the installed CA vouches for.
+    trusting = ssl.create_default_context(cadata=ca.decode())
+    with socket.create_connection(("127.0.0.1", xk.https_port), timeout=10) as raw, \
+            trusting.wrap_socket(raw, server_hostname=host) as tls:
+        assert tls.version() is not None
+    xk.tap(xk.wait_for("Done", "button", inside="sheet"))
+    eventually_sync(lambda: not xk.find("Connect a phone", "button", inside="sheet"), what="the sheet closed")
+
+
+def test_a_search_finds_what_is_at_zero_and_says_none_at_home(xk):
+    status, answer = xk.api("POST", "/item", {"name": "Saffron threads 1 g"})  # never in stock
+    assert status == 201, answer
+    xk.tap(xk.wait_for("Inventory", "tab"))
+    xk.tap(xk.wait_for("In stock", "button"))
+    search(xk, "saffron")
+    row = xk.wait_for("Saffron threads 1 g", "row")
+    assert row["columns"][1] == NONE_AT_HOME and xk.on_screen(row), row
+    # Another filter is a fresh look: the search does not linger, hidden, in it.
+    xk.tap(xk.wait_for("Shopping list", "button"))
+    eventually_sync(lambda: xk.field("Search")["text"] == "", what="the search cleared")
+    xk.tap(xk.wait_for("In stock", "button"))
+    eventually_sync(lambda: not xk.find("Saffron threads 1 g", "row"), what="only what is in stock again")
+
+
+def stock_in(xk: XKiosk, location: dict) -> dict[str, int]:
+    """What a place holds: each item's count there."""
+    status, page = xk.api("GET", f"/sku?location_id={location['id']}&limit=500")
+    assert status == 200, page
+    return {sku["item_id"]: sku["quantity"] for sku in page["data"] if sku["quantity"]}
+
+
+def test_move_everything_asks_first_and_undoes_whole_from_the_banner(xk):
+    status, page = xk.api("GET", "/location")
+    assert status == 200, page
+    places = {location["name"]: location for location in page["data"]}
+    freezer, fridge = places["Freezer"], places["Fridge"]
+    before = stock_in(xk, freezer), stock_in(xk, fridge)
+    units, items = sum(before[0].values()), len(before[0])
+    assert units > items > 1, before  # the demo's freezer: several items, some more than one
+    xk.tap(xk.wait_for("Locations", "tab"))
+    xk.tap(xk.wait_for(lambda text: text.startswith("Freezer"), "row"))
+    question = f"Move {units} things ({items} items) from Freezer to Fridge?"
+    xk.tap(xk.reach("Fridge", "button", inside="moveto"), then=lambda: xk.find(question, "label", inside="sheet"))
+    assert stock_in(xk, freezer) == before[0], "a bulk move must ask first"
+    xk.tap(xk.wait_for("Move to Fridge", "button", inside="sheet"))
+    xk.wait_for(f"Moved {units} things ({items} items) from Freezer to Fridge", "label", inside="banner")
+    assert stock_in(xk, freezer) == {}
+    moved = {item: before[1].get(item, 0) + count for item, count in before[0].items()}
+    assert stock_in(xk, fridge) == {**before[1], **moved}
+    xk.tap(xk.wait_for("Undo", "button", inside="messagebar"))
+    xk.wait_for("Undone: all of it is back in Freezer", "label", inside="banner")
+    assert (stock_in(xk, freezer), stock_in(xk, fridge)) == before
 
 
 # Text as a careless (or hostile) hand types it: markup, which the screen

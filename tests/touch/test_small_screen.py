@@ -11,7 +11,7 @@ from support.polling import eventually
 from stocky.schemas.actor import SYSTEM
 from stocky.schemas.commands import ScanCommand
 from stocky.services.users import actor_of
-from stocky_touch.render import tour
+from stocky_touch.render import free_port, tour
 from tests.touch.conftest import as_admin
 from tests.touch.fit import problems
 
@@ -22,7 +22,7 @@ PORTRAIT = (480, 800)
 # and gets the same (landscape) layout, so what fits here fits there.
 @pytest.mark.parametrize("size", [(800, 480), PORTRAIT], ids=["800x480", "480x800"])
 def test_every_screen_fits_the_7_inch_display(kiosk_factory, loop, size):
-    kiosk = kiosk_factory()
+    kiosk = kiosk_factory(https_port=free_port())  # Connect a phone with all it says
     window = kiosk.window
     as_admin(kiosk, loop)  # every tab
     width, height = size

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QImage
 from support.polling import eventually_sync
+from support.qr import decode_qr_codes
 
 TOOLS = ("Xvfb", "matchbox-window-manager", "xdotool")
 GRAB_SCREEN = ("import sys; from PySide6.QtGui import QGuiApplication; app = QGuiApplication(sys.argv[:1]); "
@@ -41,10 +42,11 @@ def _free_port() -> int:
 
 
 class XKiosk:
-    def __init__(self, workdir: Path, size: tuple[int, int]) -> None:
+    def __init__(self, workdir: Path, size: tuple[int, int], https: bool = False) -> None:
         self.workdir = workdir
         self.size = size
         self.port = _free_port()
+        self.https_port = _free_port() if https else 0  # 0: plain HTTP only
         self.probe_path = str(workdir / "probe.sock")
         self.processes: list[subprocess.Popen] = []
         self.display = ""
@@ -72,7 +74,8 @@ class XKiosk:
                          UDA_API_URL="http://127.0.0.1:9/{upc}", QT_QPA_PLATFORM="xcb")
         self.output = (self.workdir / "kiosk.out").open("w+")
         self.kiosk = subprocess.Popen(
-            [sys.executable, "-m", "stocky", "kiosk", "--demo", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "stocky", "kiosk", "--demo", "--host", "127.0.0.1", "--port", str(self.port),
+             "--https-port", str(self.https_port)],
             cwd=self.workdir, env=kiosk_env, stdout=self.output, stderr=subprocess.STDOUT, text=True)
         self.processes.append(self.kiosk)
         eventually_sync(lambda: os.path.exists(self.probe_path) or self.kiosk.poll() is not None, 60, "the kiosk")
@@ -145,6 +148,13 @@ class XKiosk:
         subprocess.run([sys.executable, "-c", GRAB_SCREEN, str(path)], env=dict(self.env, QT_QPA_PLATFORM="xcb"),
                        check=True, timeout=30)
         return QImage(str(path))
+
+    def qr_codes(self, path: Path) -> list[str]:
+        """What a phone's camera reads in the QR codes on the screen (the
+        screenshot is kept at ``path``)."""
+        grey = self.screenshot(path).convertToFormat(QImage.Format.Format_Grayscale8)
+        pixels = memoryview(bytes(grey.constBits())).cast("B", (grey.height(), grey.bytesPerLine()))
+        return decode_qr_codes(pixels)
 
     # -- touching ---------------------------------------------------------------
 

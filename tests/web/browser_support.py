@@ -1,6 +1,6 @@
 """Helpers of the browser tests (imported by name: tests/web is on
 ``sys.path`` when its modules run): the running kitchen's doors, signing in,
-and reading QR codes from screenshots and printed pages."""
+and the pixels of screenshots, to read QR codes from (support/qr.py)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 TESTS = Path(__file__).resolve().parents[1]
 for helpers in (TESTS, TESTS / "reliability", TESTS / "integration"):  # TESTS: support/
@@ -107,12 +105,6 @@ def open_account_menu(page: Any) -> None:
     account = page.get_by_role("button", name=re.compile("^Account: "))
     if account.is_visible():
         account.click()
-
-
-def decode_qr_codes(pixels: memoryview) -> list[str]:
-    """Every QR code in a greyscale image (rows x columns), by zxing-cpp."""
-    zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp is not installed")
-    return [code.text for code in zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
 def png_pixels(png_bytes: bytes) -> memoryview:

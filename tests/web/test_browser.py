@@ -17,12 +17,12 @@ import pytest
 from browser_support import (
     LIVE_MS,
     TIMEOUT_MS,
-    decode_qr_codes,
     entry,
     open_account_menu,
     png_pixels,
     sign_in,
 )
+from support.qr import decode_qr_codes
 
 expect = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed").expect
 
