@@ -21,8 +21,9 @@ from stocky.services.container import open_services
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "kitchen_5e7c1d9a3b42.db"
 BEFORE = "5e7c1d9a3b42"
 OLD_TABLES = ("user", "location", "item", "sku", "stock_change", "alert")
-# Columns added since 5e7c1d9a3b42 (the lots migration, and the later stock change groups).
-NEW_COLUMNS = {"item": {"min_quantity", "in_basket"}, "stock_change": {"lots", "group_id"}}
+# Columns added since 5e7c1d9a3b42 (the lots migration, and the later stock change groups
+# and the places scans made).
+NEW_COLUMNS = {"item": {"min_quantity", "in_basket"}, "stock_change": {"lots", "group_id", "made_place"}}
 
 
 def old_table(name: str) -> Table:

@@ -355,9 +355,11 @@ def test_a_scan_with_nowhere_to_go_offers_the_locations(kiosk_factory, loop):
         freezer.click()
         await eventually(lambda: "to Freezer (now 1)" in window.banner.text(), what="the scan applied in the freezer")
         states = await services.scans.states(SYSTEM)
-        assert str(states[0].current_location_id) == str(next(
-            loc.id for loc in (await services.locations.list(SYSTEM)).data if loc.name == "Freezer"))
+        assert states[0].current_location_id is None, "the answer was for that scan, not the scanner's place"
 
+        freezer_id = next(loc.id for loc in (await services.locations.list(SYSTEM)).data if loc.name == "Freezer")
+        label = json.dumps({"command": "set_location", "payload": str(freezer_id)})
+        assert (await scan(kiosk, key, label))["status"] == 200  # the freezer's label sets it
         milk = await scan(kiosk, key, "5000128104470")  # fridge milk, put in the freezer: it stands, with a warning
         assert milk["status"] == 200 and milk["warning"].startswith("Storage mismatch")
         await eventually(lambda: "⚠ Storage mismatch" in window.banner.text(), what="the warning on the banner")
