@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 TESTS = Path(__file__).resolve().parents[1]
 for helpers in (TESTS, TESTS / "reliability", TESTS / "integration"):  # TESTS: support/
     if str(helpers) not in sys.path:
