@@ -37,7 +37,7 @@ from stocky_touch.views.signin import SignInPage
 from stocky_touch.views.use_soon import UseSoonView
 from stocky_touch.views.users import UsersView
 from stocky_touch.widgets.banner import Banner
-from stocky_touch.widgets.common import Throttle, button, hint, label, run
+from stocky_touch.widgets.common import Throttle, button, button_text, hint, label, run
 from stocky_touch.widgets.keyboard import OnScreenKeyboard, is_text_field
 from stocky_touch.widgets.narrow import NARROWEST, is_narrow, on_narrow, stack
 from stocky_touch.widgets.sheet import Sheet
@@ -326,9 +326,9 @@ class MainWindow(QMainWindow):
                 self._mode_buttons[str(state.id)] = switch
                 self._modes.addWidget(switch)
             where = state.current_location_name or "no location"
-            switch.setText(f"{state.username}: {state.current_mode.upper()} · {where}")
+            switch.setText(button_text(f"{state.username}: {state.current_mode.upper()} · {where}"))
             if switch.sizeHint().width() > room:  # a long name: the place on a second line
-                switch.setText(f"{state.username}: {state.current_mode.upper()}\n{where}")
+                switch.setText(button_text(f"{state.username}: {state.current_mode.upper()}\n{where}"))
             if switch.objectName() != f"mode_{state.current_mode}":
                 switch.setObjectName(f"mode_{state.current_mode}")
                 switch.style().unpolish(switch)
@@ -348,7 +348,7 @@ class MainWindow(QMainWindow):
         mode = "remove" if state.current_mode == "add" else "add"
 
         def done(_state) -> None:
-            message = f"{state.username} now {'takes things out' if mode == 'remove' else 'adds'}: {mode} mode."
+            message = f"{state.username} now {'takes things out' if mode == 'remove' else 'adds'}."
             self.banner.show_message(message, mode == "remove")
             self.refresh_bars()
 

@@ -30,6 +30,12 @@ from PySide6.QtWidgets import (
 ENV = "STOCKY_TOUCH_PROBE"
 
 
+def drawn(text: str) -> str:
+    """A button's text as it is drawn: "&&" shows one "&", a lone "&" marks
+    a shortcut and shows nothing."""
+    return "&".join(part.replace("&", "") for part in text.split("&&"))
+
+
 def _entry(widget: QWidget, kind: str, text: str, top_left: QPoint, width: int, height: int,
            shown: QRect | None = None) -> dict[str, Any]:
     """``shown``: the part not clipped away by a scroll area or covered, in
@@ -91,7 +97,7 @@ def controls() -> list[dict[str, Any]]:
             if isinstance(widget, QAbstractButton):
                 # A narrow window shows its tabs as a grid of buttons: still tabs to a finger.
                 kind = "tab" if widget.parentWidget().objectName() == "tabgrid" else "button"
-                found.append(_entry(widget, kind, widget.text(), top_left, widget.width(), widget.height()))
+                found.append(_entry(widget, kind, drawn(widget.text()), top_left, widget.width(), widget.height()))
             elif isinstance(widget, QLineEdit):
                 entry = _entry(widget, "field", widget.text(), top_left, widget.width(), widget.height())
                 entry.update(placeholder=widget.placeholderText(), focused=widget.hasFocus())

@@ -29,9 +29,16 @@ log = logging.getLogger("stocky.touch")
 TOUCH_MIN = 48
 
 
+def button_text(text: str) -> str:
+    """``text`` as a button draws it, "&" and all."""
+    return text.replace("&", "&&")
+
+
 def button(text: str, on_click: Callable[[], Any] | None = None, *, name: str | None = None,
            checkable: bool = False, parent: QWidget | None = None) -> QPushButton:
-    widget = QPushButton(text, parent)
+    # A button's "&" marks a keyboard shortcut (a finger has none): doubled,
+    # a name such as "Salt & pepper" shows whole.
+    widget = QPushButton(button_text(text), parent)
     # Only a minimum height: a minimum width would let a layout squeeze the
     # button below its text ("Admir"); the style sheet keeps it finger-wide.
     widget.setMinimumHeight(TOUCH_MIN)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from stocky_touch.appevents import app_events
-from stocky_touch.widgets.common import button, label
+from stocky_touch.widgets.common import button, button_text, label
 from stocky_touch.widgets.narrow import on_narrow
 from stocky_touch.widgets.sheet import Sheet
 
@@ -104,7 +104,7 @@ class OnScreenKeyboard(QWidget):
             layout.setSpacing(6)
             for _ in chars:
                 key = button("", parent=self)
-                key.clicked.connect(lambda _=False, k=key: self._type(k.text()))
+                key.clicked.connect(lambda _=False, k=key: self._type(k.property("char") or ""))
                 layout.addWidget(key)
                 self._keys.append(key)
             self._grid.addLayout(layout)
@@ -157,7 +157,8 @@ class OnScreenKeyboard(QWidget):
         chars = "".join(rows)
         for key, char in zip(self._keys, chars.ljust(len(self._keys)), strict=True):
             text = char.upper() if self._shift and not self._symbols else char
-            key.setText(text.strip() and text)
+            key.setProperty("char", text.strip() and text)
+            key.setText(text.strip() and button_text(text))
             key.setVisible(bool(char.strip()))
 
     def _type(self, text: str) -> None:

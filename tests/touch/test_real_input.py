@@ -68,13 +68,13 @@ def test_type_a_name_with_the_on_screen_keyboard(xk):
     open_item_page(xk, "Spaghetti 500 g", query="spag")
     xk.tap(xk.field("What is it?"))
     xk.wait_for("Done", "button", inside="keyboard")
-    xk.type_on_keyboard(" fresh")
+    xk.type_on_keyboard(" fresh & dry")  # "&" on the ?123 keys: labelled, and it types
     name_field = xk.field("What is it?")
-    assert name_field["text"] == "Spaghetti 500 g fresh"
+    assert name_field["text"] == "Spaghetti 500 g fresh & dry"
     assert xk.on_screen(name_field), "the field is hidden while typing"
     xk.tap(xk.wait_for("Done", "button", inside="keyboard"))
     xk.tap(xk.wait_for("Save", "button"))
-    eventually_sync(lambda: item_named(xk, "Spaghetti 500 g fresh"), what="the new name saved")
+    eventually_sync(lambda: item_named(xk, "Spaghetti 500 g fresh & dry"), what="the new name saved")
     xk.tap(xk.wait_for("‹ Back", "button"))
     search(xk, "")
 
